@@ -1,0 +1,110 @@
+"""The `annotate` command line: thin commands over the library the web app uses too."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .check import check as run_check
+from .check import render
+from .errors import AnnotateError
+from .export import FORMATS, export
+from .models import Claim
+from .service import Workspace
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def workspace_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--seeds` and `--store`, shared by every command."""
+
+    @click.option(
+        "--seeds",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="ANNOTATE_SEEDS",
+        default="seeds",
+        show_default=True,
+        help="Corpus folder: <id>.txt documents and <id>.json metadata.",
+    )
+    @click.option(
+        "--store",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="ANNOTATE_STORE",
+        default="fixtures",
+        show_default=True,
+        help="Store folder: one <claim-id>.json file per claim.",
+    )
+    @functools.wraps(fn)
+    def wrapper(*args: Any, seeds: Path, store: Path, **kwargs: Any) -> Any:
+        for label, folder in (("--seeds", seeds), ("--store", store)):
+            if not folder.is_dir():
+                raise click.UsageError(f"{label}: folder '{folder}' does not exist")
+        return fn(*args, ws=Workspace.open(seeds, store), **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="annotate")
+def cli() -> None:
+    """Fact-check annotation: claims in a corpus, verdicts with cited evidence, kept in git."""
+
+
+@cli.command(context_settings=CONTEXT)
+@workspace_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations for pull requests.",
+)
+def check(ws: Workspace, fmt: str) -> None:
+    """Validate the store against the corpus; exit 0 clean, 1 problems, 2 usage error.
+
+    Reports unparseable or invalid claim files, duplicated ids, anchors on unknown documents,
+    offsets out of range, quotes not at their offsets, orphaned anchors, and verdicts that
+    break the source rules, each with file, claim and field.
+    """
+    problems = run_check(ws)
+    claims, _ = ws.store.scan()
+    click.echo(render(problems, fmt, len(claims)), nl=False)
+    sys.exit(1 if problems else 0)
+
+
+@cli.command(name="export", context_settings=CONTEXT)
+@workspace_options
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True, help="Export format."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+def export_cmd(ws: Workspace, fmt: str, output: Path | None) -> None:
+    """Export the claims and verdicts; the same store always gives the same bytes."""
+    try:
+        data = export(ws, fmt)
+    except AnnotateError as exc:
+        raise click.ClickException(exc.message) from None
+    if output is None:
+        sys.stdout.write(data)
+    else:
+        output.write_text(data, encoding="utf-8", newline="")
+        click.echo(f"wrote {output} ({fmt}, {len(data.encode())} bytes)", err=True)
+
+
+@cli.command(context_settings=CONTEXT)
+def schema() -> None:
+    """Print the JSON Schema of a claim file in the store."""
+    click.echo(json.dumps(Claim.model_json_schema(), indent=2, sort_keys=True))

@@ -1,0 +1,358 @@
+"""The domain models: documents, anchors, claims, verdicts and sources.
+
+Every rule about what a valid record is lives here, once. The store validates what it loads
+with these models, the views validate what they receive, and `annotate schema` prints the JSON
+Schema generated from them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+SCHEMA_VERSION = 1
+CONTEXT_CHARS = 32
+"""How many characters of context an anchor keeps on each side of its quote."""
+
+VERDICTS: tuple[str, ...] = ("confirmed", "denied", "disputed")
+STANCES: tuple[str, ...] = ("supports", "refutes", "context")
+
+Verdict = Literal["confirmed", "denied", "disputed"]
+Stance = Literal["supports", "refutes", "context"]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_chars(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_char", "must not contain control characters")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise PydanticCustomError("url_scheme", "must be an http:// or https:// URL")
+    return value
+
+
+DocId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", max_length=128)
+]
+"""A document id: the corpus file's stem, safe in a URL path and as a file name."""
+
+ClaimId = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$", min_length=2, max_length=80)
+]
+"""A claim id: lower-case letters, digits and hyphens; it is also the store's file name."""
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    AfterValidator(_no_control_chars),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_no_control_chars),
+]
+HttpUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)
+]
+
+
+class Strict(BaseModel):
+    """Base of every model: unknown fields are an error, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class DocumentMeta(Strict):
+    """What a corpus document's sidecar `<id>.json` file holds."""
+
+    title: ShortText
+    outlet: ShortText | None = None
+    author: ShortText | None = None
+    published: dt.date | None = None
+    url: HttpUrl | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
+    notes: Text | None = None
+
+
+class Document(DocumentMeta):
+    """A document of the corpus as the API lists it: metadata plus identity of its text."""
+
+    id: DocId
+    sha256: str
+    length: int
+
+
+class Anchor(Strict):
+    """Where a piece of text sits in a document (W3C TextPosition + TextQuote selectors).
+
+    `start`/`end` are Python `str` indices (code points) into the text exactly as stored.
+    `orphaned` is set when the quote can no longer be found after the document changed: the
+    anchor is then kept with its last known offsets, never dropped.
+    """
+
+    doc: DocId
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=1)]
+    exact: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    prefix: Annotated[str, StringConstraints(max_length=200)] = ""
+    suffix: Annotated[str, StringConstraints(max_length=200)] = ""
+    orphaned: bool = False
+
+    @model_validator(mode="after")
+    def _span_matches_quote(self) -> Anchor:
+        if self.end <= self.start:
+            raise PydanticCustomError(
+                "anchor_span",
+                "end ({end}) must be greater than start ({start})",
+                {"start": self.start, "end": self.end},
+            )
+        if self.end - self.start != len(self.exact):
+            raise PydanticCustomError(
+                "anchor_span",
+                "end - start ({span}) must equal the length of exact ({length})",
+                {"span": self.end - self.start, "length": len(self.exact)},
+            )
+        return self
+
+
+class AnchorInput(Strict):
+    """An anchor as a client sends it: the server adds the context and checks the quote."""
+
+    doc: DocId
+    start: Annotated[int, Field(ge=0)]
+    end: Annotated[int, Field(ge=1)]
+    exact: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    prefix: str | None = None
+    suffix: str | None = None
+
+
+class Source(Strict):
+    """A citation: a quote from a corpus document or a web page, with its stance."""
+
+    stance: Stance
+    quote: Anchor | None = None
+    url: HttpUrl | None = None
+    title: ShortText | None = None
+    publisher: ShortText | None = None
+    date: dt.date | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _quote_or_url(self) -> Source:
+        if (self.quote is None) == (self.url is None):
+            raise PydanticCustomError(
+                "source_kind", "a source needs either a quote or a url, not both and not neither"
+            )
+        if self.url is not None and self.title is None:
+            raise PydanticCustomError("source_title", "a url source needs a title")
+        return self
+
+
+class SourceInput(Strict):
+    """A citation as a client sends it; a quote is an anchor the server checks."""
+
+    stance: Stance
+    quote: AnchorInput | None = None
+    url: HttpUrl | None = None
+    title: ShortText | None = None
+    publisher: ShortText | None = None
+    date: dt.date | None = None
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _quote_or_url(self) -> SourceInput:
+        if (self.quote is None) == (self.url is None):
+            raise PydanticCustomError(
+                "source_kind", "a source needs either a quote or a url, not both and not neither"
+            )
+        if self.url is not None and self.title is None:
+            raise PydanticCustomError("source_title", "a url source needs a title")
+        return self
+
+
+def verdict_rule_problem(verdict: str | None, stances: list[str]) -> str | None:
+    """Say what breaks the verdict/source rules, or None when they hold.
+
+    Every verdict cites at least one source; `confirmed` needs a supporting one, `denied` a
+    refuting one, `disputed` at least one of each.
+    """
+    if verdict is None:
+        return "sources need a verdict" if stances else None
+    if not stances:
+        return f"a '{verdict}' verdict must cite at least one source"
+    if verdict == "confirmed" and "supports" not in stances:
+        return "a 'confirmed' verdict needs at least one source that supports the claim"
+    if verdict == "denied" and "refutes" not in stances:
+        return "a 'denied' verdict needs at least one source that refutes the claim"
+    if verdict == "disputed" and not ("supports" in stances and "refutes" in stances):
+        return "a 'disputed' verdict needs at least one supporting and one refuting source"
+    return None
+
+
+def _raise_rule(problem: str | None) -> None:
+    if problem is not None:
+        raise PydanticCustomError(
+            "verdict_rules", "{message}", {"field": "sources", "message": problem}
+        )
+
+
+class VerdictInput(Strict):
+    """The body of `PUT /api/claims/<id>/verdict`."""
+
+    verdict: Verdict
+    rationale: Text
+    sources: list[SourceInput] = Field(min_length=0, max_length=200)
+    reviewer: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> VerdictInput:
+        _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
+        return self
+
+
+class Review(Strict):
+    """One reviewer's verdict on a claim (room for several reviewers per claim later)."""
+
+    verdict: Verdict
+    rationale: Text
+    reviewed_at: dt.datetime
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Review:
+        _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
+        return self
+
+
+class Change(Strict):
+    """One accepted change of a claim: who, when, what (field -> [old, new])."""
+
+    version: Annotated[int, Field(ge=1)]
+    at: dt.datetime
+    by: ShortText
+    action: Literal["created", "edited", "verdict", "reanchored", "deleted", "imported"]
+    changes: dict[str, list[Any]] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class ClaimInput(Strict):
+    """The body of `POST /api/claims`."""
+
+    statement: Text
+    claimant: ShortText
+    claim_date: dt.date | None = None
+    appearances: list[AnchorInput] = Field(min_length=1, max_length=500)
+    id: ClaimId | None = None
+
+
+class ClaimPatch(Strict):
+    """The body of `PATCH /api/claims/<id>`: only the fields given change."""
+
+    statement: Text | None = None
+    claimant: ShortText | None = None
+    claim_date: dt.date | None = None
+    appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
+
+
+class Claim(Strict):
+    """A check-worthy statement, every place it appears, and its verdict when reviewed.
+
+    This is the store's file format (one file per claim) and what the API returns.
+    """
+
+    schema_version: Literal[1] = 1
+    id: ClaimId
+    version: Annotated[int, Field(ge=1)]
+    statement: Text
+    claimant: ShortText
+    claim_date: dt.date | None = None
+    appearances: list[Anchor] = Field(min_length=1)
+    verdict: Verdict | None = None
+    rationale: Text | None = None
+    reviewer: ShortText | None = None
+    reviewed_at: dt.datetime | None = None
+    sources: list[Source] = Field(default_factory=list)
+    reviews: dict[str, Review] = Field(
+        default_factory=dict,
+        description="Each reviewer's own verdict, beside the final one above (multi-review).",
+    )
+    created_at: dt.datetime
+    created_by: ShortText
+    updated_at: dt.datetime
+    history: list[Change] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rules(self) -> Claim:
+        if self.verdict is None:
+            if self.rationale or self.reviewer or self.reviewed_at:
+                raise PydanticCustomError(
+                    "verdict_rules",
+                    "{message}",
+                    {
+                        "field": "verdict",
+                        "message": "an unreviewed claim has no rationale, reviewer or review time",
+                    },
+                )
+        else:
+            missing = [f for f in ("rationale", "reviewer", "reviewed_at") if not getattr(self, f)]
+            if missing:
+                raise PydanticCustomError(
+                    "verdict_rules",
+                    "{message}",
+                    {"field": missing[0], "message": f"a verdict needs {', '.join(missing)}"},
+                )
+        _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
+        return self
+
+    @property
+    def status(self) -> str:
+        """The verdict, or `unreviewed`."""
+        return self.verdict or "unreviewed"
+
+    def anchors(self) -> list[tuple[str, Anchor]]:
+        """Every anchor of the claim with the field path that holds it."""
+        found = [(f"appearances[{i}]", a) for i, a in enumerate(self.appearances)]
+        found += [(f"sources[{i}].quote", s.quote) for i, s in enumerate(self.sources) if s.quote]
+        return found
+
+    def public(self) -> dict[str, Any]:
+        """The claim as the API and the `json` export give it (without the change history)."""
+        return self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
+
+
+def error_details(exc: Any, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
+    """Turn a pydantic ValidationError into `[{"field": "a.b[0]", "message": ...}]`."""
+    details = []
+    for err in exc.errors(include_url=False):
+        loc = list(prefix) + list(err["loc"])
+        ctx = err.get("ctx") or {}
+        if err["type"] == "verdict_rules" and "field" in ctx:
+            loc.append(ctx["field"])
+        details.append({"field": format_loc(loc), "message": err["msg"]})
+    return details
+
+
+def format_loc(loc: list[Any] | tuple[Any, ...]) -> str:
+    """`["sources", 0, "quote"]` -> `sources[0].quote`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(claim)"

@@ -1,0 +1,274 @@
+"""What reviewers do, as library functions: the web views and the CLI both call these.
+
+Input is validated by the models, anchors are checked against the corpus (the server never
+trusts client offsets), and every accepted change goes through the store's compare-and-set and
+is recorded in the claim's history.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .anchoring import checked_anchor
+from .corpus import Corpus
+from .errors import InvalidInput, NotFound
+from .models import (
+    Anchor,
+    AnchorInput,
+    Change,
+    Claim,
+    ClaimInput,
+    ClaimPatch,
+    Source,
+    SourceInput,
+    VerdictInput,
+    error_details,
+)
+from .store import Store, now
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate client data with a model.
+
+    :raise InvalidInput: naming each field that is wrong.
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "the body must be a JSON object",
+            [{"field": "(body)", "message": "expected a JSON object"}],
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = error_details(exc)
+        raise InvalidInput(
+            f"invalid input: {details[0]['field']}: {details[0]['message']}", details
+        ) from None
+
+
+def slugify(text: str, words: int = 7) -> str:
+    """A URL-safe id stem from a statement: lower-case ASCII words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(parts[:words])[:60].strip("-") or "claim"
+
+
+@dataclass
+class Workspace:
+    """A corpus and the store of claims about it."""
+
+    corpus: Corpus
+    store: Store
+
+    @classmethod
+    def open(cls, seeds: Path | str, store: Path | str, fsync: bool = True) -> Workspace:
+        """The workspace of a corpus folder and a store folder."""
+        return cls(Corpus(Path(seeds)), Store(Path(store), fsync=fsync))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def claim(self, claim_id: str) -> Claim:
+        """One claim. :raise NotFound:"""
+        return self.store.get(claim_id)
+
+    def claims(
+        self,
+        doc: str | None = None,
+        verdict: str | None = None,
+        q: str | None = None,
+        claimant: str | None = None,
+    ) -> list[Claim]:
+        """Claims filtered by document, verdict (or `unreviewed`), claimant and text, by id."""
+        found = self.store.claims()
+        if doc:
+            found = [c for c in found if any(a.doc == doc for a in c.appearances)]
+        if verdict:
+            found = [c for c in found if c.status == verdict]
+        if claimant:
+            needle = claimant.casefold()
+            found = [c for c in found if needle in c.claimant.casefold()]
+        if q:
+            needle = q.casefold()
+            found = [c for c in found if needle in _haystack(c)]
+        return found
+
+    # -- changing ------------------------------------------------------------------------
+
+    def anchor(self, given: AnchorInput, field: str) -> Anchor:
+        """Check a client's anchor against the corpus and give the stored one.
+
+        :raise InvalidInput: unknown document, offsets out of range, or quote not there.
+        """
+        try:
+            doc = self.corpus.get(given.doc)
+        except NotFound:
+            raise InvalidInput(
+                f"{field}.doc: no document '{given.doc}' in the corpus",
+                [{"field": f"{field}.doc", "message": f"no document '{given.doc}' in the corpus"}],
+            ) from None
+        try:
+            return checked_anchor(doc.id, doc.text, given)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"{field}.exact: {exc}", [{"field": f"{field}.exact", "message": str(exc)}]
+            ) from None
+
+    def _anchors(self, given: list[AnchorInput], field: str) -> list[Anchor]:
+        anchors = [self.anchor(a, f"{field}[{i}]") for i, a in enumerate(given)]
+        seen: set[tuple[str, int, int]] = set()
+        for i, a in enumerate(anchors):
+            key = (a.doc, a.start, a.end)
+            if key in seen:
+                raise InvalidInput(
+                    f"{field}[{i}]: the same passage is listed twice",
+                    [{"field": f"{field}[{i}]", "message": "the same passage is listed twice"}],
+                )
+            seen.add(key)
+        return anchors
+
+    def _sources(self, given: list[SourceInput]) -> list[Source]:
+        out = []
+        for i, s in enumerate(given):
+            data = s.model_dump(exclude={"quote"})
+            if s.quote is not None:
+                data["quote"] = self.anchor(s.quote, f"sources[{i}].quote")
+            out.append(Source(**data))
+        return out
+
+    def new_id(self, statement: str) -> str:
+        """A fresh claim id made from the statement."""
+        stem = slugify(statement)
+        if not self.store.exists(stem) and len(stem) >= 2:
+            return stem
+        while True:
+            candidate = f"{stem[:52]}-{secrets.token_hex(3)}"
+            if not self.store.exists(candidate):
+                return candidate
+
+    def create_claim(self, data: dict[str, Any] | ClaimInput, actor: str) -> Claim:
+        """Create a claim from `{statement, claimant, claim_date?, appearances}`.
+
+        :raise InvalidInput: :raise AlreadyExists: when an id is given and taken.
+        """
+        given = data if isinstance(data, ClaimInput) else parse(ClaimInput, data)
+        appearances = self._anchors(given.appearances, "appearances")
+        at = now()
+        claim = Claim(
+            id=given.id or self.new_id(given.statement),
+            version=1,
+            statement=given.statement,
+            claimant=given.claimant,
+            claim_date=given.claim_date,
+            appearances=appearances,
+            created_at=at,
+            created_by=actor,
+            updated_at=at,
+            history=[Change(version=1, at=at, by=actor, action="created")],
+        )
+        return self.store.create(claim)
+
+    def edit_claim(
+        self, claim_id: str, expected_version: int, data: dict[str, Any] | ClaimPatch, actor: str
+    ) -> Claim:
+        """Change statement, claimant, claim date or appearances of a claim.
+
+        :raise InvalidInput: :raise NotFound: :raise StaleVersion:
+        """
+        patch = data if isinstance(data, ClaimPatch) else parse(ClaimPatch, data)
+        fields = patch.model_dump(exclude_unset=True)
+        if "appearances" in fields and patch.appearances is not None:
+            fields["appearances"] = self._anchors(patch.appearances, "appearances")
+        for required in ("statement", "claimant", "appearances"):
+            if required in fields and fields[required] is None:
+                raise InvalidInput(
+                    f"{required}: may not be null",
+                    [{"field": required, "message": "may not be null"}],
+                )
+        return self.store.update(
+            claim_id, expected_version, lambda c: revise(c, fields, actor, "edited")
+        )
+
+    def set_verdict(
+        self, claim_id: str, expected_version: int, data: dict[str, Any] | VerdictInput, actor: str
+    ) -> Claim:
+        """Record the verdict, rationale and sources of a claim.
+
+        :raise InvalidInput: breaking the verdict/source rules names `sources`.
+        """
+        given = data if isinstance(data, VerdictInput) else parse(VerdictInput, data)
+        sources = self._sources(given.sources)
+        reviewer = given.reviewer or actor
+        fields = {
+            "verdict": given.verdict,
+            "rationale": given.rationale,
+            "sources": sources,
+            "reviewer": reviewer,
+        }
+        return self.store.update(
+            claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
+        )
+
+    def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
+        """Remove a claim from the store (kept, with its history, in the store's `.trash/`)."""
+        return self.store.delete(
+            claim_id, expected_version, lambda c: revise(c, {}, actor, "deleted")
+        )
+
+
+Action = Literal["created", "edited", "verdict", "reanchored", "deleted", "imported"]
+
+
+def revise(
+    claim: Claim,
+    fields: dict[str, Any],
+    actor: str,
+    action: Action,
+    reviewed: bool = False,
+    note: str | None = None,
+) -> Claim:
+    """The next version of a claim with `fields` changed and the change recorded.
+
+    :raise InvalidInput: when the result breaks a rule of the model.
+    """
+    at = now()
+    before = claim.model_dump(mode="json")
+    data = claim.model_dump()
+    data.update(fields)
+    if reviewed:
+        data["reviewed_at"] = at
+    data["version"] = claim.version + 1
+    data["updated_at"] = at
+    try:
+        new = Claim.model_validate(data)
+    except ValidationError as exc:
+        details = error_details(exc)
+        raise InvalidInput(
+            f"invalid change: {details[0]['field']}: {details[0]['message']}", details
+        ) from None
+    after = new.model_dump(mode="json")
+    changes = {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(set(before) | set(after))
+        if k not in ("version", "updated_at", "history", "reviewed_at")
+        and before.get(k) != after.get(k)
+    }
+    new.history = [
+        *claim.history,
+        Change(version=new.version, at=at, by=actor, action=action, changes=changes, note=note),
+    ]
+    return new
+
+
+def _haystack(claim: Claim) -> str:
+    parts = [claim.id, claim.statement, claim.claimant, claim.rationale or ""]
+    parts += [a.exact for a in claim.appearances]
+    return "\n".join(parts).casefold()
