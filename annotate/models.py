@@ -192,7 +192,8 @@ def verdict_rule_problem(verdict: str | None, stances: list[str]) -> str | None:
     refuting one, `disputed` at least one of each.
     """
     if verdict is None:
-        return "sources need a verdict" if stances else None
+        # Evidence may be gathered before the verdict is decided.
+        return None
     if not stances:
         return f"a '{verdict}' verdict must cite at least one source"
     if verdict == "confirmed" and "supports" not in stances:
@@ -223,6 +224,13 @@ class VerdictInput(Strict):
     def _rules(self) -> VerdictInput:
         _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
         return self
+
+
+class Decision(Strict):
+    """Verdict and rationale alone (the page's verdict form); the cited sources stay."""
+
+    verdict: Verdict
+    rationale: Text
 
 
 class Review(Strict):

@@ -26,6 +26,7 @@ from .models import (
     Claim,
     ClaimInput,
     ClaimPatch,
+    Decision,
     Source,
     SourceInput,
     VerdictInput,
@@ -216,6 +217,119 @@ class Workspace:
         return self.store.update(
             claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
         )
+
+    def decide(
+        self, claim_id: str, expected_version: int, verdict: str, rationale: str, actor: str
+    ) -> Claim:
+        """Set verdict and rationale, keeping the sources already cited.
+
+        :raise InvalidInput: when the sources cited do not allow that verdict.
+        """
+        given = parse(Decision, {"verdict": verdict, "rationale": rationale})
+        fields = {"verdict": given.verdict, "rationale": given.rationale, "reviewer": actor}
+        return self.store.update(
+            claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
+        )
+
+    def add_source(
+        self, claim_id: str, expected_version: int, data: dict[str, Any] | SourceInput, actor: str
+    ) -> Claim:
+        """Cite one more source (a quote from the corpus or a URL) for a claim."""
+        given = data if isinstance(data, SourceInput) else parse(SourceInput, data)
+        (source,) = self._sources([given])
+        return self.store.update(
+            claim_id,
+            expected_version,
+            lambda c: revise(c, {"sources": [*c.sources, source]}, actor, "edited"),
+        )
+
+    def remove_source(self, claim_id: str, expected_version: int, index: int, actor: str) -> Claim:
+        """Stop citing a source.
+
+        :raise InvalidInput: when the verdict would then break the source rules.
+        """
+
+        def change(c: Claim) -> Claim:
+            if not 0 <= index < len(c.sources):
+                raise InvalidInput(
+                    f"sources[{index}]: no such source",
+                    [{"field": f"sources[{index}]", "message": "no such source"}],
+                )
+            rest = [s for i, s in enumerate(c.sources) if i != index]
+            return revise(c, {"sources": rest}, actor, "edited")
+
+        return self.store.update(claim_id, expected_version, change)
+
+    def add_appearance(
+        self, claim_id: str, expected_version: int, data: dict[str, Any] | AnchorInput, actor: str
+    ) -> Claim:
+        """Add one more place where the claim appears."""
+        given = data if isinstance(data, AnchorInput) else parse(AnchorInput, data)
+
+        def change(c: Claim) -> Claim:
+            new = self.anchor(given, f"appearances[{len(c.appearances)}]")
+            if any((a.doc, a.start, a.end) == (new.doc, new.start, new.end) for a in c.appearances):
+                raise InvalidInput(
+                    "appearances: that passage is already an appearance",
+                    [{"field": "appearances", "message": "that passage is already an appearance"}],
+                )
+            return revise(c, {"appearances": [*c.appearances, new]}, actor, "edited")
+
+        return self.store.update(claim_id, expected_version, change)
+
+    def remove_appearance(
+        self, claim_id: str, expected_version: int, index: int, actor: str
+    ) -> Claim:
+        """Remove one appearance (a claim keeps at least one)."""
+
+        def change(c: Claim) -> Claim:
+            if not 0 <= index < len(c.appearances):
+                raise InvalidInput(
+                    f"appearances[{index}]: no such appearance",
+                    [{"field": f"appearances[{index}]", "message": "no such appearance"}],
+                )
+            if len(c.appearances) == 1:
+                raise InvalidInput(
+                    "appearances: a claim keeps at least one appearance",
+                    [
+                        {
+                            "field": "appearances",
+                            "message": "a claim keeps at least one appearance; delete the "
+                            "claim instead",
+                        }
+                    ],
+                )
+            rest = [a for i, a in enumerate(c.appearances) if i != index]
+            return revise(c, {"appearances": rest}, actor, "edited")
+
+        return self.store.update(claim_id, expected_version, change)
+
+    def find_quote(self, doc_id: str, quote: str, field: str = "quote") -> AnchorInput:
+        """The anchor of a quote typed or pasted by hand: its first place in the document.
+
+        Whitespace differences are tolerated; the stored quote is the document's own text.
+
+        :raise InvalidInput: when the document does not contain it.
+        """
+        try:
+            doc = self.corpus.get(doc_id)
+        except NotFound:
+            raise InvalidInput(
+                f"{field}: no document '{doc_id}'",
+                [{"field": f"{field}.doc", "message": f"no document '{doc_id}'"}],
+            ) from None
+        words = quote.split()
+        if not words:
+            raise InvalidInput(
+                f"{field}: the quote is empty",
+                [{"field": f"{field}.exact", "message": "the quote is empty"}],
+            )
+        pattern = r"\s+".join(re.escape(w) for w in words)
+        m = re.search(pattern, doc.text)
+        if m is None:
+            msg = f"the quote is not in '{doc.meta.title}'; copy it exactly from the document"
+            raise InvalidInput(f"{field}: {msg}", [{"field": f"{field}.exact", "message": msg}])
+        return AnchorInput(doc=doc.id, start=m.start(), end=m.end(), exact=m.group(0))
 
     def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
         """Remove a claim from the store (kept, with its history, in the store's `.trash/`)."""

@@ -49,3 +49,32 @@ def run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]
         return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
     return invoke
+
+
+def quote(ws: Workspace, doc: str, exact: str) -> dict[str, object]:
+    """An anchor for the first occurrence of `exact` in a corpus document."""
+    text = ws.corpus.get(doc).text
+    start = text.index(exact)
+    return {"doc": doc, "start": start, "end": start + len(exact), "exact": exact}
+
+
+DOC_BBC = "000_6c6c33166c2267e4"
+DOC_AZERNEWS = "002_212af70a4bdf495d"
+
+
+@pytest.fixture
+def make_claim(ws: Workspace) -> Callable[..., dict[str, object]]:
+    """Create an unreviewed claim through the library and return it as the API shows it."""
+
+    def make(
+        statement: str = "Two missiles were fired on Shusha",
+        exact: str = "Two missiles fired on Shusha",
+        doc: str = DOC_BBC,
+    ) -> dict[str, object]:
+        claim = ws.create_claim(
+            {"statement": statement, "claimant": "ANAMA", "appearances": [quote(ws, doc, exact)]},
+            actor="tester",
+        )
+        return claim.public()
+
+    return make

@@ -1,0 +1,172 @@
+"""`annotate check`: clean on the shipped store, and every class of problem named plainly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from annotate.service import Workspace
+
+Run = Callable[..., Result]
+
+
+def test_the_shipped_store_is_clean(run: Run) -> None:
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: ")
+    assert int(result.output.split()[1]) >= 25
+
+
+def test_one_changed_character_in_a_seed_fails_naming_claim_file_and_offsets(
+    run: Run, workdir: Path, ws: Workspace
+) -> None:
+    claim = ws.store.claims()[0]
+    anchor = claim.appearances[0]
+    seed = workdir / "seeds" / f"{anchor.doc}.txt"
+    text = seed.read_text(encoding="utf-8")
+    i = anchor.start + 1
+    seed.write_text(text[:i] + ("X" if text[i] != "X" else "Y") + text[i + 1 :], encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1
+    line = next(ln for ln in result.output.splitlines() if f"claim {claim.id}:" in ln)
+    assert f"fixtures/{claim.id}.json" in line
+    assert f"offsets {anchor.start}-{anchor.end}" in line
+    assert "[quote-mismatch]" in line
+
+
+def edit_claim_file(ws: Workspace, edit: Callable[[dict[str, Any]], None]) -> str:
+    claim = ws.store.claims()[0]
+    path = ws.store.path_for(claim.id)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return claim.id
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        target: Any = data
+        *parents, last = path.split(".")
+        for p in parents:
+            target = target[int(p)] if p.isdigit() else target[p]
+        target[int(last) if last.isdigit() else last] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "kind", "field", "words"),
+    [
+        (
+            _set("appearances.0.exact", "not what the text says"),
+            "schema",
+            "appearances[0]",
+            "must equal the length",
+        ),
+        (_set("appearances.0.start", 99_000), "schema", "appearances[0]", "greater than start"),
+        (
+            lambda d: d["appearances"][0].update(
+                start=99_000, end=99_000 + len(d["appearances"][0]["exact"])
+            ),
+            "out-of-range",
+            "appearances[0].exact",
+            "beyond the end of the document",
+        ),
+        (
+            _set("appearances.0.doc", "no_such_document"),
+            "unknown-document",
+            "appearances[0].doc",
+            "not in the corpus",
+        ),
+        (
+            lambda d: d.update(
+                verdict="denied", sources=[{**s, "stance": "supports"} for s in d["sources"]]
+            ),
+            "schema",
+            "sources",
+            "refutes the claim",
+        ),
+        (_set("sources", []), "schema", "sources", "at least one source"),
+        (_set("statement", ""), "schema", "statement", "at least 1 character"),
+        (_set("surprise", 1), "schema", "surprise", "Extra inputs"),
+        (_set("appearances.0.orphaned", True), "orphaned", "appearances[0]", "orphaned"),
+    ],
+)
+def test_each_class_of_problem_is_reported_with_file_claim_and_field(
+    run: Run,
+    ws: Workspace,
+    edit: Callable[[dict[str, Any]], None],
+    kind: str,
+    field: str,
+    words: str,
+) -> None:
+    claim_id = edit_claim_file(ws, edit)
+    result = run("check", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert not report["ok"]
+    (problem,) = report["problems"]
+    assert problem["kind"] == kind
+    assert problem["file"] == f"fixtures/{claim_id}.json"
+    assert problem["claim"] == claim_id
+    assert problem["field"] == field
+    assert words in problem["message"]
+
+
+def test_a_quote_mismatch_shows_expected_and_found_text(run: Run, ws: Workspace) -> None:
+    def shift(data: dict[str, Any]) -> None:
+        a = data["appearances"][0]
+        a["start"] += 1
+        a["end"] += 1
+
+    claim_id = edit_claim_file(ws, shift)
+    result = run("check")
+    assert result.exit_code == 1
+    assert f"fixtures/{claim_id}.json: claim {claim_id}: appearances[0].exact:" in result.output
+    assert "expected '" in result.output and "the text there is '" in result.output
+
+
+def test_unparseable_json_is_named_and_the_rest_still_checked(run: Run, workdir: Path) -> None:
+    (workdir / "fixtures" / "half-written.json").write_text('{"id": "half', encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1
+    assert "fixtures/half-written.json: (file): not valid JSON" in result.output
+    assert "1 problem(s)" in result.output
+
+
+def test_duplicated_ids_and_misnamed_files_are_reported(run: Run, ws: Workspace) -> None:
+    claim = ws.store.claims()[0]
+    raw = ws.store.path_for(claim.id).read_text(encoding="utf-8")
+    (ws.store.root / "copy-of-claim.json").write_text(raw, encoding="utf-8")
+    result = run("check", "--format", "json")
+    assert result.exit_code == 1
+    (problem,) = json.loads(result.output)["problems"]
+    assert problem["kind"] == "filename"
+    assert f"expected {claim.id}.json" in problem["message"]
+
+
+def test_github_format_prints_workflow_annotations(run: Run, ws: Workspace) -> None:
+    claim_id = edit_claim_file(ws, _set("appearances.0.doc", "gone"))
+    result = run("check", "--format", "github")
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"::error file=fixtures/{claim_id}.json,title=annotate check%3A ")
+    assert f"::claim {claim_id}: appearances[0].doc: refers to document 'gone'" in first
+
+
+def test_usage_errors_exit_2(run: Run) -> None:
+    assert run("check", "--format", "yaml").exit_code == 2
+    assert run("check", "--store", "no/such/folder").exit_code == 2
+
+
+def test_a_bad_metadata_file_is_reported(run: Run, workdir: Path) -> None:
+    meta = next((workdir / "seeds").glob("*.json"))
+    meta.write_text('{"title": "t", "published": "last Tuesday"}', encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1
+    assert f"seeds/{meta.name}: published:" in result.output

@@ -1,0 +1,55 @@
+"""The command line as users meet it: help, schema, `python -m annotate`, README coverage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import jsonschema
+from click.testing import Result
+
+from annotate.cli import cli
+
+from .conftest import ROOT
+
+Run = Callable[..., Result]
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in cli.commands:  # type: ignore[attr-defined]
+        assert f"annotate {name}" in readme, f"`annotate {name}` is missing from README.md"
+
+
+def test_help_with_h_and_help(run: Run) -> None:
+    for flag in ("-h", "--help"):
+        result = run(flag)
+        assert result.exit_code == 0
+        assert "check" in result.output and "export" in result.output
+
+
+def test_schema_is_a_json_schema_that_accepts_every_shipped_claim(run: Run) -> None:
+    schema = json.loads(run("schema").output)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for path in sorted((ROOT / "fixtures").glob("*.json")):
+        jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema)
+
+
+def test_python_dash_m_annotate_runs_the_same_command_line() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "annotate", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert out.stdout.startswith("annotate, version ")
+
+
+def test_environment_variables_choose_the_folders(run: Run, workdir, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (workdir / "fixtures").rename(workdir / "elsewhere")
+    assert run("check").exit_code == 2
+    monkeypatch.setenv("ANNOTATE_STORE", "elsewhere")
+    assert run("check").exit_code == 0
