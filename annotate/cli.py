@@ -108,3 +108,56 @@ def export_cmd(ws: Workspace, fmt: str, output: Path | None) -> None:
 def schema() -> None:
     """Print the JSON Schema of a claim file in the store."""
     click.echo(json.dumps(Claim.model_json_schema(), indent=2, sort_keys=True))
+
+
+@cli.command(context_settings=CONTEXT)
+@workspace_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--reviewer",
+    envvar="ANNOTATE_REVIEWER",
+    default=None,
+    help="Your name, recorded on every change (default: your OS user name).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker threads of the WSGI server.",
+)
+def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: int) -> None:
+    """Run the web app on a production WSGI server (waitress), on loopback by default."""
+    from waitress.server import create_server
+
+    from . import create_app, default_reviewer
+
+    app = create_app(
+        {
+            "SEEDS": str(ws.corpus.root),
+            "STORE": str(ws.store.root),
+            "REVIEWER": reviewer or default_reviewer(),
+            "BASE_URL": f"http://{host}:{port}",
+        }
+    )
+    server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
+    bound = server.effective_port
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} "
+        f"as reviewer '{app.config['REVIEWER']}'"
+    )
+    click.echo(
+        f"Open http://{shown}:{bound}/  (Ctrl+C to stop)",
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("stopped")

@@ -1,0 +1,159 @@
+"""The HTTP JSON API (DESIGN.md): documents, claims, verdicts, exports.
+
+Every change names the version it read in `If-Match`: none is 428, a stale one 412 with the
+current claim in the body. Bad input is 422 with `{"error", "details"}` naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from .errors import InvalidInput, PreconditionRequired
+from .export import FORMATS, export
+from .models import Claim
+from .web import actor, error_json, workspace
+
+bp = Blueprint("api", __name__)
+
+
+def with_etag(claim: Claim, status: int = 200) -> Response:
+    """The claim as JSON with its version as the ETag."""
+    resp = jsonify(claim.public())
+    resp.status_code = status
+    resp.headers["ETag"] = f'"{claim.version}"'
+    return resp
+
+
+def if_match() -> int:
+    """The version named by `If-Match`.
+
+    :raise PreconditionRequired: when there is none. :raise InvalidInput: when unreadable.
+    """
+    raw = request.headers.get("If-Match")
+    if raw is None or not raw.strip():
+        raise PreconditionRequired(
+            'If-Match is required: send the ETag of the version you read, e.g. If-Match: "3"'
+        )
+    value = raw.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        raise InvalidInput(
+            f'If-Match must be a claim version such as "3", not {raw!r}',
+            [{"field": "If-Match", "message": 'expected a version like "3"'}],
+        )
+    return int(value)
+
+
+def body() -> Any:
+    """The JSON body. :raise InvalidInput: when it is not JSON."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidInput(
+            "the body is not valid JSON", [{"field": "(body)", "message": "not valid JSON"}]
+        )
+    return data
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness probe that touches no store: the baseline for benchmarks."""
+    return Response("ok", mimetype="text/plain")
+
+
+@bp.get("/api/documents")
+def documents() -> Response:
+    """Every document's metadata with id, sha256 and length."""
+    ws = workspace()
+    return jsonify([d.info().model_dump(mode="json") for d in ws.corpus.documents()])
+
+
+@bp.get("/api/documents/<doc_id>")
+def document(doc_id: str) -> Response:
+    """One document's metadata and text. :raise 404:"""
+    doc = workspace().corpus.get(doc_id)
+    return jsonify({**doc.info().model_dump(mode="json"), "text": doc.text})
+
+
+@bp.get("/api/claims")
+def claims() -> Response:
+    """Claims, filtered by `doc`, `verdict` (or `unreviewed`), `claimant` and text `q`."""
+    args = request.args
+    found = workspace().claims(
+        doc=args.get("doc"),
+        verdict=args.get("verdict"),
+        q=args.get("q"),
+        claimant=args.get("claimant"),
+    )
+    return jsonify([c.public() for c in found])
+
+
+@bp.post("/api/claims")
+def create() -> Response:
+    """Create a claim: 201 with the claim, its ETag and Location."""
+    claim = workspace().create_claim(body(), actor())
+    resp = with_etag(claim, 201)
+    resp.headers["Location"] = url_for("api.claim", claim_id=claim.id)
+    return resp
+
+
+@bp.get("/api/claims/<claim_id>")
+def claim(claim_id: str) -> Response:
+    """One claim with its ETag. :raise 404:"""
+    found = workspace().claim(claim_id)
+    if request.headers.get("If-None-Match", "").strip() == f'"{found.version}"':
+        resp = Response(status=304)
+        resp.headers["ETag"] = f'"{found.version}"'
+        return resp
+    return with_etag(found)
+
+
+@bp.get("/api/claims/<claim_id>/history")
+def history(claim_id: str) -> Response:
+    """Every recorded change of a claim: version, who, when, what changed."""
+    found = workspace().claim(claim_id)
+    return jsonify([h.model_dump(mode="json", exclude_none=True) for h in found.history])
+
+
+@bp.patch("/api/claims/<claim_id>")
+def patch(claim_id: str) -> Response:
+    """Change statement, claimant, claim_date or appearances. Needs If-Match."""
+    version = if_match()
+    return with_etag(workspace().edit_claim(claim_id, version, body(), actor()))
+
+
+@bp.put("/api/claims/<claim_id>/verdict")
+def verdict(claim_id: str) -> Response:
+    """Set verdict, rationale and sources. Needs If-Match."""
+    version = if_match()
+    return with_etag(workspace().set_verdict(claim_id, version, body(), actor()))
+
+
+@bp.delete("/api/claims/<claim_id>")
+def delete(claim_id: str) -> Response:
+    """Delete a claim (kept in the store's trash with its history). Needs If-Match."""
+    version = if_match()
+    workspace().delete_claim(claim_id, version, actor())
+    return Response(status=204)
+
+
+@bp.get("/api/export")
+def export_view() -> Response:
+    """The export in `format` (json, csv, ...), with its media type."""
+    fmt = request.args.get("format", "json")
+    if fmt not in FORMATS:
+        return error_json(
+            422,
+            f"unknown export format '{fmt}'",
+            [{"field": "format", "message": f"one of {', '.join(sorted(FORMATS))}"}],
+        )
+    spec = FORMATS[fmt]
+    resp = Response(export(workspace(), fmt), content_type=spec.media_type)
+    if request.args.get("download"):
+        resp.headers["Content-Disposition"] = (
+            f'attachment; filename="annotate-export.{spec.extension}"'
+        )
+    return resp

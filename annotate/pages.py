@@ -1,0 +1,411 @@
+"""The reviewer's pages (htmx): every fragment is included by its full page.
+
+Each write is a real form (works without JavaScript); from htmx it answers with the fragment
+it changed and a `claims-changed` trigger so the marked text refreshes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_htmx import make_response as htmx_response
+from werkzeug.wrappers import Response
+
+from . import __version__
+from .errors import AnnotateError, InvalidInput, NotFound, StaleVersion
+from .export import FORMATS
+from .models import VERDICTS, AnchorInput, Claim
+from .render import marked_html, similar_passages, spans_for
+from .web import actor, workspace
+
+bp = Blueprint("pages", __name__)
+
+
+def make_response(html: str, status: int, trigger: dict[str, str] | None = None) -> Response:
+    """An HTML response, with htmx's `HX-Trigger` set through flask-htmx when given."""
+    resp: Response = htmx_response(html, status, trigger=trigger)
+    return resp
+
+STATUSES = (*VERDICTS, "unreviewed")
+
+
+def fragment_wanted() -> bool:
+    """An htmx request that wants a fragment (a boosted one wants the whole page)."""
+    from flask_htmx import HTMX  # noqa: F401 - the extension sets up `request` headers
+
+    return (
+        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    )
+
+
+def error_page(status: int, message: str) -> Response:
+    """An error as a page (or as a message fragment for htmx)."""
+    if fragment_wanted():
+        html = render_template("partials/_message.html", message=message, level="error")
+        return make_response(html, status)
+    return make_response(render_template("error.html", status=status, message=message), status)
+
+
+def _doc_titles() -> dict[str, str]:
+    return {d.id: d.meta.title for d in workspace().corpus.documents()}
+
+
+def _version() -> int:
+    raw = request.form.get("version", "")
+    if not raw.isdigit():
+        raise InvalidInput(
+            "version: the form lost its version; reload the page",
+            [{"field": "version", "message": "missing"}],
+        )
+    return int(raw)
+
+
+def _anchor_from_form(prefix: str = "") -> AnchorInput:
+    """An anchor from a selection (doc, start, end, exact) or from a typed quote."""
+    f = request.form
+    doc = f.get(prefix + "doc", "")
+    start, end, exact = (
+        f.get(prefix + "start", ""),
+        f.get(prefix + "end", ""),
+        f.get(prefix + "exact", ""),
+    )
+    if start.isdigit() and end.isdigit() and exact:
+        return AnchorInput(doc=doc, start=int(start), end=int(end), exact=exact)
+    return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
+
+
+def _counts(claims: list[Claim]) -> Counter[str]:
+    return Counter(c.status for c in claims)
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> str:
+    """The documents with their claims per verdict, and overall progress."""
+    ws = workspace()
+    claims = ws.store.claims()
+    _, problems = ws.store.scan()
+    rows = []
+    for doc in ws.corpus.documents():
+        mine = [c for c in claims if any(a.doc == doc.id for a in c.appearances)]
+        rows.append({"doc": doc, "counts": _counts(mine), "total": len(mine)})
+    counts = _counts(claims)
+    reviewed = len(claims) - counts["unreviewed"]
+    return render_template(
+        "index.html",
+        rows=rows,
+        counts=counts,
+        total=len(claims),
+        reviewed=reviewed,
+        statuses=STATUSES,
+        problems=problems,
+    )
+
+
+def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, Any]:
+    ws = workspace()
+    docs = ws.corpus.documents()
+    corpus = tuple((d.id, d.text) for d in docs)
+    return {
+        "claim": claim,
+        "doc_id": doc_id,
+        "titles": {d.id: d.meta.title for d in docs},
+        "suggestions": similar_passages(corpus, claim),
+        "errors": {},
+        "form": {},
+        "conflict": None,
+        "message": None,
+        **extra,
+    }
+
+
+def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
+    ws = workspace()
+    doc = ws.corpus.get(doc_id)
+    claims = ws.claims(doc=doc_id)
+    orphans = [
+        (c, i, a)
+        for c in claims
+        for i, a in enumerate(c.appearances)
+        if a.doc == doc_id and a.orphaned
+    ]
+    ctx: dict[str, Any] = {
+        "doc": doc,
+        "claims": claims,
+        "counts": _counts(claims),
+        "statuses": STATUSES,
+        "marked": marked_html(doc.text, spans_for(doc_id, claims)),
+        "orphans": orphans,
+        "panel": None,
+        "documents": ws.corpus.documents(),
+    }
+    if claim_id:
+        try:
+            ctx["panel"] = _panel_context(ws.claim(claim_id), doc_id)
+        except NotFound:
+            ctx["panel_missing"] = claim_id
+    return ctx
+
+
+@bp.get("/documents/<doc_id>")
+def document(doc_id: str) -> str:
+    """A document's whole text with every claim marked; `?claim=ID` opens its panel."""
+    return render_template("document.html", **_document_context(doc_id, request.args.get("claim")))
+
+
+@bp.get("/documents/<doc_id>/text")
+def document_text(doc_id: str) -> str:
+    """The marked text alone (refreshed after every change; shown in the quote picker)."""
+    ctx = _document_context(doc_id, None)
+    return render_template(
+        "partials/_doc_text.html", picker=bool(request.args.get("picker")), **ctx
+    )
+
+
+@bp.get("/claims/<claim_id>")
+def claim(claim_id: str) -> Any:
+    """A claim's panel: appearances, verdict, sources, suggestions, history."""
+    ws = workspace()
+    found = ws.claim(claim_id)
+    doc_id = request.args.get("doc") or found.appearances[0].doc
+    if fragment_wanted():
+        return render_template("partials/_claim_panel.html", **_panel_context(found, doc_id))
+    return redirect(url_for("pages.document", doc_id=doc_id, claim=claim_id) + "#panel")
+
+
+@bp.get("/claims")
+def claims() -> str:
+    """Every claim; filter by verdict, document, claimant and text; sortable."""
+    args = request.args
+    ws = workspace()
+    found = ws.claims(
+        doc=args.get("doc") or None,
+        verdict=args.get("verdict") or None,
+        q=args.get("q") or None,
+        claimant=args.get("claimant") or None,
+    )
+    sort = args.get("sort", "id")
+    keys = {
+        "id": lambda c: c.id,
+        "statement": lambda c: c.statement.casefold(),
+        "claimant": lambda c: c.claimant.casefold(),
+        "verdict": lambda c: (STATUSES.index(c.status), c.id),
+        "date": lambda c: (c.claim_date is None, str(c.claim_date or ""), c.id),
+        "updated": lambda c: c.updated_at,
+        "appearances": lambda c: (len(c.appearances), c.id),
+    }
+    if sort.lstrip("-") not in keys:
+        sort = "id"
+    found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    ctx = {
+        "claims": found,
+        "titles": _doc_titles(),
+        "args": args,
+        "sort": sort,
+        "statuses": STATUSES,
+        "claimants": sorted({c.claimant for c in ws.store.claims()}),
+    }
+    if fragment_wanted() and request.headers.get("HX-Target") == "claim-rows":
+        return render_template("partials/_claim_rows.html", **ctx)
+    return render_template("claims.html", **ctx)
+
+
+@bp.get("/export")
+def export_page() -> str:
+    """Download links for every export format."""
+    return render_template("export.html", formats=sorted(FORMATS.values(), key=lambda f: f.name))
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+def _done(claim: Claim, doc_id: str | None, message: str) -> Response:
+    if fragment_wanted():
+        html = render_template(
+            "partials/_claim_panel.html", **_panel_context(claim, doc_id, message=message)
+        )
+        return make_response(html, 200, trigger={"claims-changed": claim.id})
+    target = url_for("pages.document", doc_id=doc_id or claim.appearances[0].doc, claim=claim.id)
+    return redirect(target + "#panel", code=303)
+
+
+def _failed(
+    claim_id: str, doc_id: str | None, exc: AnnotateError, form: dict[str, str], section: str
+) -> Response:
+    """Re-render the panel with the messages, keeping what the reviewer typed."""
+    ws = workspace()
+    if isinstance(exc, StaleVersion):
+        current, status = exc.current, 409
+        extra: dict[str, Any] = {"conflict": exc.current}
+    else:
+        current, status = ws.claim(claim_id), exc.status
+        extra = {}
+    errors: dict[str, list[str]] = {}
+    for d in exc.details or [{"field": section, "message": exc.message}]:
+        errors.setdefault(section, []).append(f"{d['field']}: {d['message']}")
+    ctx = _panel_context(current, doc_id, errors=errors, form={**form, "section": section}, **extra)
+    if fragment_wanted():
+        return make_response(render_template("partials/_claim_panel.html", **ctx), status)
+    page = _document_context(doc_id or current.appearances[0].doc, None)
+    page["panel"] = ctx
+    return make_response(render_template("document.html", **page), status)
+
+
+def _write(claim_id: str, section: str, action: Any, message: str) -> Response:
+    doc_id = request.form.get("doc_context") or None
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        claim = action()
+    except (InvalidInput, StaleVersion) as exc:
+        return _failed(claim_id, doc_id, exc, form, section)
+    return _done(claim, doc_id, message)
+
+
+@bp.post("/claims")
+def create() -> Response:
+    """Create a claim from a selection (or a typed quote) with statement, claimant, date."""
+    f = request.form
+    doc_id = f.get("doc", "")
+    try:
+        anchor = _anchor_from_form()
+        data: dict[str, Any] = {
+            "statement": f.get("statement", ""),
+            "claimant": f.get("claimant", ""),
+            "appearances": [anchor.model_dump()],
+        }
+        if f.get("claim_date"):
+            data["claim_date"] = f["claim_date"]
+        claim = workspace().create_claim(data, actor())
+    except InvalidInput as exc:
+        return _new_claim_failed(doc_id, exc)
+    return _done(claim, doc_id, "Claim created. Now give it a verdict and cite sources.")
+
+
+def _new_claim_failed(doc_id: str, exc: InvalidInput) -> Response:
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    errors = [f"{d['field']}: {d['message']}" for d in exc.details] or [exc.message]
+    if fragment_wanted():
+        html = render_template("partials/_new_claim.html", doc_id=doc_id, form=form, errors=errors)
+        return make_response(html, 422)
+    try:
+        page = _document_context(doc_id, None)
+    except NotFound:
+        return error_page(422, exc.message)
+    page.update(new_form=form, new_errors=errors)
+    return make_response(render_template("document.html", **page), 422)
+
+
+@bp.post("/claims/<claim_id>/edit")
+def edit(claim_id: str) -> Response:
+    """Change statement, claimant and claim date."""
+    f = request.form
+    data: dict[str, Any] = {
+        "statement": f.get("statement", ""),
+        "claimant": f.get("claimant", ""),
+        "claim_date": f.get("claim_date") or None,
+    }
+    return _write(
+        claim_id,
+        "edit",
+        lambda: workspace().edit_claim(claim_id, _version(), data, actor()),
+        "Claim saved.",
+    )
+
+
+@bp.post("/claims/<claim_id>/verdict")
+def verdict(claim_id: str) -> Response:
+    """Set the verdict and rationale (the cited sources stay)."""
+    f = request.form
+    return _write(
+        claim_id,
+        "verdict",
+        lambda: workspace().decide(
+            claim_id, _version(), f.get("verdict", ""), f.get("rationale", ""), actor()
+        ),
+        "Verdict saved.",
+    )
+
+
+@bp.post("/claims/<claim_id>/sources")
+def add_source(claim_id: str) -> Response:
+    """Cite a quote (selection or typed) from any document, or a URL, with a stance."""
+    f = request.form
+
+    def action() -> Claim:
+        data: dict[str, Any] = {"stance": f.get("stance", "")}
+        if f.get("kind") == "url":
+            data.update(
+                url=f.get("url", ""),
+                title=f.get("title") or None,
+                publisher=f.get("publisher") or None,
+            )
+        else:
+            data["quote"] = _anchor_from_form("source_").model_dump()
+        return workspace().add_source(claim_id, _version(), data, actor())
+
+    return _write(claim_id, "sources", action, "Source added.")
+
+
+@bp.post("/claims/<claim_id>/sources/<int:index>/delete")
+def remove_source(claim_id: str, index: int) -> Response:
+    """Stop citing a source."""
+    return _write(
+        claim_id,
+        "sources",
+        lambda: workspace().remove_source(claim_id, _version(), index, actor()),
+        "Source removed.",
+    )
+
+
+@bp.post("/claims/<claim_id>/appearances")
+def add_appearance(claim_id: str) -> Response:
+    """Add a place where the claim appears (a selection, a suggestion or a typed quote)."""
+    return _write(
+        claim_id,
+        "appearances",
+        lambda: workspace().add_appearance(
+            claim_id, _version(), _anchor_from_form().model_dump(), actor()
+        ),
+        "Appearance added.",
+    )
+
+
+@bp.post("/claims/<claim_id>/appearances/<int:index>/delete")
+def remove_appearance(claim_id: str, index: int) -> Response:
+    """Remove one appearance of a claim."""
+    return _write(
+        claim_id,
+        "appearances",
+        lambda: workspace().remove_appearance(claim_id, _version(), index, actor()),
+        "Appearance removed.",
+    )
+
+
+@bp.post("/claims/<claim_id>/delete")
+def delete(claim_id: str) -> Response:
+    """Delete a claim (it is kept in the store's trash with its history)."""
+    doc_id = request.form.get("doc_context") or None
+    try:
+        workspace().delete_claim(claim_id, _version(), actor())
+    except (InvalidInput, StaleVersion) as exc:
+        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _failed(claim_id, doc_id, exc, form, "delete")
+    target = url_for("pages.document", doc_id=doc_id) if doc_id else url_for("pages.claims")
+    if fragment_wanted():
+        html = render_template(
+            "partials/_message.html",
+            level="ok",
+            message=f"Claim {claim_id} deleted (kept in the store's trash).",
+        )
+        return make_response(html, 200, trigger={"claims-changed": claim_id})
+    return redirect(target, code=303)
+
+
+@bp.app_context_processor
+def globals_for_templates() -> dict[str, Any]:
+    """What every template may use."""
+    return {"version": __version__, "reviewer": actor(), "statuses": STATUSES}
