@@ -97,9 +97,16 @@ def select_text(page: Any, container: str, text: str) -> None:
           const root = document.querySelector(sel);
           const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
           const nodes = []; let all = "";
-          while (walker.nextNode()) { nodes.push([walker.currentNode, all.length]); all += walker.currentNode.data; }
+          while (walker.nextNode()) {
+            nodes.push([walker.currentNode, all.length]);
+            all += walker.currentNode.data;
+          }
           const at = all.indexOf(needle);
-          const point = (i) => { for (let k = nodes.length - 1; k >= 0; k--) if (nodes[k][1] <= i) return [nodes[k][0], i - nodes[k][1]]; };
+          const point = (i) => {
+            for (let k = nodes.length - 1; k >= 0; k--) {
+              if (nodes[k][1] <= i) return [nodes[k][0], i - nodes[k][1]];
+            }
+          };
           const r = document.createRange();
           const [sn, so] = point(at); const [en, eo] = point(at + needle.length - 1);
           r.setStart(sn, so); r.setEnd(sn, so + 1);
@@ -107,7 +114,8 @@ def select_text(page: Any, container: str, text: str) -> None:
           const a = r.getClientRects()[0];
           const r2 = document.createRange(); r2.setStart(en, eo); r2.setEnd(en, eo + 1);
           const b = r2.getClientRects()[0];
-          return {x1: a.left + 1, y1: a.top + a.height / 2, x2: b.right - 1, y2: b.top + b.height / 2};
+          return {x1: a.left + 1, y1: a.top + a.height / 2,
+                  x2: b.right - 1, y2: b.top + b.height / 2};
         }""",
         [container, text],
     )
