@@ -1,0 +1,1009 @@
+"""The HTTP JSON API (DESIGN.md, "HTTP JSON API"), through the Flask test client."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from annotate.service import Workspace
+
+from .conftest import DOC_AZERNEWS, DOC_BBC, quote
+from .webutil import make_app, seed_text, snapshot
+
+SHIPPED = 47
+DOC_IDS = [
+    "000_6c6c33166c2267e4",
+    "001_ea092f251b0b5650",
+    "002_212af70a4bdf495d",
+    "003_de1e71ce094deadf",
+    "004_da7503a316cb05c0",
+]
+EXISTING = "aliyev-called-putin-about-marking"
+EXACT = "Two missiles fired on Shusha"
+SUPPORT = "Former Armenian President Serzh Sargsyan has admitted"
+MISSING = object()
+
+
+@pytest.fixture
+def app(workdir: Path) -> Any:
+    return make_app(workdir)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def store(workdir: Path) -> Path:
+    return workdir / "fixtures"
+
+
+def shipped() -> list[dict[str, Any]]:
+    """The shipped claims, read from the files (independently of the app)."""
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*.json"))]
+
+
+def new_claim_body(ws: Workspace, **over: Any) -> dict[str, Any]:
+    body = {
+        "statement": "Two missiles were fired on Shusha",
+        "claimant": "ANAMA",
+        "claim_date": "2021-03-15",
+        "appearances": [quote(ws, DOC_BBC, EXACT)],
+    }
+    body.update(over)
+    return body
+
+
+@pytest.fixture
+def created(client: Any, ws: Workspace) -> dict[str, Any]:
+    """A new unreviewed claim made through the API (version 1)."""
+    resp = client.post("/api/claims", json=new_claim_body(ws))
+    assert resp.status_code == 201, resp.get_json()
+    data: dict[str, Any] = resp.get_json()
+    return data
+
+
+def error_fields(resp: Any) -> list[str]:
+    """The fields named by an API error, after checking the error shape."""
+    assert resp.mimetype == "application/json", resp.mimetype
+    body = resp.get_json()
+    assert set(body) >= {"error", "details"}, body
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["details"], list)
+    for d in body["details"]:
+        assert set(d) >= {"field", "message"}, d
+    return [d["field"] for d in body["details"]]
+
+
+def supporting(ws: Workspace) -> dict[str, Any]:
+    return {"stance": "supports", "quote": quote(ws, DOC_AZERNEWS, SUPPORT)}
+
+
+def refuting_url() -> dict[str, Any]:
+    return {"stance": "refutes", "url": "https://example.org/refutation", "title": "Refutation"}
+
+
+# -- documents -----------------------------------------------------------------------------
+
+
+def test_the_document_list_gives_id_sha256_length_and_title_of_each_seed(
+    client: Any, workdir: Path
+) -> None:
+    import hashlib
+
+    resp = client.get("/api/documents")
+    assert resp.status_code == 200
+    docs = resp.get_json()
+    assert [d["id"] for d in docs] == DOC_IDS
+    for d in docs:
+        raw = (workdir / "seeds" / f"{d['id']}.txt").read_bytes()
+        meta = json.loads((workdir / "seeds" / f"{d['id']}.json").read_text(encoding="utf-8"))
+        assert d["sha256"] == hashlib.sha256(raw).hexdigest()
+        assert d["length"] == len(raw.decode("utf-8"))
+        assert d["title"] == meta["title"]
+        assert "text" not in d
+
+
+def test_a_document_is_served_with_its_text_byte_for_byte(client: Any, workdir: Path) -> None:
+    for doc in DOC_IDS:
+        resp = client.get(f"/api/documents/{doc}")
+        assert resp.status_code == 200
+        data = resp.get_json()
+        assert data["id"] == doc
+        assert data["text"] == seed_text(workdir, doc)
+        assert data["length"] == len(data["text"])
+
+
+def test_an_unknown_document_is_a_json_404(client: Any) -> None:
+    resp = client.get("/api/documents/no-such-doc")
+    assert resp.status_code == 404
+    error_fields(resp)
+    assert "no-such-doc" in resp.get_json()["error"]
+
+
+# -- listing and filters ---------------------------------------------------------------------
+
+
+def ids(resp: Any) -> list[str]:
+    assert resp.status_code == 200
+    return [c["id"] for c in resp.get_json()]
+
+
+def test_every_shipped_claim_is_listed_sorted_by_id_without_history(client: Any) -> None:
+    resp = client.get("/api/claims")
+    data = resp.get_json()
+    assert len(data) == SHIPPED
+    assert [c["id"] for c in data] == sorted(c["id"] for c in shipped())
+    by_id = {c["id"]: c for c in shipped()}
+    for c in data:
+        assert "history" not in c
+        assert c["version"] == by_id[c["id"]]["version"]
+        assert c["verdict"] == by_id[c["id"]]["verdict"]
+
+
+@pytest.mark.parametrize("doc", DOC_IDS)
+def test_the_doc_filter_lists_the_claims_appearing_in_that_document(client: Any, doc: str) -> None:
+    expected = sorted(c["id"] for c in shipped() if any(a["doc"] == doc for a in c["appearances"]))
+    assert expected
+    assert ids(client.get(f"/api/claims?doc={doc}")) == expected
+
+
+@pytest.mark.parametrize("verdict", ["confirmed", "denied", "disputed"])
+def test_the_verdict_filter_lists_the_claims_with_that_verdict(client: Any, verdict: str) -> None:
+    expected = sorted(c["id"] for c in shipped() if c.get("verdict") == verdict)
+    assert expected
+    assert ids(client.get(f"/api/claims?verdict={verdict}")) == expected
+
+
+def test_the_unreviewed_filter_lists_only_claims_without_a_verdict(
+    client: Any, created: dict[str, Any]
+) -> None:
+    assert ids(client.get("/api/claims?verdict=unreviewed")) == [created["id"]]
+    assert created["id"] not in ids(client.get("/api/claims?verdict=confirmed"))
+
+
+@pytest.mark.parametrize("needle", ["aliyev", "ANAMA", "bbc news"])
+def test_the_claimant_filter_matches_part_of_the_claimant_ignoring_case(
+    client: Any, needle: str
+) -> None:
+    expected = sorted(c["id"] for c in shipped() if needle.casefold() in c["claimant"].casefold())
+    assert expected
+    assert ids(client.get("/api/claims", query_string={"claimant": needle})) == expected
+
+
+@pytest.mark.parametrize("needle", ["9M723", "iskander-e", "ceasefire", "Putin"])
+def test_the_text_filter_searches_statement_claimant_rationale_and_quotes(
+    client: Any, needle: str
+) -> None:
+    def hay(c: dict[str, Any]) -> str:
+        parts = [c["id"], c["statement"], c["claimant"], c.get("rationale") or ""]
+        parts += [a["exact"] for a in c["appearances"]]
+        return "\n".join(parts).casefold()
+
+    expected = sorted(c["id"] for c in shipped() if needle.casefold() in hay(c))
+    assert expected
+    assert len(expected) < SHIPPED
+    assert ids(client.get("/api/claims", query_string={"q": needle})) == expected
+
+
+def test_filters_combine(client: Any) -> None:
+    expected = sorted(
+        c["id"]
+        for c in shipped()
+        if c.get("verdict") == "disputed" and any(a["doc"] == DOC_BBC for a in c["appearances"])
+    )
+    assert expected
+    got = ids(client.get("/api/claims", query_string={"verdict": "disputed", "doc": DOC_BBC}))
+    assert got == expected
+
+
+# -- creating ------------------------------------------------------------------------------
+
+
+def test_creating_a_claim_answers_201_with_location_etag_and_server_made_context(
+    client: Any, ws: Workspace, store: Path, workdir: Path
+) -> None:
+    resp = client.post("/api/claims", json=new_claim_body(ws))
+    assert resp.status_code == 201
+    claim = resp.get_json()
+    assert resp.headers["ETag"] == '"1"'
+    assert resp.headers["Location"].endswith(f"/api/claims/{claim['id']}")
+    assert claim["version"] == 1
+    assert claim["statement"] == "Two missiles were fired on Shusha"
+    assert claim["claimant"] == "ANAMA"
+    assert claim["claim_date"] == "2021-03-15"
+    assert "verdict" not in claim
+    text = seed_text(workdir, DOC_BBC)
+    start = text.index(EXACT)
+    (a,) = claim["appearances"]
+    assert (a["doc"], a["start"], a["end"], a["exact"]) == (
+        DOC_BBC,
+        start,
+        start + len(EXACT),
+        EXACT,
+    )
+    assert a["prefix"] == text[start - 32 : start]
+    assert a["suffix"] == text[start + len(EXACT) : start + len(EXACT) + 32]
+    path = store / f"{claim['id']}.json"
+    assert path.is_file()
+    on_disk = json.loads(path.read_text(encoding="utf-8"))
+    assert on_disk["history"][0]["action"] == "created"
+    assert on_disk["history"][0]["by"] == "tester"
+    assert on_disk["created_by"] == "tester"
+    assert client.get(resp.headers["Location"]).get_json() == claim
+
+
+def test_client_sent_prefix_and_suffix_are_replaced_by_the_servers(
+    client: Any, ws: Workspace, workdir: Path
+) -> None:
+    anchor = {**quote(ws, DOC_BBC, EXACT), "prefix": "lies", "suffix": "more lies"}
+    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=[anchor]))
+    assert resp.status_code == 201
+    a = resp.get_json()["appearances"][0]
+    text = seed_text(workdir, DOC_BBC)
+    assert a["prefix"] == text[a["start"] - 32 : a["start"]]
+    assert a["suffix"] == text[a["end"] : a["end"] + 32]
+
+
+def test_a_quote_that_is_not_at_its_offsets_is_refused_and_nothing_is_written(
+    client: Any, ws: Workspace, store: Path
+) -> None:
+    before = snapshot(store)
+    anchor = quote(ws, DOC_BBC, EXACT)
+    anchor["start"] += 1
+    anchor["end"] += 1
+    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=[anchor]))
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[0].exact"]
+    assert snapshot(store) == before
+
+
+def test_a_second_appearance_that_does_not_match_writes_nothing(
+    client: Any, ws: Workspace, store: Path
+) -> None:
+    before = snapshot(store)
+    bad = {**quote(ws, DOC_AZERNEWS, SUPPORT), "exact": SUPPORT.upper()}
+    body = new_claim_body(ws, appearances=[quote(ws, DOC_BBC, EXACT), bad])
+    resp = client.post("/api/claims", json=body)
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[1].exact"]
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"appearances": [{"doc": "nope", "start": 0, "end": 3, "exact": "BBC"}]},
+            "appearances[0].doc",
+        ),
+        ({"statement": MISSING}, "statement"),
+        ({"claimant": MISSING}, "claimant"),
+        ({"statement": None}, "statement"),
+        ({"statement": "   "}, "statement"),
+        ({"claimant": ""}, "claimant"),
+        ({"claim_date": "2021-02-30"}, "claim_date"),
+        ({"appearances": []}, "appearances"),
+        ({"colour": "red"}, "colour"),
+        ({"id": "Not An Id!"}, "id"),
+    ],
+)
+def test_bad_fields_of_a_new_claim_are_named_in_a_422(
+    client: Any, ws: Workspace, store: Path, change: dict[str, Any], field: str
+) -> None:
+    before = snapshot(store)
+    body = new_claim_body(ws)
+    body.update(change)
+    body = {k: v for k, v in body.items() if v is not MISSING}
+    resp = client.post("/api/claims", json=body)
+    assert resp.status_code == 422
+    assert field in error_fields(resp)
+    assert snapshot(store) == before
+
+
+def test_a_body_that_is_not_json_is_a_json_422(client: Any, store: Path) -> None:
+    before = snapshot(store)
+    resp = client.post("/api/claims", data="{statement: oops", content_type="application/json")
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["(body)"]
+    assert snapshot(store) == before
+
+
+def test_a_json_array_body_is_a_422(client: Any, ws: Workspace, store: Path) -> None:
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=[new_claim_body(ws)])
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["(body)"]
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_a_write_that_is_not_json_is_415(
+    client: Any, ws: Workspace, store: Path, content_type: str
+) -> None:
+    before = snapshot(store)
+    resp = client.post(
+        "/api/claims", data=json.dumps(new_claim_body(ws)), content_type=content_type
+    )
+    assert resp.status_code == 415
+    error_fields(resp)
+    assert snapshot(store) == before
+
+
+def test_a_write_without_content_type_is_415(client: Any, store: Path) -> None:
+    before = snapshot(store)
+    resp = client.put(f"/api/claims/{EXISTING}/verdict", data=b"{}", headers={"If-Match": '"2"'})
+    assert resp.status_code == 415
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "null", "http://localhost.evil.example"]
+)
+def test_a_cross_origin_write_is_403_and_writes_nothing(
+    client: Any, ws: Workspace, store: Path, origin: str
+) -> None:
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=new_claim_body(ws), headers={"Origin": origin})
+    assert resp.status_code == 403
+    error_fields(resp)
+    resp = client.delete(f"/api/claims/{EXISTING}", headers={"Origin": origin, "If-Match": '"2"'})
+    assert resp.status_code == 403
+    assert snapshot(store) == before
+
+
+def test_a_same_origin_write_is_accepted(client: Any, ws: Workspace) -> None:
+    resp = client.post(
+        "/api/claims", json=new_claim_body(ws), headers={"Origin": "http://localhost"}
+    )
+    assert resp.status_code == 201
+
+
+def test_creating_with_a_taken_id_is_409_and_leaves_the_claim_alone(
+    client: Any, ws: Workspace, store: Path
+) -> None:
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=new_claim_body(ws, id=EXISTING))
+    assert resp.status_code == 409
+    error_fields(resp)
+    assert snapshot(store) == before
+
+
+def test_two_claims_with_the_same_statement_get_different_ids(client: Any, ws: Workspace) -> None:
+    first = client.post("/api/claims", json=new_claim_body(ws)).get_json()
+    second = client.post("/api/claims", json=new_claim_body(ws)).get_json()
+    assert first["id"] != second["id"]
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def test_a_claim_has_its_version_as_etag_and_a_matching_if_none_match_is_304(
+    client: Any,
+) -> None:
+    version = next(c["version"] for c in shipped() if c["id"] == EXISTING)
+    resp = client.get(f"/api/claims/{EXISTING}")
+    assert resp.status_code == 200
+    assert resp.headers["ETag"] == f'"{version}"'
+    assert resp.get_json()["id"] == EXISTING
+    again = client.get(f"/api/claims/{EXISTING}", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert again.headers["ETag"] == f'"{version}"'
+    other = client.get(f"/api/claims/{EXISTING}", headers={"If-None-Match": '"999"'})
+    assert other.status_code == 200
+
+
+def test_an_unknown_claim_is_a_json_404(client: Any) -> None:
+    for path in ("/api/claims/no-such-claim", "/api/claims/no-such-claim/history"):
+        resp = client.get(path)
+        assert resp.status_code == 404
+        error_fields(resp)
+
+
+# -- editing -------------------------------------------------------------------------------
+
+
+def test_a_patch_without_if_match_is_428(client: Any, created: dict[str, Any], store: Path) -> None:
+    before = snapshot(store)
+    resp = client.patch(f"/api/claims/{created['id']}", json={"claimant": "Someone"})
+    assert resp.status_code == 428
+    error_fields(resp)
+    assert snapshot(store) == before
+
+
+def test_a_stale_if_match_is_refused_with_the_current_claim(
+    client: Any, created: dict[str, Any], store: Path
+) -> None:
+    cid = created["id"]
+    ok = client.patch(f"/api/claims/{cid}", json={"claimant": "A"}, headers={"If-Match": '"1"'})
+    assert ok.status_code == 200
+    before = snapshot(store)
+    resp = client.patch(f"/api/claims/{cid}", json={"claimant": "B"}, headers={"If-Match": '"1"'})
+    assert resp.status_code == 412
+    error_fields(resp)
+    current = resp.get_json()["current"]
+    assert current["id"] == cid
+    assert current["version"] == 2
+    assert current["claimant"] == "A"
+    assert resp.headers["ETag"] == '"2"'
+    assert snapshot(store) == before
+
+
+def test_a_patch_with_the_current_version_is_applied_and_bumps_the_version(
+    client: Any, created: dict[str, Any], store: Path
+) -> None:
+    cid = created["id"]
+    resp = client.patch(
+        f"/api/claims/{cid}",
+        json={"statement": "Two Iskander missiles hit Shusha", "claim_date": None},
+        headers={"If-Match": '"1"'},
+    )
+    assert resp.status_code == 200
+    claim = resp.get_json()
+    assert claim["version"] == 2
+    assert resp.headers["ETag"] == '"2"'
+    assert claim["statement"] == "Two Iskander missiles hit Shusha"
+    assert "claim_date" not in claim
+    assert claim["claimant"] == "ANAMA"
+    on_disk = json.loads((store / f"{cid}.json").read_text(encoding="utf-8"))
+    assert on_disk["version"] == 2
+    assert on_disk["statement"] == "Two Iskander missiles hit Shusha"
+
+
+def test_a_weak_if_match_is_accepted(client: Any, created: dict[str, Any]) -> None:
+    cid = created["id"]
+    resp = client.patch(f"/api/claims/{cid}", json={"claimant": "X"}, headers={"If-Match": 'W/"1"'})
+    assert resp.status_code == 200
+    assert resp.get_json()["version"] == 2
+
+
+@pytest.mark.parametrize("value", ["abc", '"1.0"', '"-1"', '"\u00b2"', '"1", "2"'])
+def test_an_unreadable_if_match_is_a_422_naming_it(
+    client: Any, created: dict[str, Any], store: Path, value: str
+) -> None:
+    before = snapshot(store)
+    resp = client.patch(
+        f"/api/claims/{created['id']}", json={"claimant": "X"}, headers={"If-Match": value}
+    )
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["If-Match"]
+    assert snapshot(store) == before
+
+
+def test_patching_appearances_checks_every_quote(
+    client: Any, created: dict[str, Any], ws: Workspace, store: Path
+) -> None:
+    cid = created["id"]
+    before = snapshot(store)
+    bad = {**quote(ws, DOC_AZERNEWS, SUPPORT), "start": 0, "end": len(SUPPORT)}
+    resp = client.patch(
+        f"/api/claims/{cid}", json={"appearances": [bad]}, headers={"If-Match": '"1"'}
+    )
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[0].exact"]
+    assert snapshot(store) == before
+    good = [quote(ws, DOC_BBC, EXACT), quote(ws, DOC_AZERNEWS, SUPPORT)]
+    resp = client.patch(
+        f"/api/claims/{cid}", json={"appearances": good}, headers={"If-Match": '"1"'}
+    )
+    assert resp.status_code == 200
+    assert [a["doc"] for a in resp.get_json()["appearances"]] == [DOC_BBC, DOC_AZERNEWS]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"statement": None}, "statement"),
+        ({"appearances": None}, "appearances"),
+        ({"appearances": []}, "appearances"),
+        ({"verdict": "confirmed"}, "verdict"),
+        ({"version": 7}, "version"),
+    ],
+)
+def test_a_patch_cannot_null_required_fields_or_touch_other_ones(
+    client: Any, created: dict[str, Any], store: Path, body: dict[str, Any], field: str
+) -> None:
+    before = snapshot(store)
+    resp = client.patch(f"/api/claims/{created['id']}", json=body, headers={"If-Match": '"1"'})
+    assert resp.status_code == 422
+    assert field in error_fields(resp)
+    assert snapshot(store) == before
+
+
+def test_an_empty_patch_changes_nothing(client: Any, created: dict[str, Any], store: Path) -> None:
+    # "version grows by exactly one with each accepted change": a patch that changes no
+    # field is no change, so it must not make a new version or an empty history entry.
+    before = snapshot(store)
+    resp = client.patch(f"/api/claims/{created['id']}", json={}, headers={"If-Match": '"1"'})
+    assert resp.status_code in (200, 422)
+    if resp.status_code == 200:
+        assert resp.get_json()["version"] == 1
+        assert resp.headers["ETag"] == '"1"'
+    assert snapshot(store) == before
+
+
+def test_the_lost_update_race_has_exactly_one_winner(
+    app: Any, created: dict[str, Any], store: Path
+) -> None:
+    cid = created["id"]
+    barrier = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def writer(name: str) -> None:
+        c = app.test_client()
+        read = c.get(f"/api/claims/{cid}")
+        etag = read.headers["ETag"]
+        barrier.wait()
+        results[name] = c.patch(
+            f"/api/claims/{cid}", json={"claimant": name}, headers={"If-Match": etag}
+        )
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status_code for r in results.values())
+    assert statuses == [200, 412]
+    (winner,) = [n for n, r in results.items() if r.status_code == 200]
+    (loser,) = [r for r in results.values() if r.status_code == 412]
+    assert loser.get_json()["current"]["claimant"] == winner
+    on_disk = json.loads((store / f"{cid}.json").read_text(encoding="utf-8"))
+    assert on_disk["version"] == 2
+    assert on_disk["claimant"] == winner
+    assert [h["version"] for h in on_disk["history"]] == [1, 2]
+
+
+# -- verdicts ------------------------------------------------------------------------------
+
+
+def put_verdict(client: Any, cid: str, body: Any, version: int = 1) -> Any:
+    return client.put(f"/api/claims/{cid}/verdict", json=body, headers={"If-Match": f'"{version}"'})
+
+
+@pytest.mark.parametrize(
+    ("verdict", "sources"),
+    [
+        ("confirmed", ["refutes", "context"]),
+        ("denied", ["supports"]),
+        ("disputed", ["supports"]),
+        ("disputed", ["refutes", "context"]),
+        ("confirmed", []),
+        ("denied", []),
+    ],
+)
+def test_a_verdict_that_breaks_the_source_rules_is_a_422_naming_sources(
+    client: Any,
+    created: dict[str, Any],
+    ws: Workspace,
+    store: Path,
+    verdict: str,
+    sources: list[str],
+) -> None:
+    before = snapshot(store)
+    cited = [{**supporting(ws), "stance": s} for s in sources]
+    body = {"verdict": verdict, "rationale": "Because.", "sources": cited}
+    resp = put_verdict(client, created["id"], body)
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["sources"]
+    assert snapshot(store) == before
+
+
+def test_a_cited_quote_that_does_not_match_is_named(
+    client: Any, created: dict[str, Any], ws: Workspace, store: Path
+) -> None:
+    before = snapshot(store)
+    src = supporting(ws)
+    src["quote"]["exact"] = "Former Armenian President Serzh Sargsyan has ADMITTED"
+    resp = put_verdict(
+        client, created["id"], {"verdict": "confirmed", "rationale": "r", "sources": [src]}
+    )
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["sources[0].quote.exact"]
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,hi", "ftp://example.org/x", "//example.org"]
+)
+def test_a_url_source_must_be_http(
+    client: Any, created: dict[str, Any], store: Path, url: str
+) -> None:
+    before = snapshot(store)
+    src = {"stance": "supports", "url": url, "title": "t"}
+    resp = put_verdict(
+        client, created["id"], {"verdict": "confirmed", "rationale": "r", "sources": [src]}
+    )
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["sources[0].url"]
+    assert snapshot(store) == before
+
+
+def test_a_valid_verdict_is_saved_with_the_reviewer_and_time(
+    client: Any, created: dict[str, Any], ws: Workspace, store: Path
+) -> None:
+    body = {
+        "verdict": "disputed",
+        "rationale": "ANAMA says so; the Russian MoD says otherwise.",
+        "sources": [supporting(ws), refuting_url()],
+    }
+    resp = put_verdict(client, created["id"], body)
+    assert resp.status_code == 200, resp.get_json()
+    claim = resp.get_json()
+    assert resp.headers["ETag"] == '"2"'
+    assert claim["version"] == 2
+    assert claim["verdict"] == "disputed"
+    assert claim["rationale"] == body["rationale"]
+    assert claim["reviewer"] == "tester"
+    assert claim["reviewed_at"].startswith("20")
+    assert [s["stance"] for s in claim["sources"]] == ["supports", "refutes"]
+    q = claim["sources"][0]["quote"]
+    assert q["exact"] == SUPPORT and q["doc"] == DOC_AZERNEWS and q["prefix"]
+    assert claim["sources"][1]["url"] == "https://example.org/refutation"
+    on_disk = json.loads((store / f"{created['id']}.json").read_text(encoding="utf-8"))
+    assert on_disk["verdict"] == "disputed"
+    assert on_disk["history"][-1]["action"] == "verdict"
+    assert on_disk["history"][-1]["by"] == "tester"
+    assert created["id"] in ids(client.get("/api/claims?verdict=disputed"))
+
+
+def test_a_verdict_needs_if_match(client: Any, created: dict[str, Any], ws: Workspace) -> None:
+    body = {"verdict": "confirmed", "rationale": "r", "sources": [supporting(ws)]}
+    resp = client.put(f"/api/claims/{created['id']}/verdict", json=body)
+    assert resp.status_code == 428
+    stale = put_verdict(client, created["id"], body, version=5)
+    assert stale.status_code == 412
+    assert stale.get_json()["current"]["version"] == 1
+
+
+# -- deleting ------------------------------------------------------------------------------
+
+
+def test_deleting_needs_the_current_version_and_moves_the_claim_to_the_trash(
+    client: Any, created: dict[str, Any], store: Path
+) -> None:
+    cid = created["id"]
+    before = snapshot(store)
+    assert client.delete(f"/api/claims/{cid}").status_code == 428
+    stale = client.delete(f"/api/claims/{cid}", headers={"If-Match": '"7"'})
+    assert stale.status_code == 412
+    assert stale.get_json()["current"]["version"] == 1
+    assert snapshot(store) == before
+    resp = client.delete(f"/api/claims/{cid}", headers={"If-Match": '"1"'})
+    assert resp.status_code == 204
+    assert resp.get_data() == b""
+    assert client.get(f"/api/claims/{cid}").status_code == 404
+    assert not (store / f"{cid}.json").exists()
+    trashed = list((store / ".trash").glob(f"{cid}.*.json"))
+    assert len(trashed) == 1
+    kept = json.loads(trashed[0].read_text(encoding="utf-8"))
+    assert kept["id"] == cid
+    assert [h["action"] for h in kept["history"]] == ["created", "deleted"]
+    assert kept["history"][-1]["by"] == "tester"
+    assert cid not in ids(client.get("/api/claims"))
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+def test_the_history_lists_every_change_in_order(
+    client: Any, created: dict[str, Any], ws: Workspace
+) -> None:
+    cid = created["id"]
+    client.patch(f"/api/claims/{cid}", json={"claimant": "ANAMA (I.)"}, headers={"If-Match": '"1"'})
+    put_verdict(
+        client, cid, {"verdict": "confirmed", "rationale": "r", "sources": [supporting(ws)]}, 2
+    )
+    resp = client.get(f"/api/claims/{cid}/history")
+    assert resp.status_code == 200
+    history = resp.get_json()
+    assert [(h["version"], h["action"], h["by"]) for h in history] == [
+        (1, "created", "tester"),
+        (2, "edited", "tester"),
+        (3, "verdict", "tester"),
+    ]
+    assert history[1]["changes"] == {"claimant": ["ANAMA", "ANAMA (I.)"]}
+    assert set(history[2]["changes"]) == {"verdict", "rationale", "reviewer", "sources"}
+
+
+# -- hostile input -------------------------------------------------------------------------
+
+ANCHOR_OK = {"doc": DOC_BBC, "start": 0, "end": 3, "exact": "BBC"}
+
+
+def _claim(**over: Any) -> dict[str, Any]:
+    return {"statement": "s", "claimant": "c", "appearances": [ANCHOR_OK], **over}
+
+
+HOSTILE: list[tuple[str, Any]] = [
+    ("null", None),
+    ("number", 42),
+    ("string", "claim"),
+    ("false", False),
+    ("empty object", {}),
+    ("nested junk", {"statement": {"a": [1, {"b": None}]}, "claimant": [[]], "appearances": {}}),
+    ("huge statement", _claim(statement="x" * 20_001)),
+    ("huge claimant", _claim(claimant="x" * 501)),
+    ("NUL in statement", _claim(statement="two\x00missiles")),
+    ("control char in claimant", _claim(claimant="ANAMA\x1b[31m")),
+    ("negative offset", _claim(appearances=[{**ANCHOR_OK, "start": -3, "end": 0}])),
+    ("start after end", _claim(appearances=[{**ANCHOR_OK, "start": 10, "end": 7}])),
+    ("start equals end", _claim(appearances=[{**ANCHOR_OK, "start": 3, "end": 3, "exact": ""}])),
+    ("offsets past the end", _claim(appearances=[{**ANCHOR_OK, "start": 10**9, "end": 10**9 + 3}])),
+    ("huge integer", _claim(appearances=[{**ANCHOR_OK, "start": 10**40, "end": 10**40 + 3}])),
+    ("float offsets", _claim(appearances=[{**ANCHOR_OK, "start": 0.5, "end": 3.5}])),
+    ("string offsets", _claim(appearances=[{**ANCHOR_OK, "start": "zero"}])),
+    ("doc traversal", _claim(appearances=[{**ANCHOR_OK, "doc": "../seeds/x"}])),
+    ("doc null byte", _claim(appearances=[{**ANCHOR_OK, "doc": "a\x00b"}])),
+    ("appearance is a list", _claim(appearances=[[DOC_BBC, 0, 3, "BBC"]])),
+    ("too many appearances", _claim(appearances=[ANCHOR_OK] * 501)),
+    ("huge exact", _claim(appearances=[{**ANCHOR_OK, "end": 20_001, "exact": "B" * 20_001}])),
+    ("id traversal", _claim(id="../../etc/passwd")),
+    ("verdict junk", {"verdict": "true", "rationale": 1, "sources": "all"}),
+    ("sources junk", {"verdict": "confirmed", "rationale": "r", "sources": [None, 1, "x"]}),
+    (
+        "source both kinds",
+        {
+            "verdict": "confirmed",
+            "rationale": "r",
+            "sources": [
+                {"stance": "supports", "url": "https://a.org", "title": "t", "quote": ANCHOR_OK}
+            ],
+        },
+    ),
+    (
+        "source with neither",
+        {"verdict": "confirmed", "rationale": "r", "sources": [{"stance": "supports"}]},
+    ),
+    (
+        "url without title",
+        {
+            "verdict": "confirmed",
+            "rationale": "r",
+            "sources": [{"stance": "supports", "url": "https://a.org"}],
+        },
+    ),
+    (
+        "huge url",
+        {
+            "verdict": "confirmed",
+            "rationale": "r",
+            "sources": [{"stance": "supports", "url": "https://a.org/" + "x" * 3000, "title": "t"}],
+        },
+    ),
+]
+
+RAW_BODIES: list[tuple[str, bytes]] = [
+    ("truncated", b'{"statement": "s"'),
+    ("not utf-8", b'{"statement": "\xff\xfe"}'),
+    ("NaN", b'{"statement": NaN, "claimant": Infinity}'),
+    ("deep nesting", b"[" * 50_000 + b"]" * 50_000),
+    ("deep object nesting", b'{"a":' * 50_000 + b"1" + b"}" * 50_000),
+    ("huge number literal", b'{"appearances": [{"start": 1' + b"0" * 5000 + b"}]}"),
+    ("empty", b""),
+    ("too large", b'{"statement": "' + b"x" * (3 * 1024 * 1024) + b'"}'),
+]
+
+
+def _requests(cid: str) -> list[tuple[str, str, dict[str, str]]]:
+    m = {"If-Match": '"1"'}
+    return [
+        ("POST", "/api/claims", {}),
+        ("PATCH", f"/api/claims/{cid}", m),
+        ("PUT", f"/api/claims/{cid}/verdict", m),
+    ]
+
+
+@pytest.fixture
+def unsafe(app: Any) -> Iterator[Any]:
+    """A client whose app answers unexpected exceptions with a 500 instead of raising them."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.testing = False
+    yield app.test_client()
+
+
+@pytest.mark.parametrize(("name", "body"), HOSTILE, ids=[n for n, _ in HOSTILE])
+def test_hostile_json_bodies_are_a_4xx_json_error_and_write_nothing(
+    unsafe: Any, created: dict[str, Any], store: Path, name: str, body: Any
+) -> None:
+    before = snapshot(store)
+    for method, path, headers in _requests(created["id"]):
+        if method == "PATCH" and body == {}:
+            continue  # an empty patch is valid input: see test_an_empty_patch_changes_nothing
+        resp = unsafe.open(
+            path,
+            method=method,
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+        assert 400 <= resp.status_code < 500, (method, name, resp.status_code, resp.get_data())
+        error_fields(resp)
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(("name", "raw"), RAW_BODIES, ids=[n for n, _ in RAW_BODIES])
+def test_malformed_bodies_are_a_4xx_json_error_and_write_nothing(
+    unsafe: Any, created: dict[str, Any], store: Path, name: str, raw: bytes
+) -> None:
+    before = snapshot(store)
+    for method, path, headers in _requests(created["id"]):
+        resp = unsafe.open(
+            path, method=method, data=raw, content_type="application/json", headers=headers
+        )
+        assert 400 <= resp.status_code < 500, (method, name, resp.status_code)
+        error_fields(resp)
+    assert snapshot(store) == before
+
+
+ODD_IDS = ["a" * 300, "..", ".trash", "%00", "Upper-Case", "-x", "a%2Fb"]
+
+
+@pytest.mark.parametrize(
+    "claim_id", ODD_IDS, ids=["300-chars", "dotdot", "trash", "nul", "upper", "dash", "slash"]
+)
+def test_odd_claim_ids_in_the_url_are_a_json_404_never_a_500(
+    unsafe: Any, store: Path, claim_id: str
+) -> None:
+    before = snapshot(store)
+    for method, path in [
+        ("GET", f"/api/claims/{claim_id}"),
+        ("GET", f"/api/claims/{claim_id}/history"),
+        ("PATCH", f"/api/claims/{claim_id}"),
+        ("PUT", f"/api/claims/{claim_id}/verdict"),
+        ("DELETE", f"/api/claims/{claim_id}"),
+    ]:
+        body = (
+            {"verdict": "confirmed", "rationale": "r", "sources": [refuting_url()]}
+            if method == "PUT"
+            else {"claimant": "x"}
+        )
+        resp = unsafe.open(
+            path,
+            method=method,
+            json=body if method != "DELETE" else None,
+            headers={"If-Match": '"1"'},
+        )
+        assert resp.status_code in (404, 422), (method, path, resp.status_code)
+        error_fields(resp)
+    assert snapshot(store) == before
+
+
+# -- export, health, headers ---------------------------------------------------------------
+
+
+def test_the_json_export_is_the_command_lines_byte_for_byte(
+    client: Any, run: Callable[..., Result]
+) -> None:
+    resp = client.get("/api/export?format=json")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/json"
+    result = run("export", "--format", "json")
+    assert result.exit_code == 0
+    assert resp.get_data() == result.stdout_bytes
+    data = json.loads(resp.get_data(as_text=True))
+    assert len(data["claims"]) == SHIPPED
+    assert [d["id"] for d in data["documents"]] == DOC_IDS
+
+
+def test_the_csv_export_is_text_csv_with_one_row_per_claim(
+    client: Any, run: Callable[..., Result]
+) -> None:
+    import csv
+    import io
+
+    resp = client.get("/api/export?format=csv")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+    assert sorted(r["id"] for r in rows) == sorted(c["id"] for c in shipped())
+    assert resp.get_data() == run("export", "--format", "csv").stdout_bytes
+
+
+def test_an_export_download_is_an_attachment(client: Any) -> None:
+    resp = client.get("/api/export?format=csv&download=1")
+    assert resp.status_code == 200
+    assert "attachment" in resp.headers["Content-Disposition"]
+    assert resp.headers["Content-Disposition"].endswith('.csv"')
+
+
+@pytest.mark.parametrize("fmt", ["xml", "", "JSON", "../json"])
+def test_an_unknown_export_format_is_a_422_naming_format(client: Any, fmt: str) -> None:
+    resp = client.get("/api/export", query_string={"format": fmt})
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["format"]
+
+
+def test_healthz_answers_ok_in_plain_text(client: Any) -> None:
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/plain"
+    assert resp.get_data() == b"ok"
+
+
+def test_healthz_touches_no_store(tmp_path: Path, workdir: Path) -> None:
+    import shutil
+
+    app = make_app(workdir)
+    shutil.rmtree(workdir / "fixtures")
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_data() == b"ok"
+
+
+def assert_security_headers(resp: Any) -> None:
+    csp = resp.headers.get("Content-Security-Policy", "")
+    directives = {d.strip().split()[0]: d.strip().split()[1:] for d in csp.split(";") if d.strip()}
+    assert directives.get("frame-ancestors") == ["'none'"], csp
+    script = directives.get("script-src", directives.get("default-src"))
+    assert script is not None
+    assert "'unsafe-inline'" not in script and "'unsafe-eval'" not in script, csp
+    assert resp.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_every_answer_carries_the_security_headers(
+    client: Any, created: dict[str, Any], ws: Workspace
+) -> None:
+    cid = created["id"]
+    answers = [
+        client.get("/healthz"),
+        client.get("/api/documents"),
+        client.get("/api/documents/nope"),
+        client.get(f"/api/claims/{cid}"),
+        client.get(f"/api/claims/{cid}", headers={"If-None-Match": '"1"'}),
+        client.get("/api/export?format=csv"),
+        client.post("/api/claims", data="x", content_type="text/plain"),
+        client.post("/api/claims", json={}, headers={"Origin": "https://evil.example"}),
+        client.patch(f"/api/claims/{cid}", json={}),
+        client.patch(f"/api/claims/{cid}", json={"claimant": "y"}, headers={"If-Match": '"9"'}),
+        client.post("/api/claims", json=new_claim_body(ws)),
+        client.delete(f"/api/claims/{cid}", headers={"If-Match": '"1"'}),
+        client.get("/api/nowhere"),
+        client.get("/"),
+        client.get("/static/htmx.min.js"),
+    ]
+    statuses = [r.status_code for r in answers]
+    assert statuses == [200, 200, 404, 200, 304, 200, 415, 403, 428, 412, 201, 204, 404, 200, 200]
+    for r in answers:
+        assert_security_headers(r)
+        r.close()
+
+
+def test_an_unknown_api_path_or_method_is_a_json_error(client: Any) -> None:
+    resp = client.get("/api/nowhere")
+    assert resp.status_code == 404
+    error_fields(resp)
+    resp = client.post("/api/documents", json={})
+    assert resp.status_code == 405
+    error_fields(resp)
+
+
+# -- a broken record -----------------------------------------------------------------------
+
+
+def test_a_broken_claim_file_does_not_stop_the_api(unsafe: Any, store: Path) -> None:
+    (store / "broken-claim.json").write_text("{not json", encoding="utf-8")
+    bad = json.loads((store / f"{EXISTING}.json").read_text(encoding="utf-8"))
+    bad["version"] = "seven"
+    (store / "invalid-claim.json").write_text(json.dumps({**bad, "id": "invalid-claim"}))
+    resp = unsafe.get("/api/claims")
+    assert resp.status_code == 200
+    assert len(resp.get_json()) == SHIPPED
+    for cid in ("broken-claim", "invalid-claim"):
+        resp = unsafe.get(f"/api/claims/{cid}")
+        assert resp.status_code == 500
+        error_fields(resp)
+        assert f"{cid}.json" in resp.get_json()["error"]
+    assert unsafe.get(f"/api/claims/{EXISTING}").status_code == 200
+    assert unsafe.get("/api/export?format=json").status_code == 200
