@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from .errors import InvalidInput, PreconditionRequired
 from .export import FORMATS, export
-from .models import Claim
+from .models import VERDICTS, Claim
 from .web import actor, error_json, workspace
 
 bp = Blueprint("api", __name__)
@@ -40,7 +40,7 @@ def if_match() -> int:
     if value.startswith("W/"):
         value = value[2:]
     value = value.strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidInput(
             f'If-Match must be a claim version such as "3", not {raw!r}',
             [{"field": "If-Match", "message": 'expected a version like "3"'}],
@@ -50,7 +50,10 @@ def if_match() -> int:
 
 def body() -> Any:
     """The JSON body. :raise InvalidInput: when it is not JSON."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if data is None:
         raise InvalidInput(
             "the body is not valid JSON", [{"field": "(body)", "message": "not valid JSON"}]
@@ -82,6 +85,13 @@ def document(doc_id: str) -> Response:
 def claims() -> Response:
     """Claims, filtered by `doc`, `verdict` (or `unreviewed`), `claimant` and text `q`."""
     args = request.args
+    verdict = args.get("verdict")
+    if verdict and verdict not in (*VERDICTS, "unreviewed"):
+        return error_json(
+            422,
+            f"unknown verdict '{verdict}'",
+            [{"field": "verdict", "message": f"one of {', '.join((*VERDICTS, 'unreviewed'))}"}],
+        )
     found = workspace().claims(
         doc=args.get("doc"),
         verdict=args.get("verdict"),

@@ -218,7 +218,6 @@ class VerdictInput(Strict):
     verdict: Verdict
     rationale: Text
     sources: list[SourceInput] = Field(min_length=0, max_length=200)
-    reviewer: ShortText | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> VerdictInput:

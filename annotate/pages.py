@@ -28,6 +28,7 @@ def make_response(html: str, status: int, trigger: dict[str, str] | None = None)
     resp: Response = htmx_response(html, status, trigger=trigger)
     return resp
 
+
 STATUSES = (*VERDICTS, "unreviewed")
 
 
@@ -54,7 +55,7 @@ def _doc_titles() -> dict[str, str]:
 
 def _version() -> int:
     raw = request.form.get("version", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput(
             "version: the form lost its version; reload the page",
             [{"field": "version", "message": "missing"}],
@@ -71,7 +72,7 @@ def _anchor_from_form(prefix: str = "") -> AnchorInput:
         f.get(prefix + "end", ""),
         f.get(prefix + "exact", ""),
     )
-    if start.isdigit() and end.isdigit() and exact:
+    if start.isascii() and start.isdigit() and end.isascii() and end.isdigit() and exact:
         return AnchorInput(doc=doc, start=int(start), end=int(end), exact=exact)
     return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
 

@@ -207,12 +207,11 @@ class Workspace:
         """
         given = data if isinstance(data, VerdictInput) else parse(VerdictInput, data)
         sources = self._sources(given.sources)
-        reviewer = given.reviewer or actor
         fields = {
             "verdict": given.verdict,
             "rationale": given.rationale,
             "sources": sources,
-            "reviewer": reviewer,
+            "reviewer": actor,
         }
         return self.store.update(
             claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
@@ -369,12 +368,17 @@ def revise(
             f"invalid change: {details[0]['field']}: {details[0]['message']}", details
         ) from None
     after = new.model_dump(mode="json")
-    changes = {
+    changes: dict[str, list[Any]] = {
         k: [before.get(k), after.get(k)]
         for k in sorted(set(before) | set(after))
         if k not in ("version", "updated_at", "history", "reviewed_at")
         and before.get(k) != after.get(k)
     }
+    if not changes and action == "edited":
+        raise InvalidInput(
+            "nothing to change: the values sent are the ones the claim has",
+            [{"field": "(body)", "message": "no field differs from the claim"}],
+        )
     new.history = [
         *claim.history,
         Change(version=new.version, at=at, by=actor, action=action, changes=changes, note=note),

@@ -332,8 +332,9 @@ def _suppress() -> Iterator[None]:
 
 
 def _safe_id(claim_id: str) -> bool:
+    # Ids are at most 80 characters (models.ClaimId); a longer name would make the OS raise.
     return (
-        bool(claim_id)
+        0 < len(claim_id) <= 120
         and "/" not in claim_id
         and "\\" not in claim_id
         and not claim_id.startswith(".")

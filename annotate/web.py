@@ -88,7 +88,9 @@ def _guard_writes() -> None:
         return
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
     expected = session.get("csrf")
-    if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    if not isinstance(expected, str) or not hmac.compare_digest(
+        sent.encode("utf-8", "replace"), expected.encode()
+    ):
         raise Refused(
             403,
             "this form has expired or did not come from this site: reload the "
