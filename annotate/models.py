@@ -30,6 +30,8 @@ STANCES: tuple[str, ...] = ("supports", "refutes", "context")
 
 Verdict = Literal["confirmed", "denied", "disputed"]
 Stance = Literal["supports", "refutes", "context"]
+AgentType = Literal["Person", "Organization"]
+"""What kind of agent a claimant is (schema.org and FOAF both have these two types)."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -262,6 +264,7 @@ class ClaimInput(Strict):
 
     statement: Text
     claimant: ShortText
+    claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] = Field(min_length=1, max_length=500)
     id: ClaimId | None = None
@@ -272,6 +275,7 @@ class ClaimPatch(Strict):
 
     statement: Text | None = None
     claimant: ShortText | None = None
+    claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
 
@@ -287,6 +291,10 @@ class Claim(Strict):
     version: Annotated[int, Field(ge=1)]
     statement: Text
     claimant: ShortText
+    claimant_type: AgentType | None = Field(
+        default=None,
+        description="Whether the claimant is a Person or an Organization; unknown when absent.",
+    )
     claim_date: dt.date | None = None
     appearances: list[Anchor] = Field(min_length=1)
     verdict: Verdict | None = None

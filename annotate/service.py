@@ -168,6 +168,7 @@ class Workspace:
             version=1,
             statement=given.statement,
             claimant=given.claimant,
+            claimant_type=given.claimant_type,
             claim_date=given.claim_date,
             appearances=appearances,
             created_at=at,
