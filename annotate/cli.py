@@ -15,7 +15,7 @@ from . import __version__
 from .check import check as run_check
 from .check import render
 from .errors import AnnotateError
-from .export import FORMATS, export
+from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from .models import Claim
 from .service import Workspace
 
@@ -80,6 +80,17 @@ def check(ws: Workspace, fmt: str) -> None:
     sys.exit(1 if problems else 0)
 
 
+def base_url_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--base-url`, the app's public URL (environment `ANNOTATE_BASE_URL`)."""
+    return click.option(
+        "--base-url",
+        envvar="ANNOTATE_BASE_URL",
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        help="Public URL of the app: review pages, annotation ids, documents without a url.",
+    )(fn)
+
+
 @cli.command(name="export", context_settings=CONTEXT)
 @workspace_options
 @click.option(
@@ -91,10 +102,38 @@ def check(ws: Workspace, fmt: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE instead of standard output.",
 )
-def export_cmd(ws: Workspace, fmt: str, output: Path | None) -> None:
-    """Export the claims and verdicts; the same store always gives the same bytes."""
+@base_url_option
+@click.option(
+    "--org-name",
+    envvar="ANNOTATE_ORG_NAME",
+    default=DEFAULT_ORG_NAME,
+    show_default=True,
+    help="The reviewing organisation (ClaimReview author, W3C collection label).",
+)
+@click.option(
+    "--org-url",
+    envvar="ANNOTATE_ORG_URL",
+    help="The reviewing organisation's URL  [default: the base URL]",
+)
+def export_cmd(
+    ws: Workspace,
+    fmt: str,
+    output: Path | None,
+    base_url: str,
+    org_name: str,
+    org_url: str | None,
+) -> None:
+    """Export the claims and verdicts; the same store always gives the same bytes.
+
+    Formats: json (everything, re-importable), csv (one row per claim), claimreview
+    (schema.org JSON-LD, reviewed claims only) and w3c (a Web Annotation collection).
+    """
     try:
-        data = export(ws, fmt)
+        settings = ExportSettings(base_url=base_url, org_name=org_name, org_url=org_url or None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        data = export(ws, fmt, settings)
     except AnnotateError as exc:
         raise click.ClickException(exc.message) from None
     if output is None:

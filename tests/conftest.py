@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,15 +52,177 @@ def run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]
     return invoke
 
 
-def quote(ws: Workspace, doc: str, exact: str) -> dict[str, object]:
-    """An anchor for the first occurrence of `exact` in a corpus document."""
+FROZEN = datetime(2021, 5, 3, 9, 30, tzinfo=UTC)
+DOC_BBC = "000_6c6c33166c2267e4"
+DOC_CAUCASIAN_KNOT = "001_ea092f251b0b5650"
+DOC_AZERNEWS = "002_212af70a4bdf495d"
+DOC_ALIYEV = "003_de1e71ce094deadf"
+DOC_VENEDIKTOV = "004_da7503a316cb05c0"
+
+
+def quote(ws: Workspace, doc: str, exact: str, nth: int = 0) -> dict[str, object]:
+    """An anchor on the `nth` occurrence of `exact` in a document of the corpus."""
     text = ws.corpus.get(doc).text
-    start = text.index(exact)
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(exact, start + 1)
     return {"doc": doc, "start": start, "end": start + len(exact), "exact": exact}
 
 
-DOC_BBC = "000_6c6c33166c2267e4"
-DOC_AZERNEWS = "002_212af70a4bdf495d"
+@pytest.fixture
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Every change is recorded at the same instant, so that exports can be pinned."""
+    for module in ("annotate.store", "annotate.service"):
+        monkeypatch.setattr(f"{module}.now", lambda: FROZEN)
+    return FROZEN
+
+
+@pytest.fixture
+def sample_ws(empty_store: Path, frozen_time: datetime) -> Workspace:
+    """A small store built through the service: reviewed and unreviewed claims, both kinds
+    of source, a claim in two documents, an institution and a person as claimants."""
+    ws = Workspace.open(empty_store / "seeds", empty_store / "fixtures", fsync=False)
+    mod = ws.create_claim(
+        {
+            "id": "no-iskanders-used",
+            "statement": "No Iskander missiles were used in the Karabakh war.",
+            "claimant": "Russian Ministry of Defence",
+            "claim_date": "2021-02-26",
+            "appearances": [
+                quote(
+                    ws,
+                    DOC_BBC,
+                    "Russia’s Defense Ministry announced in February that no "
+                    "Iskander missiles were used during the Karabakh conflict.",
+                ),
+                quote(
+                    ws,
+                    DOC_ALIYEV,
+                    "the Iskander-M missile systems were not used during the "
+                    "conflict in Nagorno-Karabakh",
+                ),
+            ],
+        },
+        "alice",
+    )
+    ws.set_verdict(
+        mod.id,
+        mod.version,
+        {
+            "verdict": "disputed",
+            "rationale": "Moscow denies it; a former Armenian president says one was fired.",
+            "sources": [
+                {
+                    "stance": "supports",
+                    "quote": quote(
+                        ws,
+                        DOC_BBC,
+                        "Kremlin spokesman Dmitry "
+                        "Peskov reiterated that Iskander missile systems were not used",
+                    ),
+                },
+                {
+                    "stance": "refutes",
+                    "quote": quote(
+                        ws,
+                        DOC_AZERNEWS,
+                        "I have reliable "
+                        "information that the Iskander was used in the last period of the war",
+                    ),
+                },
+                {
+                    "stance": "context",
+                    "url": "https://example.org/anama-briefing",
+                    "title": "ANAMA briefing",
+                    "publisher": "ANAMA",
+                    "date": "2021-04-02",
+                },
+            ],
+        },
+        "bob",
+    )
+    sargsyan = ws.create_claim(
+        {
+            "id": "sargsyan-iskander-used",
+            "statement": "Armenia used the Iskander in the 44-day war.",
+            "claimant": "Serzh Sargsyan",
+            "claimant_type": "Person",
+            "claim_date": "2021-02-17",
+            "appearances": [
+                quote(
+                    ws,
+                    DOC_AZERNEWS,
+                    "Former Armenian President Serzh Sargsyan "
+                    "has admitted that his country used the Iskander missile",
+                )
+            ],
+        },
+        "alice",
+    )
+    ws.set_verdict(
+        sargsyan.id,
+        sargsyan.version,
+        {
+            "verdict": "confirmed",
+            "rationale": "He said so on Armnews TV.",
+            "sources": [
+                {
+                    "stance": "supports",
+                    "quote": quote(
+                        ws,
+                        DOC_AZERNEWS,
+                        "I disagree with the statements that Iskander was not used by Armenia.",
+                    ),
+                }
+            ],
+        },
+        "carol",
+    )
+    aliyev = ws.create_claim(
+        {
+            "id": "no-iskander-use-recorded",
+            "statement": "Azerbaijan recorded no use of Iskanders in the war.",
+            "claimant": "Ilham Aliyev",
+            "appearances": [
+                quote(ws, DOC_CAUCASIAN_KNOT, 'Azerbaijan did not fix the use of "Iskanders"')
+            ],
+        },
+        "alice",
+    )
+    ws.set_verdict(
+        aliyev.id,
+        aliyev.version,
+        {
+            "verdict": "denied",
+            "rationale": "ANAMA later showed fragments of two Iskanders found in Shusha.",
+            "sources": [
+                {
+                    "stance": "refutes",
+                    "quote": quote(
+                        ws,
+                        DOC_BBC,
+                        "The Mine Action "
+                        "Agency of the Republic of Azerbaijan (ANAMA) showcased the fragments "
+                        "of two missiles in Baku",
+                    ),
+                }
+            ],
+        },
+        "bob",
+    )
+    ws.create_claim(
+        {
+            "id": "marking-9m723",
+            "statement": "The fragments carry the identification number 9M723.",
+            "claimant": "ANAMA",
+            "appearances": [
+                quote(ws, DOC_BBC, "(9M723)"),
+                quote(ws, DOC_VENEDIKTOV, "9M723", nth=1),
+            ],
+        },
+        "alice",
+    )
+    return ws
 
 
 @pytest.fixture
