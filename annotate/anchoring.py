@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .models import CONTEXT_CHARS, Anchor, AnchorInput
 
 
@@ -46,3 +48,65 @@ def _show(s: str, limit: int = 60) -> str:
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return repr(s)
+
+
+def _common_suffix(a: str, b: str) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def locate_quote(
+    text: str,
+    exact: str,
+    prefix: str = "",
+    suffix: str = "",
+    start: int | None = None,
+    end: int | None = None,
+) -> tuple[int, int]:
+    """Where a W3C text quote (with optional position hint) sits in `text`.
+
+    The position is taken when the quote is really there; otherwise the occurrence of the
+    quote whose surroundings agree best with `prefix` and `suffix` (the nearest to the hint
+    breaks ties). When the quote is not found as is, runs of white space may differ.
+
+    :raise ValueError: the quote is not in the text, or several places fit it equally well.
+    """
+    if not exact:
+        raise ValueError("the quote is empty")
+    if start is not None and end is not None and 0 <= start < end and text[start:end] == exact:
+        return start, end
+    spans = [(m.start(), m.start() + len(exact)) for m in re.finditer(re.escape(exact), text)]
+    if not spans:
+        words = exact.split()
+        if words:
+            pattern = r"\s+".join(re.escape(w) for w in words)
+            spans = [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+    if not spans:
+        raise ValueError(f"the quote {_show(exact)} is not in the document")
+    if len(spans) == 1:
+        return spans[0]
+
+    def score(span: tuple[int, int]) -> tuple[int, int]:
+        s, e = span
+        agree = _common_suffix(text[max(0, s - len(prefix)) : s], prefix) + _common_prefix(
+            text[e : e + len(suffix)], suffix
+        )
+        distance = abs(s - start) if start is not None else 0
+        return agree, -distance
+
+    ranked = sorted(spans, key=score, reverse=True)
+    if score(ranked[0]) == score(ranked[1]):
+        raise ValueError(
+            f"the quote {_show(exact)} occurs {len(spans)} times and its context does not "
+            "tell which one is meant"
+        )
+    return ranked[0]

@@ -16,6 +16,7 @@ from .check import check as run_check
 from .check import render
 from .errors import AnnotateError
 from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
+from .importer import IMPORT_FORMATS, import_data, load
 from .models import Claim
 from .service import Workspace
 
@@ -141,6 +142,69 @@ def export_cmd(
     else:
         output.write_text(data, encoding="utf-8", newline="")
         click.echo(f"wrote {output} ({fmt}, {len(data.encode())} bytes)", err=True)
+
+
+@cli.command(name="import", context_settings=CONTEXT)
+@workspace_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    required=True,
+    help="json: our own json export; w3c: Web Annotations (ours, Hypothesis, other tools).",
+)
+@click.argument("file", type=click.File("rb"))
+@click.option(
+    "--reviewer",
+    default="import",
+    show_default=True,
+    help="Who imports: recorded in each claim's history, and its creator when the "
+    "annotation names none.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@click.option(
+    "--replace", is_flag=True, help="Overwrite claims of the same id that differ (a new version)."
+)
+@base_url_option
+def import_cmd(
+    ws: Workspace,
+    fmt: str,
+    file: Any,
+    reviewer: str,
+    dry_run: bool,
+    replace: bool,
+    base_url: str,
+) -> None:
+    """Import claims from FILE ('-' for standard input) into the store.
+
+    Every record becomes a whole claim anchored in the corpus or is reported with the reason
+    it was not imported; exit 0 when everything was imported (or was there already,
+    identical), 1 when something was not. A file that is not JSON or not of the format's
+    shape writes nothing. Claims of the same id are left alone unless identical, or
+    overwritten as a new version with --replace.
+    """
+    try:
+        settings = ExportSettings(base_url=base_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url") from None
+    name = getattr(file, "name", "-")
+    origin = "standard input" if name in ("-", "<stdin>") else Path(str(name)).name
+    try:
+        data = load(file.read())
+        report = import_data(
+            ws,
+            data,
+            fmt,
+            reviewer,
+            settings=settings,
+            replace=replace,
+            dry_run=dry_run,
+            origin=f"{origin} ({fmt})",
+        )
+    except AnnotateError as exc:
+        raise click.ClickException(f"{origin}: {exc.message}; nothing was imported") from None
+    click.echo("\n".join(report.lines()))
+    sys.exit(0 if report.ok else 1)
 
 
 @cli.command(context_settings=CONTEXT)
