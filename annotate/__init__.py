@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     from flask_htmx import HTMX
 
     from . import api, pages, web
+    from .export import ExportSettings
     from .service import Workspace
 
     app = Flask(__name__, template_folder=str(_templates()), static_folder="static")
@@ -43,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         REVIEWER=os.environ.get("ANNOTATE_REVIEWER") or default_reviewer(),
         SECRET_KEY=os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32),
         BASE_URL=os.environ.get("ANNOTATE_BASE_URL", "http://127.0.0.1:5000"),
+        ORG_NAME=os.environ.get("ANNOTATE_ORG_NAME") or None,
+        ORG_URL=os.environ.get("ANNOTATE_ORG_URL") or None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -52,6 +55,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         app.config.from_mapping(test_config)
     app.extensions["annotate"] = Workspace.open(
         app.config["SEEDS"], app.config["STORE"], fsync=app.config["FSYNC"]
+    )
+    defaults = ExportSettings()
+    app.extensions["annotate_export"] = ExportSettings(
+        base_url=app.config["BASE_URL"],
+        org_name=app.config["ORG_NAME"] or defaults.org_name,
+        org_url=app.config["ORG_URL"],
     )
     HTMX(app)
     web.init_app(app)

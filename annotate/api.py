@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from .errors import InvalidInput, PreconditionRequired
 from .export import FORMATS, export
@@ -161,9 +161,10 @@ def export_view() -> Response:
             [{"field": "format", "message": f"one of {', '.join(sorted(FORMATS))}"}],
         )
     spec = FORMATS[fmt]
-    resp = Response(export(workspace(), fmt), content_type=spec.media_type)
+    settings = current_app.extensions["annotate_export"]
+    resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
-            f'attachment; filename="annotate-export.{spec.extension}"'
+            f'attachment; filename="annotate-{spec.name}.{spec.extension}"'
         )
     return resp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -247,7 +248,7 @@ def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: in
             "SEEDS": str(ws.corpus.root),
             "STORE": str(ws.store.root),
             "REVIEWER": reviewer or default_reviewer(),
-            "BASE_URL": f"http://{host}:{port}",
+            "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
         }
     )
     server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
