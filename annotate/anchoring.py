@@ -6,7 +6,7 @@ import bisect
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .models import CONTEXT_CHARS, Anchor, AnchorInput
@@ -78,9 +78,17 @@ DISTINCT_CHARS = 24
 """An exact quote this long that occurs only once is its own evidence, whatever its context."""
 
 SEED_CHARS = 8
-"""Length of the exact pieces of quote and context that point to where the quote may be now.
-A quote with fewer edits than it has pieces always keeps one piece intact, so it is found
-anywhere in the text; near its old place or its context, up to `MAX_ERROR_RATE` edits."""
+"""Length of the exact pieces of quote and context that point to where the quote may be now
+(seed and extend): Myers' search, with up to `MAX_ERROR_RATE` edits, runs only around the
+places they point to and around the old place."""
+
+FIRST_PLACES = 3
+"""How many of the best-supported places are searched one by one before all the rest."""
+
+MIN_VOTES = 2
+"""How many exact pieces must agree on a place for it to be searched: one piece alone
+(`' the iskan'`) points all over an article. A quote with two fewer edits than it has
+pieces still keeps two of them, so it is found anywhere; near its old place, always."""
 
 MAX_SEED_HITS = 64
 """A piece found more often than this (boilerplate) points nowhere in particular."""
@@ -93,6 +101,7 @@ MAX_CANDIDATES = 24
 # breaks ties between equally good places.
 _W_QUOTE, _W_PREFIX, _W_SUFFIX, _W_POS = 50.0, 20.0, 20.0, 2.0
 _W_ALL = _W_QUOTE + _W_PREFIX + _W_SUFFIX + _W_POS
+_DISTINCT_SCORE = (_W_QUOTE + (_W_PREFIX + _W_SUFFIX) / 2) / _W_ALL
 
 Status = Literal["exact", "moved", "orphaned"]
 
@@ -127,9 +136,27 @@ _FOLD = {
 # Punctuation to fold, one character for one; found by a regex rather than str.translate,
 # which looks every non-ASCII character up in a dict (a Cyrillic text costs 10x more).
 _PUNCT = re.compile("[" + "".join(_FOLD) + "]")
+# Invisible characters (soft hyphen, zero-width space and joiners, BOM) disappear.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]+")
 # Any whitespace but a single plain space (runs from reflow, CRLF, NBSP, tabs) becomes one
-# space; invisible characters (soft hyphen, zero-width space and joiners, BOM) disappear.
-_GAPS = re.compile(r"(\s{2,}|[^\S ])|([\u00ad\u200b\u200c\u200d\u2060\ufeff]+)")
+# space. Single spaces, by far the most common, are not even matched.
+_GAPS = re.compile(r"\s{2,}|[^\S ]")
+
+
+def _squeeze(text: str, pattern: re.Pattern[str], by: str) -> tuple[str, Sequence[int]]:
+    # Replace each match of `pattern` by `by`, keeping the index of every character left.
+    parts: list[str] = []
+    index: list[int] = []
+    prev = 0
+    for gap in pattern.finditer(text):
+        parts += (text[prev : gap.start()], by)
+        index.extend(range(prev, gap.start() + len(by)))
+        prev = gap.end()
+    if not prev:
+        return text, range(len(text) + 1)
+    parts.append(text[prev:])
+    index.extend(range(prev, len(text) + 1))
+    return "".join(parts), index
 
 
 @functools.lru_cache(maxsize=32)
@@ -144,21 +171,11 @@ def normalise(text: str) -> tuple[str, Sequence[int]]:
         folded = lower
     else:  # a few characters lower-case to two (İ): keep those as they are
         folded = "".join(c if len(c.lower()) != 1 else c.lower() for c in folded)
-    parts: list[str] = []
-    index: list[int] = []
-    prev = 0
-    for gap in _GAPS.finditer(folded):
-        parts.append(folded[prev : gap.start()])
-        index.extend(range(prev, gap.start()))
-        if gap.group(1):
-            parts.append(" ")
-            index.append(gap.start())
-        prev = gap.end()
-    if not prev:
-        return folded, range(len(folded) + 1)
-    parts.append(folded[prev:])
-    index.extend(range(prev, len(folded) + 1))
-    return "".join(parts), index
+    visible, first = _squeeze(folded, _INVISIBLE, "")
+    folded, index = _squeeze(visible, _GAPS, " ")
+    if isinstance(first, range):
+        return folded, index
+    return folded, [first[i] for i in index]
 
 
 def _fold(s: str) -> str:
@@ -421,7 +438,7 @@ def _hints(sc: _Scorer, old: int, piece: int) -> list[tuple[int, int]]:
             probes.append((sc.prefix[back - piece : back], len(sc.prefix) - back + piece))
     for at in range(0, len(sc.suffix) - piece + 1, piece):
         probes.append((sc.suffix[at : at + piece], -(m + at)))
-    votes: dict[int, int] = {old: 1}
+    votes: dict[int, int] = {old: MIN_VOTES}  # the old place is always searched
     for needle, delta in probes:
         if needle.strip():
             for hit in _occurrences(sc.folded, needle, MAX_SEED_HITS):
@@ -454,7 +471,11 @@ def locate(text: str, anchor: Anchor) -> Placement:
     cands = [sc.score(at, at + len(quote), 0) for at in _occurrences(sc.folded, quote, 1000)]
     if here and not any(c.start == start and c.end == end for c in cands):
         cands.append(sc.score(sc.to_folded(start), sc.to_folded(end), 0))
-    verbatim = len(cands)
+    if len(cands) == 1 and len(quote.strip()) >= DISTINCT_CHARS:
+        # One verbatim copy of a long quote is evidence enough even where both neighbours
+        # changed (a whole paragraph moved): it scores as if half its context agreed.
+        only = cands[0]
+        cands = [replace(only, score=max(only.score, _DISTINCT_SCORE))]
     if cands and (best := _best(cands, anchor)).score >= SURE_SCORE:
         return _placement(best, anchor, text)
 
@@ -463,26 +484,38 @@ def locate(text: str, anchor: Anchor) -> Placement:
     max_errors = max(1, int(m * MAX_ERROR_RATE))
     piece = min(SEED_CHARS, max(3, m // 4))
     pad = max_errors + piece
-    # Hints closer than a window apart are one place: its votes add up.
-    places: list[list[int]] = []  # [lo, hi, votes]
+    # Hints no further apart than the edits allowed point to one place: its votes add up.
+    places: list[list[int]] = []  # [first hint, last hint, votes]
     for hint, votes in _hints(sc, sc.to_folded(start), piece):
-        lo, hi = max(0, hint - pad), min(len(sc.folded), hint + m + pad)
-        if places and lo <= places[-1][1]:
-            places[-1][1] = max(places[-1][1], hi)
+        if places and hint - places[-1][1] <= max_errors:
+            places[-1][1] = hint
             places[-1][2] += votes
         else:
-            places.append([lo, hi, votes])
-    # Best-supported places first: once one holds a sure match, the others cannot beat it
-    # on context, so they are not searched (edits in place are the common case).
+            places.append([hint, hint, votes])
+    # The best-supported places first, each on its own: once one holds a sure match, the
+    # others cannot beat it on context (an edit in place is the common case).
     places.sort(key=lambda p: -p[2])
-    for lo, hi, _ in places:
+    windows = [
+        (max(0, first - pad), min(len(sc.folded), last + m + pad))
+        for first, last, votes in places
+        if votes >= MIN_VOTES
+    ]
+    for lo, hi in windows[:FIRST_PLACES]:
         cands += sc.approximate(lo, hi, max_errors)
-        if cands and _best(cands, anchor).score >= SURE_SCORE:
-            break
+        if cands and (best := _best(cands, anchor)).score >= SURE_SCORE:
+            return _placement(best, anchor, text)
+    # Then all of them, overlapping windows merged so that no text is searched twice.
+    merged: list[list[int]] = []
+    for lo, hi in sorted(windows[FIRST_PLACES:]):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    for lo, hi in merged:
+        cands += sc.approximate(lo, hi, max_errors)
     if cands:
         best = _best(cands, anchor)
-        distinct = best.errors == 0 and verbatim == 1 and len(quote.strip()) >= DISTINCT_CHARS
-        if best.score >= MIN_SCORE or distinct:
+        if best.score >= MIN_SCORE:
             return _placement(best, anchor, text)
         return Placement("orphaned", best.start, best.end, round(best.score, 4), best.errors)
     return Placement("orphaned", None, None, 0.0)
