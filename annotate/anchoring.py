@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, overload
 
 from .models import CONTEXT_CHARS, Anchor, AnchorInput
 
@@ -143,20 +144,66 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]+")
 _GAPS = re.compile(r"\s{2,}|[^\S ]")
 
 
+class _GapMap(Sequence[int]):
+    """Folded offset -> original offset where each gap (a run squeezed to one space) is
+    known by its place, so that building it costs one step per gap, not per character."""
+
+    def __init__(self, spans: list[tuple[int, int]], length: int) -> None:
+        self.spans = spans
+        self.starts = [s for s, _ in spans]
+        # Where each gap's single space sits in the folded text.
+        removed = itertools.accumulate((e - s - 1 for s, e in spans), initial=0)
+        self.folded = [s - r for (s, _), r in zip(spans, removed, strict=False)]
+        self.length = length - sum(e - s - 1 for s, e in spans) + 1
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.length))]
+        if i < 0:
+            i += self.length
+        if not 0 <= i < self.length:
+            raise IndexError(i)
+        g = bisect.bisect_right(self.folded, i) - 1
+        if g < 0:
+            return i
+        start, end = self.spans[g]
+        return start if i == self.folded[g] else end + (i - self.folded[g] - 1)
+
+    def folded_at(self, offset: int) -> int:
+        """The first folded offset whose original offset is at or after `offset`."""
+        g = bisect.bisect_right(self.starts, offset) - 1
+        if g < 0:
+            return offset
+        start, end = self.spans[g]
+        if offset == start:
+            return self.folded[g]
+        if offset < end:
+            return self.folded[g] + 1
+        return self.folded[g] + 1 + (offset - end)
+
+
 def _squeeze(text: str, pattern: re.Pattern[str], by: str) -> tuple[str, Sequence[int]]:
-    # Replace each match of `pattern` by `by`, keeping the index of every character left.
-    parts: list[str] = []
-    index: list[int] = []
-    prev = 0
-    for gap in pattern.finditer(text):
-        parts += (text[prev : gap.start()], by)
-        index.extend(range(prev, gap.start() + len(by)))
-        prev = gap.end()
-    if not prev:
+    # Replace each match of `pattern` by `by` (one space or nothing), keeping the map back.
+    spans = [m.span() for m in pattern.finditer(text)]
+    if not spans:
         return text, range(len(text) + 1)
-    parts.append(text[prev:])
+    squeezed = pattern.sub(by, text)
+    if by:
+        return squeezed, _GapMap(spans, len(text))
+    index: list[int] = []  # invisible characters are rare: a plain list will do
+    prev = 0
+    for start, end in spans:
+        index.extend(range(prev, start))
+        prev = end
     index.extend(range(prev, len(text) + 1))
-    return "".join(parts), index
+    return squeezed, index
 
 
 @functools.lru_cache(maxsize=32)
@@ -176,6 +223,13 @@ def normalise(text: str) -> tuple[str, Sequence[int]]:
     if isinstance(first, range):
         return folded, index
     return folded, [first[i] for i in index]
+
+
+def to_folded(index: Sequence[int], offset: int) -> int:
+    """The folded offset of an original one (the first folded character at or after it)."""
+    if isinstance(index, _GapMap):
+        return index.folded_at(offset)
+    return bisect.bisect_left(index, offset)
 
 
 def _fold(s: str) -> str:
@@ -383,7 +437,7 @@ class _Scorer:
         return self.score(fs, fe, errors) if errors <= max_errors else _NONE
 
     def to_folded(self, offset: int) -> int:
-        return bisect.bisect_left(self.index, offset)
+        return to_folded(self.index, offset)
 
 
 def _best(cands: list[_Candidate], anchor: Anchor) -> _Candidate:

@@ -5,6 +5,7 @@ Texts are the shipped seeds read into memory and edited there; nothing is writte
 
 from __future__ import annotations
 
+import bisect
 import re
 import textwrap
 from pathlib import Path
@@ -21,6 +22,7 @@ from annotate.anchoring import (
     prefix_distances,
     relocated,
     search_ends,
+    to_folded,
 )
 from annotate.models import Anchor
 
@@ -337,8 +339,11 @@ def test_prefix_distances_agree_with_dynamic_programming(pattern: str, text: str
 def test_the_folded_text_maps_back_to_the_original(text: str) -> None:
     folded, index = normalise(text)
     assert len(index) == len(folded) + 1 and index[-1] == len(text)
-    assert list(index) == sorted(set(index))
+    plain = list(index)
+    assert plain == sorted(set(plain))
     assert "  " not in folded
+    for offset in range(len(text) + 1):
+        assert to_folded(index, offset) == bisect.bisect_left(plain, offset)
 
 
 # -- properties: edits away from an anchor never move it off its text --------------------
