@@ -7,7 +7,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .anchoring import anchor_problem
+from .anchoring import anchor_problem, locate
 from .service import Workspace
 
 
@@ -23,6 +23,9 @@ class Problem:
     doc: str | None = None
     start: int | None = None
     end: int | None = None
+    found_start: int | None = None
+    found_end: int | None = None
+    score: float | None = None
 
     def text(self) -> str:
         """One line for people: `file: claim ID: field: message`."""
@@ -103,16 +106,37 @@ def check(ws: Workspace) -> list[Problem]:
             issue = anchor_problem(doc.text, anchor.start, anchor.end, anchor.exact)
             if issue:
                 kind = "out-of-range" if anchor.end > len(doc.text) else "quote-mismatch"
+                # Only anchors that fail are searched for, so a clean store costs nothing more.
+                found = locate(doc.text, anchor)
+                if found.placed:
+                    drift = (
+                        f"drifted: quote now found at {found.start}-{found.end} "
+                        f"(score {found.score:.2f}); run `annotate reanchor`"
+                    )
+                elif found.start is not None:
+                    drift = (
+                        f"drifted: quote not found, best candidate {found.start}-{found.end} "
+                        f"(score {found.score:.2f}) is too unlike it; `annotate reanchor` "
+                        "will mark it orphaned"
+                    )
+                else:
+                    drift = (
+                        "drifted: quote not found anywhere in the document; "
+                        "`annotate reanchor` will mark it orphaned"
+                    )
                 problems.append(
                     Problem(
                         kind,
                         file,
                         claim_id,
                         f"{field}.exact",
-                        f"in {anchor.doc} ({_rel(doc.path)}): {issue}",
+                        f"in {anchor.doc} ({_rel(doc.path)}): {issue}; {drift}",
                         anchor.doc,
                         anchor.start,
                         anchor.end,
+                        found.start,
+                        found.end,
+                        found.score,
                     )
                 )
     return problems

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 
@@ -19,8 +19,9 @@ from .errors import AnnotateError
 from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from .importer import IMPORT_FORMATS, import_data, load
 from .models import Claim
-from .service import Workspace
+from .service import UNPLACED, Outcome, Workspace
 
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -91,6 +92,49 @@ def base_url_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Public URL of the app: review pages, annotation ids, documents without a url.",
     )(fn)
+
+
+@cli.command(context_settings=CONTEXT)
+@workspace_options
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--reviewer",
+    default="annotate reanchor",
+    show_default=True,
+    help="Name recorded in the history of every claim changed.",
+)
+def reanchor(ws: Workspace, dry_run: bool, reviewer: str) -> None:
+    """Move anchors to where their quote is after documents were edited; orphan the lost.
+
+    Each anchor is looked for at its offsets, then verbatim elsewhere (its context telling
+    repeats apart), then with up to 25% of its characters edited; quotes and spaces are
+    compared typography-blind. What cannot be found with confidence is kept at its last
+    offsets with `orphaned: true`, never placed on a passage that merely looks alike; an
+    orphan whose text is back is restored. Every changed claim gets one new version with the
+    moves in its history. Exit 0 when every anchor is placed, 1 when orphans remain.
+    """
+    try:
+        report = ws.reanchor(reviewer, dry_run=dry_run)
+    except AnnotateError as exc:
+        raise click.ClickException(exc.message) from None
+    for r in report:
+        if r.outcome != "unchanged":
+            click.echo(r.line())
+    counts = {o: sum(r.outcome == o for r in report) for o in OUTCOMES}
+    claims = len({r.claim for r in report if r.changes})
+    summary = (
+        f"reanchor: moved {counts['moved']}, restored {counts['restored']}, "
+        f"orphaned {counts['orphaned'] + counts['still orphaned']}, "
+        f"context refreshed {counts['refreshed']}, unchanged {counts['unchanged']}"
+    )
+    if counts["unknown document"]:
+        summary += f", on unknown documents {counts['unknown document']}"
+    if dry_run:
+        summary += f"; dry run: {claims} claim(s) would change, nothing written"
+    else:
+        summary += f"; {claims} claim(s) updated"
+    click.echo(summary)
+    sys.exit(1 if any(r.outcome in UNPLACED for r in report) else 0)
 
 
 @cli.command(name="export", context_settings=CONTEXT)

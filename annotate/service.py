@@ -7,6 +7,7 @@ is recorded in the claim's history.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import unicodedata
@@ -16,9 +17,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .anchoring import checked_anchor
+from .anchoring import Placement, checked_anchor, locate, relocated
 from .corpus import Corpus
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, StaleVersion
 from .models import (
     Anchor,
     AnchorInput,
@@ -35,6 +36,54 @@ from .models import (
 from .store import Store, now
 
 M = TypeVar("M", bound=BaseModel)
+
+Outcome = Literal[
+    "moved", "restored", "orphaned", "still orphaned", "refreshed", "unchanged", "unknown document"
+]
+CHANGING: tuple[Outcome, ...] = ("moved", "restored", "orphaned", "refreshed")
+UNPLACED: tuple[Outcome, ...] = ("orphaned", "still orphaned", "unknown document")
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """What re-anchoring does to one anchor of one claim, and why."""
+
+    claim: str
+    field: str
+    outcome: Outcome
+    old: Anchor
+    new: Anchor
+    placement: Placement | None = None
+
+    @property
+    def changes(self) -> bool:
+        """Whether the stored anchor changes."""
+        return self.outcome in CHANGING
+
+    def line(self) -> str:
+        """One line for people: what happened to the anchor, where, and how sure."""
+        return f"{self.outcome:<15} {self.claim} {self.detail()}"
+
+    def detail(self) -> str:
+        """Field, document, old and new offsets and score, as the history note records it."""
+        old, new, p = self.old, self.new, self.placement
+        head = f"{self.field} in {old.doc}:"
+        span = f"{old.start}-{old.end}"
+        if self.outcome in ("moved", "restored"):
+            score = f" (score {p.score:.2f})" if p else ""
+            return f"{head} {span} -> {new.start}-{new.end}{score}"
+        if self.outcome in ("orphaned", "still orphaned"):
+            best = (
+                f"best candidate {p.start}-{p.end}, score {p.score:.2f}"
+                if p and p.start is not None
+                else "no candidate"
+            )
+            return f"{head} {span} {old.exact[:50]!r} not found ({best})"
+        if self.outcome == "refreshed":
+            return f"{head} {span} context refreshed"
+        if self.outcome == "unknown document":
+            return f"{head} {span} the document is not in the corpus"
+        return f"{head} {span}"
 
 
 def parse(model: type[M], data: Any) -> M:
@@ -331,6 +380,92 @@ class Workspace:
             raise InvalidInput(f"{field}: {msg}", [{"field": f"{field}.exact", "message": msg}])
         return AnchorInput(doc=doc.id, start=m.start(), end=m.end(), exact=m.group(0))
 
+    def relocations(self, claim: Claim) -> list[Relocation]:
+        """Where every anchor of a claim belongs in the corpus as it is now (reads only)."""
+        out = []
+        for field, anchor in claim.anchors():
+            if not self.corpus.has(anchor.doc):
+                out.append(Relocation(claim.id, field, "unknown document", anchor, anchor))
+                continue
+            doc = self.corpus.get(anchor.doc)
+            placement = locate(doc.text, anchor)
+            new = relocated(doc.id, doc.text, anchor, placement)
+            outcome: Outcome
+            if not placement.placed:
+                outcome = "still orphaned" if anchor.orphaned else "orphaned"
+            elif anchor.orphaned:
+                outcome = "restored"
+            elif placement.status == "moved":
+                outcome = "moved"
+            else:
+                outcome = "unchanged" if new == anchor else "refreshed"
+            out.append(Relocation(claim.id, field, outcome, anchor, new, placement))
+        return out
+
+    def reanchor(self, actor: str, dry_run: bool = False) -> list[Relocation]:
+        """Move drifted anchors of every claim to where their quote is now, orphan the lost.
+
+        Each changed claim gets one new version through the store's compare-and-set, with
+        every move recorded in its history (action `reanchored`). A claim changed by someone
+        else meanwhile is re-read and re-anchored again. `dry_run` writes nothing.
+        """
+        report: list[Relocation] = []
+        for claim in self.store.claims():
+            for _ in range(5):
+                moves = self.relocations(claim)
+                if dry_run or not any(m.changes for m in moves):
+                    break
+                try:
+                    self.store.update(
+                        claim.id, claim.version, functools.partial(_apply, moves=moves, actor=actor)
+                    )
+                    break
+                except StaleVersion as exc:
+                    claim = exc.current
+                except NotFound:  # deleted meanwhile: nothing left to re-anchor
+                    moves = []
+                    break
+            report += moves
+        return report
+
+    def reattach(
+        self,
+        claim_id: str,
+        expected_version: int,
+        field: str,
+        data: dict[str, Any] | AnchorInput,
+        actor: str,
+    ) -> Claim:
+        """Attach one anchor of a claim (`appearances[i]` or `sources[i].quote`), typically an
+        orphaned one, to a new selection; recorded as `reanchored` in the claim's history.
+
+        :raise InvalidInput: unknown field, or the selection is not in the corpus.
+        :raise NotFound: :raise StaleVersion:
+        """
+        given = data if isinstance(data, AnchorInput) else parse(AnchorInput, data)
+        anchor = self.anchor(given, field)
+
+        def change(claim: Claim) -> Claim:
+            old = dict(claim.anchors()).get(field)
+            if old is None:
+                raise InvalidInput(
+                    f"{field}: the claim has no anchor there",
+                    [{"field": field, "message": "the claim has no anchor there"}],
+                )
+            if field.startswith("appearances") and any(
+                (a.doc, a.start, a.end) == (anchor.doc, anchor.start, anchor.end)
+                for f, a in claim.anchors()
+                if f != field and f.startswith("appearances")
+            ):
+                raise InvalidInput(
+                    f"{field}: the same passage is listed twice",
+                    [{"field": field, "message": "the same passage is listed twice"}],
+                )
+            move = Relocation(claim_id, field, "moved", old, anchor)
+            return _apply(claim, [move], actor, note=f"{field} re-attached by hand")
+
+        return self.store.update(claim_id, expected_version, change)
+
     def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
         """Remove a claim from the store (kept, with its history, in the store's `.trash/`)."""
         return self.store.delete(
@@ -341,6 +476,35 @@ class Workspace:
 Action = Literal["created", "edited", "verdict", "reanchored", "deleted", "imported"]
 
 
+def _anchor_record(anchor: Anchor) -> dict[str, Any]:
+    return anchor.model_dump(mode="json", include={"doc", "start", "end", "exact", "orphaned"})
+
+
+def _apply(claim: Claim, moves: list[Relocation], actor: str, note: str | None = None) -> Claim:
+    """The next version of a claim with its anchors re-anchored as `moves` say."""
+    moves = [m for m in moves if m.changes]
+    by_field = {m.field: m.new for m in moves}
+    appearances = [by_field.get(f"appearances[{i}]", a) for i, a in enumerate(claim.appearances)]
+    sources = [
+        s.model_copy(update={"quote": by_field[f"sources[{i}].quote"]})
+        if f"sources[{i}].quote" in by_field
+        else s
+        for i, s in enumerate(claim.sources)
+    ]
+    changes = {m.field: [_anchor_record(m.old), _anchor_record(m.new)] for m in moves}
+    if note is None:
+        note = "; ".join(f"{m.outcome} {m.detail()}" for m in moves)
+        note = ("re-anchored after documents changed: " + note)[:2000]
+    return revise(
+        claim,
+        {"appearances": appearances, "sources": sources},
+        actor,
+        "reanchored",
+        note=note,
+        changes=changes,
+    )
+
+
 def revise(
     claim: Claim,
     fields: dict[str, Any],
@@ -348,8 +512,12 @@ def revise(
     action: Action,
     reviewed: bool = False,
     note: str | None = None,
+    changes: dict[str, list[Any]] | None = None,
 ) -> Claim:
     """The next version of a claim with `fields` changed and the change recorded.
+
+    `changes` replaces the field-by-field record (`{field: [old, new]}`) where a finer one
+    says more, as re-anchoring does per anchor path.
 
     :raise InvalidInput: when the result breaks a rule of the model.
     """
@@ -369,12 +537,13 @@ def revise(
             f"invalid change: {details[0]['field']}: {details[0]['message']}", details
         ) from None
     after = new.model_dump(mode="json")
-    changes: dict[str, list[Any]] = {
-        k: [before.get(k), after.get(k)]
-        for k in sorted(set(before) | set(after))
-        if k not in ("version", "updated_at", "history", "reviewed_at")
-        and before.get(k) != after.get(k)
-    }
+    if changes is None:
+        changes = {
+            k: [before.get(k), after.get(k)]
+            for k in sorted(set(before) | set(after))
+            if k not in ("version", "updated_at", "history", "reviewed_at")
+            and before.get(k) != after.get(k)
+        }
     if not changes and action == "edited":
         raise InvalidInput(
             "nothing to change: the values sent are the ones the claim has",

@@ -1,0 +1,328 @@
+"""`annotate reanchor` and `annotate check` after the corpus changed, on copies in tmp_path.
+
+Claims are made through the service on the shipped seeds, the seed copies are edited, then
+the command line runs and the store is read back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from annotate.errors import InvalidInput, StaleVersion
+from annotate.models import Anchor, Claim
+from annotate.service import Workspace, revise
+
+CK = "001_ea092f251b0b5650"
+RFE = "002_212af70a4bdf495d"
+ALIEV = 'In February, President Ilham Aliev stated that Azerbaijan did not fix the use of "'
+MOD = 'The Russian Ministry of Defence (MoD) has also denied the use of "Iskanders".'
+EXPERTS = "Some experts assert that this type of missiles is exclusively among Russia's weapons."
+NOTICE = "ПРОИЗВЕДЕН И РАСПРОСТРАНЕН ИНОСТРАННЫМ АГЕНТОМ"
+SARGSYAN = "Sargsyan linked the failure to launch the Iskander missile"
+Run = Callable[..., Result]
+
+
+def seed_path(workdir: Path, doc: str) -> Path:
+    return workdir / "seeds" / f"{doc}.txt"
+
+
+def read(workdir: Path, doc: str) -> str:
+    return seed_path(workdir, doc).read_text(encoding="utf-8")
+
+
+def edit(workdir: Path, doc: str, change: Callable[[str], str]) -> str:
+    """Change a seed copy as an outlet's correction would; give the new text."""
+    new = change(read(workdir, doc))
+    seed_path(workdir, doc).write_bytes(new.encode("utf-8"))
+    return new
+
+
+def sel(ws: Workspace, doc: str, quote: str) -> dict[str, object]:
+    text = ws.corpus.get(doc).text
+    assert text.count(quote) == 1, quote
+    start = text.index(quote)
+    return {"doc": doc, "start": start, "end": start + len(quote), "exact": quote}
+
+
+@pytest.fixture
+def ws(empty_store: Path) -> Workspace:
+    """The copied corpus with an empty store (the shipped one is not ours to depend on)."""
+    return Workspace.open(empty_store / "seeds", empty_store / "fixtures")
+
+
+@pytest.fixture
+def claim(ws: Workspace) -> Claim:
+    """A reviewed claim with two appearances and a quoted source in another document."""
+    made = ws.create_claim(
+        {
+            "statement": "No Iskander was used in the 2020 war",
+            "claimant": "Ilham Aliyev",
+            "appearances": [sel(ws, CK, ALIEV), sel(ws, CK, MOD)],
+        },
+        "tester",
+    )
+    return ws.set_verdict(
+        made.id,
+        made.version,
+        {
+            "verdict": "disputed",
+            "rationale": "Officials deny it; fragments were found.",
+            "sources": [
+                {"stance": "supports", "quote": sel(ws, CK, EXPERTS)},
+                {"stance": "refutes", "quote": sel(ws, RFE, SARGSYAN)},
+            ],
+        },
+        "tester",
+    )
+
+
+def anchors(ws: Workspace, claim_id: str) -> dict[str, Anchor]:
+    return dict(ws.claim(claim_id).anchors())
+
+
+def assert_at(text: str, a: Anchor, start: int, end: int) -> None:
+    assert (a.start, a.end, a.orphaned) == (start, end, False)
+    assert a.exact == text[start:end]
+    assert a.prefix == text[max(0, start - 32) : start] and a.suffix == text[end : end + 32]
+
+
+# -- nothing to do -----------------------------------------------------------------------
+
+
+def test_nothing_changed_nothing_written(run: Run, ws: Workspace, claim: Claim) -> None:
+    before = ws.store.path_for(claim.id).read_bytes()
+    result = run("reanchor", "--store", "fixtures")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(
+        "moved 0, restored 0, orphaned 0, context refreshed 0, unchanged 4; 0 claim(s) updated"
+    )
+    assert ws.store.path_for(claim.id).read_bytes() == before
+
+
+# -- moves -------------------------------------------------------------------------------
+
+
+def test_an_editors_note_and_a_fixed_name_move_every_anchor(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    note = "Editor's note: the spelling of a name was corrected.\n\n"
+    old = anchors(ws, claim.id)
+    text = edit(workdir, CK, lambda t: note + t.replace("Ilham Aliev", "Ilham Aliyev"))
+    lines_before = read(workdir, RFE)[: old["sources[1].quote"].start].count("\n")
+    rfe = edit(workdir, RFE, lambda t: t.replace("\n", "\r\n"))
+
+    checked = run("check")
+    assert checked.exit_code == 1
+    a0 = old["appearances[0]"]
+    assert (
+        f"drifted: quote now found at {a0.start + len(note)}-{a0.end + len(note) + 1} (score 0.9"
+    ) in checked.output
+    assert checked.output.count("run `annotate reanchor`") == 4
+
+    result = run("reanchor", "--reviewer", "Desk")
+    assert result.exit_code == 0, result.output
+    assert "moved 4, restored 0, orphaned 0, context refreshed 0, unchanged 0" in result.output
+    assert f"moved           {claim.id} appearances[0] in {CK}: {a0.start}-{a0.end} -> " in (
+        result.output
+    )
+
+    now = anchors(ws, claim.id)
+    shift = len(note)
+    assert_at(text, now["appearances[0]"], a0.start + shift, a0.end + shift + 1)
+    a1, s0 = old["appearances[1]"], old["sources[0].quote"]
+    assert_at(text, now["appearances[1]"], a1.start + shift + 1, a1.end + shift + 1)
+    assert_at(text, now["sources[0].quote"], s0.start + shift, s0.end + shift)
+    s1 = old["sources[1].quote"]
+    assert_at(rfe, now["sources[1].quote"], s1.start + lines_before, s1.end + lines_before)
+
+    after = ws.claim(claim.id)
+    assert after.version == claim.version + 1  # one new version for all four moves
+    last = after.history[-1]
+    assert (last.action, last.by, last.version) == ("reanchored", "Desk", after.version)
+    assert sorted(last.changes) == [
+        "appearances[0]",
+        "appearances[1]",
+        "sources[0].quote",
+        "sources[1].quote",
+    ]
+    was, became = last.changes["appearances[0]"]
+    assert (was["start"], was["end"], was["exact"]) == (a0.start, a0.end, a0.exact)
+    assert (became["start"], became["end"]) == (a0.start + shift, a0.end + shift + 1)
+    assert "Aliyev" in became["exact"]
+    assert after.verdict == "disputed" and len(after.sources) == 2
+
+    assert run("check").exit_code == 0
+    again = run("reanchor")
+    assert again.exit_code == 0 and "unchanged 4; 0 claim(s) updated" in again.output
+    assert ws.claim(claim.id).version == after.version
+
+
+def test_a_paragraph_moved_and_quotes_straightened(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    def move(t: str) -> str:
+        start = t.index("While demining")
+        end = t.index("\n\n", start) + 2
+        return t[:start] + t[end:].replace("“", '"').replace("”", '"') + "\n\n" + t[start:end]
+
+    text = edit(workdir, CK, move)
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    now = anchors(ws, claim.id)
+    where = text.index(EXPERTS)
+    assert_at(text, now["sources[0].quote"], where, where + len(EXPERTS))
+    where = text.index(ALIEV)
+    assert_at(text, now["appearances[0]"], where, where + len(ALIEV))
+
+
+def test_a_pull_quote_does_not_capture_the_anchor(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    pull = f"“{EXPERTS}”\n\n"
+    text = edit(workdir, CK, lambda t: t.replace("Baku and Yerevan analysts", pull + "Baku and"))
+    assert text.count(EXPERTS) == 2
+    run("reanchor")
+    s0 = anchors(ws, claim.id)["sources[0].quote"]
+    assert s0.start == text.rindex(EXPERTS) and s0.start != text.index(EXPERTS)
+
+
+def test_cyrillic_notice_reflowed(run: Run, ws: Workspace, workdir: Path) -> None:
+    made = ws.create_claim(
+        {"statement": "The notice names MEMO", "claimant": "Caucasian Knot",
+         "appearances": [sel(ws, CK, NOTICE)]},
+        "tester",
+    )  # fmt: skip
+    text = edit(
+        workdir,
+        CK,
+        lambda t: t.replace("ПРОИЗВЕДЕН И РАСПРОСТРАНЕН", "ПРОИЗВЕДЁН\u00a0И\nРАСПРОСТРАНЁН"),
+    )
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    start = text.index("ПРОИЗВЕДЁН")
+    a = ws.claim(made.id).appearances[0]
+    assert_at(text, a, start, start + len(NOTICE))
+    assert a.exact == "ПРОИЗВЕДЁН\u00a0И\nРАСПРОСТРАНЁН ИНОСТРАННЫМ АГЕНТОМ"
+
+
+# -- orphans -----------------------------------------------------------------------------
+
+
+def test_a_deleted_sentence_is_orphaned_then_restored(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    original = read(workdir, CK)
+    old = anchors(ws, claim.id)["appearances[1]"]
+    edit(workdir, CK, lambda t: t.replace(MOD, ""))
+
+    dry = run("reanchor", "--dry-run")
+    assert dry.exit_code == 1
+    assert "orphaned 1" in dry.output and "nothing written" in dry.output
+    assert ws.claim(claim.id).version == claim.version
+
+    result = run("reanchor")
+    assert result.exit_code == 1
+    assert f"orphaned        {claim.id} appearances[1] in {CK}: {old.start}-{old.end}" in (
+        result.output
+    )
+    after = ws.claim(claim.id)
+    lost = dict(after.anchors())["appearances[1]"]
+    assert lost == old.model_copy(update={"orphaned": True})  # kept, last offsets, flagged
+    assert after.version == claim.version + 1
+    assert after.history[-1].changes["appearances[1]"][1]["orphaned"] is True
+
+    checked = run("check", "--format", "json")
+    assert checked.exit_code == 1
+    kinds = [p["kind"] for p in json.loads(checked.output)["problems"]]
+    assert kinds == ["orphaned"]
+
+    still = run("reanchor")
+    assert still.exit_code == 1 and "still orphaned" in still.output
+    assert ws.claim(claim.id).version == after.version  # nothing new to record
+
+    seed_path(workdir, CK).write_text(original, encoding="utf-8")
+    back = run("reanchor")
+    assert back.exit_code == 0, back.output
+    assert "restored 1" in back.output
+    assert dict(ws.claim(claim.id).anchors())["appearances[1]"] == old
+    assert run("check").exit_code == 0
+
+
+def test_a_cut_paragraph_orphans_only_its_anchors(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    def cut(t: str) -> str:
+        start = t.index("While demining")
+        return t[:start] + t[t.index("\n\n", start) + 2 :]
+
+    edit(workdir, CK, cut)
+    result = run("reanchor")
+    assert result.exit_code == 1
+    assert "moved 2, restored 0, orphaned 1," in result.output
+    now = anchors(ws, claim.id)
+    assert [f for f, a in now.items() if a.orphaned] == ["sources[0].quote"]
+
+
+# -- concurrency and re-attaching --------------------------------------------------------
+
+
+def test_a_claim_changed_meanwhile_is_reread_not_overwritten(
+    ws: Workspace, claim: Claim, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(workdir, CK, lambda t: "Note.\n" + t)
+    real = ws.store.update
+    calls = []
+
+    def racing(claim_id: str, expected: int, change: Callable[[Claim], Claim]) -> Claim:
+        calls.append(expected)
+        if len(calls) == 1:  # someone edits the statement between our read and our write
+            real(claim_id, expected, lambda c: revise(c, {"statement": "Edited"}, "x", "edited"))
+        return real(claim_id, expected, change)
+
+    monkeypatch.setattr(ws.store, "update", racing)
+    report = ws.reanchor("Desk")
+    assert calls == [claim.version, claim.version + 1]
+    after = ws.claim(claim.id)
+    assert after.statement == "Edited"
+    assert after.version == claim.version + 2
+    assert [h.action for h in after.history[-2:]] == ["edited", "reanchored"]
+    assert [r.outcome for r in report] == ["moved", "moved", "moved", "unchanged"]
+
+
+def test_reattach_puts_an_orphan_on_a_new_selection(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    text = edit(workdir, CK, lambda t: t.replace(MOD, "The Russian MoD denied it too."))
+    run("reanchor")
+    orphan = ws.claim(claim.id)
+    assert dict(orphan.anchors())["appearances[1]"].orphaned
+
+    chosen = "The Russian MoD denied it too."
+    start = text.index(chosen)
+    given = {"doc": CK, "start": start, "end": start + len(chosen), "exact": chosen}
+    with pytest.raises(StaleVersion):
+        ws.reattach(claim.id, claim.version, "appearances[1]", given, "ana")
+    with pytest.raises(InvalidInput) as bad:
+        ws.reattach(claim.id, orphan.version, "appearances[7]", given, "ana")
+    assert bad.value.details == [
+        {"field": "appearances[7]", "message": "the claim has no anchor there"}
+    ]
+    with pytest.raises(InvalidInput):
+        ws.reattach(claim.id, orphan.version, "appearances[1]", {**given, "start": 0}, "ana")
+
+    fixed = ws.reattach(claim.id, orphan.version, "appearances[1]", given, "ana")
+    assert fixed.version == orphan.version + 1
+    assert_at(text, fixed.appearances[1], start, start + len(chosen))
+    last = fixed.history[-1]
+    assert (last.action, last.by, last.note) == (
+        "reanchored",
+        "ana",
+        "appearances[1] re-attached by hand",
+    )
+    assert last.changes["appearances[1]"][0]["orphaned"] is True
+    assert run("check").exit_code == 0
