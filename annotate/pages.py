@@ -128,18 +128,14 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     ws = workspace()
     doc = ws.corpus.get(doc_id)
     claims = ws.claims(doc=doc_id)
-    orphans = [
-        (c, i, a)
-        for c in claims
-        for i, a in enumerate(c.appearances)
-        if a.doc == doc_id and a.orphaned
-    ]
+    spans, orphans = spans_for(doc_id, claims, doc.text)
     ctx: dict[str, Any] = {
         "doc": doc,
         "claims": claims,
         "counts": _counts(claims),
         "statuses": STATUSES,
-        "marked": marked_html(doc.text, spans_for(doc_id, claims)),
+        "marked": marked_html(doc.text, spans),
+        "drifted": sum(s.drifted for s in spans),
         "orphans": orphans,
         "panel": None,
         "documents": ws.corpus.documents(),
@@ -383,6 +379,18 @@ def remove_appearance(claim_id: str, index: int) -> Response:
         "appearances",
         lambda: workspace().remove_appearance(claim_id, _version(), index, actor()),
         "Appearance removed.",
+    )
+
+
+@bp.post("/claims/<claim_id>/reattach")
+def reattach(claim_id: str) -> Response:
+    """Attach an appearance that lost its place to a new selection (or typed quote)."""
+    field = request.form.get("field", "")
+    return _write(
+        claim_id,
+        "appearances",
+        lambda: workspace().reattach(claim_id, _version(), field, _anchor_from_form(), actor()),
+        "Appearance attached again.",
     )
 
 

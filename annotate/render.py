@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from .models import Claim
+from .anchoring import locate
+from .models import Anchor, Claim
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,47 @@ class Span:
     verdict: str
     label: str
     index: int
+    drifted: bool = False
 
 
-def spans_for(doc_id: str, claims: Iterable[Claim]) -> list[Span]:
-    """The placed (not orphaned) appearances of `claims` in one document."""
-    out = []
+def spans_for(
+    doc_id: str, claims: Iterable[Claim], text: str | None = None
+) -> tuple[list[Span], list[tuple[Claim, int, Anchor]]]:
+    """The appearances of `claims` in one document, and those that lost their place.
+
+    With `text`, an appearance whose quote is no longer at its offsets (the document was
+    edited and `annotate reanchor` has not run yet) is shown where its quote is now, marked
+    as drifted; one that cannot be found is listed with the orphans.
+    """
+    out: list[Span] = []
+    lost: list[tuple[Claim, int, Anchor]] = []
     for c in claims:
         for i, a in enumerate(c.appearances):
-            if a.doc == doc_id and not a.orphaned:
-                out.append(Span(a.start, a.end, c.id, c.status, f"{c.statement} ({c.status})", i))
-    return out
+            if a.doc != doc_id:
+                continue
+            if a.orphaned:
+                lost.append((c, i, a))
+                continue
+            label = f"{c.statement} ({c.status})"
+            if text is None or text[a.start : a.end] == a.exact:
+                out.append(Span(a.start, a.end, c.id, c.status, label, i))
+                continue
+            placement = locate(text, a)
+            if placement.placed and placement.start is not None and placement.end is not None:
+                out.append(
+                    Span(
+                        placement.start,
+                        placement.end,
+                        c.id,
+                        c.status,
+                        label + " (moved since it was anchored)",
+                        i,
+                        drifted=True,
+                    )
+                )
+            else:
+                lost.append((c, i, a))
+    return out, lost
 
 
 def _text(segment: str) -> str:
@@ -71,6 +103,7 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
         for s in sorted(active, key=lambda s: (s.start, -s.end, s.claim, s.index)):
             ident = f' id="a-{s.claim}-{s.index}"' if s.start == a else ""
             first = " first" if s.start == a else ""
+            first += " drifted" if s.drifted else ""
             opened.append(
                 f'<mark{ident} class="v-{s.verdict}{first}" data-claim="{s.claim}" '
                 f'data-verdict="{s.verdict}" data-index="{s.index}" '

@@ -177,6 +177,19 @@
       openClaim(mark.dataset.claim, true);
       return;
     }
+    const attach = t.closest && t.closest("button[data-attach]");
+    if (attach) {
+      const s = selection || readSelection();
+      if (s) {
+        e.preventDefault();
+        const form = attach.form;
+        setValue(form, "doc", s.doc); setValue(form, "start", s.start);
+        setValue(form, "end", s.end); setValue(form, "exact", s.exact);
+        setValue(form, "quote", s.exact);
+        form.requestSubmit();
+      }
+      return;
+    }
     const bar = t.closest && t.closest("[data-sel]");
     if (bar) { act(bar.dataset.sel); return; }
     const goto = t.closest && t.closest("a[data-goto]");
