@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -241,3 +242,23 @@ def make_claim(ws: Workspace) -> Callable[..., dict[str, object]]:
         return claim.public()
 
     return make
+
+
+@pytest.fixture
+def app(workdir: Path) -> Any:
+    """The web app over the copied corpus and store, reviewing as `tester`."""
+    from .webutil import make_app
+
+    return make_app(workdir)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """A test client of the web app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def store(workdir: Path) -> Path:
+    """The copied store folder."""
+    return workdir / "fixtures"

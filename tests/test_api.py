@@ -30,21 +30,6 @@ SUPPORT = "Former Armenian President Serzh Sargsyan has admitted"
 MISSING = object()
 
 
-@pytest.fixture
-def app(workdir: Path) -> Any:
-    return make_app(workdir)
-
-
-@pytest.fixture
-def client(app: Any) -> Any:
-    return app.test_client()
-
-
-@pytest.fixture
-def store(workdir: Path) -> Path:
-    return workdir / "fixtures"
-
-
 def shipped() -> list[dict[str, Any]]:
     """The shipped claims, read from the files (independently of the app)."""
     root = Path(__file__).resolve().parent.parent / "fixtures"

@@ -13,7 +13,7 @@ import pytest
 from annotate.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, quote
-from .webutil import Node, csrf, make_app, page, parse, seed_text, snapshot
+from .webutil import Node, csrf, page, parse, seed_text, snapshot
 
 HX = {"HX-Request": "true"}
 DOC_IDS = [
@@ -27,21 +27,6 @@ STATUSES = ["confirmed", "denied", "disputed", "unreviewed"]
 EXISTING = "aliyev-called-putin-about-marking"
 EXACT = "Two missiles fired on Shusha"
 SUPPORT = "Former Armenian President Serzh Sargsyan has admitted"
-
-
-@pytest.fixture
-def app(workdir: Path) -> Any:
-    return make_app(workdir)
-
-
-@pytest.fixture
-def client(app: Any) -> Any:
-    return app.test_client()
-
-
-@pytest.fixture
-def store(workdir: Path) -> Path:
-    return workdir / "fixtures"
 
 
 @pytest.fixture
