@@ -143,6 +143,16 @@ class AnchorInput(Strict):
     suffix: str | None = None
 
 
+def _check_source_kind(quote: object, url: str | None, title: str | None) -> None:
+    """A source is a quote or a url (with a title), never both or neither."""
+    if (quote is None) == (url is None):
+        raise PydanticCustomError(
+            "source_kind", "a source needs either a quote or a url, not both and not neither"
+        )
+    if url is not None and title is None:
+        raise PydanticCustomError("source_title", "a url source needs a title")
+
+
 class Source(Strict):
     """A citation: a quote from a corpus document or a web page, with its stance."""
 
@@ -156,12 +166,7 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _quote_or_url(self) -> Source:
-        if (self.quote is None) == (self.url is None):
-            raise PydanticCustomError(
-                "source_kind", "a source needs either a quote or a url, not both and not neither"
-            )
-        if self.url is not None and self.title is None:
-            raise PydanticCustomError("source_title", "a url source needs a title")
+        _check_source_kind(self.quote, self.url, self.title)
         return self
 
 
@@ -178,12 +183,7 @@ class SourceInput(Strict):
 
     @model_validator(mode="after")
     def _quote_or_url(self) -> SourceInput:
-        if (self.quote is None) == (self.url is None):
-            raise PydanticCustomError(
-                "source_kind", "a source needs either a quote or a url, not both and not neither"
-            )
-        if self.url is not None and self.title is None:
-            raise PydanticCustomError("source_title", "a url source needs a title")
+        _check_source_kind(self.quote, self.url, self.title)
         return self
 
 

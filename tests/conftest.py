@@ -54,6 +54,7 @@ def run(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]
 
 
 FROZEN = datetime(2021, 5, 3, 9, 30, tzinfo=UTC)
+DOC_IDS = sorted(p.stem for p in (ROOT / "seeds").glob("*.txt"))
 DOC_BBC = "000_6c6c33166c2267e4"
 DOC_CAUCASIAN_KNOT = "001_ea092f251b0b5650"
 DOC_AZERNEWS = "002_212af70a4bdf495d"

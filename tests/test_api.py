@@ -13,17 +13,10 @@ from click.testing import Result
 
 from annotate.service import Workspace
 
-from .conftest import DOC_AZERNEWS, DOC_BBC, quote
+from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
 from .webutil import make_app, seed_text, snapshot
 
 SHIPPED = 47
-DOC_IDS = [
-    "000_6c6c33166c2267e4",
-    "001_ea092f251b0b5650",
-    "002_212af70a4bdf495d",
-    "003_de1e71ce094deadf",
-    "004_da7503a316cb05c0",
-]
 EXISTING = "aliyev-called-putin-about-marking"
 EXACT = "Two missiles fired on Shusha"
 SUPPORT = "Former Armenian President Serzh Sargsyan has admitted"

@@ -12,17 +12,10 @@ import pytest
 
 from annotate.service import Workspace
 
-from .conftest import DOC_AZERNEWS, DOC_BBC, quote
+from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
 from .webutil import Node, csrf, page, parse, seed_text, snapshot
 
 HX = {"HX-Request": "true"}
-DOC_IDS = [
-    "000_6c6c33166c2267e4",
-    "001_ea092f251b0b5650",
-    "002_212af70a4bdf495d",
-    "003_de1e71ce094deadf",
-    "004_da7503a316cb05c0",
-]
 STATUSES = ["confirmed", "denied", "disputed", "unreviewed"]
 EXISTING = "aliyev-called-putin-about-marking"
 EXACT = "Two missiles fired on Shusha"
