@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import zlib
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -97,6 +97,15 @@ class Summary:
         )
 
 
+@dataclass(frozen=True)
+class Counts:
+    """Claims per status overall and per document, and the problems of broken files."""
+
+    total: Counter[str]
+    per_doc: dict[str, Counter[str]]
+    problems: list[StoreProblem]
+
+
 @dataclass
 class _Entry:
     signature: tuple[int, int, int]
@@ -152,14 +161,14 @@ class Store:
     _folder: tuple[int, int] | None = None
     _folder_settled: bool = False
     _last_full: float = 0.0
-    _full: OrderedDict[str, tuple[tuple[int, int, int], Claim]] = field(
-        default_factory=OrderedDict
-    )
+    _full: OrderedDict[str, tuple[tuple[int, int, int], Claim]] = field(default_factory=OrderedDict)
     _cache_lock: threading.RLock = field(default_factory=threading.RLock)
     _stripes: list[threading.Lock] = field(
         default_factory=lambda: [threading.Lock() for _ in range(LOCK_STRIPES)]
     )
     _lock_fd: int | None = None
+    _generation: int = 0
+    _counts: tuple[int, Counts] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -216,6 +225,7 @@ class Store:
 
     def _index(self, name: str, entry: _Entry | None) -> None:
         """Put (or with None, drop) the entry of one file, keeping the by-document map."""
+        self._generation += 1
         old = self._entries.pop(name, None)
         if old is not None and old.summary is not None:
             for m in old.summary.appearances:
@@ -273,6 +283,26 @@ class Store:
                 valid = [n for n in valid if n in mine]
             found = [s for s in (self._entries[n].summary for n in valid) if s is not None]
         return found, problems
+
+    def counts(self) -> Counts:
+        """Claims per verdict, overall and per document, from the index (cached until the
+        index changes)."""
+        self.refresh()
+        with self._cache_lock:
+            if self._counts is not None and self._counts[0] == self._generation:
+                return self._counts[1]
+            generation = self._generation  # read first: a later change only recounts
+        found, problems = self.summaries()
+        total: Counter[str] = Counter()
+        per_doc: dict[str, Counter[str]] = {}
+        for s in found:
+            total[s.status] += 1
+            for doc in {m.doc for m in s.appearances}:
+                per_doc.setdefault(doc, Counter())[s.status] += 1
+        counts = Counts(total, per_doc, problems)
+        with self._cache_lock:
+            self._counts = (generation, counts)
+        return counts
 
     def scan(self) -> tuple[dict[str, Claim], list[StoreProblem]]:
         """Every valid claim by id, and the problems of the files that are not.
