@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,21 @@ from pydantic import ValidationError
 
 from .errors import NotFound
 from .models import Document, DocumentMeta, error_details
+
+FULL_CHECK_SECONDS = 60.0
+"""How often a listing stats every file, to notice documents edited in place."""
+RACY_NS = 1_000_000_000
+"""A folder changed this recently may change again within the same timestamp: look again."""
+
+
+def _safe_name(doc_id: str) -> bool:
+    return (
+        0 < len(doc_id) <= 200
+        and "/" not in doc_id
+        and "\\" not in doc_id
+        and not doc_id.startswith(".")
+        and "\x00" not in doc_id
+    )
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,7 @@ class CorpusDocument:
     sha256: str
     path: Path
     signature: tuple[int, int, int, int] = (0, 0, 0, 0)
+    inodes: tuple[int, int] = (0, 0)
 
     @property
     def length(self) -> int:
@@ -59,38 +77,87 @@ class Corpus:
     root: Path
     _docs: dict[str, CorpusDocument] = field(default_factory=dict)
     _problems: dict[str, list[CorpusProblem]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _folder: tuple[int, int] | None = None
+    _folder_settled: bool = False
+    _last_full: float = 0.0
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
 
-    def refresh(self) -> None:
-        """Load new and changed documents; forget removed ones."""
-        if not self.root.is_dir():
+    def refresh(self, full: bool = False) -> None:
+        """Load new and changed documents; forget removed ones.
+
+        Cheap when nothing changed: one stat of the folder. When its mtime changed (a file
+        was added, removed or replaced by a rename), the folder is listed and only documents
+        whose text or metadata file has another inode are stat-ed. Every `FULL_CHECK_SECONDS`,
+        and with `full`, every file is stat-ed, to notice edits made in place. `get` always
+        checks the one document it returns.
+        """
+        try:
+            st = os.stat(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"corpus folder {self.root} does not exist") from None
+        if not stat.S_ISDIR(st.st_mode):
             raise NotFound(f"corpus folder {self.root} does not exist")
+        folder = (st.st_mtime_ns, st.st_ino)
         with self._lock:
-            seen: set[str] = set()
+            due = time.monotonic() - self._last_full > FULL_CHECK_SECONDS
+            if not (full or due) and folder == self._folder and self._folder_settled:
+                return
+            full = full or due
+            sampled = time.time_ns()
+            texts: dict[str, os.DirEntry[str]] = {}
+            inodes: dict[str, int] = {}
             with os.scandir(self.root) as entries:
                 for entry in entries:
-                    if not entry.name.endswith(".txt") or not entry.is_file():
-                        continue
-                    doc_id = entry.name[: -len(".txt")]
+                    inodes[entry.name] = entry.inode()
+                    if entry.name.endswith(".txt"):
+                        texts[entry.name[: -len(".txt")]] = entry
+            seen: set[str] = set()
+            for doc_id, entry in texts.items():
+                old = self._docs.get(doc_id)
+                if (
+                    not full
+                    and old is not None
+                    and old.inodes == (inodes[entry.name], inodes.get(f"{doc_id}.json", 0))
+                ):
                     seen.add(doc_id)
-                    meta_path = self.root / f"{doc_id}.json"
-                    st = entry.stat()
-                    try:
-                        mst = meta_path.stat()
-                        msig = (mst.st_mtime_ns, mst.st_size)
-                    except FileNotFoundError:
-                        msig = (0, -1)
-                    sig = (st.st_mtime_ns, st.st_size, *msig)
-                    old = self._docs.get(doc_id)
-                    if old is not None and old.signature == sig:
-                        continue
-                    self._load(doc_id, Path(entry.path), meta_path, sig)
+                    continue
+                if not entry.is_file():
+                    continue
+                seen.add(doc_id)
+                self._check(doc_id)
             for gone in set(self._docs) - seen:
                 del self._docs[gone]
                 self._problems.pop(gone, None)
+            self._folder = folder
+            self._folder_settled = folder[0] < sampled - RACY_NS
+            if full:
+                self._last_full = time.monotonic()
+
+    def _check(self, doc_id: str) -> bool:
+        """Stat one document's files and (re)load it if they changed; False if it is gone."""
+        path = self.root / f"{doc_id}.txt"
+        meta_path = self.root / f"{doc_id}.json"
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        try:
+            mst = os.stat(meta_path)
+            msig, mino = (mst.st_mtime_ns, mst.st_size), mst.st_ino
+        except FileNotFoundError:
+            msig, mino = (0, -1), 0
+        sig = (st.st_mtime_ns, st.st_size, *msig)
+        old = self._docs.get(doc_id)
+        if old is not None and old.signature == sig and old.inodes == (st.st_ino, mino):
+            return True
+        self._load(doc_id, path, meta_path, sig)
+        self._docs[doc_id].inodes = (st.st_ino, mino)
+        return True
 
     def _load(
         self, doc_id: str, path: Path, meta_path: Path, sig: tuple[int, int, int, int]
@@ -136,11 +203,14 @@ class Corpus:
 
         :raise NotFound: when there is no such document.
         """
-        self.refresh()
-        try:
-            return self._docs[doc_id]
-        except KeyError:
-            raise NotFound(f"no document '{doc_id}' in {self.root}") from None
+        if not self.root.is_dir():
+            raise NotFound(f"corpus folder {self.root} does not exist")
+        with self._lock:
+            if _safe_name(doc_id) and self._check(doc_id):
+                return self._docs[doc_id]
+            self._docs.pop(doc_id, None)
+            self._problems.pop(doc_id, None)
+        raise NotFound(f"no document '{doc_id}' in {self.root}") from None
 
     def has(self, doc_id: str) -> bool:
         """Whether the corpus has a document of that id (without refreshing)."""
@@ -150,5 +220,5 @@ class Corpus:
 
     def problems(self) -> list[CorpusProblem]:
         """Problems found in the corpus files (undecodable text, invalid metadata)."""
-        self.refresh()
+        self.refresh(full=True)
         return [p for k in sorted(self._problems) for p in self._problems[k]]

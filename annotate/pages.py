@@ -7,6 +7,7 @@ it changed and a `claims-changed` trigger so the marked text refreshes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -14,10 +15,12 @@ from flask_htmx import make_response as htmx_response
 from werkzeug.wrappers import Response
 
 from . import __version__
+from .corpus import CorpusDocument
 from .errors import AnnotateError, InvalidInput, NotFound, StaleVersion
 from .export import FORMATS
 from .models import VERDICTS, AnchorInput, Claim
 from .render import marked_html, similar_passages, spans_for
+from .store import Summary
 from .web import actor, workspace
 
 bp = Blueprint("pages", __name__)
@@ -77,45 +80,78 @@ def _anchor_from_form(prefix: str = "") -> AnchorInput:
     return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
 
 
-def _counts(claims: list[Claim]) -> Counter[str]:
+def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
     return Counter(c.status for c in claims)
 
 
 # -- pages ---------------------------------------------------------------------------------
 
 
+PAGE_SIZE = 100
+"""Rows per page of the documents and claims lists."""
+
+
+def _page_number(pages: int) -> int:
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isascii() and raw.isdigit() else 1
+    return min(max(number, 1), max(pages, 1))
+
+
+def _pager(total: int) -> dict[str, Any]:
+    """Which slice of `total` rows this request shows, and the links around it."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = _page_number(pages)
+    first = (number - 1) * PAGE_SIZE
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page"}
+    return {
+        "number": number,
+        "pages": pages,
+        "start": first,
+        "end": min(first + PAGE_SIZE, total),
+        "total": total,
+        "prev": url_for(request.endpoint or "pages.index", **args, page=number - 1)
+        if number > 1
+        else None,
+        "next": url_for(request.endpoint or "pages.index", **args, page=number + 1)
+        if number < pages
+        else None,
+    }
+
+
 @bp.get("/")
 def index() -> str:
-    """The documents with their claims per verdict, and overall progress."""
+    """The documents with their claims per verdict, and overall progress (a page of
+    `PAGE_SIZE` documents at a time; the counts come from the store's index)."""
     ws = workspace()
-    claims = ws.store.claims()
-    _, problems = ws.store.scan()
+    counts = ws.store.counts()
+    docs = ws.corpus.documents()
+    pager = _pager(len(docs))
+    empty: Counter[str] = Counter()
     rows = []
-    for doc in ws.corpus.documents():
-        mine = [c for c in claims if any(a.doc == doc.id for a in c.appearances)]
-        rows.append({"doc": doc, "counts": _counts(mine), "total": len(mine)})
-    counts = _counts(claims)
-    reviewed = len(claims) - counts["unreviewed"]
+    for doc in docs[pager["start"] : pager["end"]]:
+        mine = counts.per_doc.get(doc.id, empty)
+        rows.append({"doc": doc, "counts": mine, "total": mine.total()})
+    total = counts.total.total()
     return render_template(
         "index.html",
         rows=rows,
-        counts=counts,
-        total=len(claims),
-        reviewed=reviewed,
+        counts=counts.total,
+        total=total,
+        reviewed=total - counts.total["unreviewed"],
         statuses=STATUSES,
-        problems=problems,
+        problems=counts.problems,
+        pager=pager,
     )
 
 
 def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, Any]:
     ws = workspace()
     docs = ws.corpus.documents()
-    corpus = tuple((d.id, d.text) for d in docs)
     return {
         "claim": claim,
         "doc_id": doc_id,
         "titles": {d.id: d.meta.title for d in docs},
-        "suggestions": similar_passages(corpus, claim),
+        "suggestions": similar_passages(_suggestion_corpus(docs, claim), claim),
         "errors": {},
         "form": {},
         "conflict": None,
@@ -124,11 +160,49 @@ def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, 
     }
 
 
+SUGGESTION_DOCS = 200
+"""Up to this many documents, suggestions come from the whole corpus; beyond, from the
+claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGHBOURS`)."""
+SUGGESTION_NEIGHBOURS = 20
+
+
+def _suggestion_corpus(docs: list[CorpusDocument], claim: Claim) -> tuple[tuple[str, str], ...]:
+    """The documents whose sentences are searched for other appearances of a claim."""
+    if len(docs) <= SUGGESTION_DOCS:
+        return tuple((d.id, d.text) for d in docs)
+    ws = workspace()
+    own = sorted({a.doc for a in claim.appearances})
+    shared: Counter[str] = Counter()
+    for doc in own:
+        for s in ws.store.summaries(doc=doc)[0]:
+            shared.update({m.doc for m in s.appearances} - set(own))
+    near = [d for d, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))]
+    chosen = (own + near)[: len(own) + SUGGESTION_NEIGHBOURS]
+    out = []
+    for doc_id in chosen:
+        try:
+            out.append((doc_id, ws.corpus.get(doc_id).text))
+        except NotFound:
+            continue
+    return tuple(out)
+
+
 def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     ws = workspace()
     doc = ws.corpus.get(doc_id)
-    claims = ws.claims(doc=doc_id)
-    spans, orphans = spans_for(doc_id, claims, doc.text)
+    text = doc.text
+    # The index's summaries are enough to mark the text; a claim whose quote is no longer at
+    # its offsets is read in full, to find where the quote is now.
+    claims: list[Claim | Summary] = [
+        ws.claim(s.id)
+        if any(
+            m.doc == doc_id and not m.orphaned and text[m.start : m.end] != m.exact
+            for m in s.appearances
+        )
+        else s
+        for s in ws.find(doc=doc_id)
+    ]
+    spans, orphans = spans_for(doc_id, claims, text)
     ctx: dict[str, Any] = {
         "doc": doc,
         "claims": claims,
@@ -138,7 +212,6 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
         "drifted": sum(s.drifted for s in spans),
         "orphans": orphans,
         "panel": None,
-        "documents": ws.corpus.documents(),
     }
     if claim_id:
         try:
@@ -179,14 +252,14 @@ def claims() -> str:
     """Every claim; filter by verdict, document, claimant and text; sortable."""
     args = request.args
     ws = workspace()
-    found = ws.claims(
+    found = ws.find(
         doc=args.get("doc") or None,
         verdict=args.get("verdict") or None,
         q=args.get("q") or None,
         claimant=args.get("claimant") or None,
     )
     sort = args.get("sort", "id")
-    keys = {
+    keys: dict[str, Callable[[Summary], Any]] = {
         "id": lambda c: c.id,
         "statement": lambda c: c.statement.casefold(),
         "claimant": lambda c: c.claimant.casefold(),
@@ -198,13 +271,15 @@ def claims() -> str:
     if sort.lstrip("-") not in keys:
         sort = "id"
     found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    pager = _pager(len(found))
     ctx = {
-        "claims": found,
+        "claims": found[pager["start"] : pager["end"]],
+        "pager": pager,
         "titles": _doc_titles(),
         "args": args,
         "sort": sort,
         "statuses": STATUSES,
-        "claimants": sorted({c.claimant for c in ws.store.claims()}),
+        "claimants": sorted({c.claimant for c in ws.store.summaries()[0]}),
     }
     if fragment_wanted() and request.headers.get("HX-Target") == "claim-rows":
         return render_template("partials/_claim_rows.html", **ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from .anchoring import locate
 from .models import Anchor, Claim
+from .store import Mark, Summary
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class Span:
 
 
 def spans_for(
-    doc_id: str, claims: Iterable[Claim], text: str | None = None
-) -> tuple[list[Span], list[tuple[Claim, int, Anchor]]]:
+    doc_id: str, claims: Iterable[Claim | Summary], text: str | None = None
+) -> tuple[list[Span], list[tuple[Claim | Summary, int, Anchor | Mark]]]:
     """The appearances of `claims` in one document, and those that lost their place.
 
     With `text`, an appearance whose quote is no longer at its offsets (the document was
@@ -38,9 +39,10 @@ def spans_for(
     as drifted; one that cannot be found is listed with the orphans.
     """
     out: list[Span] = []
-    lost: list[tuple[Claim, int, Anchor]] = []
+    lost: list[tuple[Claim | Summary, int, Anchor | Mark]] = []
     for c in claims:
-        for i, a in enumerate(c.appearances):
+        appearances: Sequence[Anchor | Mark] = c.appearances
+        for i, a in enumerate(appearances):
             if a.doc != doc_id:
                 continue
             if a.orphaned:
@@ -49,6 +51,9 @@ def spans_for(
             label = f"{c.statement} ({c.status})"
             if text is None or text[a.start : a.end] == a.exact:
                 out.append(Span(a.start, a.end, c.id, c.status, label, i))
+                continue
+            if not isinstance(a, Anchor):  # a summary's mark: the full claim can say more
+                lost.append((c, i, a))
                 continue
             placement = locate(text, a)
             if placement.placed and placement.start is not None and placement.end is not None:

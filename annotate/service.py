@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from .anchoring import Placement, checked_anchor, locate, relocated
 from .corpus import Corpus
-from .errors import InvalidInput, NotFound, StaleVersion
+from .errors import BrokenRecord, InvalidInput, NotFound, StaleVersion
 from .models import (
     Anchor,
     AnchorInput,
@@ -33,7 +33,7 @@ from .models import (
     VerdictInput,
     error_details,
 )
-from .store import Store, now
+from .store import Store, Summary, now
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -130,17 +130,16 @@ class Workspace:
         """One claim. :raise NotFound:"""
         return self.store.get(claim_id)
 
-    def claims(
+    def find(
         self,
         doc: str | None = None,
         verdict: str | None = None,
         q: str | None = None,
         claimant: str | None = None,
-    ) -> list[Claim]:
-        """Claims filtered by document, verdict (or `unreviewed`), claimant and text, by id."""
-        found = self.store.claims()
-        if doc:
-            found = [c for c in found if any(a.doc == doc for a in c.appearances)]
+    ) -> list[Summary]:
+        """Claims (as the index summarises them) filtered by document, verdict (or
+        `unreviewed`), claimant and text, by id. Reads no claim file."""
+        found, _ = self.store.summaries(doc=doc or None)
         if verdict:
             found = [c for c in found if c.status == verdict]
         if claimant:
@@ -150,6 +149,22 @@ class Workspace:
             needle = q.casefold()
             found = [c for c in found if needle in _haystack(c)]
         return found
+
+    def claims(
+        self,
+        doc: str | None = None,
+        verdict: str | None = None,
+        q: str | None = None,
+        claimant: str | None = None,
+    ) -> list[Claim]:
+        """Claims filtered by document, verdict (or `unreviewed`), claimant and text, by id."""
+        out = []
+        for summary in self.find(doc, verdict, q, claimant):
+            try:
+                out.append(self.store.get(summary.id))
+            except (NotFound, BrokenRecord):  # gone or broken since it was indexed
+                continue
+        return out
 
     # -- changing ------------------------------------------------------------------------
 
@@ -556,7 +571,7 @@ def revise(
     return new
 
 
-def _haystack(claim: Claim) -> str:
+def _haystack(claim: Claim | Summary) -> str:
     parts = [claim.id, claim.statement, claim.claimant, claim.rationale or ""]
     parts += [a.exact for a in claim.appearances]
     return "\n".join(parts).casefold()

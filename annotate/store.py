@@ -11,13 +11,17 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
+import sys
 import tempfile
 import threading
+import time
 import zlib
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +45,80 @@ class StoreProblem:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What the index keeps of one appearance: enough to mark it in its document."""
+
+    doc: str
+    start: int
+    end: int
+    exact: str
+    orphaned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the index keeps of a claim: enough for lists, counts, filters and marked text.
+
+    It has the attributes of `Claim` that pages and filters read, so either can be listed.
+    """
+
+    id: str
+    version: int
+    statement: str
+    claimant: str
+    claim_date: date | None
+    verdict: str | None
+    rationale: str | None
+    updated_at: datetime
+    appearances: tuple[Mark, ...]
+
+    @property
+    def status(self) -> str:
+        """The verdict, or `unreviewed`."""
+        return self.verdict or "unreviewed"
+
+    @classmethod
+    def of(cls, claim: Claim) -> Summary:
+        """The summary of a parsed claim."""
+        return cls(
+            claim.id,
+            claim.version,
+            claim.statement,
+            sys.intern(claim.claimant),
+            claim.claim_date,
+            claim.verdict,
+            claim.rationale,
+            claim.updated_at,
+            tuple(
+                Mark(sys.intern(a.doc), a.start, a.end, a.exact, a.orphaned)
+                for a in claim.appearances
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Claims per status overall and per document, and the problems of broken files."""
+
+    total: Counter[str]
+    per_doc: dict[str, Counter[str]]
+    problems: list[StoreProblem]
+
+
 @dataclass
 class _Entry:
     signature: tuple[int, int, int]
-    claim: Claim | None
+    summary: Summary | None
     problems: list[StoreProblem]
+
+
+FULL_CHECK_SECONDS = 60.0
+"""How often a read stats every claim file, to notice edits made in place (same inode)."""
+RACY_NS = 1_000_000_000
+"""A folder changed this recently may change again within the same timestamp: look again."""
+CACHED_CLAIMS = 1024
+"""How many fully parsed claims are kept (least recently used go first)."""
 
 
 def now() -> datetime:
@@ -65,16 +138,37 @@ def _signature(st: os.stat_result) -> tuple[int, int, int]:
 
 @dataclass
 class Store:
-    """The claims of one store folder, cached in memory and re-read when their files change."""
+    """The claims of one store folder, indexed in memory and kept current with the disk.
+
+    The index holds a `Summary` per claim file (and the problems of broken files), not the
+    parsed claims: those are read on demand and a bounded number kept (`CACHED_CLAIMS`).
+
+    How changes are noticed:
+
+    - this process's own writes update the index as they happen (a save touches one file);
+    - files written by others through a rename (other server processes, `annotate import`,
+      `git pull`, most editors) change the folder's mtime: a read stats the folder once, and
+      only when it changed lists it and re-reads the files whose inode differs;
+    - an edit in place (same inode, folder untouched) is noticed by the full check, which
+      stats every file: at most every `FULL_CHECK_SECONDS` on reads, and always by `scan()`,
+      `claims()` and `get()`.
+    """
 
     root: Path
     fsync: bool = True
     _entries: dict[str, _Entry] = field(default_factory=dict)
-    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+    _by_doc: dict[str, set[str]] = field(default_factory=dict)
+    _folder: tuple[int, int] | None = None
+    _folder_settled: bool = False
+    _last_full: float = 0.0
+    _full: OrderedDict[str, tuple[tuple[int, int, int], Claim]] = field(default_factory=OrderedDict)
+    _cache_lock: threading.RLock = field(default_factory=threading.RLock)
     _stripes: list[threading.Lock] = field(
         default_factory=lambda: [threading.Lock() for _ in range(LOCK_STRIPES)]
     )
     _lock_fd: int | None = None
+    _generation: int = 0
+    _counts: tuple[int, Counts] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -85,64 +179,187 @@ class Store:
         """The file that holds a claim."""
         return self.root / f"{claim_id}.json"
 
-    def scan(self) -> tuple[dict[str, Claim], list[StoreProblem]]:
-        """Every valid claim by id, and the problems of the files that are not.
+    def refresh(self, full: bool = False) -> None:
+        """Bring the index up to date with the folder (see the class for the rule).
 
-        Files are re-read only when their size, mtime or inode changed since the last scan.
-        A broken file never hides the others.
+        :raise NotFound: the store folder does not exist.
         """
-        if not self.root.is_dir():
+        try:
+            st = os.stat(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"store folder {self.root} does not exist") from None
+        if not stat.S_ISDIR(st.st_mode):
             raise NotFound(f"store folder {self.root} does not exist")
+        folder = (st.st_mtime_ns, st.st_ino)
         with self._cache_lock:
+            due = time.monotonic() - self._last_full > FULL_CHECK_SECONDS
+            if not (full or due) and folder == self._folder and self._folder_settled:
+                return
+            full = full or due
+            sampled = time.time_ns()
             seen: set[str] = set()
             with os.scandir(self.root) as it:
                 for entry in it:
                     name = entry.name
                     if name.startswith(".") or not name.endswith(".json"):
                         continue
+                    seen.add(name)
+                    cached = self._entries.get(name)
+                    if not full and cached is not None and cached.signature[2] == entry.inode():
+                        continue
                     try:
                         sig = _signature(entry.stat())
                     except FileNotFoundError:
+                        seen.discard(name)
                         continue
-                    seen.add(name)
-                    cached = self._entries.get(name)
                     if cached is None or cached.signature != sig:
-                        self._entries[name] = self._read_entry(Path(entry.path), sig)
+                        self._index(name, self._read_entry(Path(entry.path), sig))
             for gone in set(self._entries) - seen:
-                del self._entries[gone]
-            claims: dict[str, Claim] = {}
-            problems: list[StoreProblem] = []
-            first_file: dict[str, str] = {}
-            for name in sorted(self._entries):
-                e = self._entries[name]
-                problems.extend(e.problems)
-                if e.claim is None:
-                    continue
-                if e.claim.id in claims:
-                    problems.append(
-                        StoreProblem(
-                            self.root / name,
-                            e.claim.id,
-                            "id",
-                            f"duplicated id: '{e.claim.id}' is also the id in "
-                            f"{first_file[e.claim.id]}",
-                            "duplicate",
-                        )
+                self._index(gone, None)
+            self._folder = folder
+            # A change within the file system's timestamp granularity of this listing could
+            # leave the folder's mtime as it is: only an older mtime proves nothing changed.
+            self._folder_settled = folder[0] < sampled - RACY_NS
+            if full:
+                self._last_full = time.monotonic()
+
+    def _index(self, name: str, entry: _Entry | None) -> None:
+        """Put (or with None, drop) the entry of one file, keeping the by-document map."""
+        self._generation += 1
+        old = self._entries.pop(name, None)
+        if old is not None and old.summary is not None:
+            for m in old.summary.appearances:
+                names = self._by_doc.get(m.doc)
+                if names is not None:
+                    names.discard(name)
+                    if not names:
+                        del self._by_doc[m.doc]
+        if entry is None:
+            self._full.pop(name, None)
+            return
+        self._entries[name] = entry
+        if entry.summary is not None:
+            for m in entry.summary.appearances:
+                self._by_doc.setdefault(m.doc, set()).add(name)
+
+    def _valid(self, names: list[str]) -> tuple[list[str], list[StoreProblem]]:
+        """Of `names` (sorted), those whose claim is served, and every problem among them.
+
+        A file that is broken or whose id another file (earlier by name) has already is a
+        problem; the others are served.
+        """
+        problems: list[StoreProblem] = []
+        valid: list[str] = []
+        first_file: dict[str, str] = {}
+        for name in names:
+            e = self._entries[name]
+            problems.extend(e.problems)
+            if e.summary is None:
+                continue
+            cid = e.summary.id
+            if cid in first_file:
+                problems.append(
+                    StoreProblem(
+                        self.root / name,
+                        cid,
+                        "id",
+                        f"duplicated id: '{cid}' is also the id in {first_file[cid]}",
+                        "duplicate",
                     )
+                )
+                continue
+            first_file[cid] = name
+            valid.append(name)
+        return valid, problems
+
+    def summaries(self, doc: str | None = None) -> tuple[list[Summary], list[StoreProblem]]:
+        """The index: a summary of every valid claim (of one document, given `doc`), by id,
+        and the problems of the files that are not valid. Cheap: see the class."""
+        self.refresh()
+        with self._cache_lock:
+            valid, problems = self._valid(sorted(self._entries))
+            if doc is not None:
+                mine = self._by_doc.get(doc, set())
+                valid = [n for n in valid if n in mine]
+            found = [s for s in (self._entries[n].summary for n in valid) if s is not None]
+        return found, problems
+
+    def counts(self) -> Counts:
+        """Claims per verdict, overall and per document, from the index (cached until the
+        index changes)."""
+        self.refresh()
+        with self._cache_lock:
+            if self._counts is not None and self._counts[0] == self._generation:
+                return self._counts[1]
+            generation = self._generation  # read first: a later change only recounts
+        found, problems = self.summaries()
+        total: Counter[str] = Counter()
+        per_doc: dict[str, Counter[str]] = {}
+        for s in found:
+            total[s.status] += 1
+            for doc in {m.doc for m in s.appearances}:
+                per_doc.setdefault(doc, Counter())[s.status] += 1
+        counts = Counts(total, per_doc, problems)
+        with self._cache_lock:
+            self._counts = (generation, counts)
+        return counts
+
+    def scan(self) -> tuple[dict[str, Claim], list[StoreProblem]]:
+        """Every valid claim by id, and the problems of the files that are not.
+
+        Every file is stat-ed; files are re-read only when their size, mtime or inode changed
+        since they were last read. A broken file never hides the others.
+        """
+        self.refresh(full=True)
+        with self._cache_lock:
+            valid, problems = self._valid(sorted(self._entries))
+            wanted = [(n, self._entries[n].signature) for n in valid]
+        claims: dict[str, Claim] = {}
+        for name, sig in wanted:
+            claim = self._cached(name, sig)
+            if claim is None:
+                claim, more = self._parse(self.root / name)
+                if claim is None:  # changed since it was indexed, and now broken
+                    problems.extend(more)
                     continue
-                claims[e.claim.id] = e.claim
-                first_file[e.claim.id] = name
-            return claims, problems
+            claims[claim.id] = claim
+        return claims, problems
+
+    def _cached(self, name: str, sig: tuple[int, int, int]) -> Claim | None:
+        with self._cache_lock:
+            hit = self._full.get(name)
+            if hit is None or hit[0] != sig:
+                return None
+            self._full.move_to_end(name)
+            return hit[1]
+
+    def _remember(self, name: str, sig: tuple[int, int, int], claim: Claim) -> None:
+        with self._cache_lock:
+            self._full[name] = (sig, claim)
+            self._full.move_to_end(name)
+            while len(self._full) > CACHED_CLAIMS:
+                self._full.popitem(last=False)
 
     def _read_entry(self, path: Path, sig: tuple[int, int, int]) -> _Entry:
         claim, problems = self._parse(path)
-        return _Entry(sig, claim, problems)
+        if claim is not None:
+            self._remember(path.name, sig, claim)
+        return _Entry(sig, Summary.of(claim) if claim is not None else None, problems)
 
     def _parse(self, path: Path) -> tuple[Claim | None, list[StoreProblem]]:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return None, [StoreProblem(path, None, "(file)", "the file vanished", "io")]
+        try:
+            # The fast path: pydantic parses the bytes itself. Only a file that fails it is
+            # parsed again step by step, to say what is wrong in the words used below.
+            claim = Claim.model_validate_json(raw)
+        except ValidationError:
+            pass
+        else:
+            if path.stem == claim.id:
+                return claim, []
         try:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -189,14 +406,25 @@ class Store:
         :raise NotFound: no such claim. :raise BrokenRecord: its file does not validate.
         """
         path = self.path_for(claim_id)
-        if not _safe_id(claim_id) or not path.is_file():
+        if not _safe_id(claim_id):
             raise NotFound(f"no claim '{claim_id}'")
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"no claim '{claim_id}'") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise NotFound(f"no claim '{claim_id}'")
+        sig = _signature(st)
+        claim = self._cached(path.name, sig)
+        if claim is not None:
+            return claim
         claim, problems = self._parse(path)
         if claim is None:
             raise BrokenRecord(
                 f"claim file {path.name} is broken: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems)
             )
+        self._remember(path.name, sig, claim)
         return claim
 
     def exists(self, claim_id: str) -> bool:
@@ -284,6 +512,8 @@ class Store:
             )
             os.unlink(self.path_for(claim_id))
             self._fsync_dir(self.root)
+            with self._cache_lock:
+                self._index(f"{claim_id}.json", None)
             return final
 
     def write_unchecked(self, claim: Claim) -> None:
@@ -292,7 +522,18 @@ class Store:
             self._write(claim)
 
     def _write(self, claim: Claim) -> None:
-        self._atomic_write(self.path_for(claim.id), dumps(claim).encode("utf-8"))
+        path = self.path_for(claim.id)
+        self._atomic_write(path, dumps(claim).encode("utf-8"))
+        # The index learns of the save at once; what it holds comes from the claim written,
+        # so no file but this one is read or stat-ed.
+        try:
+            sig = _signature(os.stat(path))
+        except FileNotFoundError:  # removed by someone else already: the next read sees it
+            return
+        with self._cache_lock:
+            if self._entries or self._folder is not None:
+                self._index(path.name, _Entry(sig, Summary.of(claim), []))
+            self._remember(path.name, sig, claim)
 
     def _atomic_write(self, path: Path, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
