@@ -291,6 +291,29 @@ class Store:
         with self.locked(claim.id):
             self._write(claim)
 
+    def sweep(self) -> list[Path]:
+        """Remove the temp files of writes that a crash interrupted; the paths removed.
+
+        A write's temp file (`.<claim-id>.json.<random>.tmp`, in `.trash/` for deletions) only
+        exists while its writer holds the claim's lock, so one whose lock can be taken is left
+        over from a process that died mid-write: its rename never happened, the claim file is
+        the previous version, and the temp file is not a claim. Reading ignores such files
+        anyway (names starting with a dot); this keeps them from piling up. Safe while other
+        processes serve the same store: a live write holds the lock.
+        """
+        removed: list[Path] = []
+        for folder in (self.root, self.root / TRASH):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob(".*.tmp")):
+                claim_id = path.name[1:].split(".", 1)[0]
+                if not _safe_id(claim_id):
+                    continue
+                with self.locked(claim_id), _suppress():
+                    path.unlink()
+                    removed.append(path)
+        return removed
+
     def _write(self, claim: Claim) -> None:
         self._atomic_write(self.path_for(claim.id), dumps(claim).encode("utf-8"))
 
