@@ -74,7 +74,7 @@ class Store:
     _stripes: list[threading.Lock] = field(
         default_factory=lambda: [threading.Lock() for _ in range(LOCK_STRIPES)]
     )
-    _lock_fd: int | None = None
+    _lock_fds: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -207,24 +207,33 @@ class Store:
 
     @contextmanager
     def locked(self, claim_id: str) -> Iterator[None]:
-        """Hold the write lock of one claim (threads of this process and other processes)."""
+        """Hold the write lock of one claim (threads of this process and other processes).
+
+        One of `LOCK_STRIPES` locks: a thread lock, then `flock` on that stripe's lock file.
+        Not POSIX record locks (`lockf`): those belong to the whole process, so the kernel's
+        deadlock check mistakes two processes whose threads wait on different stripes held by
+        each other for a deadlock and fails the write with EDEADLK. `flock` locks belong to
+        an open file and are never refused that way.
+        """
         stripe = zlib.crc32(claim_id.encode()) % LOCK_STRIPES
         with self._stripes[stripe]:
-            fd = self._lock_file()
-            fcntl.lockf(fd, fcntl.LOCK_EX, 1, stripe)
+            fd = self._lock_file(stripe)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.lockf(fd, fcntl.LOCK_UN, 1, stripe)
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _lock_file(self) -> int:
-        if self._lock_fd is None:
+    def _lock_file(self, stripe: int) -> int:
+        fd = self._lock_fds.get(stripe)
+        if fd is None:
             # Outside the store so that nothing but claims is ever in the repository.
             key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
-            lock_dir = Path(tempfile.gettempdir()) / "annotate-locks"
-            lock_dir.mkdir(exist_ok=True)
-            self._lock_fd = os.open(lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        return self._lock_fd
+            lock_dir = Path(tempfile.gettempdir()) / "annotate-locks" / key
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_dir / f"{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_fds[stripe] = fd
+        return fd
 
     def create(self, claim: Claim) -> Claim:
         """Write a new claim.

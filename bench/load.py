@@ -36,6 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold-writers", type=int, default=8, help="writers with a claim each")
     p.add_argument("--seconds", type=float, default=10.0, help="how long the writers run")
     p.add_argument("--threads", type=int, default=16, help="server worker threads")
+    p.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="independent `annotate serve` processes on the same store; writers spread over "
+        "them (the store's locks must hold across processes)",
+    )
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="annotate-load-") as tmp:
@@ -51,24 +58,28 @@ def main(argv: list[str] | None = None) -> int:
         initial = {c: int(before[c]["version"]) for c in hot + cold}
         groups = [(hot, args.hot_writers)] + [([c], 1) for c in cold]
 
-        server = serving.start(args.seeds, store, threads=args.threads)
+        servers = []
         ledger = Ledger()
         stop = threading.Event()
-        print(
-            f"load: {args.hot_writers} writers on {len(hot)} shared claims, "
-            f"{args.cold_writers} writers on a claim each, {args.seconds:g} s, "
-            f"server pid {server.pid} with {args.threads} threads"
-        )
-        t0 = time.perf_counter()
         try:
-            threads = run_writers(server.client, groups, ledger, stop)
+            for _ in range(args.servers):
+                servers.append(serving.start(args.seeds, store, threads=args.threads))
+            pids = ", ".join(str(s.pid) for s in servers)
+            print(
+                f"load: {args.hot_writers} writers on {len(hot)} shared claims, "
+                f"{args.cold_writers} writers on a claim each, {args.seconds:g} s, "
+                f"{args.servers} server(s) (pid {pids}) with {args.threads} threads each"
+            )
+            t0 = time.perf_counter()
+            threads = run_writers([s.client for s in servers], groups, ledger, stop)
             time.sleep(args.seconds)
             stop.set()
             for t in threads:
                 t.join(timeout=60)
             elapsed = time.perf_counter() - t0
         finally:
-            server.stop()
+            for s in servers:
+                s.stop()
         proof = verify(store, ledger, initial, ids=hot + cold)
 
     acks = len(ledger.acks)

@@ -236,14 +236,19 @@ def run_writers(
     stop: threading.Event,
     seed: int = 0,
 ) -> list[threading.Thread]:
-    """Start writer threads: for each `(claims, n)` group, n writers over those claims."""
+    """Start writer threads: for each `(claims, n)` group, n writers over those claims.
+
+    `client_factory` makes a writer's connection; given a list, writer k uses the k-th factory
+    round robin (one per server when several servers share a store).
+    """
+    factories = client_factory if isinstance(client_factory, list) else [client_factory]
     threads = []
     k = 0
     for claims, n in groups:
         for _ in range(n):
             t = threading.Thread(
                 target=_run_one,
-                args=(client_factory, claims, ledger, stop, f"w{k}", seed),
+                args=(factories[k % len(factories)], claims, ledger, stop, f"w{k}", seed),
                 daemon=True,
             )
             k += 1
