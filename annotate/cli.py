@@ -295,6 +295,9 @@ def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: in
             "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
         }
     )
+    swept = ws.store.sweep()
+    if swept:
+        click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
     server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
     bound = server.effective_port
     shown = f"[{host}]" if ":" in host else host

@@ -166,7 +166,7 @@ class Store:
     _stripes: list[threading.Lock] = field(
         default_factory=lambda: [threading.Lock() for _ in range(LOCK_STRIPES)]
     )
-    _lock_fd: int | None = None
+    _lock_fds: dict[int, int] = field(default_factory=dict)
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
 
@@ -435,24 +435,33 @@ class Store:
 
     @contextmanager
     def locked(self, claim_id: str) -> Iterator[None]:
-        """Hold the write lock of one claim (threads of this process and other processes)."""
+        """Hold the write lock of one claim (threads of this process and other processes).
+
+        One of `LOCK_STRIPES` locks: a thread lock, then `flock` on that stripe's lock file.
+        Not POSIX record locks (`lockf`): those belong to the whole process, so the kernel's
+        deadlock check mistakes two processes whose threads wait on different stripes held by
+        each other for a deadlock and fails the write with EDEADLK. `flock` locks belong to
+        an open file and are never refused that way.
+        """
         stripe = zlib.crc32(claim_id.encode()) % LOCK_STRIPES
         with self._stripes[stripe]:
-            fd = self._lock_file()
-            fcntl.lockf(fd, fcntl.LOCK_EX, 1, stripe)
+            fd = self._lock_file(stripe)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                fcntl.lockf(fd, fcntl.LOCK_UN, 1, stripe)
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _lock_file(self) -> int:
-        if self._lock_fd is None:
+    def _lock_file(self, stripe: int) -> int:
+        fd = self._lock_fds.get(stripe)
+        if fd is None:
             # Outside the store so that nothing but claims is ever in the repository.
             key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
-            lock_dir = Path(tempfile.gettempdir()) / "annotate-locks"
-            lock_dir.mkdir(exist_ok=True)
-            self._lock_fd = os.open(lock_dir / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        return self._lock_fd
+            lock_dir = Path(tempfile.gettempdir()) / "annotate-locks" / key
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_dir / f"{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_fds[stripe] = fd
+        return fd
 
     def create(self, claim: Claim) -> Claim:
         """Write a new claim.
@@ -520,6 +529,29 @@ class Store:
         """Write a claim as given, under its lock (for bulk tools such as import)."""
         with self.locked(claim.id):
             self._write(claim)
+
+    def sweep(self) -> list[Path]:
+        """Remove the temp files of writes that a crash interrupted; the paths removed.
+
+        A write's temp file (`.<claim-id>.json.<random>.tmp`, in `.trash/` for deletions) only
+        exists while its writer holds the claim's lock, so one whose lock can be taken is left
+        over from a process that died mid-write: its rename never happened, the claim file is
+        the previous version, and the temp file is not a claim. Reading ignores such files
+        anyway (names starting with a dot); this keeps them from piling up. Safe while other
+        processes serve the same store: a live write holds the lock.
+        """
+        removed: list[Path] = []
+        for folder in (self.root, self.root / TRASH):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob(".*.tmp")):
+                claim_id = path.name[1:].split(".", 1)[0]
+                if not _safe_id(claim_id):
+                    continue
+                with self.locked(claim_id), _suppress():
+                    path.unlink()
+                    removed.append(path)
+        return removed
 
     def _write(self, claim: Claim) -> None:
         path = self.path_for(claim.id)

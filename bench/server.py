@@ -1,0 +1,395 @@
+"""Server benchmark: save-verdict latency and rate against `annotate serve`, beside `/healthz`
+and beside what the disk itself allows, on a big store; page rate, memory and start-up time.
+
+    python -m bench.server                    # quick: 2,000 claims
+    python -m bench.server --claims 100000    # DESIGN.md's target size
+
+Builds a store of `--claims` claims with `python -m bench.corpus` (or, where that module is
+not there, by copying the shipped documents and claims under numbered ids), then in one run:
+
+1. disk: the store's atomic write (temp file, fsync, rename, directory fsync) of a claim-sized
+   file from 16 threads, in the store's own folder, straight on the OS: the ceiling;
+2. `annotate serve` is spawned: start-up time to the first `/healthz` 200 and to the first
+   page of the busiest document;
+3. with 8 and 16 concurrent keep-alive clients: `/healthz`, then `PUT /api/claims/<id>/verdict`
+   (each client its own claims, so no 412s), p50/p99 latency and rate; the server's CPU use
+   per phase (100% = one core busy: the Python server is bound by its GIL there);
+4. the busiest document page with 1 client (its latency is the server time) and 8 clients;
+5. the server's memory (VmRSS, VmHWM from /proc) after all that;
+6. every acknowledged save is checked in the store's files afterwards (none may be lost).
+
+Ratios come first in the table; conditions (load average, CPUs) are printed, because the
+machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import serving
+from .writers import Ledger, verify, writer
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+def build(root: Path, docs: int, claims: int, seed: int) -> tuple[Path, Path]:
+    """`root/seeds` and `root/store` with about `claims` claims; reused when already there."""
+    seeds, store = root / "seeds", root / "store"
+    if store.is_dir() and seeds.is_dir() and any(store.iterdir()):
+        print(f"reusing {root}")
+        return seeds, store
+    t0 = time.perf_counter()
+    if importlib.util.find_spec("bench.corpus") is not None:
+        cmd = [sys.executable, "-m", "bench.corpus", "--docs", str(docs)]
+        cmd += ["--claims", str(claims), "--out", str(root), "--seed", str(seed)]
+        subprocess.run(cmd, check=True, cwd=serving.ROOT)
+        how = "bench.corpus"
+    else:
+        _replicate(serving.ROOT / "seeds", serving.ROOT / "fixtures", seeds, store, claims)
+        how = "copies of the shipped documents and claims"
+    print(f"built {root} ({how}) in {time.perf_counter() - t0:.1f} s")
+    return seeds, store
+
+
+def _replicate(src_seeds: Path, src_store: Path, seeds: Path, store: Path, claims: int) -> None:
+    """Copies of the shipped corpus under new document ids, each with its claims re-pointed."""
+    seeds.mkdir(parents=True)
+    store.mkdir(parents=True)
+    texts = {p.stem: p for p in src_seeds.glob("*.txt")}
+    originals = [json.loads(p.read_bytes()) for p in sorted(src_store.glob("*.json"))]
+    sets = -(-claims // len(originals))
+    made = 0
+    for j in range(sets):
+        docs = {d: f"{d}_c{j:05d}" for d in texts}
+        for d, new in docs.items():
+            shutil.copyfile(texts[d], seeds / f"{new}.txt")
+            meta = texts[d].with_suffix(".json")
+            if meta.exists():
+                shutil.copyfile(meta, seeds / f"{new}.json")
+        for c in originals:
+            if made == claims:
+                return
+            text = json.dumps(c, ensure_ascii=False)
+            for d, new in docs.items():
+                text = text.replace(f'"{d}"', f'"{new}"')
+            data = json.loads(text)
+            data["id"] = f"{c['id'][:60]}-c{j:05d}"
+            (store / f"{data['id']}.json").write_text(
+                json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
+            made += 1
+
+
+def load_store(store: Path) -> tuple[dict[str, dict[str, Any]], str, int]:
+    """Each claim's version and first appearance; the busiest document and its appearances."""
+    claims: dict[str, dict[str, Any]] = {}
+    per_doc: Counter[str] = Counter()
+    for path in store.glob("*.json"):
+        data = json.loads(path.read_bytes())
+        if not data.get("appearances") or any(a.get("orphaned") for a in data["appearances"]):
+            continue
+        claims[data["id"]] = {"version": data["version"], "appearances": data["appearances"][:1]}
+        per_doc.update({a["doc"] for a in data["appearances"]})
+    busiest, n = per_doc.most_common(1)[0]
+    return claims, busiest, n
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    clients: int
+    n: int
+    seconds: float
+    latencies: list[float]
+    server_cpu: float
+    errors: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.seconds
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        s = sorted(self.latencies)
+        return s[min(len(s) - 1, int(q * len(s)))] * 1000
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def closed_loop(
+    server: serving.Server, name: str, clients: int, seconds: float, path: str
+) -> Result:
+    """`clients` keep-alive clients each sending GET `path` back to back for `seconds`."""
+    lat: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    stop = threading.Event()
+
+    def one(i: int) -> None:
+        with server.client() as c:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                try:
+                    status, _, _ = c.request("GET", path)
+                except OSError:
+                    errors[i] += 1
+                    continue
+                if status == 200:
+                    lat[i].append(time.perf_counter() - t0)
+                else:
+                    errors[i] += 1
+
+    return _timed(server, name, clients, seconds, one, stop, lambda: lat, lambda: sum(errors))
+
+
+def saves(
+    server: serving.Server,
+    clients: int,
+    seconds: float,
+    pool: list[str],
+    claims: dict[str, dict[str, Any]],
+    ledger: Ledger,
+) -> Result:
+    """`clients` writers, each saving verdicts on its own share of `pool`."""
+    stop = threading.Event()
+    shares = [pool[i::clients] for i in range(clients)]
+    before = len(ledger.acks)
+    errors_before = ledger.error_count + ledger.refused
+
+    def one(i: int) -> None:
+        known = {c: claims[c] for c in shares[i]}
+        with server.client() as c:
+            writer(c, shares[i], ledger, stop, f"c{clients}-{i}", known=known)
+
+    def latencies() -> list[list[float]]:
+        return [[a.seconds for a in ledger.acks[before:]]]
+
+    res = _timed(
+        server,
+        f"save verdict ({clients})",
+        clients,
+        seconds,
+        one,
+        stop,
+        latencies,
+        lambda: ledger.error_count + ledger.refused - errors_before,
+    )
+    # Whatever the server answered last is what the next round must send as If-Match.
+    for a in ledger.acks[before:]:
+        claims[a.claim] = {**claims[a.claim], "version": a.version}
+    return res
+
+
+def _timed(
+    server: serving.Server,
+    name: str,
+    clients: int,
+    seconds: float,
+    one: Any,
+    stop: threading.Event,
+    latencies: Any,
+    errors: Any,
+) -> Result:
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    cpu0 = cpu_seconds(server.pid)
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    cpu = (cpu_seconds(server.pid) - cpu0) / elapsed
+    flat = [x for part in latencies() for x in part]
+    return Result(name, clients, len(flat), elapsed, flat, cpu, errors())
+
+
+def disk_baseline(folder: Path, size: int, threads: int, seconds: float) -> Result:
+    """The store's atomic write straight on the OS: temp file, write, fsync, close, rename,
+    directory fsync; `threads` threads, each over its own few dot-named files in `folder`."""
+    data = os.urandom(size // 2).hex().encode()[:size]
+    stop = threading.Event()
+    lat: list[list[float]] = [[] for _ in range(threads)]
+
+    def one(i: int) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            target = folder / f".disk-baseline-{i}-{n % 8}.json"
+            tmp = folder / f".disk-baseline-{i}-{n}.tmp"
+            t0 = time.perf_counter()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, target)
+            dfd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+            lat[i].append(time.perf_counter() - t0)
+
+    workers = [threading.Thread(target=one, args=(i,)) for i in range(threads)]
+    t0 = time.perf_counter()
+    for t in workers:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in workers:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    for p in folder.glob(".disk-baseline-*"):
+        p.unlink()
+    flat = [x for part in lat for x in part]
+    return Result(f"disk atomic write ({threads})", threads, len(flat), elapsed, flat, 0.0)
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def conditions() -> str:
+    load = os.getloadavg()
+    mem = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    fs = (
+        subprocess.run(["df", "-T", "."], capture_output=True, text=True, cwd=tempfile.gettempdir())
+        .stdout.splitlines()[-1]
+        .split()[1]
+    )
+    return (
+        f"{os.cpu_count()} CPUs, {int(mem) // 1024} MB RAM, {fs} under {tempfile.gettempdir()}, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, Python {sys.version.split()[0]}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.server", description=__doc__.split("\n")[0])
+    p.add_argument("--claims", type=int, default=2000, help="claims in the store")
+    p.add_argument("--docs", type=int, default=0, help="documents (default claims / 10)")
+    p.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase")
+    p.add_argument("--threads", type=int, default=16, help="server worker threads")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workdir", type=Path, help="build (or reuse) the store here; kept")
+    p.add_argument("--serve-arg", action="append", default=[], help="extra `serve` option")
+    args = p.parse_args(argv)
+
+    tmp = None
+    if args.workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="annotate-bench-")
+        root = Path(tmp.name)
+    else:
+        root = args.workdir
+        root.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(args, root)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def run(args: argparse.Namespace, root: Path) -> int:
+    print("conditions:", conditions())
+    seeds, store = build(root, args.docs or max(1, args.claims // 10), args.claims, args.seed)
+    claims, busiest, marks = load_store(store)
+    sizes = sorted(p.stat().st_size for p in list(store.glob("*.json"))[:2000])
+    size = sizes[len(sizes) // 2]
+    print(
+        f"store: {len(claims)} claims, busiest document {busiest} with {marks} claims; "
+        f"median claim file {size} bytes"
+    )
+    disk = disk_baseline(store, size, 16, args.seconds)
+
+    server = serving.start(seeds, store, threads=args.threads, extra=args.serve_arg, wait=False)
+    ledger = Ledger()
+    rows: list[Result] = []
+    try:
+        up_health = serving.wait_ok(server, "/healthz")
+        up_page = serving.wait_ok(server, f"/documents/{busiest}")
+        pool = list(claims)
+        random.Random(args.seed).shuffle(pool)
+        by_clients: dict[int, tuple[Result, Result]] = {}
+        for n in (8, 16):
+            h = closed_loop(server, f"/healthz ({n})", n, args.seconds, "/healthz")
+            s = saves(server, n, args.seconds, pool, claims, ledger)
+            rows += [h, s]
+            by_clients[n] = (h, s)
+        page1 = closed_loop(server, "busiest page (1)", 1, args.seconds, f"/documents/{busiest}")
+        page8 = closed_loop(server, "busiest page (8)", 8, args.seconds, f"/documents/{busiest}")
+        health8 = by_clients[8][0]
+        rows += [page1, page8]
+        mem = server.memory()
+    finally:
+        server.stop()
+    proof = verify(store, ledger, {})
+
+    save16 = by_clients[16][1]
+    print()
+    print("ratios")
+    print(
+        f"  save verdict (16) rate / disk atomic write (16) rate: {save16.rate / disk.rate:6.1%}"
+        "   (target >= 80%)"
+    )
+    for n, (h, s) in by_clients.items():
+        print(f"  save verdict ({n}) rate / /healthz ({n}) rate:          {s.rate / h.rate:6.1%}")
+    ratio = page8.rate / health8.rate
+    print(f"  busiest page (8) rate / /healthz (8) rate:            {ratio:6.1%}")
+    print()
+    print(f"{'measure':<26} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'n':>7}")
+    for r in [disk, *rows]:
+        cpu = f"{r.server_cpu:.0%}" if r is not disk else "-"
+        err = f"  ({r.errors} errors/412)" if r.errors else ""
+        print(
+            f"{r.name:<26} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} {cpu:>10}"
+            f" {r.n:>7}{err}"
+        )
+    print()
+    print(
+        f"start-up: spawn -> /healthz 200 {up_health:.2f} s; "
+        f"-> busiest document page 200 {up_page:.2f} s"
+    )
+    print(
+        f"server memory after the runs: VmRSS {mem['VmRSS'] / 1024:.0f} MB, "
+        f"VmHWM (peak) {mem['VmHWM'] / 1024:.0f} MB   (target < 300 MB)"
+    )
+    print(
+        f"saves acknowledged {len(ledger.acks)}, refused {ledger.refused}, "
+        f"errors {ledger.error_count}, LOST {len(proof.lost)}, broken files "
+        f"{len(proof.broken_files)}"
+    )
+    print(
+        f"p99 save verdict (16): {save16.pct(0.99):.1f} ms (target < 50 ms); "
+        f"busiest page p50 with 1 client: {page1.pct(0.5):.1f} ms (target < 30 ms)"
+    )
+    return 0 if proof.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""No lost update across processes: two `annotate serve` on one store, writers on both.
+
+The store's compare-and-set holds its lock across threads and processes; each server must also
+see the other's writes at once (no stale cache), or its next write would be refused forever or,
+worse, its pages would show an old verdict as current.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from bench import serving
+from bench.writers import Ledger, read_claims, run_writers, verdict_body, verify
+
+
+def test_two_servers_on_one_store_lose_nothing_and_refuse_stale_writes(workdir: Path) -> None:
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    before, _ = read_claims(store)
+    ids = sorted(before)
+    hot, cold = ids[:3], ids[3:6]
+    initial = {c: int(before[c]["version"]) for c in ids}
+    servers = [serving.start(seeds, store, reviewer=f"server{i}") for i in range(2)]
+    try:
+        ledger = Ledger()
+        stop = threading.Event()
+        groups = [(hot, 8)] + [([c], 1) for c in cold]
+        threads = run_writers([s.client for s in servers], groups, ledger, stop)
+        deadline = time.monotonic() + 30
+        while len(ledger.acks) < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+
+        assert not ledger.errors, ledger.errors  # no 500 (e.g. a lock refused), no 4xx
+        assert ledger.refused > 0, "writers on the same claims through two servers must collide"
+        proof = verify(store, ledger, initial, hot + cold)
+        assert proof.ok, (proof.lost, proof.phantom, proof.broken_files)
+        for cid in hot + cold:
+            acks = sum(a.claim == cid for a in ledger.acks)
+            assert proof.final_versions[cid] - initial[cid] == acks
+        by = {h["by"] for cid in hot for h in read_claims(store)[0][cid]["history"][-20:]}
+        assert {"server0", "server1"} <= by, "both servers' writes are in the history"
+
+        # A write through one server is what the other serves next, pages and lists included.
+        a, b = servers[0].client(), servers[1].client()
+        with a, b:
+            cid = cold[0]
+            _, claim = a.json("GET", f"/api/claims/{cid}")
+            status, stale = b.json("GET", f"/api/claims/{cid}")
+            assert status == 200 and stale["version"] == claim["version"]
+            status, new = a.json(
+                "PUT",
+                f"/api/claims/{cid}/verdict",
+                verdict_body(claim, "written through server 0"),
+                {"If-Match": f'"{claim["version"]}"'},
+            )
+            assert status == 200
+            status, seen = b.json("GET", f"/api/claims/{cid}")
+            assert (status, seen["version"], seen["rationale"]) == (
+                200,
+                new["version"],
+                "written through server 0",
+            )
+            status, listed = b.json("GET", f"/api/claims?q={cid}")
+            assert [c["version"] for c in listed if c["id"] == cid] == [new["version"]]
+            status, refused = b.json(
+                "PUT",
+                f"/api/claims/{cid}/verdict",
+                verdict_body(claim, "from an old read, through server 1"),
+                {"If-Match": f'"{claim["version"]}"'},
+            )
+            assert status == 412
+            assert refused["current"]["rationale"] == "written through server 0"
+    finally:
+        for s in servers:
+            s.stop()
