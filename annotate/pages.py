@@ -89,7 +89,6 @@ def index() -> str:
     """The documents with their claims per verdict, and overall progress."""
     ws = workspace()
     claims = ws.store.claims()
-    _, problems = ws.store.scan()
     rows = []
     for doc in ws.corpus.documents():
         mine = [c for c in claims if any(a.doc == doc.id for a in c.appearances)]
@@ -103,7 +102,6 @@ def index() -> str:
         total=len(claims),
         reviewed=reviewed,
         statuses=STATUSES,
-        problems=problems,
     )
 
 
@@ -417,4 +415,14 @@ def delete(claim_id: str) -> Response:
 @bp.app_context_processor
 def globals_for_templates() -> dict[str, Any]:
     """What every template may use."""
-    return {"version": __version__, "reviewer": actor(), "statuses": STATUSES}
+    from .auth import current_user, may, team_mode
+
+    return {
+        "version": __version__,
+        "reviewer": actor(),
+        "statuses": STATUSES,
+        "team": team_mode(),
+        "user": current_user(),
+        "can_write": may("reviewer"),
+        "can_delete": may("adjudicator"),
+    }
