@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,10 @@ def default_reviewer() -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
     """Create the web app: the reviewer pages and the JSON API over one workspace."""
+    from datetime import timedelta
+
     from flask import Flask
     from flask_htmx import HTMX
-
-    from datetime import timedelta
 
     from . import api, auth, pages, web
     from .accounts import FailureLimiter, Users, secret_key
@@ -57,7 +58,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         FSYNC=True,
         # Team mode: the users file (None: local mode, no accounts).
         USERS_FILE=os.environ.get("ANNOTATE_USERS") or None,
-        ALLOWED_HOSTS=[h for h in os.environ.get("ANNOTATE_ALLOWED_HOSTS", "").split(",") if h],
+        ALLOWED_HOSTS=[
+            h for h in re.split(r"[,\s]+", os.environ.get("ANNOTATE_ALLOWED_HOSTS", "")) if h
+        ],
         HTTPS=False,
         TRUSTED_PROXIES=0,
         LOGIN_FAILURES_PER_USER=5,

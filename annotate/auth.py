@@ -53,16 +53,6 @@ class Forbidden(AnnotateError):
     status = 403
 
 
-class TooManyAttempts(AnnotateError):
-    """Too many failed logins from this address or for this user (429)."""
-
-    status = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class BadHost(AnnotateError):
     """A Host header that is not one of this server's names (400): DNS rebinding."""
 
@@ -233,9 +223,15 @@ def login() -> Any:
     address = request.remote_addr or "?"
     wait = max(by_user.retry_after(name.casefold()), by_address.retry_after(address))
     if wait:
-        raise TooManyAttempts(
-            f"too many failed logins: wait {wait} seconds before trying again", wait
+        html = render_template(
+            "login.html",
+            next=target,
+            name=name,
+            error=f"Too many failed logins: wait {wait} seconds before trying again.",
         )
+        resp = Response(html, status=429, mimetype="text/html")
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     found = users()
     assert found is not None
     user = found.authenticate(name, password) if name and password else None

@@ -133,6 +133,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AnnotateError)
     def annotate_error(exc: AnnotateError) -> Any:
+        resp: Any
         if is_api():
             extra: dict[str, Any] = {}
             if isinstance(exc, StaleVersion):
@@ -146,8 +147,6 @@ def init_app(app: Flask) -> None:
             from .pages import error_page
 
             resp = error_page(exc.status, exc.message)
-        if isinstance(exc, auth.TooManyAttempts):
-            resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
     @app.errorhandler(HTTPException)
