@@ -163,7 +163,7 @@ def authenticate() -> Response | None:
         # Removed, or the password was reset: the session ends.
         session.pop("user", None)
         session.pop("stamp", None)
-    if request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+    if request.endpoint in OPEN_ENDPOINTS:
         return None
     if request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
         raise Unauthorized(

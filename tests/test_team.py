@@ -533,3 +533,9 @@ def test_serve_with_a_broken_users_file_says_so(workdir: Path, tmp_path: Path) -
     out = _serve(workdir, "--host", "0.0.0.0", "--port", "0", users=bad)
     assert out.returncode == 2
     assert "cannot be read" in out.stderr
+
+
+def test_anonymous_requests_to_unknown_paths_learn_nothing(anon: Any) -> None:
+    assert anon.get("/api/nowhere").status_code == 401
+    assert anon.post("/api/documents", json={}).status_code == 401
+    assert anon.get("/nowhere").headers["Location"].startswith("/login")
