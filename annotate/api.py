@@ -67,6 +67,14 @@ def healthz() -> Response:
     return Response("ok", mimetype="text/plain")
 
 
+@bp.get("/api/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API (schemas generated from the models)."""
+    from .openapi import document
+
+    return jsonify(document())
+
+
 @bp.get("/api/documents")
 def documents() -> Response:
     """Every document's metadata with id, sha256 and length."""

@@ -20,6 +20,8 @@ from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings,
 from .importer import IMPORT_FORMATS, import_data, load
 from .models import Claim
 from .service import UNPLACED, Outcome, Workspace
+from .usercli import serve_options, team_config
+from .usercli import user as user_group
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -281,8 +283,15 @@ def schema() -> None:
     type=click.IntRange(1, 64),
     help="Worker threads of the WSGI server.",
 )
-def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: int) -> None:
-    """Run the web app on a production WSGI server (waitress), on loopback by default."""
+@serve_options
+def serve(
+    ws: Workspace, host: str, port: int, reviewer: str | None, threads: int, **team: Any
+) -> None:
+    """Run the web app on a production WSGI server (waitress), on loopback by default.
+
+    With users in the users file (`annotate user add`) it runs in team mode: everyone logs
+    in, and it may listen on other addresses; without, it refuses any but loopback.
+    """
     from waitress.server import create_server
 
     from . import create_app, default_reviewer
@@ -293,6 +302,7 @@ def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: in
             "STORE": str(ws.store.root),
             "REVIEWER": reviewer or default_reviewer(),
             "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
+            **team_config(host, **team),
         }
     )
     swept = ws.store.sweep()
@@ -301,10 +311,12 @@ def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: in
     server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
     bound = server.effective_port
     shown = f"[{host}]" if ":" in host else host
-    click.echo(
-        f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} "
-        f"as reviewer '{app.config['REVIEWER']}'"
+    who = (
+        f"in team mode (users from {app.config['USERS_FILE']})"
+        if app.config["USERS_FILE"]
+        else f"as reviewer '{app.config['REVIEWER']}'"
     )
+    click.echo(f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}")
     click.echo(
         f"Open http://{shown}:{bound}/  (Ctrl+C to stop)",
     )
@@ -312,3 +324,6 @@ def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: in
         server.run()
     except KeyboardInterrupt:
         click.echo("stopped")
+
+
+cli.add_command(user_group)

@@ -54,6 +54,15 @@ class AlreadyExists(AnnotateError):
 
 
 class BrokenRecord(AnnotateError):
-    """A claim file on disk cannot be read or does not validate (500 for that claim only)."""
+    """A claim file on disk cannot be read or does not validate (409, for that claim only).
 
-    status = 500
+    The request is fine; the record it names is in a state the server cannot use until someone
+    mends the file by hand (`annotate check` says what is wrong). The file is never rewritten:
+    a change sent to a broken claim is refused, so nothing in it is lost.
+    """
+
+    status = 409
+
+    def __init__(self, message: str, file: str, problems: list[dict[str, str]]) -> None:
+        super().__init__(message, problems)
+        self.file = file

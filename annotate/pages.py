@@ -139,7 +139,6 @@ def index() -> str:
         total=total,
         reviewed=total - counts.total["unreviewed"],
         statuses=STATUSES,
-        problems=counts.problems,
         pager=pager,
     )
 
@@ -492,4 +491,14 @@ def delete(claim_id: str) -> Response:
 @bp.app_context_processor
 def globals_for_templates() -> dict[str, Any]:
     """What every template may use."""
-    return {"version": __version__, "reviewer": actor(), "statuses": STATUSES}
+    from .auth import current_user, may, team_mode
+
+    return {
+        "version": __version__,
+        "reviewer": actor(),
+        "statuses": STATUSES,
+        "team": team_mode(),
+        "user": current_user(),
+        "can_write": may("reviewer"),
+        "can_delete": may("adjudicator"),
+    }

@@ -423,6 +423,9 @@ class Store:
             raise BrokenRecord(
                 f"claim file {path.name} is broken: "
                 + "; ".join(f"{p.field}: {p.message}" for p in problems)
+                + "; mend it by hand (annotate check names the problem), nothing was changed",
+                path.name,
+                [{"field": p.field, "message": p.message} for p in problems],
             )
         self._remember(path.name, sig, claim)
         return claim

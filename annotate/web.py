@@ -10,10 +10,10 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, jsonify, request, session
+from flask import Flask, Response, current_app, g, jsonify, request, session
 from werkzeug.exceptions import HTTPException
 
-from .errors import AnnotateError, StaleVersion
+from .errors import AnnotateError, BrokenRecord, StaleVersion
 from .service import Workspace
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,7 +32,10 @@ def workspace() -> Workspace:
 
 
 def actor() -> str:
-    """Who makes the change: the configured reviewer name."""
+    """Who makes the change: the logged-in user (team mode) or the configured reviewer name."""
+    user = g.get("user")
+    if user is not None:
+        return str(user.name)
     return str(current_app.config["REVIEWER"])
 
 
@@ -80,6 +83,9 @@ def _same_origin() -> bool:
 def _guard_writes() -> None:
     if request.method in SAFE_METHODS:
         return
+    if g.get("bearer"):
+        # A token is sent by a script, never attached by a browser: no CSRF to fear.
+        return
     if not _same_origin():
         raise Refused(403, "cross-origin writes are refused")
     if is_api():
@@ -103,28 +109,45 @@ def _headers(resp: Response) -> Response:
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "same-origin")
     resp.headers.setdefault("X-Frame-Options", "DENY")
+    if resp.status_code == 401 and is_api():
+        resp.headers.setdefault("WWW-Authenticate", 'Bearer realm="annotate"')
+    if current_app.config.get("HTTPS"):
+        resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if g.get("user") is not None:
+        resp.headers.setdefault("Cache-Control", "private, no-store")
     return resp
 
 
 def init_app(app: Flask) -> None:
     """Install the guards, headers, template helpers and error handlers."""
+    from . import auth
+
+    app.extensions["annotate_hosts"] = auth.allowed_hosts(app)
+    app.before_request(auth.check_host)
+    app.before_request(auth.authenticate)
     app.before_request(_guard_writes)
+    app.before_request(auth.authorize)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["store_problems"] = lambda: workspace().store.counts().problems
 
     @app.errorhandler(AnnotateError)
     def annotate_error(exc: AnnotateError) -> Any:
+        resp: Any
         if is_api():
             extra: dict[str, Any] = {}
             if isinstance(exc, StaleVersion):
                 extra["current"] = exc.current.public()
+            if isinstance(exc, BrokenRecord):
+                extra["file"] = exc.file
             resp = error_json(exc.status, exc.message, exc.details, **extra)
             if isinstance(exc, StaleVersion):
                 resp.headers["ETag"] = f'"{exc.current.version}"'
-            return resp
-        from .pages import error_page
+        else:
+            from .pages import error_page
 
-        return error_page(exc.status, exc.message)
+            resp = error_page(exc.status, exc.message)
+        return resp
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

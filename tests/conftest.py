@@ -18,6 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def no_real_accounts(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never read or write the real user's config folder: team mode is only what a test sets."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    for name in ("ANNOTATE_USERS", "ANNOTATE_ALLOWED_HOSTS", "ANNOTATE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A copy of the shipped corpus (`seeds/`) and store (`fixtures/`) in tmp_path."""

@@ -980,8 +980,10 @@ def test_a_broken_claim_file_does_not_stop_the_api(unsafe: Any, store: Path) -> 
     assert len(resp.get_json()) == SHIPPED
     for cid in ("broken-claim", "invalid-claim"):
         resp = unsafe.get(f"/api/claims/{cid}")
-        assert resp.status_code == 500
+        # Not a server error: the request is fine, the record needs mending by hand.
+        assert resp.status_code == 409
         error_fields(resp)
         assert f"{cid}.json" in resp.get_json()["error"]
+        assert resp.get_json()["file"] == f"{cid}.json"
     assert unsafe.get(f"/api/claims/{EXISTING}").status_code == 200
     assert unsafe.get("/api/export?format=json").status_code == 200

@@ -263,4 +263,23 @@
     if (err && e.detail.target.id === "panel") err.scrollIntoView({ block: "nearest" });
   });
   document.addEventListener("DOMContentLoaded", highlightCurrent);
+
+  // -- a save refused because the session ended (team mode) or the role does not allow it --
+  // The form is left as it is, so that nothing typed is lost; a message says what to do.
+  document.addEventListener("htmx:responseError", (e) => {
+    const status = e.detail.xhr.status;
+    if (status !== 401 && status !== 429) return;
+    let box = $("#session-message");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "session-message";
+      box.className = "message error";
+      box.setAttribute("role", "alert");
+      $("#main").prepend(box);
+    }
+    box.textContent = status === 401
+      ? "Your session has ended: nothing was saved. Log in again in another tab, then save again here."
+      : "Too many attempts: wait a minute, then try again.";
+    box.scrollIntoView({ block: "nearest" });
+  });
 })();

@@ -1,0 +1,331 @@
+"""The OpenAPI 3.1 description of the JSON API, served at `/api/openapi.json`.
+
+The operations are written here by hand; every body schema is generated from the pydantic
+models that validate the requests and shape the answers, so the description cannot drift
+from what the server accepts and returns. Schemathesis tests the app against it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from . import __version__
+from .export import FORMATS
+from .models import VERDICTS, Change, Claim, ClaimInput, ClaimPatch, Document, VerdictInput
+
+REF = "#/components/schemas/{model}"
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _schemas() -> dict[str, Any]:
+    _, top = models_json_schema(
+        [
+            (Claim, "serialization"),
+            (Change, "serialization"),
+            (Document, "serialization"),
+            (ClaimInput, "validation"),
+            (ClaimPatch, "validation"),
+            (VerdictInput, "validation"),
+        ],
+        ref_template=REF,
+    )
+    schemas: dict[str, Any] = top["$defs"]
+    with_text = copy.deepcopy(schemas["Document"])
+    with_text["title"] = "DocumentWithText"
+    with_text["properties"]["text"] = {"type": "string", "title": "Text"}
+    with_text["required"] = [*with_text.get("required", []), "text"]
+    schemas["DocumentWithText"] = with_text
+    schemas["Error"] = {
+        "type": "object",
+        "title": "Error",
+        "description": "Every error of the API: a message, and the fields at fault.",
+        "required": ["error", "details"],
+        "properties": {
+            "error": {"type": "string"},
+            "details": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                },
+            },
+            "current": {**_ref("Claim"), "description": "412: the claim as it is now."},
+            "file": {"type": "string", "description": "409: the claim file that is broken."},
+        },
+    }
+    return schemas
+
+
+ERRORS = {
+    "400": "The Host header is not a name of this server (DNS rebinding guard).",
+    "401": "Team mode: no valid session or API token.",
+    "403": "A cross-origin write, or a role that may not do this.",
+    "404": "No such claim, document or path.",
+    "405": "The path does not take this method.",
+    "409": "A claim with that id exists already, or the claim's file is broken on disk.",
+    "412": "If-Match names a version that is no longer current; `current` is the claim now.",
+    "413": "The request body is larger than 2 MB.",
+    "415": "A write whose body is not `application/json`.",
+    "422": "The input breaks a rule; `details` names each field.",
+    "428": "A change without If-Match.",
+}
+READ_ERRORS = ("400", "401", "404", "405")
+WRITE_ERRORS = ("400", "401", "403", "404", "405", "413", "415", "422")
+CHANGE_ERRORS = (*WRITE_ERRORS, "409", "412", "428")
+
+
+def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        code: {"description": ERRORS[code], "content": {JSON: {"schema": _ref("Error")}}}
+        for code in codes
+    }
+
+
+ETAG = {
+    "ETag": {
+        "description": 'The claim\'s version, quoted: send it back as If-Match, e.g. "3".',
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+    }
+}
+
+
+def _claim_answer(description: str, extra_headers: dict[str, Any] | None = None) -> Any:
+    return {
+        "description": description,
+        "headers": {**ETAG, **(extra_headers or {})},
+        "content": {JSON: {"schema": _ref("Claim")}},
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+CLAIM_ID = {"name": "claim_id", "in": "path", "required": True, "schema": {"type": "string"}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "description": 'The version you read, as its ETag: "3". Missing: 428; stale: 412.',
+    "schema": {"type": "string"},
+}
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    verdicts = [*VERDICTS, "unreviewed"]
+    export_types = sorted({f.media_type for f in FORMATS.values()})
+    paths: dict[str, Any] = {
+        "/healthz": {
+            "get": {
+                "operationId": "healthz",
+                "summary": "Liveness probe that touches no store.",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(("400",)),
+                },
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This description.",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.1",
+                        "content": {JSON: {"schema": {"type": "object"}}},
+                    },
+                    **_errors(("400",)),
+                },
+            }
+        },
+        "/api/documents": {
+            "get": {
+                "operationId": "listDocuments",
+                "summary": "Every document's metadata with id, sha256 and length.",
+                "responses": {
+                    "200": {
+                        "description": "The documents, by id.",
+                        "content": {JSON: {"schema": {"type": "array", "items": _ref("Document")}}},
+                    },
+                    **_errors(READ_ERRORS),
+                },
+            }
+        },
+        "/api/documents/{doc_id}": {
+            "get": {
+                "operationId": "getDocument",
+                "summary": "One document's metadata and text.",
+                "parameters": [
+                    {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The document.",
+                        "content": {JSON: {"schema": _ref("DocumentWithText")}},
+                    },
+                    **_errors(READ_ERRORS),
+                },
+            }
+        },
+        "/api/claims": {
+            "get": {
+                "operationId": "listClaims",
+                "summary": "Claims, filtered by document, verdict, claimant and text.",
+                "parameters": [
+                    {"name": "doc", "in": "query", "schema": {"type": "string"}},
+                    {"name": "verdict", "in": "query", "schema": {"enum": verdicts}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "claimant", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The claims, by id.",
+                        "content": {JSON: {"schema": {"type": "array", "items": _ref("Claim")}}},
+                    },
+                    **_errors((*READ_ERRORS, "422")),
+                },
+            },
+            "post": {
+                "operationId": "createClaim",
+                "summary": "Create a claim; the server checks every quote against the corpus.",
+                "requestBody": _body("ClaimInput"),
+                "responses": {
+                    "201": _claim_answer(
+                        "The new claim at version 1.",
+                        {
+                            "Location": {
+                                "required": True,
+                                "description": "The claim's URL.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    ),
+                    **_errors((*WRITE_ERRORS, "409")),
+                },
+            },
+        },
+        "/api/claims/{claim_id}": {
+            "get": {
+                "operationId": "getClaim",
+                "summary": "One claim, with its version as ETag.",
+                "parameters": [
+                    CLAIM_ID,
+                    {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": _claim_answer("The claim."),
+                    "304": {"description": "Unchanged since the ETag sent.", "headers": ETAG},
+                    **_errors((*READ_ERRORS, "409")),
+                },
+            },
+            "patch": {
+                "operationId": "editClaim",
+                "summary": "Change statement, claimant, claim date or appearances.",
+                "parameters": [CLAIM_ID, IF_MATCH],
+                "requestBody": _body("ClaimPatch"),
+                "responses": {
+                    "200": _claim_answer("The claim's new version."),
+                    **_errors(CHANGE_ERRORS),
+                },
+            },
+            "delete": {
+                "operationId": "deleteClaim",
+                "summary": "Delete a claim (kept in the store's trash); adjudicators in team mode.",
+                "parameters": [CLAIM_ID, IF_MATCH],
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    **_errors(tuple(c for c in CHANGE_ERRORS if c != "415")),
+                },
+            },
+        },
+        "/api/claims/{claim_id}/verdict": {
+            "put": {
+                "operationId": "setVerdict",
+                "summary": "Set verdict, rationale and sources (the source rules apply).",
+                "parameters": [CLAIM_ID, IF_MATCH],
+                "requestBody": _body("VerdictInput"),
+                "responses": {
+                    "200": _claim_answer("The claim's new version."),
+                    **_errors(CHANGE_ERRORS),
+                },
+            }
+        },
+        "/api/claims/{claim_id}/history": {
+            "get": {
+                "operationId": "claimHistory",
+                "summary": "Every recorded change of a claim: version, who, when, what.",
+                "parameters": [CLAIM_ID],
+                "responses": {
+                    "200": {
+                        "description": "The changes, oldest first.",
+                        "content": {JSON: {"schema": {"type": "array", "items": _ref("Change")}}},
+                    },
+                    **_errors((*READ_ERRORS, "409")),
+                },
+            }
+        },
+        "/api/export": {
+            "get": {
+                "operationId": "export",
+                "summary": "The export of every claim; the same store gives the same bytes.",
+                "parameters": [
+                    {"name": "format", "in": "query", "schema": {"enum": sorted(FORMATS)}},
+                    {"name": "download", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The export, in the format's media type.",
+                        "content": {t: {"schema": {}} for t in export_types},
+                    },
+                    **_errors((*READ_ERRORS, "422")),
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "annotate",
+            "version": __version__,
+            "description": (
+                "Fact-check annotation: claims anchored in a corpus, verdicts with cited "
+                "evidence. Every change names the version it read in If-Match. In team mode "
+                "send `Authorization: Bearer <token>` (see `annotate user token`)."
+            ),
+        },
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Team mode: a token from `annotate user token NAME`.",
+                },
+                "session": {"type": "apiKey", "in": "cookie", "name": "annotate_session"},
+            },
+        },
+        # Local mode needs no credentials; team mode needs one of the two.
+        "security": [{}, {"bearer": []}, {"session": []}],
+        "paths": paths,
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh copy)."""
+    return copy.deepcopy(_document())
