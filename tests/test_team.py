@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from annotate import create_app
+from annotate.accounts import FailureLimiter
 from annotate.cli import cli
 
 from .conftest import DOC_BBC, ROOT
@@ -539,3 +540,14 @@ def test_anonymous_requests_to_unknown_paths_learn_nothing(anon: Any) -> None:
     assert anon.get("/api/nowhere").status_code == 401
     assert anon.post("/api/documents", json={}).status_code == 401
     assert anon.get("/nowhere").headers["Location"].startswith("/login")
+
+
+def test_the_login_limiter_forgets_failures_after_its_window() -> None:
+    now = [1000.0]
+    limiter = FailureLimiter(2, 60, clock=lambda: now[0])
+    limiter.fail("a")
+    assert limiter.retry_after("a") == 0
+    limiter.fail("a")
+    assert 0 < limiter.retry_after("a") <= 61
+    now[0] += 61
+    assert limiter.retry_after("a") == 0
