@@ -8,7 +8,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -520,12 +519,10 @@ def _serve(
 def test_serve_on_a_public_address_without_accounts_refuses_to_start(
     workdir: Path, host: str
 ) -> None:
-    started = time.monotonic()
-    out = _serve(workdir, "--host", host, "--port", "0")
+    out = _serve(workdir, "--host", host, "--port", "0")  # a server that started would time out
     assert out.returncode == 2
     assert f"refusing to listen on {host} without accounts" in out.stderr
     assert "annotate user add" in out.stderr
-    assert time.monotonic() - started < 30  # it never got as far as serving
 
 
 def test_serve_with_a_broken_users_file_says_so(workdir: Path, tmp_path: Path) -> None:
