@@ -374,7 +374,7 @@ class FailureLimiter:
             self._recent(key, now).append(now)
             if len(self._failures) > 100_000:
                 # Forget the quiet keys rather than grow without bound under a spray attack.
-                for k in [k for k, q in self._failures.items() if not q]:
+                for k in [k for k in self._failures if not self._recent(k, now)]:
                     del self._failures[k]
 
     def clear(self, key: str) -> None:

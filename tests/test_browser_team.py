@@ -15,7 +15,7 @@ import pytest
 from annotate.accounts import Users
 
 from .conftest import ROOT
-from .test_browser import CLAIM_QUOTE, DOC, browser, page, select_text  # noqa: F401
+from .test_browser import AXE, CLAIM_QUOTE, DOC, browser, page, select_text  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -88,6 +88,15 @@ def test_log_in_through_the_login_page_work_and_log_out(
     assert "/login?next=/claims" in page.url
     page.screenshot(path=str(tmp_path / "login.png"))
     assert page.console_problems == []
+    # The login page passes the same accessibility check as the other pages.
+    context = page.context.browser.new_context(bypass_csp=True)
+    login = context.new_page()
+    login.goto(f"{team_server}/login")
+    login.add_script_tag(path=str(AXE))
+    result = login.evaluate("async () => await axe.run(document)")
+    serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    context.close()
     if os.environ.get("ANNOTATE_SCREENSHOTS"):
         for shot in tmp_path.glob("*.png"):
             shot.replace(Path(os.environ["ANNOTATE_SCREENSHOTS"]) / shot.name)
