@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     from flask import Flask
     from flask_htmx import HTMX
 
-    from . import api, pages, web
+    from . import api, docpages, pages, web
     from .export import ExportSettings
     from .service import Workspace
 
@@ -66,4 +66,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     web.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(docpages.bp)
     return app

@@ -278,11 +278,17 @@ class Corpus:
         return self.get(doc_id)
 
     def meta_version(self, doc_id: str) -> str:
-        """The sha256 of a document's sidecar file as it is on disk ('' when it has none)."""
+        """The sha256 of a document's sidecar file as it is on disk (of no bytes when it has
+        none): what a change of metadata names to show which version it read."""
         try:
-            return hashlib.sha256((self.root / f"{doc_id}.json").read_bytes()).hexdigest()
+            data = (self.root / f"{doc_id}.json").read_bytes()
         except FileNotFoundError:
-            return ""
+            data = b""
+        return hashlib.sha256(data).hexdigest()
+
+    def has_sidecar(self, doc_id: str) -> bool:
+        """Whether the document has a metadata file (else its metadata are the defaults)."""
+        return (self.root / f"{doc_id}.json").is_file()
 
     def replace_text(self, doc_id: str, text: str, expected_sha256: str) -> CorpusDocument:
         """Replace a document's text (atomic replace) if it is still the one that was read.

@@ -502,7 +502,7 @@ class Workspace:
         if merged.get("language") is None:
             merged.pop("language", None)
         meta = parse(DocumentMeta, merged)
-        if meta == doc.meta and self.corpus.meta_version(doc_id):
+        if meta == doc.meta and self.corpus.has_sidecar(doc_id):
             raise InvalidInput(
                 "nothing to change: the values sent are the ones the document has",
                 [{"field": "(body)", "message": "no field differs from the document"}],
