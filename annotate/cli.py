@@ -494,7 +494,8 @@ def doc_replace(
     try:
         current = ws.corpus.get(doc_id)
         text, _, _, notes = read_text(
-            Input(raw=raw, origin=origin, name=name, kind=fmt, encoding=encoding)  # type: ignore[arg-type]
+            Input(raw=raw, origin=origin, name=name, kind=fmt, encoding=encoding),  # type: ignore[arg-type]
+            final_newline=current.text.endswith("\n"),
         )
         preview = ws.preview_replace(doc_id, text)
     except AnnotateError as exc:

@@ -170,7 +170,7 @@ def replace(doc_id: str) -> Response:
     doc = ws.corpus.get(doc_id)
     try:
         item = _input_from_form(form, with_meta=False)
-        text, _, _, notes = read_text(item)
+        text, _, _, notes = read_text(item, final_newline=doc.text.endswith("\n"))
         moves = ws.preview_replace(doc_id, text)
         if form.get("action") == "save":
             done = ws.replace_text(doc_id, text, form.get("base", ""), actor())

@@ -168,8 +168,9 @@ def decode(
     return str(best), notes
 
 
-def normalise(text: str, origin: str) -> tuple[str, list[str]]:
-    """Text as a new document stores it: LF line ends, NFC, one final newline.
+def normalise(text: str, origin: str, final_newline: bool = True) -> tuple[str, list[str]]:
+    """Text as a new document stores it: LF line ends, NFC, a final newline (unless
+    `final_newline` is false: a replacement follows the text it replaces).
 
     :raise InvalidInput: control characters (binary data) or nothing but whitespace.
     """
@@ -203,7 +204,7 @@ def normalise(text: str, origin: str) -> tuple[str, list[str]]:
         text = composed
     if not text.strip():
         raise _fail(origin, "there is no text in it (only whitespace)")
-    if not text.endswith("\n"):
+    if final_newline and not text.endswith("\n"):
         text += "\n"
         notes.append("added a final newline")
     return text, notes
@@ -239,7 +240,11 @@ def extract_html(
     raw_text = getattr(found, "text", None) or ""
     paragraphs = [p.strip() for p in raw_text.split("\n") if p.strip()]
     if not paragraphs:
-        raise _fail(origin, "no article text found in this HTML page")
+        raise _fail(
+            origin,
+            "no article text found in this HTML page (if the site builds its pages with "
+            "JavaScript, save the page from the browser, or paste its text)",
+        )
     meta: dict[str, Any] = {}
     for ours, theirs in (
         ("title", "title"),
@@ -369,7 +374,9 @@ def _title_from_text(text: str, name: str | None) -> tuple[str | None, str]:
     return None, ""
 
 
-def read_text(item: Input) -> tuple[str, dict[str, Any], bool, list[str]]:
+def read_text(
+    item: Input, final_newline: bool = True
+) -> tuple[str, dict[str, Any], bool, list[str]]:
     """The text a new document (or a replacement text) gets from an input: decoded,
     extracted when it is HTML, normalised. Also the metadata found, whether it was HTML, and
     the notes.
@@ -389,7 +396,7 @@ def read_text(item: Input) -> tuple[str, dict[str, Any], bool, list[str]]:
     if html:
         text, found, more = extract_html(text, origin, url=item.fields.get("url") or None)
         notes += more
-    text, more = normalise(text, origin)
+    text, more = normalise(text, origin, final_newline)
     notes += more
     return text, found, html, notes
 
