@@ -53,7 +53,7 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
     if file is not None and pasted.strip():
         raise InvalidInput(
             "send a file or pasted text, not both",
-            [{"field": "text", "message": "a file was chosen too: clear one of them"}],
+            [{"field": "text", "message": "send a file or pasted text, not both: clear one"}],
         )
     if file is not None:
         raw = file.read(MAX_BYTES + 1)
@@ -171,8 +171,9 @@ def replace(doc_id: str) -> Response:
     try:
         item = _input_from_form(form, with_meta=False)
         text, _, _, notes = read_text(item, final_newline=doc.text.endswith("\n"))
-        moves = ws.preview_replace(doc_id, text)
-        if form.get("action") == "save":
+        if form.get("action") != "save":
+            moves = ws.preview_replace(doc_id, text)
+        else:
             done = ws.replace_text(doc_id, text, form.get("base", ""), actor())
             changed = len({m.claim for m in done if m.changes})
             orphaned = sum(m.outcome in ("orphaned", "still orphaned") for m in done)

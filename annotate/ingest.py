@@ -481,7 +481,7 @@ def prepare_all(corpus: Corpus, items: Iterable[Input]) -> list[Prepared]:
         ]
         if len(problems) == 1:
             only = problems[0][1]
-            raise type(only)(f"{only.message}; nothing was added", only.details)
+            raise type(only)(f"{only.message}; nothing was added", details)
         raise InvalidInput(
             f"{len(problems)} of the inputs cannot be added; nothing was added", details
         )

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from .anchoring import Placement, checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
-from .errors import InvalidInput, NotFound, StaleVersion
+from .errors import InvalidInput, NotFound, StaleText, StaleVersion
 from .models import (
     Anchor,
     AnchorInput,
@@ -521,7 +521,7 @@ class Workspace:
         if text == doc.text:
             raise InvalidInput(
                 "the new text is the same as the stored one: nothing to replace",
-                [{"field": "text", "message": "unchanged"}],
+                [{"field": "text", "message": "the same as the stored text: nothing to replace"}],
             )
         return [
             r
@@ -538,6 +538,11 @@ class Workspace:
 
         :raise NotFound: :raise InvalidInput: :raise StaleText:
         """
+        if self.corpus.get(doc_id).sha256 != base:
+            raise StaleText(
+                f"the text of '{doc_id}' was changed meanwhile: look at the new preview",
+                [{"field": "base", "message": "the text changed since the preview"}],
+            )
         self.preview_replace(doc_id, text)
         self.corpus.replace_text(doc_id, text, base)
         return self.reanchor(actor, doc=doc_id)
