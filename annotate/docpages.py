@@ -184,7 +184,7 @@ def replace(doc_id: str) -> Response:
                     if orphaned
                     else ""
                 ),
-                "ok",
+                "warn" if orphaned else "ok",
             )
             return redirect(url_for("pages.document", doc_id=doc_id), code=303)
     except AnnotateError as exc:

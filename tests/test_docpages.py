@@ -245,7 +245,7 @@ def test_replace_text_previews_then_saves_and_reanchors(
     assert lost.appearances[0].orphaned and lost.history[-1].action == "reanchored"
     assert lost.history[-1].by == "tester"
     shown = page(client.get(f"/documents/{DOC_BBC}"))
-    assert "1 appearance(s) orphaned" in shown.one("p", class_="message ok").text()
+    assert "1 appearance(s) orphaned" in shown.one("p", class_="message warn").text()
     assert shown.find("section", class_="orphans message warn") is not None
 
     # Saving the same preview again: the text changed since, refused, nothing written.
