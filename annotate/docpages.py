@@ -64,7 +64,10 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
             "choose a file or paste the article's text",
             [{"field": "text", "message": "nothing to add: no file and no text"}],
         )
-    return Input(raw=pasted.encode("utf-8"), origin="pasted text", fields=fields, kind=kind)  # type: ignore[arg-type]
+    # Browsers send every line break of a textarea as CRLF (HTML form encoding): that is no
+    # property of the text, so it is undone here rather than reported as normalised.
+    raw = pasted.replace("\r\n", "\n").encode("utf-8")
+    return Input(raw=raw, origin="pasted text", fields=fields, kind=kind)  # type: ignore[arg-type]
 
 
 def _report(p: Prepared) -> str:
