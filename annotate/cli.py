@@ -377,6 +377,9 @@ ENCODING_OPTION = click.option(
 @FORMAT_OPTION
 @ENCODING_OPTION
 @click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
+@click.option(
+    "--allow-duplicates", is_flag=True, help="Add a text even if the corpus has it already."
+)
 def add(
     ws: Workspace,
     files: tuple[str, ...],
@@ -384,6 +387,7 @@ def add(
     fmt: str,
     encoding: str | None,
     dry_run: bool,
+    allow_duplicates: bool,
     **fields: str | None,
 ) -> None:
     """Add articles to the corpus from text or HTML files ('-' reads pasted text from stdin).
@@ -391,8 +395,9 @@ def add(
     Text is stored as UTF-8 with LF line ends (the report says what was normalised); from
     HTML only the article text is kept, with its title, author, date, site name and URL as
     metadata. Options override what is found. The id is made from the title (unique,
-    path-safe) unless --id is given. Empty, binary, undecodable or huge (over 5 MB) files are
-    refused with the reason; if any input is refused, nothing is added.
+    path-safe) unless --id is given. Empty, binary, undecodable or huge (over 5 MB) files, and
+    texts the corpus has already, are refused with the reason; if any input is refused,
+    nothing is added.
     """
     from .ingest import Input, add_documents, prepare_all
 
@@ -420,9 +425,9 @@ def add(
         )
     try:
         if dry_run:
-            ready = prepare_all(ws.corpus, items)
+            ready = prepare_all(ws.corpus, items, allow_duplicates)
         else:
-            ready = [p for p, _ in add_documents(ws.corpus, items)]
+            ready = [p for p, _ in add_documents(ws.corpus, items, allow_duplicates)]
     except AnnotateError as exc:
         raise _fail_with_details(exc) from None
     for p in ready:

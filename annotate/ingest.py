@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .corpus import Corpus, CorpusDocument
+from .corpus import Corpus, CorpusDocument, sha256_text
 from .errors import AlreadyExists, InvalidInput
 from .models import DocumentMeta, error_details
 
@@ -76,6 +76,7 @@ _MAGIC = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"),
     (b"{\\rtf", "an RTF document"),
+    (b"\x7fELF", "an executable program"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _META_CHARSET = re.compile(
@@ -453,14 +454,19 @@ def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
     )
 
 
-def prepare_all(corpus: Corpus, items: Iterable[Input]) -> list[Prepared]:
-    """Prepare every input; ids are unique among them and against the corpus.
+def prepare_all(
+    corpus: Corpus, items: Iterable[Input], allow_duplicates: bool = False
+) -> list[Prepared]:
+    """Prepare every input; ids are unique among them and against the corpus. A text that
+    is already in the corpus (or twice in the batch) is refused unless `allow_duplicates`.
 
-    :raise InvalidInput: listing every input that is bad (nothing is written).
+    :raise InvalidInput: :raise AlreadyExists: listing every input that is bad (nothing is
+        written).
     """
     ready: list[Prepared] = []
     problems: list[tuple[str, InvalidInput | AlreadyExists]] = []
     claimed: set[str] = set()
+    texts = {d.sha256: d.id for d in corpus.documents()}
 
     def taken(doc_id: str) -> bool:
         return doc_id.casefold() in claimed or corpus.taken(doc_id)
@@ -471,6 +477,13 @@ def prepare_all(corpus: Corpus, items: Iterable[Input]) -> list[Prepared]:
         except (InvalidInput, AlreadyExists) as exc:
             problems.append((item.origin, exc))
             continue
+        digest = sha256_text(p.text)
+        if digest in texts and not allow_duplicates:
+            msg = f"the same text is in the corpus already as '{texts[digest]}'"
+            dup = AlreadyExists(f"{p.origin}: {msg}", [{"field": "text", "message": msg}])
+            problems.append((p.origin, dup))
+            continue
+        texts.setdefault(digest, p.id)
         claimed.add(p.id.casefold())
         ready.append(p)
     if problems:
@@ -488,7 +501,9 @@ def prepare_all(corpus: Corpus, items: Iterable[Input]) -> list[Prepared]:
     return ready
 
 
-def add_documents(corpus: Corpus, items: Iterable[Input]) -> list[tuple[Prepared, CorpusDocument]]:
+def add_documents(
+    corpus: Corpus, items: Iterable[Input], allow_duplicates: bool = False
+) -> list[tuple[Prepared, CorpusDocument]]:
     """Add every input as a new document, or none of them.
 
     A made-up id taken meanwhile (another writer) moves on to the next free one; an id chosen
@@ -496,7 +511,7 @@ def add_documents(corpus: Corpus, items: Iterable[Input]) -> list[tuple[Prepared
 
     :raise InvalidInput: :raise AlreadyExists:
     """
-    ready = prepare_all(corpus, items)
+    ready = prepare_all(corpus, items, allow_duplicates)
     done: list[tuple[Prepared, CorpusDocument]] = []
     try:
         for p in ready:

@@ -323,7 +323,8 @@ def test_ids_are_made_from_the_title_and_made_unique(desk: Path) -> None:
         "id iskander-fragments-found-in-shusha-2: 'iskander-fragments-found-in-shusha' is taken"
         in (result.output)
     )
-    assert cmd("add", "one.txt").exit_code == 0
+    write(desk, "three.txt", b"Iskander fragments found in Shusha\n\nThird version.\n")
+    assert cmd("add", "three.txt").exit_code == 0
     assert docs(desk) == [
         "iskander-fragments-found-in-shusha",
         "iskander-fragments-found-in-shusha-2",
@@ -496,3 +497,25 @@ def test_corpus_writes_leave_no_temporary_files(desk: Path) -> None:
     assert cmd("add", "a.txt").exit_code == 0
     assert cmd("doc", "set", "article", "--outlet", "X").exit_code == 0
     assert sorted(p.name for p in (desk / "seeds").iterdir()) == ["article.json", "article.txt"]
+
+
+def test_a_text_the_corpus_has_already_is_refused_unless_allowed(desk: Path) -> None:
+    write(desk, "a.txt", b"Same article.\n")
+    write(desk, "b.txt", b"Same article.\r\n")  # the same once normalised
+    assert cmd("add", "a.txt").exit_code == 0
+    again = cmd("add", "b.txt")
+    assert again.exit_code == 1
+    assert "b.txt: the same text is in the corpus already as 'same-article'" in again.output
+    twice = cmd("add", str(ARTICLE_HTML), str(ARTICLE_HTML))
+    assert twice.exit_code == 1 and "already as 'fragments-of" in twice.output
+    assert docs(desk) == ["same-article"]
+    allowed = cmd("add", "b.txt", "--allow-duplicates", "--title", "Copy")
+    assert allowed.exit_code == 0
+    assert docs(desk) == ["copy", "same-article"]
+
+
+def test_an_executable_is_named_as_such(desk: Path) -> None:
+    write(desk, "tool", b"\x7fELF\x02\x01\x01" + bytes(32))
+    result = cmd("add", "tool")
+    assert result.exit_code == 1
+    assert "tool: this is an executable program, not text" in result.output
