@@ -559,3 +559,10 @@ def init(folder: Path, package: str | None) -> None:
         f"Next: cd {folder} && git init && annotate add ARTICLE... && annotate serve\n"
         f"CI: {WORKFLOW} runs `annotate check --format github` on every push."
     )
+    if package is None:
+        click.echo(
+            f"Note: CI installs '{default_package()}' from PyPI, where the name 'annotate' "
+            "belongs to another project until this one is published: to install it from "
+            "elsewhere, edit the workflow or run init with --package "
+            f"'annotate @ git+https://YOUR-HOST/annotate.git@v{__version__}'."
+        )
