@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -103,6 +112,23 @@ def add() -> Response:
         return make_response(html, exc.status)
     flash(_report(prepared), "ok")
     return redirect(url_for("pages.document", doc_id=doc.id), code=303)
+
+
+@bp.errorhandler(413)
+def too_large(exc: Exception) -> Response:
+    """An upload over the app's request limit: say so in the form it came from."""
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    message = (
+        f"the upload is larger than the {limit // (1024 * 1024)} MB a browser form may send; "
+        f"add it with `annotate add FILE` (up to {MAX_BYTES // (1024 * 1024)} MB)"
+    )
+    doc_id = (request.view_args or {}).get("doc_id")
+    if request.endpoint == "docs.replace" and doc_id:
+        return _edit_page(doc_id, 413, replace_errors=[message])
+    html = render_template(
+        "add.html", form={}, errors=[message], kinds=KINDS, limit=MAX_BYTES, had_file=True
+    )
+    return make_response(html, 413)
 
 
 # -- edit details ----------------------------------------------------------------------------

@@ -423,6 +423,8 @@ def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
         if title:
             data["title"] = title
             notes.append(f"title taken from {where} (change it with --title or later)")
+    if "language" not in data:
+        notes.append("language: en, the default (set it with --language or later)")
     try:
         meta = DocumentMeta.model_validate(data)
     except ValidationError as exc:

@@ -344,3 +344,35 @@ def test_api_refuses_bad_documents_naming_the_field(client: Any, workdir: Path) 
     resp = client.post("/api/documents", data="text=hello")
     assert resp.status_code == 415
     assert snapshot(workdir / "seeds") == before
+
+
+def test_an_upload_over_the_request_limit_is_explained_in_the_form(workdir: Path) -> None:
+    from annotate import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SEEDS": str(workdir / "seeds"),
+            "STORE": str(workdir / "fixtures"),
+            "REVIEWER": "tester",
+            "SECRET_KEY": "test",
+            "FSYNC": False,
+            "MAX_CONTENT_LENGTH": 1024 * 1024,
+        }
+    )
+    client = app.test_client()
+    token = csrf(client)
+    before = snapshot(workdir / "seeds")
+    big = io.BytesIO(b"word " * 300_000)
+    resp = post_add(client, token, file=(big, "big.txt"))
+    assert resp.status_code == 413
+    errors = page(resp).one(id="add-errors").text()
+    assert "larger than the 1 MB a browser form may send" in errors
+    assert "annotate add FILE" in errors
+    resp = client.post(
+        f"/documents/{DOC_BBC}/replace",
+        data={"csrf_token": token, "action": "preview", "text": "x" * 1_100_000},
+    )
+    assert resp.status_code == 413
+    assert "larger than the 1 MB" in page(resp).one(id="replace-errors").text()
+    assert snapshot(workdir / "seeds") == before

@@ -183,6 +183,7 @@ def test_text_is_normalised_and_the_report_says_how(desk: Path) -> None:
     assert "Unicode composed (NFC)" in out
     assert "added a final newline" in out
     assert "title taken from the first line" in out
+    assert "language: en, the default (set it with --language or later)" in out
     stored = (desk / "seeds" / "title.txt").read_bytes()
     assert stored == "Title\n\nCafé line one.\nLine two.\nLast\n".encode()
 
@@ -190,7 +191,7 @@ def test_text_is_normalised_and_the_report_says_how(desk: Path) -> None:
 def test_clean_utf8_text_is_stored_byte_for_byte(desk: Path) -> None:
     text = "Ceasefire signed on 10 November.\n\nIt ended 44 days of war — “finally”.\n"
     write(desk, "clean.txt", text.encode())
-    result = cmd("add", "clean.txt", "--title", "Ceasefire")
+    result = cmd("add", "clean.txt", "--title", "Ceasefire", "--language", "en")
     assert result.exit_code == 0
     assert (desk / "seeds" / "ceasefire.txt").read_bytes() == text.encode()
     first = result.output.splitlines()[0]
