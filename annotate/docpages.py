@@ -25,7 +25,16 @@ from werkzeug.wrappers import Response
 
 from .api import body
 from .errors import AlreadyExists, AnnotateError, InvalidInput, PreconditionRequired
-from .ingest import KINDS, MAX_BYTES, META_FIELDS, Input, Prepared, add_documents, read_text
+from .ingest import (
+    KINDS,
+    MAX_BYTES,
+    META_FIELDS,
+    Input,
+    Prepared,
+    add_documents,
+    human_size,
+    read_text,
+)
 from .pages import make_response
 from .service import Relocation
 from .web import actor, workspace
@@ -119,8 +128,8 @@ def too_large(exc: Exception) -> Response:
     """An upload over the app's request limit: say so in the form it came from."""
     limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
     message = (
-        f"the upload is larger than the {limit // (1024 * 1024)} MB a browser form may send; "
-        f"add it with `annotate add FILE` (up to {MAX_BYTES // (1024 * 1024)} MB)"
+        f"the upload is larger than the {human_size(limit)} a browser form may send; "
+        f"add it with `annotate add FILE` (up to {human_size(MAX_BYTES)})"
     )
     doc_id = (request.view_args or {}).get("doc_id")
     if request.endpoint == "docs.replace" and doc_id:

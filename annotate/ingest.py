@@ -91,8 +91,11 @@ def _fail(origin: str, message: str, fld: str = "file") -> InvalidInput:
     return InvalidInput(f"{origin}: {message}", [{"field": fld, "message": message}])
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+def human_size(n: int) -> str:
+    """A size for people: '5.0 MB', '100 KB', '12 bytes'."""
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    return f"{n // 1024} KB" if n >= 1024 else f"{n} bytes"
 
 
 def decode(
@@ -110,7 +113,9 @@ def decode(
         raise _fail(origin, "the file is empty")
     if len(raw) > MAX_BYTES:
         raise _fail(
-            origin, f"the file is {_size(len(raw))}; the limit is {_size(MAX_BYTES)} per document"
+            origin,
+            f"the file is {human_size(len(raw))}; the limit is {human_size(MAX_BYTES)} "
+            "per document",
         )
     for magic, what in _MAGIC:
         if raw.startswith(magic):
