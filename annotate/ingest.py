@@ -530,7 +530,8 @@ def add_documents(
                     if p.explicit_id:
                         raise
                     stem = re.sub(r"-\d+$", "", p.id)
-                    p.id = unique_id(stem, corpus.taken)
+                    was, p.id = p.id, unique_id(stem, corpus.taken)
+                    p.notes.append(f"id {p.id}: '{was}' was taken meanwhile")
             done.append((p, doc))
     except BaseException:
         for _, doc in done:

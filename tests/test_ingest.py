@@ -520,3 +520,26 @@ def test_an_executable_is_named_as_such(desk: Path) -> None:
     result = cmd("add", "tool")
     assert result.exit_code == 1
     assert "tool: this is an executable program, not text" in result.output
+
+
+def test_concurrent_adds_of_the_same_title_never_overwrite(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from annotate.corpus import Corpus
+    from annotate.ingest import Input, add_documents
+
+    (tmp_path / "seeds").mkdir()
+
+    def add(n: int) -> str:
+        # Each thread has its own Corpus, as separate server processes would.
+        item = Input(raw=f"Same headline\n\nVersion {n}.\n".encode(), origin=f"t{n}")
+        ((prepared, _),) = add_documents(Corpus(tmp_path / "seeds"), [item])
+        return prepared.id
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(add, range(16)))
+    assert len(set(ids)) == 16
+    texts = {p.read_text() for p in (tmp_path / "seeds").glob("*.txt")}
+    assert texts == {f"Same headline\n\nVersion {n}.\n" for n in range(16)}
+    assert len(list((tmp_path / "seeds").glob("*.json"))) == 16
+    assert not list((tmp_path / "seeds").glob(".annotate-*"))
