@@ -419,7 +419,7 @@ def add(
                 name=name,
                 fields=dict(fields),
                 id=doc_id,
-                kind=fmt,  # type: ignore[arg-type]
+                kind=fmt,
                 encoding=encoding,
             )
         )
@@ -499,7 +499,7 @@ def doc_replace(
     try:
         current = ws.corpus.get(doc_id)
         text, _, _, notes = read_text(
-            Input(raw=raw, origin=origin, name=name, kind=fmt, encoding=encoding),  # type: ignore[arg-type]
+            Input(raw=raw, origin=origin, name=name, kind=fmt, encoding=encoding),
             final_newline=current.text.endswith("\n"),
         )
         preview = ws.preview_replace(doc_id, text)

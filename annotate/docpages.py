@@ -76,7 +76,7 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
     if file is not None:
         raw = file.read(MAX_BYTES + 1)
         name = file.filename or "upload"
-        return Input(raw=raw, origin=name, name=name, fields=fields, kind=kind, id=None)  # type: ignore[arg-type]
+        return Input(raw=raw, origin=name, name=name, fields=fields, kind=kind, id=None)
     if not pasted.strip():
         raise InvalidInput(
             "choose a file or paste the article's text",
@@ -85,7 +85,7 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
     # Browsers send every line break of a textarea as CRLF (HTML form encoding): that is no
     # property of the text, so it is undone here rather than reported as normalised.
     raw = pasted.replace("\r\n", "\n").encode("utf-8")
-    return Input(raw=raw, origin="pasted text", fields=fields, kind=kind)  # type: ignore[arg-type]
+    return Input(raw=raw, origin="pasted text", fields=fields, kind=kind)
 
 
 def _report(p: Prepared) -> str:

@@ -30,7 +30,6 @@ from .models import DocumentMeta, error_details
 MAX_BYTES = 5 * 1024 * 1024
 """The largest file accepted (5 MB): far above any article, far below a mistake."""
 
-Kind = Literal["auto", "text", "html"]
 KINDS: tuple[str, ...] = ("auto", "text", "html")
 META_FIELDS: tuple[str, ...] = (
     "title",
@@ -346,7 +345,8 @@ class Input:
     fields: dict[str, Any] = field(default_factory=dict)
     """Metadata given by the user: it wins over what is found in the file."""
     id: str | None = None
-    kind: Kind = "auto"
+    kind: str = "auto"
+    """auto, text or html (anything else is refused by `read_text`, naming `format`)."""
     encoding: str | None = None
 
 
