@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     from flask import Flask
     from flask_htmx import HTMX
 
-    from . import api, auth, pages, web
+    from . import api, auth, docpages, pages, web
     from .accounts import FailureLimiter, Users, secret_key
     from .export import ExportSettings
     from .service import Workspace
@@ -103,4 +103,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(docpages.bp)
     return app

@@ -1,24 +1,31 @@
 """The corpus: plain-text documents in a folder, each with an optional metadata sidecar.
 
-A document is `<id>.txt` (UTF-8, never rewritten by the tool); its metadata is `<id>.json`
-beside it (see `DocumentMeta`). Offsets are `str` indices into the text exactly as stored: no
-newline translation, no normalisation. All disk access to the corpus folder happens here.
+A document is `<id>.txt` (UTF-8); its metadata is `<id>.json` beside it (see `DocumentMeta`).
+Offsets are `str` indices into the text exactly as stored: no newline translation, no
+normalisation when reading. All disk access to the corpus folder happens here: reading, adding a
+new document (both files written atomically, never over an existing one), rewriting metadata,
+and replacing a text (only through `Workspace.replace_text`, which re-anchors the claims).
+Writes hold an exclusive `flock` on the corpus folder, across threads and processes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import secrets
 import stat
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from .errors import NotFound
+from .errors import AlreadyExists, NotFound, StaleText
 from .models import Document, DocumentMeta, error_details
 
 FULL_CHECK_SECONDS = 60.0
@@ -35,6 +42,20 @@ def _safe_name(doc_id: str) -> bool:
         and not doc_id.startswith(".")
         and "\x00" not in doc_id
     )
+
+
+def meta_json(meta: DocumentMeta) -> str:
+    """A sidecar as the shipped ones are: every field (null when unknown), keys sorted,
+    two-space indent, non-ASCII kept, trailing newline."""
+    return (
+        json.dumps(meta.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n"
+    )
+
+
+def sha256_text(text: str) -> str:
+    """The sha256 of a text as it is stored (UTF-8), as documents report it."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -222,3 +243,150 @@ class Corpus:
         """Problems found in the corpus files (undecodable text, invalid metadata)."""
         self.refresh(full=True)
         return [p for k in sorted(self._problems) for p in self._problems[k]]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive lock on the corpus folder (threads and processes alike)."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _temp(self, data: bytes) -> Path:
+        # Named so that no reader takes it for a document (`*.txt`) or a sidecar (`*.json`);
+        # created with mode 0666 less the umask, as any file the user writes.
+        for _ in range(100):
+            path = self.root / f".annotate-{secrets.token_hex(8)}.tmp"
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                break
+            except FileExistsError:
+                continue
+        else:  # pragma: no cover - 100 collisions of 64 random bits
+            raise FileExistsError(f"no free temporary name in {self.root}")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            path.unlink()
+            raise
+        return path
+
+    def _fsync_dir(self) -> None:
+        dfd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+    def taken(self, doc_id: str) -> bool:
+        """Whether a new document may not use this id: its text or sidecar exists, also in
+        another letter case (the corpus must survive a checkout on a case-blind disk)."""
+        folded = {doc_id.casefold() + ".txt", doc_id.casefold() + ".json"}
+        with os.scandir(self.root) as entries:
+            return any(e.name.casefold() in folded for e in entries)
+
+    def add(self, doc_id: str, text: str, meta: DocumentMeta) -> CorpusDocument:
+        """Write a new document: sidecar then text, each through a temp file, fsync and a hard
+        link that fails rather than replace an existing file; directory fsync at the end.
+
+        :raise AlreadyExists: when the id is taken (nothing is written).
+        """
+        if not self.root.is_dir():
+            raise NotFound(f"corpus folder {self.root} does not exist")
+        txt, side = self.root / f"{doc_id}.txt", self.root / f"{doc_id}.json"
+        with self._locked():
+            if self.taken(doc_id):
+                raise AlreadyExists(
+                    f"a document '{doc_id}' exists already in {self.root}",
+                    [{"field": "id", "message": f"'{doc_id}' is taken"}],
+                )
+            tmp_meta = self._temp(meta_json(meta).encode("utf-8"))
+            tmp_text = self._temp(text.encode("utf-8"))
+            linked: list[Path] = []
+            try:
+                for tmp, final in ((tmp_meta, side), (tmp_text, txt)):
+                    os.link(tmp, final)
+                    linked.append(final)
+            except BaseException:
+                for path in linked:
+                    path.unlink()
+                raise
+            finally:
+                tmp_meta.unlink()
+                tmp_text.unlink()
+            self._fsync_dir()
+        with self._lock:
+            self._docs.pop(doc_id, None)
+        return self.get(doc_id)
+
+    def set_meta(self, doc_id: str, meta: DocumentMeta, expected: str | None) -> CorpusDocument:
+        """Rewrite a document's sidecar (atomic replace); `expected` is the sha256 of the
+        sidecar that was read (`meta_version`), so a change made meanwhile is not lost.
+
+        :raise NotFound: :raise StaleText: when the sidecar changed since it was read.
+        """
+        doc = self.get(doc_id)
+        side = self.root / f"{doc_id}.json"
+        with self._locked():
+            if expected is not None and expected != self.meta_version(doc_id):
+                raise StaleText(
+                    f"the details of '{doc_id}' were changed meanwhile: reload and try again",
+                    [{"field": "meta_version", "message": "stale"}],
+                )
+            tmp = self._temp(meta_json(meta).encode("utf-8"))
+            os.replace(tmp, side)
+            self._fsync_dir()
+        with self._lock:
+            self._docs.pop(doc.id, None)
+        return self.get(doc_id)
+
+    def meta_version(self, doc_id: str) -> str:
+        """The sha256 of a document's sidecar file as it is on disk (of no bytes when it has
+        none): what a change of metadata names to show which version it read."""
+        try:
+            data = (self.root / f"{doc_id}.json").read_bytes()
+        except FileNotFoundError:
+            data = b""
+        return hashlib.sha256(data).hexdigest()
+
+    def has_sidecar(self, doc_id: str) -> bool:
+        """Whether the document has a metadata file (else its metadata are the defaults)."""
+        return (self.root / f"{doc_id}.json").is_file()
+
+    def replace_text(self, doc_id: str, text: str, expected_sha256: str) -> CorpusDocument:
+        """Replace a document's text (atomic replace) if it is still the one that was read.
+
+        Only `Workspace.replace_text` calls this: it re-anchors the claims right after.
+
+        :raise NotFound: :raise StaleText: when the text changed since it was read.
+        """
+        doc = self.get(doc_id)
+        with self._locked():
+            current = hashlib.sha256(doc.path.read_bytes()).hexdigest()
+            if current != expected_sha256:
+                raise StaleText(
+                    f"the text of '{doc_id}' was changed meanwhile: look at the new preview",
+                    [{"field": "base", "message": "the text changed since the preview"}],
+                )
+            tmp = self._temp(text.encode("utf-8"))
+            os.replace(tmp, doc.path)
+            self._fsync_dir()
+        with self._lock:
+            self._docs.pop(doc_id, None)
+        return self.get(doc_id)
+
+    def remove_new(self, doc_id: str) -> None:
+        """Take back a document this process has just added (a batch that failed midway)."""
+        with self._locked():
+            for suffix in (".txt", ".json"):
+                (self.root / f"{doc_id}{suffix}").unlink(missing_ok=True)
+            self._fsync_dir()
+        with self._lock:
+            self._docs.pop(doc_id, None)

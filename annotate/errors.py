@@ -53,6 +53,12 @@ class AlreadyExists(AnnotateError):
     status = 409
 
 
+class StaleText(AnnotateError):
+    """A document's text or metadata changed since it was read: refused, never merged (409)."""
+
+    status = 409
+
+
 class BrokenRecord(AnnotateError):
     """A claim file on disk cannot be read or does not validate (409, for that claim only).
 

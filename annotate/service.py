@@ -11,6 +11,7 @@ import functools
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -18,8 +19,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .anchoring import Placement, checked_anchor, locate, relocated
-from .corpus import Corpus
-from .errors import BrokenRecord, InvalidInput, NotFound, StaleVersion
+from .corpus import Corpus, CorpusDocument
+from .errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion
 from .models import (
     Anchor,
     AnchorInput,
@@ -28,6 +29,7 @@ from .models import (
     ClaimInput,
     ClaimPatch,
     Decision,
+    DocumentMeta,
     Source,
     SourceInput,
     VerdictInput,
@@ -395,16 +397,27 @@ class Workspace:
             raise InvalidInput(f"{field}: {msg}", [{"field": f"{field}.exact", "message": msg}])
         return AnchorInput(doc=doc.id, start=m.start(), end=m.end(), exact=m.group(0))
 
-    def relocations(self, claim: Claim) -> list[Relocation]:
-        """Where every anchor of a claim belongs in the corpus as it is now (reads only)."""
+    def relocations(
+        self, claim: Claim, texts: Mapping[str, str] | None = None, doc: str | None = None
+    ) -> list[Relocation]:
+        """Where every anchor of a claim belongs in the corpus as it is now (reads only).
+
+        `texts` stands in for documents' texts (a replacement being previewed); with `doc`,
+        only the anchors in that document are looked at.
+        """
         out = []
         for field, anchor in claim.anchors():
-            if not self.corpus.has(anchor.doc):
+            if doc is not None and anchor.doc != doc:
+                continue
+            if texts is not None and anchor.doc in texts:
+                text = texts[anchor.doc]
+            elif not self.corpus.has(anchor.doc):
                 out.append(Relocation(claim.id, field, "unknown document", anchor, anchor))
                 continue
-            doc = self.corpus.get(anchor.doc)
-            placement = locate(doc.text, anchor)
-            new = relocated(doc.id, doc.text, anchor, placement)
+            else:
+                text = self.corpus.get(anchor.doc).text
+            placement = locate(text, anchor)
+            new = relocated(anchor.doc, text, anchor, placement)
             outcome: Outcome
             if not placement.placed:
                 outcome = "still orphaned" if anchor.orphaned else "orphaned"
@@ -417,17 +430,22 @@ class Workspace:
             out.append(Relocation(claim.id, field, outcome, anchor, new, placement))
         return out
 
-    def reanchor(self, actor: str, dry_run: bool = False) -> list[Relocation]:
+    def reanchor(
+        self, actor: str, dry_run: bool = False, doc: str | None = None
+    ) -> list[Relocation]:
         """Move drifted anchors of every claim to where their quote is now, orphan the lost.
 
         Each changed claim gets one new version through the store's compare-and-set, with
         every move recorded in its history (action `reanchored`). A claim changed by someone
-        else meanwhile is re-read and re-anchored again. `dry_run` writes nothing.
+        else meanwhile is re-read and re-anchored again. `dry_run` writes nothing. With `doc`,
+        only the anchors in that document are re-anchored.
         """
         report: list[Relocation] = []
         for claim in self.store.claims():
+            if doc is not None and not any(a.doc == doc for _, a in claim.anchors()):
+                continue
             for _ in range(5):
-                moves = self.relocations(claim)
+                moves = self.relocations(claim, doc=doc)
                 if dry_run or not any(m.changes for m in moves):
                     break
                 try:
@@ -480,6 +498,69 @@ class Workspace:
             return _apply(claim, [move], actor, note=f"{field} re-attached by hand")
 
         return self.store.update(claim_id, expected_version, change)
+
+    # -- documents -------------------------------------------------------------------------
+
+    def set_document_meta(
+        self, doc_id: str, data: dict[str, Any], expected: str | None = None
+    ) -> CorpusDocument:
+        """Change a document's metadata: the given fields replace the stored ones (an empty
+        or null value clears one; the title cannot be cleared). `expected` is the
+        `meta_version` that was read, or None to skip that check.
+
+        :raise InvalidInput: :raise NotFound: :raise StaleText:
+        """
+        doc = self.corpus.get(doc_id)
+        merged = doc.meta.model_dump(mode="json")
+        for key, value in data.items():
+            merged[key] = None if value == "" else value
+        if merged.get("language") is None:
+            merged.pop("language", None)
+        meta = parse(DocumentMeta, merged)
+        if meta == doc.meta and self.corpus.has_sidecar(doc_id):
+            raise InvalidInput(
+                "nothing to change: the values sent are the ones the document has",
+                [{"field": "(body)", "message": "no field differs from the document"}],
+            )
+        return self.corpus.set_meta(doc_id, meta, expected)
+
+    def _claims_on(self, doc_id: str) -> list[Claim]:
+        return [c for c in self.store.claims() if any(a.doc == doc_id for _, a in c.anchors())]
+
+    def preview_replace(self, doc_id: str, text: str) -> list[Relocation]:
+        """What replacing a document's text would do to every anchor in it (writes nothing).
+
+        :raise NotFound: :raise InvalidInput: when the text is the same.
+        """
+        doc = self.corpus.get(doc_id)
+        if text == doc.text:
+            raise InvalidInput(
+                "the new text is the same as the stored one: nothing to replace",
+                [{"field": "text", "message": "the same as the stored text: nothing to replace"}],
+            )
+        return [
+            r
+            for claim in self._claims_on(doc_id)
+            for r in self.relocations(claim, texts={doc_id: text}, doc=doc_id)
+        ]
+
+    def replace_text(self, doc_id: str, text: str, base: str, actor: str) -> list[Relocation]:
+        """Replace a document's text, then re-anchor every claim anchored in it.
+
+        `base` is the sha256 of the text the preview was made against: if the text changed
+        since, nothing is written. Moves and orphans go through the store's compare-and-set
+        (history `reanchored`); orphaned anchors are kept with their last offsets.
+
+        :raise NotFound: :raise InvalidInput: :raise StaleText:
+        """
+        if self.corpus.get(doc_id).sha256 != base:
+            raise StaleText(
+                f"the text of '{doc_id}' was changed meanwhile: look at the new preview",
+                [{"field": "base", "message": "the text changed since the preview"}],
+            )
+        self.preview_replace(doc_id, text)
+        self.corpus.replace_text(doc_id, text, base)
+        return self.reanchor(actor, doc=doc_id)
 
     def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
         """Remove a claim from the store (kept, with its history, in the store's `.trash/`)."""

@@ -1,0 +1,314 @@
+"""Pages and API routes that change the corpus: add an article, edit a document's details,
+replace its text (preview first, then save with re-anchoring).
+
+Every write goes through the guards of `web.py` like the other pages (same-origin check and
+CSRF token for forms; JSON content type for the API). Forms work without JavaScript; with htmx
+(boosted) the same responses swap the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from .api import body
+from .errors import AlreadyExists, AnnotateError, InvalidInput, PreconditionRequired
+from .ingest import (
+    KINDS,
+    MAX_BYTES,
+    META_FIELDS,
+    Input,
+    Prepared,
+    add_documents,
+    human_size,
+    read_text,
+)
+from .pages import make_response
+from .service import Relocation
+from .web import actor, workspace
+
+bp = Blueprint("docs", __name__)
+
+OUTCOME_ORDER = ("orphaned", "still orphaned", "moved", "restored", "refreshed", "unchanged")
+
+
+def _form() -> dict[str, str]:
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
+def _errors(exc: AnnotateError) -> list[str]:
+    if not exc.details:
+        return [exc.message]
+    return [f"{d['field']}: {d['message']}" for d in exc.details]
+
+
+def _upload() -> FileStorage | None:
+    file = request.files.get("file")
+    return file if file is not None and file.filename else None
+
+
+def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
+    """The uploaded file, else the pasted text.
+
+    :raise InvalidInput: both or neither given.
+    """
+    file = _upload()
+    pasted = form.get("text", "")
+    kind = form.get("format") or "auto"
+    fields = {k: form.get(k, "") for k in META_FIELDS} if with_meta else {}
+    if file is not None and pasted.strip():
+        raise InvalidInput(
+            "send a file or pasted text, not both",
+            [{"field": "text", "message": "send a file or pasted text, not both: clear one"}],
+        )
+    if file is not None:
+        raw = file.read(MAX_BYTES + 1)
+        name = file.filename or "upload"
+        return Input(raw=raw, origin=name, name=name, fields=fields, kind=kind, id=None)
+    if not pasted.strip():
+        raise InvalidInput(
+            "choose a file or paste the article's text",
+            [{"field": "text", "message": "nothing to add: no file and no text"}],
+        )
+    # Browsers send every line break of a textarea as CRLF (HTML form encoding): that is no
+    # property of the text, so it is undone here rather than reported as normalised.
+    raw = pasted.replace("\r\n", "\n").encode("utf-8")
+    return Input(raw=raw, origin="pasted text", fields=fields, kind=kind)
+
+
+def _report(p: Prepared) -> str:
+    return f"Added “{p.meta.title}” as {p.id}: " + "; ".join(p.notes)
+
+
+# -- add -----------------------------------------------------------------------------------
+
+
+@bp.get("/documents/new")
+def new() -> str:
+    """The form to add an article: upload a .txt or .html file, or paste text."""
+    return render_template("add.html", form={}, errors=[], kinds=KINDS, limit=MAX_BYTES)
+
+
+@bp.post("/documents")
+def add() -> Response:
+    """Add the article; on success go to its page with the report of what was done."""
+    form = _form()
+    try:
+        item = _input_from_form(form, with_meta=True)
+        item.id = form.get("id") or None
+        ((prepared, doc),) = add_documents(workspace().corpus, [item])
+    except (InvalidInput, AlreadyExists) as exc:
+        html = render_template(
+            "add.html",
+            form=form,
+            errors=_errors(exc),
+            kinds=KINDS,
+            limit=MAX_BYTES,
+            had_file=_upload() is not None,
+        )
+        return make_response(html, exc.status)
+    flash(_report(prepared), "ok")
+    return redirect(url_for("pages.document", doc_id=doc.id), code=303)
+
+
+@bp.errorhandler(413)
+def too_large(exc: Exception) -> Response:
+    """An upload over the app's request limit: say so in the form it came from."""
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+    message = (
+        f"the upload is larger than the {human_size(limit)} a browser form may send; "
+        f"add it with `annotate add FILE` (up to {human_size(MAX_BYTES)})"
+    )
+    doc_id = (request.view_args or {}).get("doc_id")
+    if request.endpoint == "docs.replace" and doc_id:
+        return _edit_page(doc_id, 413, replace_errors=[message])
+    html = render_template(
+        "add.html", form={}, errors=[message], kinds=KINDS, limit=MAX_BYTES, had_file=True
+    )
+    return make_response(html, 413)
+
+
+# -- edit details ----------------------------------------------------------------------------
+
+
+def _edit_page(
+    doc_id: str,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+    replace_form: dict[str, str] | None = None,
+    replace_errors: list[str] | None = None,
+) -> Response:
+    ws = workspace()
+    doc = ws.corpus.get(doc_id)
+    meta = doc.meta.model_dump(mode="json")
+    html = render_template(
+        "doc_edit.html",
+        doc=doc,
+        form=form if form is not None else {k: meta.get(k) or "" for k in META_FIELDS},
+        meta_version=ws.corpus.meta_version(doc_id),
+        errors=errors or [],
+        replace_form=replace_form or {},
+        replace_errors=replace_errors or [],
+        kinds=KINDS,
+        claims=len(ws.claims(doc=doc_id)),
+    )
+    return make_response(html, status)
+
+
+@bp.get("/documents/<doc_id>/edit")
+def edit(doc_id: str) -> Response:
+    """The document's details form and the replace-text form."""
+    return _edit_page(doc_id)
+
+
+@bp.post("/documents/<doc_id>/meta")
+def set_meta(doc_id: str) -> Response:
+    """Save the details (title, outlet, author, date, URL, language, notes)."""
+    form = _form()
+    data = {k: form.get(k, "") for k in META_FIELDS}
+    try:
+        workspace().set_document_meta(doc_id, data, form.get("meta_version", ""))
+    except InvalidInput as exc:
+        return _edit_page(doc_id, exc.status, form=form, errors=_errors(exc))
+    except AnnotateError as exc:
+        if exc.status == 409:
+            return _edit_page(doc_id, 409, form=form, errors=[exc.message])
+        raise
+    flash("Details saved.", "ok")
+    return redirect(url_for("pages.document", doc_id=doc_id), code=303)
+
+
+# -- replace text ----------------------------------------------------------------------------
+
+
+def _grouped(moves: list[Relocation]) -> list[tuple[str, list[Relocation]]]:
+    return [(o, [m for m in moves if m.outcome == o]) for o in OUTCOME_ORDER]
+
+
+@bp.post("/documents/<doc_id>/replace")
+def replace(doc_id: str) -> Response:
+    """`action=preview`: what the new text does to every anchor, nothing saved; `action=save`
+    (from the preview): write the text and re-anchor, if the text is still the one previewed.
+    """
+    ws = workspace()
+    form = _form()
+    doc = ws.corpus.get(doc_id)
+    try:
+        item = _input_from_form(form, with_meta=False)
+        text, _, _, notes = read_text(item, final_newline=doc.text.endswith("\n"))
+        if form.get("action") != "save":
+            moves = ws.preview_replace(doc_id, text)
+        else:
+            done = ws.replace_text(doc_id, text, form.get("base", ""), actor())
+            changed = len({m.claim for m in done if m.changes})
+            orphaned = sum(m.outcome in ("orphaned", "still orphaned") for m in done)
+            flash(
+                f"Text replaced; {changed} claim(s) re-anchored"
+                + (
+                    f", {orphaned} appearance(s) orphaned: attach them again below"
+                    if orphaned
+                    else ""
+                ),
+                "warn" if orphaned else "ok",
+            )
+            return redirect(url_for("pages.document", doc_id=doc_id), code=303)
+    except AnnotateError as exc:
+        if exc.status not in (409, 422):
+            raise
+        form.pop("action", None)
+        return _edit_page(doc_id, exc.status, replace_form=form, replace_errors=_errors(exc))
+    html = render_template(
+        "doc_replace.html",
+        doc=doc,
+        text=text,
+        notes=notes,
+        moves=moves,
+        groups=_grouped(moves),
+        claims=len({m.claim for m in moves}),
+    )
+    return make_response(html, 200)
+
+
+# -- JSON API ------------------------------------------------------------------------------
+
+
+def _doc_json(doc_id: str) -> dict[str, Any]:
+    ws = workspace()
+    doc = ws.corpus.get(doc_id)
+    return {**doc.info().model_dump(mode="json"), "meta_version": ws.corpus.meta_version(doc_id)}
+
+
+@bp.post("/api/documents")
+def api_add() -> Response:
+    """Add a document: `{text, title?, outlet?, author?, published?, url?, language?, notes?,
+    id?, format?: auto|text|html}`; 201 with its metadata, `report` and Location."""
+    data = body()
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "the body must be a JSON object", [{"field": "(body)", "message": "expected an object"}]
+        )
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise InvalidInput(
+            "text: required (the article as text or HTML)",
+            [{"field": "text", "message": "required string"}],
+        )
+    allowed = {"text", "id", "format", *META_FIELDS}
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise InvalidInput(
+            f"{extra[0]}: unknown field", [{"field": extra[0], "message": "unknown field"}]
+        )
+    for key in ("id", "format", *META_FIELDS):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InvalidInput(
+                f"{key}: must be a string", [{"field": key, "message": "must be a string"}]
+            )
+    item = Input(
+        raw=text.encode("utf-8"),
+        origin="text",
+        fields={k: data.get(k) for k in META_FIELDS if data.get(k) is not None},
+        id=data.get("id") or None,
+        kind=data.get("format") or "auto",
+    )
+    ((prepared, doc),) = add_documents(workspace().corpus, [item])
+    resp = jsonify({**_doc_json(doc.id), "report": prepared.notes})
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("api.document", doc_id=doc.id)
+    return resp
+
+
+@bp.patch("/api/documents/<doc_id>")
+def api_set_meta(doc_id: str) -> Response:
+    """Change metadata fields (null or "" clears one); `If-Match` names the `meta_version`
+    read (428 without it, 409 when stale). The text cannot be changed here."""
+    raw = (request.headers.get("If-Match") or "").strip().removeprefix("W/").strip('"')
+    if not raw:
+        raise PreconditionRequired(
+            "If-Match is required: send the meta_version of the document you read"
+        )
+    data = body()
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "the body must be a JSON object", [{"field": "(body)", "message": "expected an object"}]
+        )
+    if "text" in data:
+        raise InvalidInput(
+            "text: the text is replaced through the replace-text preview, not here",
+            [{"field": "text", "message": "not changeable here"}],
+        )
+    workspace().set_document_meta(doc_id, data, raw)
+    return jsonify(_doc_json(doc_id))

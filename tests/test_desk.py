@@ -1,0 +1,264 @@
+"""A desk starts its own repository: `annotate init`, any corpus folder, the CI workflow, and
+the whole flow of a new user (three articles in, annotated, checked as CI checks them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from annotate import create_app
+from annotate.cli import cli
+
+from .conftest import DOC_BBC, ROOT
+from .test_ingest import ARTICLE_HTML
+from .webutil import page, snapshot
+
+
+def cmd(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def shell(cwd: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m annotate ...` in `cwd`, as a user types it (this checkout's code)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ANNOTATE_SEEDS", None)
+    env.pop("ANNOTATE_STORE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "annotate", *args],
+        cwd=cwd,
+        env=env,
+        input=input.decode() if input is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_init_creates_the_desk_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    desk = tmp_path / "desk"
+    result = cmd("init", str(desk))
+    assert result.exit_code == 0, result.output
+    files = sorted(str(p.relative_to(desk)) for p in desk.rglob("*") if p.is_file())
+    assert files == [
+        ".github/workflows/annotate.yml",
+        ".gitignore",
+        "README.md",
+        "fixtures/.gitkeep",
+        "seeds/.gitkeep",
+    ]
+    assert "created" in result.output and "annotate add" in result.output
+    readme = (desk / "README.md").read_text()
+    assert readme.startswith("# desk\n") and "annotate check" in readme
+
+    (desk / "README.md").write_text("# Our own readme\n")
+    before = snapshot(desk)
+    again = cmd("init", str(desk))
+    assert again.exit_code == 1
+    assert "exists already; nothing was written" in again.output
+    assert snapshot(desk) == before
+
+
+def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    assert cmd("init", str(tmp_path / "file")).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "package", [None, "annotate @ git+https://git.example.org/desk/annotate.git@v0.1.0"]
+)
+def test_the_workflow_installs_annotate_and_runs_the_check(
+    tmp_path: Path, package: str | None
+) -> None:
+    args = ["init", str(tmp_path / "d")] + (["--package", package] if package else [])
+    assert cmd(*args).exit_code == 0
+    flow = yaml.safe_load((tmp_path / "d" / ".github/workflows/annotate.yml").read_text())
+    triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert set(triggers) == {"push", "pull_request"}
+    steps = flow["jobs"]["check"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    install = shlex.split(runs[0])
+    assert install[:4] == ["python", "-m", "pip", "install"]
+    assert install[4] == (package or "annotate==0.1.0")
+    assert runs[-1] == "annotate check --format github"
+    assert any(s.get("uses", "").startswith("actions/checkout@") for s in steps)
+
+
+def test_a_new_desk_adds_three_articles_annotates_them_and_ci_passes(tmp_path: Path) -> None:
+    assert shell(tmp_path, "init", "desk").returncode == 0
+    desk = tmp_path / "desk"
+    (tmp_path / "statement.txt").write_bytes(
+        b"Kremlin: Iskanders were not used\r\n\r\n"
+        b"Kremlin spokesman Dmitry Peskov said that Iskander missile systems were not used "
+        b"in the Karabakh conflict.\r\n"
+    )
+    text = shell(desk, "add", "../statement.txt", "--outlet", "Desk notes")
+    assert text.returncode == 0, text.stderr
+    assert "CRLF line ends made LF" in text.stdout
+    html = shell(desk, "add", str(ARTICLE_HTML))
+    assert html.returncode == 0, html.stderr
+    pasted = shell(
+        desk,
+        "add",
+        "-",
+        "--title",
+        "Sargsyan on Armnews",
+        input=b"Serzh Sargsyan said the Iskander was used in the last days of the war.\n",
+    )
+    assert pasted.returncode == 0, pasted.stderr
+    ids = sorted(p.stem for p in (desk / "seeds").glob("*.txt"))
+    assert ids == [
+        "fragments-of-a-second-missile-shown-in-baku",
+        "kremlin-iskanders-were-not-used",
+        "sargsyan-on-armnews",
+    ]
+
+    # Annotate them through the API, as the pages do.
+    app = create_app(
+        {
+            "TESTING": True,
+            "SEEDS": str(desk / "seeds"),
+            "STORE": str(desk / "fixtures"),
+            "REVIEWER": "desk",
+            "FSYNC": False,
+        }
+    )
+    client = app.test_client()
+    texts = {i: client.get(f"/api/documents/{i}").get_json()["text"] for i in ids}
+
+    def anchor(doc: str, exact: str) -> dict[str, Any]:
+        start = texts[doc].index(exact)
+        return {"doc": doc, "start": start, "end": start + len(exact), "exact": exact}
+
+    made = client.post(
+        "/api/claims",
+        json={
+            "statement": "No Iskander missiles were used in the Karabakh conflict.",
+            "claimant": "Kremlin",
+            "appearances": [
+                anchor("kremlin-iskanders-were-not-used", "Iskander missile systems were not used"),
+                anchor(
+                    "fragments-of-a-second-missile-shown-in-baku",
+                    "no Iskander missiles had been used during the conflict",
+                ),
+            ],
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    verdict = client.put(
+        f"/api/claims/{made.get_json()['id']}/verdict",
+        json={
+            "verdict": "disputed",
+            "rationale": "ANAMA shows fragments; a former Armenian president says it was used.",
+            "sources": [
+                {
+                    "stance": "supports",
+                    "quote": anchor("kremlin-iskanders-were-not-used", "Peskov"),
+                },
+                {
+                    "stance": "refutes",
+                    "quote": anchor("sargsyan-on-armnews", "the Iskander was used"),
+                },
+            ],
+        },
+        headers={"If-Match": made.headers["ETag"]},
+    )
+    assert verdict.status_code == 200, verdict.get_json()
+
+    # What CI runs, taken from the workflow itself.
+    flow = yaml.safe_load((desk / ".github/workflows/annotate.yml").read_text())
+    check_line = flow["jobs"]["check"]["steps"][-1]["run"]
+    ci = shell(desk, *shlex.split(check_line)[1:])
+    assert ci.returncode == 0, ci.stdout + ci.stderr
+    text_check = shell(desk, "check")
+    assert text_check.stdout == "ok: 1 claims checked, no problems\n"
+
+    export = json.loads(shell(desk, "export", "--format", "json").stdout)
+    assert [d["id"] for d in export["documents"]] == ids
+    assert export["claims"][0]["verdict"] == "disputed"
+
+    # An article edited by hand behind the tool's back is caught by the same check.
+    path = desk / "seeds" / "kremlin-iskanders-were-not-used.txt"
+    path.write_text(path.read_text().replace("Peskov", "Peskоv"))  # a Cyrillic о
+    broken = shell(desk, *shlex.split(check_line)[1:])
+    assert broken.returncode == 1 and "::error " in broken.stdout
+
+
+@pytest.fixture
+def custom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped corpus and store under names that are not the defaults."""
+    import shutil
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "articles")
+    shutil.copytree(ROOT / "fixtures", tmp_path / "claims")
+    (tmp_path / "empty-corpus").mkdir()
+    (tmp_path / "empty-store").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ANNOTATE_SEEDS", raising=False)
+    monkeypatch.delenv("ANNOTATE_STORE", raising=False)
+    return tmp_path
+
+
+def test_every_command_works_with_any_corpus_folder(
+    custom: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = ["--seeds", "articles", "--store", "claims"]
+    assert cmd("check", *where).output == "ok: 47 claims checked, no problems\n"
+    exported = cmd("export", "--format", "json", *where)
+    assert exported.exit_code == 0 and len(json.loads(exported.output)["claims"]) == 47
+    (custom / "export.json").write_text(exported.output)
+    assert cmd("reanchor", "--dry-run", *where).exit_code == 0
+    imported = cmd("import", "--format", "json", "export.json", "--dry-run", *where)
+    assert imported.exit_code == 0, imported.output
+    assert cmd("add", str(ARTICLE_HTML), *where).exit_code == 0
+    assert (custom / "articles" / "fragments-of-a-second-missile-shown-in-baku.txt").exists()
+    assert cmd("doc", "set", DOC_BBC, "--outlet", "BBC", *where).exit_code == 0
+    replaced = cmd("doc", "replace", DOC_BBC, str(ARTICLE_HTML), "--dry-run", *where)
+    assert replaced.exit_code == 0 and "orphaned" in replaced.output
+    # The same through the environment.
+    monkeypatch.setenv("ANNOTATE_SEEDS", "articles")
+    monkeypatch.setenv("ANNOTATE_STORE", "claims")
+    assert cmd("check").exit_code == 0
+    assert not (custom / "seeds").exists() and not (custom / "fixtures").exists()
+    # A folder that does not exist is a usage error naming it.
+    missing = cmd("add", str(ARTICLE_HTML), "--seeds", "nowhere")
+    assert missing.exit_code == 2 and "--seeds: folder 'nowhere' does not exist" in missing.output
+
+
+def test_every_command_works_with_an_empty_corpus(custom: Path) -> None:
+    where = ["--seeds", "empty-corpus", "--store", "empty-store"]
+    assert cmd("check", *where).output == "ok: 0 claims checked, no problems\n"
+    assert json.loads(cmd("export", "--format", "json", *where).output) == {
+        "claims": [],
+        "documents": [],
+    }
+    assert cmd("export", "--format", "csv", *where).exit_code == 0
+    assert cmd("reanchor", *where).exit_code == 0
+    missing = cmd("doc", "set", "nothing", "--title", "X", *where)
+    assert missing.exit_code == 1 and "no document 'nothing'" in missing.output
+    app = create_app(
+        {
+            "TESTING": True,
+            "SEEDS": str(custom / "empty-corpus"),
+            "STORE": str(custom / "empty-store"),
+            "REVIEWER": "t",
+            "FSYNC": False,
+        }
+    )
+    client = app.test_client()
+    index = page(client.get("/"))
+    assert "no documents yet" in index.one("tbody").text()
+    assert client.get("/api/documents").get_json() == []
+    assert client.get("/claims").status_code == 200
+    assert client.get("/documents/new").status_code == 200
+    # The first article goes in, and the corpus is no longer empty.
+    assert cmd("add", str(ARTICLE_HTML), *where).exit_code == 0
+    assert len(client.get("/api/documents").get_json()) == 1
