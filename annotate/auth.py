@@ -38,7 +38,8 @@ bp = Blueprint("auth", __name__)
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 OPEN_ENDPOINTS = frozenset({"api.healthz", "api.openapi", "static", "auth.login"})
-ADJUDICATOR_ENDPOINTS = frozenset({"api.delete", "pages.delete"})
+ADJUDICATOR_ENDPOINTS = frozenset({"api.delete", "pages.delete", "docs.replace"})
+"""Deleting a claim, and replacing a document's text (it re-anchors everyone's claims)."""
 
 
 class Unauthorized(AnnotateError):

@@ -24,6 +24,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from .api import body
+from .auth import Forbidden, current_user, may
 from .errors import AlreadyExists, AnnotateError, InvalidInput, PreconditionRequired
 from .ingest import (
     KINDS,
@@ -92,12 +93,23 @@ def _report(p: Prepared) -> str:
     return f"Added “{p.meta.title}” as {p.id}: " + "; ".join(p.notes)
 
 
+def _writers_only() -> None:
+    """The forms are for those who may send them (team mode: not viewers)."""
+    if not may("reviewer"):
+        user = current_user()
+        raise Forbidden(
+            f"'{user.name if user else 'anonymous'}' is a viewer: adding or editing documents "
+            "needs the reviewer role"
+        )
+
+
 # -- add -----------------------------------------------------------------------------------
 
 
 @bp.get("/documents/new")
 def new() -> str:
     """The form to add an article: upload a .txt or .html file, or paste text."""
+    _writers_only()
     return render_template("add.html", form={}, errors=[], kinds=KINDS, limit=MAX_BYTES)
 
 
@@ -171,6 +183,7 @@ def _edit_page(
 @bp.get("/documents/<doc_id>/edit")
 def edit(doc_id: str) -> Response:
     """The document's details form and the replace-text form."""
+    _writers_only()
     return _edit_page(doc_id)
 
 

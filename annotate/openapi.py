@@ -15,7 +15,16 @@ from pydantic.json_schema import models_json_schema
 
 from . import __version__
 from .export import FORMATS
-from .models import VERDICTS, Change, Claim, ClaimInput, ClaimPatch, Document, VerdictInput
+from .models import (
+    VERDICTS,
+    Change,
+    Claim,
+    ClaimInput,
+    ClaimPatch,
+    Document,
+    DocumentMeta,
+    VerdictInput,
+)
 
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
@@ -43,6 +52,46 @@ def _schemas() -> dict[str, Any]:
     with_text["properties"]["text"] = {"type": "string", "title": "Text"}
     with_text["required"] = [*with_text.get("required", []), "text"]
     schemas["DocumentWithText"] = with_text
+    record = copy.deepcopy(schemas["Document"])
+    record["title"] = "DocumentRecord"
+    record["properties"]["meta_version"] = {
+        "type": "string",
+        "description": "sha256 of the metadata file: send it as If-Match to change them.",
+    }
+    record["required"] = [*record.get("required", []), "meta_version"]
+    schemas["DocumentRecord"] = record
+    added = copy.deepcopy(record)
+    added["title"] = "DocumentAdded"
+    added["properties"]["report"] = {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "What was normalised or extracted from the text given.",
+    }
+    added["required"] = [*added["required"], "report"]
+    schemas["DocumentAdded"] = added
+    optional = {"type": ["string", "null"]}
+    meta_fields = {name: optional for name in DocumentMeta.model_fields}
+    schemas["DocumentInput"] = {
+        "type": "object",
+        "title": "DocumentInput",
+        "description": "An article to add: plain text or an HTML page, with metadata that "
+        "override what is found in it.",
+        "required": ["text"],
+        "additionalProperties": False,
+        "properties": {
+            "text": {"type": "string"},
+            "id": optional,
+            "format": {"enum": ["auto", "text", "html", None]},
+            **meta_fields,
+        },
+    }
+    schemas["DocumentPatch"] = {
+        "type": "object",
+        "title": "DocumentPatch",
+        "description": 'Metadata fields to change; null or "" clears one (not the title).',
+        "additionalProperties": False,
+        "properties": meta_fields,
+    }
     schemas["Error"] = {
         "type": "object",
         "title": "Error",
@@ -71,7 +120,10 @@ ERRORS = {
     "403": "A cross-origin write, or a role that may not do this.",
     "404": "No such claim, document or path.",
     "405": "The path does not take this method.",
-    "409": "A claim with that id exists already, or the claim's file is broken on disk.",
+    "409": (
+        "A claim or document with that id (or that text) exists already, a document's "
+        "metadata changed since they were read, or the claim's file is broken on disk."
+    ),
     "412": "If-Match names a version that is no longer current; `current` is the claim now.",
     "413": "The request body is larger than 2 MB.",
     "415": "A write whose body is not `application/json`.",
@@ -165,7 +217,26 @@ def _document() -> dict[str, Any]:
                     },
                     **_errors(READ_ERRORS),
                 },
-            }
+            },
+            "post": {
+                "operationId": "addDocument",
+                "summary": "Add an article (text or HTML); the id is made from the title.",
+                "requestBody": _body("DocumentInput"),
+                "responses": {
+                    "201": {
+                        "description": "The new document's metadata and what was normalised.",
+                        "headers": {
+                            "Location": {
+                                "required": True,
+                                "description": "The document's URL.",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                        "content": {JSON: {"schema": _ref("DocumentAdded")}},
+                    },
+                    **_errors((*WRITE_ERRORS, "409")),
+                },
+            },
         },
         "/api/documents/{doc_id}": {
             "get": {
@@ -181,7 +252,34 @@ def _document() -> dict[str, Any]:
                     },
                     **_errors(READ_ERRORS),
                 },
-            }
+            },
+            "patch": {
+                "operationId": "setDocumentMeta",
+                "summary": "Change a document's metadata (never its text).",
+                "parameters": [
+                    {
+                        "name": "doc_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": True,
+                        "description": "The meta_version read. Missing: 428; stale: 409.",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "requestBody": _body("DocumentPatch"),
+                "responses": {
+                    "200": {
+                        "description": "The metadata as stored.",
+                        "content": {JSON: {"schema": _ref("DocumentRecord")}},
+                    },
+                    **_errors((*WRITE_ERRORS, "409", "428")),
+                },
+            },
         },
         "/api/claims": {
             "get": {

@@ -501,4 +501,5 @@ def globals_for_templates() -> dict[str, Any]:
         "user": current_user(),
         "can_write": may("reviewer"),
         "can_delete": may("adjudicator"),
+        "can_adjudicate": may("adjudicator"),
     }

@@ -549,3 +549,52 @@ def test_the_login_limiter_forgets_failures_after_its_window() -> None:
     assert 0 < limiter.retry_after("a") <= 61
     now[0] += 61
     assert limiter.retry_after("a") == 0
+
+
+def test_documents_are_added_by_reviewers_and_their_text_replaced_by_adjudicators(
+    tapp: Any, workdir: Path
+) -> None:
+    seeds = workdir / "seeds"
+    before = sorted(p.name for p in seeds.iterdir())
+    vera = logged_in(tapp, "vera")
+    assert vera.get("/documents/new").status_code == 403
+    assert vera.get(f"/documents/{DOC_BBC}/edit").status_code == 403
+    resp = vera.post(
+        "/api/documents",
+        json={"text": "A viewer's article.\n", "title": "Viewer"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert resp.status_code == 403 and "reviewer" in resp.get_json()["error"]
+    assert 'data-action="add-document"' not in vera.get("/").get_data(as_text=True)
+    doc_page = vera.get(f"/documents/{DOC_BBC}").get_data(as_text=True)
+    assert 'data-action="edit-document"' not in doc_page
+    assert sorted(p.name for p in seeds.iterdir()) == before
+
+    alice = logged_in(tapp, "alice")
+    assert 'data-action="add-document"' in alice.get("/").get_data(as_text=True)
+    edit = alice.get(f"/documents/{DOC_BBC}/edit").get_data(as_text=True)
+    assert 'data-form="doc-replace"' not in edit and "adjudicator role" in edit
+    text = (seeds / f"{DOC_BBC}.txt").read_bytes()
+    token = csrf(alice, f"/documents/{DOC_BBC}/edit")
+    resp = alice.post(
+        f"/documents/{DOC_BBC}/replace",
+        data={"csrf_token": token, "action": "preview", "text": "Another text.", "format": "text"},
+    )
+    assert resp.status_code == 403
+    assert (seeds / f"{DOC_BBC}.txt").read_bytes() == text
+    resp = alice.post(
+        "/api/documents",
+        json={"text": "A reviewer's article.\n", "title": "Reviewed"},
+        headers={"Origin": "http://localhost"},
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+
+    adam = logged_in(tapp, "adam")
+    edit = adam.get(f"/documents/{DOC_BBC}/edit").get_data(as_text=True)
+    assert 'data-form="doc-replace"' in edit
+    token = csrf(adam, f"/documents/{DOC_BBC}/edit")
+    resp = adam.post(
+        f"/documents/{DOC_BBC}/replace",
+        data={"csrf_token": token, "action": "preview", "text": "Another text.", "format": "text"},
+    )
+    assert resp.status_code == 200 and "orphaned" in resp.get_data(as_text=True)
