@@ -126,6 +126,7 @@ class Result:
     latencies: list[float]
     server_cpu: float
     errors: int = 0
+    kinds: str = ""
 
     @property
     def rate(self) -> float:
@@ -160,7 +161,7 @@ class Fleet:
 def closed_loop(server: Fleet, name: str, clients: int, seconds: float, path: str) -> Result:
     """`clients` keep-alive clients each sending GET `path` back to back for `seconds`."""
     lat: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
+    errors: Counter[str] = Counter()
     stop = threading.Event()
 
     def one(i: int) -> None:
@@ -169,15 +170,17 @@ def closed_loop(server: Fleet, name: str, clients: int, seconds: float, path: st
                 t0 = time.perf_counter()
                 try:
                     status, _, _ = c.request("GET", path)
-                except OSError:
-                    errors[i] += 1
+                except OSError as exc:
+                    errors[type(exc).__name__] += 1
                     continue
                 if status == 200:
                     lat[i].append(time.perf_counter() - t0)
                 else:
-                    errors[i] += 1
+                    errors[f"HTTP {status}"] += 1
 
-    return _timed(server, name, clients, seconds, one, stop, lambda: lat, lambda: sum(errors))
+    res = _timed(server, name, clients, seconds, one, stop, lambda: lat, lambda: errors.total())
+    res.kinds = ", ".join(f"{k} x{n}" for k, n in errors.items())
+    return res
 
 
 def saves(
@@ -402,7 +405,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
     print(f"{'measure':<26} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'n':>7}")
     for r in [disk, *rows]:
         cpu = f"{r.server_cpu:.0%}" if r is not disk else "-"
-        err = f"  ({r.errors} errors/412)" if r.errors else ""
+        err = f"  ({r.errors} errors/412: {r.kinds or 'see below'})" if r.errors else ""
         print(
             f"{r.name:<26} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} {cpu:>10}"
             f" {r.n:>7}{err}"
@@ -421,6 +424,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
         f"errors {ledger.error_count}, LOST {len(proof.lost)}, broken files "
         f"{len(proof.broken_files)}"
     )
+    for line in ledger.refusals[:5]:
+        print("  refused (each client writes its own claims, so none should be):", line)
     print(
         f"p99 save verdict (16): {save16.pct(0.99):.1f} ms (target < 50 ms); "
         f"busiest page p50 with 1 client: {page1.pct(0.5):.1f} ms (target < 30 ms)"
