@@ -281,23 +281,49 @@ def schema() -> None:
     type=click.IntRange(1, 64),
     help="Worker threads of the WSGI server.",
 )
-def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (more than 1: gunicorn's pre-fork server, "
+    "each process with --threads threads).",
+)
+def serve(
+    ws: Workspace, host: str, port: int, reviewer: str | None, threads: int, workers: int
+) -> None:
     """Run the web app on a production WSGI server (waitress), on loopback by default."""
+    import secrets
+
     from waitress.server import create_server
 
     from . import create_app, default_reviewer
 
-    app = create_app(
-        {
-            "SEEDS": str(ws.corpus.root),
-            "STORE": str(ws.store.root),
-            "REVIEWER": reviewer or default_reviewer(),
-            "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
-        }
-    )
+    config = {
+        "SEEDS": str(ws.corpus.root),
+        "STORE": str(ws.store.root),
+        "REVIEWER": reviewer or default_reviewer(),
+        "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
+        # One key for every worker process: a session signed by one is valid in the others.
+        "SECRET_KEY": os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32),
+    }
+    app = create_app(config)
     swept = ws.store.sweep()
     if swept:
         click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
+    if workers > 1:
+        from . import prefork
+
+        def ready(bound: int) -> None:
+            click.echo(
+                f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} as "
+                f"reviewer '{app.config['REVIEWER']}' with {workers} processes"
+            )
+            shown = f"[{host}]" if ":" in host else host
+            click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
+
+        prefork.run(lambda: create_app(config), host, port, workers, threads, ready)
+        return
     server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
     bound = server.effective_port
     shown = f"[{host}]" if ":" in host else host

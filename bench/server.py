@@ -155,7 +155,7 @@ class Fleet:
         return self.servers[i % len(self.servers)].client()
 
     def cpu(self) -> float:
-        return sum(cpu_seconds(s.pid) for s in self.servers)
+        return sum(cpu_seconds(pid) for s in self.servers for pid in s.pids())
 
 
 def closed_loop(server: Fleet, name: str, clients: int, seconds: float, path: str) -> Result:
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=16, help="server worker threads")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workdir", type=Path, help="build (or reuse) the store here; kept")
-    p.add_argument("--serve-arg", action="append", default=[], help="extra `serve` option")
+    p.add_argument("--workers", type=int, default=1, help="`annotate serve --workers N`")
     p.add_argument(
         "--servers",
         type=int,
@@ -339,7 +339,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, root: Path) -> int:
     print("conditions:", conditions())
-    print(f"server: {args.servers} x `annotate serve --threads {args.threads}` {args.serve_arg}")
+    print(
+        f"server: {args.servers} x `annotate serve --threads {args.threads} "
+        f"--workers {args.workers}`"
+    )
     seeds, store = build(root, args.docs or max(1, args.claims // 10), args.claims, args.seed)
     claims, busiest, marks = load_store(store)
     sizes = sorted(p.stat().st_size for p in list(store.glob("*.json"))[:2000])
@@ -350,7 +353,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
     )
     disk = disk_before = disk_baseline(store, size, 16, args.seconds)
 
-    first = serving.start(seeds, store, threads=args.threads, extra=args.serve_arg, wait=False)
+    extra = ["--workers", str(args.workers)]
+    first = serving.start(seeds, store, threads=args.threads, extra=extra, wait=False)
     server = Fleet([first])
     ledger = Ledger()
     rows: list[Result] = []
@@ -358,7 +362,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
         up_health = serving.wait_ok(first, "/healthz")
         up_page = serving.wait_ok(first, f"/documents/{busiest}")
         for _ in range(args.servers - 1):
-            server.servers.append(serving.start(seeds, store, threads=args.threads))
+            server.servers.append(serving.start(seeds, store, threads=args.threads, extra=extra))
         pool = list(claims)
         random.Random(args.seed).shuffle(pool)
         by_clients: dict[int, tuple[Result, Result]] = {}
@@ -416,7 +420,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
         f"-> busiest document page 200 {up_page:.2f} s"
     )
     print(
-        f"server memory after the runs (first process): VmRSS {mem['VmRSS'] / 1024:.0f} MB, "
+        "server memory after the runs (first server, all its processes): "
+        f"VmRSS {mem['VmRSS'] / 1024:.0f} MB, "
         f"VmHWM (peak) {mem['VmHWM'] / 1024:.0f} MB   (target < 300 MB)"
     )
     print(
