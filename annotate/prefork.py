@@ -53,6 +53,9 @@ def run(
             "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
+            # Keep idle keep-alive connections as long as waitress would rather than gunicorn's
+            # 2 s, so that clients pausing between requests do not meet a closed connection.
+            "keepalive": 120,
             "proc_name": "annotate",
             "loglevel": "warning",
             "when_ready": when_ready,
