@@ -15,13 +15,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from annotate.store import pretty
+from annotate.store import to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def stdlib(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def pretty(data: Any) -> bytes:
+    return to_json(data).encode()
 
 
 def best(fn: Any, items: list[Any], rounds: int) -> float:

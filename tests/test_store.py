@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from annotate.errors import AlreadyExists, InvalidInput, StaleVersion
 from annotate.service import Workspace
-from annotate.store import pretty
+from annotate.store import to_json
 
 from .conftest import DOC_AZERNEWS, quote
 
@@ -169,7 +169,8 @@ def test_a_file_changed_on_disk_is_read_again(
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
+    # orjson takes 64-bit integers (no claim holds a larger number)
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
@@ -183,12 +184,12 @@ def test_the_store_writes_json_byte_for_byte_as_the_standard_library_would(data:
         expected_bytes = expected.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: no UTF-8 file can hold them either way
         with pytest.raises((UnicodeEncodeError, TypeError)):
-            pretty(data)
+            to_json(data).encode()
         return
-    assert pretty(data) == expected_bytes
+    assert to_json(data).encode() == expected_bytes
 
 
 def test_every_shipped_claim_file_is_what_the_store_would_write(store: Path) -> None:
     for path in sorted(store.glob("*.json")):
         raw = path.read_bytes()
-        assert pretty(json.loads(raw)) == raw, path.name
+        assert to_json(json.loads(raw)).encode() == raw, path.name
