@@ -304,9 +304,10 @@ def serve(
         "STORE": str(ws.store.root),
         "REVIEWER": reviewer or default_reviewer(),
         "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
-        # One key for every worker process: a session signed by one is valid in the others.
-        "SECRET_KEY": os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32),
     }
+    if workers > 1:
+        # One key for every worker process: a session signed by one is valid in the others.
+        config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
     app = create_app(config)
     swept = ws.store.sweep()
     if swept:
