@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.errors import AlreadyExists, InvalidInput, StaleVersion
@@ -176,6 +176,7 @@ JSON = st.recursive(
 )
 
 
+@settings(deadline=None)  # no timing in tests: a loaded machine must not fail it
 @given(JSON)
 def test_the_store_writes_json_byte_for_byte_as_the_standard_library_would(data: object) -> None:
     # The fast encoder must not change a single byte of the files in git.
