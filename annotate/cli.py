@@ -283,39 +283,71 @@ def schema() -> None:
     type=click.IntRange(1, 64),
     help="Worker threads of the WSGI server.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (more than 1: gunicorn's pre-fork server, "
+    "each process with --threads threads).",
+)
 @serve_options
 def serve(
-    ws: Workspace, host: str, port: int, reviewer: str | None, threads: int, **team: Any
+    ws: Workspace,
+    host: str,
+    port: int,
+    reviewer: str | None,
+    threads: int,
+    workers: int,
+    **team: Any,
 ) -> None:
     """Run the web app on a production WSGI server (waitress), on loopback by default.
 
     With users in the users file (`annotate user add`) it runs in team mode: everyone logs
     in, and it may listen on other addresses; without, it refuses any but loopback.
     """
+    import secrets
+
     from waitress.server import create_server
 
     from . import create_app, default_reviewer
 
-    app = create_app(
-        {
-            "SEEDS": str(ws.corpus.root),
-            "STORE": str(ws.store.root),
-            "REVIEWER": reviewer or default_reviewer(),
-            "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
-            **team_config(host, **team),
-        }
-    )
+    config = {
+        "SEEDS": str(ws.corpus.root),
+        "STORE": str(ws.store.root),
+        "REVIEWER": reviewer or default_reviewer(),
+        "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
+        **team_config(host, **team),
+    }
+    if workers > 1 and not config["USERS_FILE"]:
+        # One key for every worker process: a session signed by one is valid in the others.
+        # (Team mode has its key in a file beside the users file, shared already.)
+        config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
+    app = create_app(config)
     swept = ws.store.sweep()
     if swept:
         click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
-    server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
-    bound = server.effective_port
-    shown = f"[{host}]" if ":" in host else host
     who = (
         f"in team mode (users from {app.config['USERS_FILE']})"
         if app.config["USERS_FILE"]
         else f"as reviewer '{app.config['REVIEWER']}'"
     )
+    if workers > 1:
+        from . import prefork
+
+        def ready(bound: int) -> None:
+            click.echo(
+                f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who} "
+                f"with {workers} processes"
+            )
+            shown = f"[{host}]" if ":" in host else host
+            click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
+
+        prefork.run(lambda: create_app(config), host, port, workers, threads, ready)
+        return
+    server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
+    bound = server.effective_port
+    shown = f"[{host}]" if ":" in host else host
     click.echo(f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}")
     click.echo(
         f"Open http://{shown}:{bound}/  (Ctrl+C to stop)",

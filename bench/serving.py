@@ -40,13 +40,20 @@ class Server:
     def client(self, timeout: float = 30.0) -> Client:
         return Client(self.host, self.port, timeout)
 
+    def pids(self) -> list[int]:
+        """The server process and its children (the worker processes of `--workers N`)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return [self.pid, *map(int, children)]
+
     def memory(self) -> dict[str, int]:
-        """VmRSS and VmHWM (peak RSS) of the server process, in kB, from /proc."""
-        out: dict[str, int] = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
+        """VmRSS and VmHWM (peak RSS) of the server, in kB, from /proc: summed over its
+        processes when it has workers."""
+        out = {"VmRSS": 0, "VmHWM": 0}
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in out:
+                    out[key] += int(value.split()[0])
         return out
 
     def kill(self) -> None:
@@ -184,7 +191,9 @@ class Client:
         """
         data = None
         hdrs = dict(headers or {})
-        if body is not None:
+        if isinstance(body, bytes):  # sent as is: the caller names its Content-Type
+            data = body
+        elif body is not None:
             data = json.dumps(body).encode()
             hdrs["Content-Type"] = "application/json"
         if self.conn is None:

@@ -46,6 +46,7 @@ class Ledger:
 
     acks: list[Ack] = field(default_factory=list)
     refused: int = 0
+    refusals: list[str] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     sent: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -58,9 +59,11 @@ class Ledger:
         with self._lock:
             self.acks.append(a)
 
-    def refuse(self) -> None:
+    def refuse(self, detail: str = "") -> None:
         with self._lock:
             self.refused += 1
+            if len(self.refusals) < 100:
+                self.refusals.append(detail)
 
     def error(self, kind: str) -> None:
         with self._lock:
@@ -141,7 +144,12 @@ def writer(
             read[cid] = new
             done += 1
         elif status == 412:
-            ledger.refuse()
+            current = json.loads(payload).get("current", {})
+            ledger.refuse(
+                f"{cid}: sent If-Match {read[cid]['version']} as {name}, "
+                f"current version {current.get('version')} by {current.get('reviewer')}: "
+                f"{current.get('rationale')!r}"
+            )
             read.pop(cid, None)  # re-read before trying again
         else:
             ledger.error(f"HTTP {status}")

@@ -7,9 +7,12 @@ worse, its pages would show an old verdict as current.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench import serving
 from bench.writers import Ledger, read_claims, run_writers, verdict_body, verify
@@ -77,3 +80,67 @@ def test_two_servers_on_one_store_lose_nothing_and_refuse_stale_writes(workdir: 
     finally:
         for s in servers:
             s.stop()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_serve_with_workers_shares_one_store_and_one_session_key(workdir: Path) -> None:
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    before, _ = read_claims(store)
+    ids = sorted(before)
+    hot, cold = ids[:3], ids[3:6]
+    initial = {c: int(before[c]["version"]) for c in ids}
+    server = serving.start(seeds, store, reviewer="pool", extra=["--workers", "2"])
+    try:
+        assert any("with 2 processes" in line for line in server.output)
+        deadline = time.monotonic() + 30
+        while len(_children(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_children(server.pid)) == 2
+
+        ledger = Ledger()
+        stop = threading.Event()
+        threads = run_writers(server.client, [(hot, 8)] + [([c], 1) for c in cold], ledger, stop)
+        while len(ledger.acks) < 150 and time.monotonic() < deadline + 30:
+            time.sleep(0.05)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        assert not ledger.errors, ledger.errors
+        assert ledger.refused > 0
+        proof = verify(store, ledger, initial, hot + cold)
+        assert proof.ok, (proof.lost, proof.phantom, proof.broken_files)
+
+        # A page's CSRF token and session cookie hold whichever process answers the form.
+        cid = cold[0]
+        with server.client() as c:
+            status, headers, page = c.request("GET", f"/claims?q={cid}")
+            assert status == 200
+        cookie = headers["set-cookie"].split(";", 1)[0]
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+        meta = re.search(rb'"X-CSRF-Token": "([^"]+)"', page)
+        csrf = (token or meta).group(1).decode()  # type: ignore[union-attr]
+        current = json.loads(store.joinpath(f"{cid}.json").read_text())
+        version = current["version"]
+        for i in range(8):  # a new connection each time: the kernel spreads them
+            form = {
+                "csrf_token": csrf,
+                "version": version,
+                "verdict": current["verdict"],
+                "rationale": f"form {i}",
+            }
+            with server.client() as c:
+                status, _, body = c.request(
+                    "POST",
+                    f"/claims/{cid}/verdict",
+                    urlencode(form).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+                )
+            assert status < 400, body[:300]
+            version += 1
+        assert json.loads(store.joinpath(f"{cid}.json").read_text())["version"] == version
+    finally:
+        server.stop()
+    assert server.proc.returncode is not None

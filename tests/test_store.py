@@ -8,9 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotate.errors import AlreadyExists, InvalidInput, StaleVersion
 from annotate.service import Workspace
+from annotate.store import to_json
 
 from .conftest import DOC_AZERNEWS, quote
 
@@ -163,3 +166,31 @@ def test_a_file_changed_on_disk_is_read_again(
     data["statement"] = "Edited by hand in a text editor, a longer statement"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert {c.id: c.statement for c in ws.store.claims()}[cid].startswith("Edited by hand")
+
+
+JSON = st.recursive(
+    # orjson takes 64-bit integers (no claim holds a larger number)
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(deadline=None)  # no timing in tests: a loaded machine must not fail it
+@given(JSON)
+def test_the_store_writes_json_byte_for_byte_as_the_standard_library_would(data: object) -> None:
+    # The fast encoder must not change a single byte of the files in git.
+    expected = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        expected_bytes = expected.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: no UTF-8 file can hold them either way
+        with pytest.raises((UnicodeEncodeError, TypeError)):
+            to_json(data).encode()
+        return
+    assert to_json(data).encode() == expected_bytes
+
+
+def test_every_shipped_claim_file_is_what_the_store_would_write(store: Path) -> None:
+    for path in sorted(store.glob("*.json")):
+        raw = path.read_bytes()
+        assert to_json(json.loads(raw)).encode() == raw, path.name

@@ -1,0 +1,63 @@
+"""`annotate serve --workers N`: several server processes sharing one listening socket.
+
+A save is CPU-bound in one Python process (its GIL), well below what the disk allows; more
+processes use more cores. gunicorn's pre-fork master binds the socket, starts N worker
+processes (each with its own app and `threads` threads: the gthread worker) and restarts one
+that dies. The store's compare-and-set locks hold across processes, and every process sees
+the others' writes (reads check the files), so the workers share one store safely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Prefork(BaseApplication):  # type: ignore[misc]
+    def __init__(self, factory: Callable[[], Any], options: dict[str, Any]) -> None:
+        self.factory = factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.factory()
+
+
+def run(
+    factory: Callable[[], Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    ready: Callable[[int], None],
+) -> None:
+    """Serve the app `factory` makes (called once in each worker) until stopped.
+
+    `ready` gets the bound port (useful with port 0) once the master listens.
+    """
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def when_ready(server: Any) -> None:
+        ready(server.LISTENERS[0].sock.getsockname()[1])
+
+    _Prefork(
+        factory,
+        {
+            "bind": [bind],
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            # Keep idle keep-alive connections as long as waitress would rather than gunicorn's
+            # 2 s, so that clients pausing between requests do not meet a closed connection.
+            "keepalive": 120,
+            "proc_name": "annotate",
+            "loglevel": "warning",
+            "when_ready": when_ready,
+        },
+    ).run()
