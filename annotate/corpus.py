@@ -81,6 +81,8 @@ class Corpus:
     _folder: tuple[int, int] | None = None
     _folder_settled: bool = False
     _last_full: float = 0.0
+    _docs_at: int = 0
+    _sorted: tuple[int, list[CorpusDocument]] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -131,6 +133,7 @@ class Corpus:
             for gone in set(self._docs) - seen:
                 del self._docs[gone]
                 self._problems.pop(gone, None)
+                self._docs_at += 1
             self._folder = folder
             self._folder_settled = folder[0] < sampled - RACY_NS
             if full:
@@ -157,6 +160,7 @@ class Corpus:
             return True
         self._load(doc_id, path, meta_path, sig)
         self._docs[doc_id].inodes = (st.st_ino, mino)
+        self._docs_at += 1
         return True
 
     def _load(
@@ -196,7 +200,10 @@ class Corpus:
     def documents(self) -> list[CorpusDocument]:
         """Every document, sorted by id."""
         self.refresh()
-        return [self._docs[k] for k in sorted(self._docs)]
+        with self._lock:
+            if self._sorted is None or self._sorted[0] != self._docs_at:
+                self._sorted = (self._docs_at, [self._docs[k] for k in sorted(self._docs)])
+            return list(self._sorted[1])
 
     def get(self, doc_id: str) -> CorpusDocument:
         """One document.
@@ -208,9 +215,14 @@ class Corpus:
         with self._lock:
             if _safe_name(doc_id) and self._check(doc_id):
                 return self._docs[doc_id]
-            self._docs.pop(doc_id, None)
+            if self._docs.pop(doc_id, None) is not None:
+                self._docs_at += 1
             self._problems.pop(doc_id, None)
         raise NotFound(f"no document '{doc_id}' in {self.root}") from None
+
+    def peek(self, doc_id: str) -> CorpusDocument | None:
+        """A document as last loaded, without looking at the disk (None if not loaded)."""
+        return self._docs.get(doc_id)
 
     def has(self, doc_id: str) -> bool:
         """Whether the corpus has a document of that id (without refreshing)."""

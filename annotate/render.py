@@ -45,15 +45,15 @@ def spans_for(
         for i, a in enumerate(appearances):
             if a.doc != doc_id:
                 continue
-            if a.orphaned:
+            if a.orphaned or (isinstance(a, Mark) and text is not None and not a.matches(text)):
                 lost.append((c, i, a))
                 continue
             label = f"{c.statement} ({c.status})"
-            if text is None or text[a.start : a.end] == a.exact:
+            if isinstance(a, Mark):
                 out.append(Span(a.start, a.end, c.id, c.status, label, i))
                 continue
-            if not isinstance(a, Anchor):  # a summary's mark: the full claim can say more
-                lost.append((c, i, a))
+            if text is None or text[a.start : a.end] == a.exact:
+                out.append(Span(a.start, a.end, c.id, c.status, label, i))
                 continue
             placement = locate(text, a)
             if placement.placed and placement.start is not None and placement.end is not None:

@@ -140,6 +140,8 @@ class Workspace:
         """Claims (as the index summarises them) filtered by document, verdict (or
         `unreviewed`), claimant and text, by id. Reads no claim file."""
         found, _ = self.store.summaries(doc=doc or None)
+        if q:
+            self.corpus.refresh()
         if verdict:
             found = [c for c in found if c.status == verdict]
         if claimant:
@@ -147,8 +149,24 @@ class Workspace:
             found = [c for c in found if needle in c.claimant.casefold()]
         if q:
             needle = q.casefold()
-            found = [c for c in found if needle in _haystack(c)]
+            found = [c for c in found if needle in self._haystack(c)]
         return found
+
+    def _haystack(self, summary: Summary) -> str:
+        """What a text search looks in: the claim's words and its quotes (from the corpus
+        where the quote is still in place, else from the claim file)."""
+        quotes = []
+        for m in summary.appearances:
+            doc = self.corpus.peek(m.doc)
+            if doc is not None and m.matches(doc.text):
+                quotes.append(doc.text[m.start : m.end])
+                continue
+            try:
+                return _haystack(self.store.get(summary.id))
+            except (NotFound, BrokenRecord):
+                return ""
+        parts = [summary.id, summary.statement, summary.claimant, summary.rationale or ""]
+        return "\n".join(parts + quotes).casefold()
 
     def claims(
         self,
@@ -571,7 +589,7 @@ def revise(
     return new
 
 
-def _haystack(claim: Claim | Summary) -> str:
+def _haystack(claim: Claim) -> str:
     parts = [claim.id, claim.statement, claim.claimant, claim.rationale or ""]
     parts += [a.exact for a in claim.appearances]
     return "\n".join(parts).casefold()

@@ -47,13 +47,21 @@ class StoreProblem:
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """What the index keeps of one appearance: enough to mark it in its document."""
+    """What the index keeps of one appearance: enough to mark it in its document.
+
+    Not the quote itself (it is the document's text at the offsets, which the corpus holds):
+    its hash, to tell whether the text there is still the quote.
+    """
 
     doc: str
     start: int
     end: int
-    exact: str
+    digest: int
     orphaned: bool
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` still has the quote at the offsets."""
+        return self.end <= len(text) and hash(text[self.start : self.end]) == self.digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,7 @@ class Summary:
             claim.rationale,
             claim.updated_at,
             tuple(
-                Mark(sys.intern(a.doc), a.start, a.end, a.exact, a.orphaned)
+                Mark(sys.intern(a.doc), a.start, a.end, hash(a.exact), a.orphaned)
                 for a in claim.appearances
             ),
         )
@@ -106,7 +114,7 @@ class Counts:
     problems: list[StoreProblem]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     signature: tuple[int, int, int]
     summary: Summary | None
@@ -117,7 +125,7 @@ FULL_CHECK_SECONDS = 60.0
 """How often a read stats every claim file, to notice edits made in place (same inode)."""
 RACY_NS = 1_000_000_000
 """A folder changed this recently may change again within the same timestamp: look again."""
-CACHED_CLAIMS = 1024
+CACHED_CLAIMS = 256
 """How many fully parsed claims are kept (least recently used go first)."""
 
 
@@ -169,6 +177,7 @@ class Store:
     _lock_fd: int | None = None
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
+    _valid_cache: tuple[int, list[str], set[str], list[StoreProblem]] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -277,12 +286,14 @@ class Store:
         and the problems of the files that are not valid. Cheap: see the class."""
         self.refresh()
         with self._cache_lock:
-            valid, problems = self._valid(sorted(self._entries))
+            if self._valid_cache is None or self._valid_cache[0] != self._generation:
+                names, problems = self._valid(sorted(self._entries))
+                self._valid_cache = (self._generation, names, set(names), problems)
+            _, names, valid, problems = self._valid_cache
             if doc is not None:
-                mine = self._by_doc.get(doc, set())
-                valid = [n for n in valid if n in mine]
-            found = [s for s in (self._entries[n].summary for n in valid) if s is not None]
-        return found, problems
+                names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
+            found = [s for s in (self._entries[n].summary for n in names) if s is not None]
+        return found, list(problems)
 
     def counts(self) -> Counts:
         """Claims per verdict, overall and per document, from the index (cached until the
@@ -342,8 +353,6 @@ class Store:
 
     def _read_entry(self, path: Path, sig: tuple[int, int, int]) -> _Entry:
         claim, problems = self._parse(path)
-        if claim is not None:
-            self._remember(path.name, sig, claim)
         return _Entry(sig, Summary.of(claim) if claim is not None else None, problems)
 
     def _parse(self, path: Path) -> tuple[Claim | None, list[StoreProblem]]:
