@@ -66,6 +66,7 @@ def check(ws: Workspace) -> list[Problem]:
     for sp in store_problems:
         problems.append(Problem(sp.kind, _rel(sp.path), sp.claim, sp.field, sp.message))
     docs = {d.id: d for d in ws.corpus.documents()}
+    texts: dict[str, str] = {}  # decoded once per check
     for claim_id in sorted(claims):
         claim = claims[claim_id]
         file = _rel(ws.store.path_for(claim_id))
@@ -103,11 +104,14 @@ def check(ws: Workspace) -> list[Problem]:
                     )
                 )
                 continue
-            issue = anchor_problem(doc.text, anchor.start, anchor.end, anchor.exact)
+            text = texts.get(doc.id)
+            if text is None:
+                text = texts[doc.id] = doc.text
+            issue = anchor_problem(text, anchor.start, anchor.end, anchor.exact)
             if issue:
-                kind = "out-of-range" if anchor.end > len(doc.text) else "quote-mismatch"
+                kind = "out-of-range" if anchor.end > len(text) else "quote-mismatch"
                 # Only anchors that fail are searched for, so a clean store costs nothing more.
-                found = locate(doc.text, anchor)
+                found = locate(text, anchor)
                 if found.placed:
                     drift = (
                         f"drifted: quote now found at {found.start}-{found.end} "

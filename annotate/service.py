@@ -149,17 +149,22 @@ class Workspace:
             found = [c for c in found if needle in c.claimant.casefold()]
         if q:
             needle = q.casefold()
-            found = [c for c in found if needle in self._haystack(c)]
+            texts: dict[str, str] = {}
+            found = [c for c in found if needle in self._haystack(c, texts)]
         return found
 
-    def _haystack(self, summary: Summary) -> str:
+    def _haystack(self, summary: Summary, texts: dict[str, str]) -> str:
         """What a text search looks in: the claim's words and its quotes (from the corpus
-        where the quote is still in place, else from the claim file)."""
+        where the quote is still in place, else from the claim file). `texts` keeps the
+        documents' texts decoded during one search."""
         quotes = []
         for m in summary.appearances:
-            doc = self.corpus.peek(m.doc)
-            if doc is not None and m.matches(doc.text):
-                quotes.append(doc.text[m.start : m.end])
+            text = texts.get(m.doc)
+            if text is None:
+                doc = self.corpus.peek(m.doc)
+                text = texts[m.doc] = doc.text if doc is not None else ""
+            if m.matches(text):
+                quotes.append(text[m.start : m.end])
                 continue
             try:
                 return _haystack(self.store.get(summary.id))

@@ -121,6 +121,10 @@ class _Entry:
     problems: list[StoreProblem]
 
 
+NO_PROBLEMS: list[StoreProblem] = []
+"""Shared by every valid entry (never appended to): one list less per claim in memory."""
+
+
 FULL_CHECK_SECONDS = 60.0
 """How often a read stats every claim file, to notice edits made in place (same inode)."""
 RACY_NS = 1_000_000_000
@@ -222,7 +226,7 @@ class Store:
                         seen.discard(name)
                         continue
                     if cached is None or cached.signature != sig:
-                        self._index(name, self._read_entry(Path(entry.path), sig))
+                        self._index(name, self._read_entry(entry.path, sig))
             for gone in set(self._entries) - seen:
                 self._index(gone, None)
             self._folder = folder
@@ -351,24 +355,29 @@ class Store:
             while len(self._full) > CACHED_CLAIMS:
                 self._full.popitem(last=False)
 
-    def _read_entry(self, path: Path, sig: tuple[int, int, int]) -> _Entry:
+    def _read_entry(self, path: str, sig: tuple[int, int, int]) -> _Entry:
         claim, problems = self._parse(path)
         return _Entry(sig, Summary.of(claim) if claim is not None else None, problems)
 
-    def _parse(self, path: Path) -> tuple[Claim | None, list[StoreProblem]]:
+    def _parse(self, where: Path | str) -> tuple[Claim | None, list[StoreProblem]]:
         try:
-            raw = path.read_bytes()
+            with open(where, "rb") as f:
+                raw = f.read()
         except FileNotFoundError:
+            raw = None
+        if raw is not None:
+            try:
+                # The fast path: pydantic parses the bytes itself. Only a file that fails it
+                # is parsed again step by step, to say what is wrong in the words used below.
+                claim = Claim.model_validate_json(raw)
+            except ValidationError:
+                pass
+            else:
+                if os.path.basename(where) == f"{claim.id}.json":
+                    return claim, NO_PROBLEMS
+        path = Path(where)  # (a Path per valid file would be kept interned: only here)
+        if raw is None:
             return None, [StoreProblem(path, None, "(file)", "the file vanished", "io")]
-        try:
-            # The fast path: pydantic parses the bytes itself. Only a file that fails it is
-            # parsed again step by step, to say what is wrong in the words used below.
-            claim = Claim.model_validate_json(raw)
-        except ValidationError:
-            pass
-        else:
-            if path.stem == claim.id:
-                return claim, []
         try:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -541,7 +550,7 @@ class Store:
             return
         with self._cache_lock:
             if self._entries or self._folder is not None:
-                self._index(path.name, _Entry(sig, Summary.of(claim), []))
+                self._index(path.name, _Entry(sig, Summary.of(claim), NO_PROBLEMS))
             self._remember(path.name, sig, claim)
 
     def _atomic_write(self, path: Path, data: bytes) -> None:
