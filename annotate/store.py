@@ -64,6 +64,16 @@ class Mark:
         return self.end <= len(text) and hash(text[self.start : self.end]) == self.digest
 
 
+def _compact(text: str) -> str | bytes:
+    """A text as held in the index: a `str` when it is Latin-1 (one byte a character),
+    else UTF-8 bytes (a `str` would take two or four bytes for every character)."""
+    return text if text.isascii() or max(text) <= "\xff" else text.encode("utf-8")
+
+
+def _expand(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What the index keeps of a claim: enough for lists, counts, filters and marked text.
@@ -73,11 +83,11 @@ class Summary:
 
     id: str
     version: int
-    statement: str
+    _statement: str | bytes
     claimant: str
     claim_date: date | None
     verdict: str | None
-    rationale: str | None
+    _rationale: str | bytes | None
     updated_at: datetime
     appearances: tuple[Mark, ...]
 
@@ -86,17 +96,27 @@ class Summary:
         """The verdict, or `unreviewed`."""
         return self.verdict or "unreviewed"
 
+    @property
+    def statement(self) -> str:
+        """The reviewer's wording of the claim."""
+        return _expand(self._statement)
+
+    @property
+    def rationale(self) -> str | None:
+        """The rationale of the verdict, if any."""
+        return None if self._rationale is None else _expand(self._rationale)
+
     @classmethod
     def of(cls, claim: Claim) -> Summary:
         """The summary of a parsed claim."""
         return cls(
             claim.id,
             claim.version,
-            claim.statement,
+            _compact(claim.statement),
             sys.intern(claim.claimant),
             claim.claim_date,
-            claim.verdict,
-            claim.rationale,
+            sys.intern(claim.verdict) if claim.verdict else None,
+            None if claim.rationale is None else _compact(claim.rationale),
             claim.updated_at,
             tuple(
                 Mark(sys.intern(a.doc), a.start, a.end, hash(a.exact), a.orphaned)
