@@ -295,6 +295,9 @@ def serve(ws: Workspace, host: str, port: int, reviewer: str | None, threads: in
             "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
         }
     )
+    # Build the index before listening: the first request is then as fast as the others.
+    app.extensions["annotate"].store.counts()
+    app.extensions["annotate"].corpus.documents()
     server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
     bound = server.effective_port
     shown = f"[{host}]" if ":" in host else host

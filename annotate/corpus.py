@@ -48,15 +48,13 @@ class CorpusProblem:
 
 @dataclass
 class CorpusDocument:
-    """A loaded document: its metadata, its text and the identity of that text.
+    """A loaded document: its metadata, its length and the identity of its text.
 
-    The text is held as stored (UTF-8 bytes, or a `str` when it is ASCII, which costs the
-    same): a `str` with one character beyond Latin-1 takes two or four bytes per character,
-    and a newsroom corpus is mostly such texts. `text` decodes it on each use.
+    The text itself is not kept in memory (a newsroom corpus is larger than the claims about
+    it): `text` reads it from its file, which `Corpus.get` has just checked is the one loaded.
     """
 
     id: str
-    data: str | bytes
     meta: DocumentMeta
     sha256: str
     path: Path
@@ -66,9 +64,15 @@ class CorpusDocument:
 
     @property
     def text(self) -> str:
-        """The text, exactly as stored (undecodable bytes replaced, and reported)."""
-        data = self.data
-        return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+        """The text, exactly as stored (undecodable bytes replaced, and reported).
+
+        :raise NotFound: the file is gone.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"document '{self.id}' is gone from the corpus") from None
+        return raw.decode("utf-8", errors="replace")
 
     def info(self) -> Document:
         """Metadata with id, sha256 and length, as the API lists documents."""
@@ -196,7 +200,6 @@ class Corpus:
                     problems.append(CorpusProblem(meta_path, d["field"], d["message"]))
         self._docs[doc_id] = CorpusDocument(
             id=doc_id,
-            data=text if raw.isascii() else raw,
             meta=meta,
             sha256=hashlib.sha256(raw).hexdigest(),
             path=path,

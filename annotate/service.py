@@ -33,7 +33,7 @@ from .models import (
     VerdictInput,
     error_details,
 )
-from .store import Store, Summary, now
+from .store import Mark, Store, Summary, now
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -148,30 +148,38 @@ class Workspace:
             needle = claimant.casefold()
             found = [c for c in found if needle in c.claimant.casefold()]
         if q:
-            needle = q.casefold()
-            texts: dict[str, str] = {}
-            found = [c for c in found if needle in self._haystack(c, texts)]
+            found = self._search(found, q.casefold())
         return found
 
-    def _haystack(self, summary: Summary, texts: dict[str, str]) -> str:
-        """What a text search looks in: the claim's words and its quotes (from the corpus
-        where the quote is still in place, else from the claim file). `texts` keeps the
-        documents' texts decoded during one search."""
-        quotes = []
-        for m in summary.appearances:
-            text = texts.get(m.doc)
-            if text is None:
-                doc = self.corpus.peek(m.doc)
-                text = texts[m.doc] = doc.text if doc is not None else ""
-            if m.matches(text):
-                quotes.append(text[m.start : m.end])
+    def _search(self, found: list[Summary], needle: str) -> list[Summary]:
+        """The claims whose id, statement, claimant, rationale or a quote contains `needle`
+        (case-folded). Quotes are read from the corpus one document at a time, where they
+        are still in place; a claim whose quote moved is read from its file."""
+        hits: set[str] = set()
+        rest: dict[str, list[tuple[Summary, Mark]]] = {}
+        for c in found:
+            words = (c.id, c.statement, c.claimant, c.rationale or "")
+            if any(needle in w.casefold() for w in words):
+                hits.add(c.id)
                 continue
-            try:
-                return _haystack(self.store.get(summary.id))
-            except (NotFound, BrokenRecord):
-                return ""
-        parts = [summary.id, summary.statement, summary.claimant, summary.rationale or ""]
-        return "\n".join(parts + quotes).casefold()
+            for m in c.appearances:
+                rest.setdefault(m.doc, []).append((c, m))
+        for doc_id in sorted(rest):
+            doc = self.corpus.peek(doc_id)
+            text = doc.text if doc is not None else ""
+            for c, m in rest[doc_id]:
+                if c.id in hits:
+                    continue
+                if m.matches(text):
+                    if needle in text[m.start : m.end].casefold():
+                        hits.add(c.id)
+                    continue
+                try:
+                    if needle in _haystack(self.store.get(c.id)):
+                        hits.add(c.id)
+                except (NotFound, BrokenRecord):
+                    continue
+        return [c for c in found if c.id in hits]
 
     def claims(
         self,
