@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .anchoring import locate
 from .models import Anchor, Claim
@@ -73,10 +73,24 @@ def spans_for(
     return out, lost
 
 
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&#34;",
+        "'": "&#39;",
+        # A literal CR would be folded into LF by the HTML parser and shift every offset
+        # after it; a character reference survives, so the page's text stays the stored text.
+        "\r": "&#13;",
+    }
+)
+
+
 def _text(segment: str) -> str:
-    # A literal CR would be folded into LF by the HTML parser and shift every offset after
-    # it; a character reference survives, so the page's text stays the stored text.
-    return str(escape(segment)).replace("\r", "&#13;")
+    """HTML-escaped text (what markupsafe's `escape` gives, and CR as a reference), in one
+    C-level pass: the busiest page has a thousand pieces."""
+    return segment.translate(_ESCAPES)
 
 
 def marked_html(text: str, spans: list[Span]) -> Markup:
@@ -112,7 +126,7 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
             opened.append(
                 f'<mark{ident} class="v-{s.verdict}{first}" data-claim="{s.claim}" '
                 f'data-verdict="{s.verdict}" data-index="{s.index}" '
-                f'title="{escape(s.label)}">'
+                f'title="{_text(s.label)}">'
             )
         parts.append("".join(opened) + piece + "</mark>" * len(opened))
     return Markup("".join(parts))
