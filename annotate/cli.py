@@ -13,8 +13,7 @@ from typing import Any, get_args
 import click
 
 from . import __version__
-from .check import check as run_check
-from .check import render
+from .check import examine, render
 from .errors import AnnotateError
 from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from .importer import IMPORT_FORMATS, import_data, load
@@ -77,10 +76,9 @@ def check(ws: Workspace, fmt: str) -> None:
     offsets out of range, quotes not at their offsets, orphaned anchors, and verdicts that
     break the source rules, each with file, claim and field.
     """
-    problems = run_check(ws)
-    claims, _ = ws.store.scan()
-    click.echo(render(problems, fmt, len(claims)), nl=False)
-    sys.exit(1 if problems else 0)
+    report = examine(ws)
+    click.echo(render(report.problems, fmt, report.checked), nl=False)
+    sys.exit(1 if report.problems else 0)
 
 
 def base_url_option(fn: Callable[..., Any]) -> Callable[..., Any]:

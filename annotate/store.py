@@ -383,6 +383,10 @@ class Store:
         claim, problems = self._parse(path)
         return _Entry(sig, Summary.of(claim) if claim is not None else None, problems)
 
+    def parse_file(self, path: Path) -> tuple[Claim | None, list[StoreProblem]]:
+        """Read and validate one claim file, as the index does: the claim, or its problems."""
+        return self._parse(path)
+
     def _parse(self, where: Path | str) -> tuple[Claim | None, list[StoreProblem]]:
         try:
             with open(where, "rb") as f:
