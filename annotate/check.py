@@ -52,7 +52,7 @@ def _gh(value: str, prop: bool = False) -> str:
     return value
 
 
-def _rel(path: Path) -> str:
+def _rel(path: Path | str) -> str:
     try:
         return os.path.relpath(path)
     except ValueError:
@@ -102,11 +102,15 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     ]
     if workers is None:
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
-    if workers > 1 and len(chunks) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_examine_chunk, chunks))
-    else:
-        results = [_examine_chunk(c) for c in chunks]
+    _TEXTS.clear()
+    try:
+        if workers > 1 and len(chunks) > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(_examine_chunk, chunks))
+        else:
+            results = [_examine_chunk(c) for c in chunks]
+    finally:
+        _TEXTS.clear()
     by_claim: dict[str, list[Problem]] = {}
     first_file: dict[str, str] = {}
     for result in results:
@@ -143,22 +147,26 @@ class _Chunk:
 _Checked = tuple[str, list[Problem], str | None, list[Problem]]
 
 
+_TEXTS: dict[str, str] = {}
+"""The corpus texts a checking process has read (each worker reads each document once)."""
+
+
 def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
     """Read and check some claim files: per file its problems, its claim id when it is
     valid, and that claim's anchor problems."""
     store = Store(Path(chunk.store))
-    texts: dict[str, str] = {}
+    folder = _rel(chunk.store)  # once: relpath per file would cost more than the parse
     out: list[_Checked] = []
     for name in chunk.names:
-        claim, store_problems = store.parse_file(Path(chunk.store) / name)
+        claim, store_problems = store.parse_file(os.path.join(chunk.store, name))
+        file = os.path.join(folder, name)
         file_problems = [
-            Problem(sp.kind, _rel(sp.path), sp.claim, sp.field, sp.message) for sp in store_problems
+            Problem(sp.kind, file, sp.claim, sp.field, sp.message) for sp in store_problems
         ]
         if claim is None:
             out.append((name, file_problems, None, []))
             continue
-        file = _rel(Path(chunk.store) / name)
-        out.append((name, file_problems, claim.id, _anchor_problems(claim, file, chunk, texts)))
+        out.append((name, file_problems, claim.id, _anchor_problems(claim, file, chunk, _TEXTS)))
     return out
 
 

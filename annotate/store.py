@@ -214,8 +214,10 @@ class Store:
         """The file that holds a claim."""
         return self.root / f"{claim_id}.json"
 
-    def refresh(self, full: bool = False) -> None:
+    def refresh(self, full: bool = False, parsed: dict[str, Claim] | None = None) -> None:
         """Bring the index up to date with the folder (see the class for the rule).
+
+        `parsed`, when given, receives the claims read meanwhile, by file name.
 
         :raise NotFound: the store folder does not exist.
         """
@@ -248,7 +250,7 @@ class Store:
                         seen.discard(name)
                         continue
                     if cached is None or cached.signature != sig:
-                        self._index(name, self._read_entry(entry.path, sig))
+                        self._index(name, self._read_entry(entry.path, sig, parsed))
             for gone in set(self._entries) - seen:
                 self._index(gone, None)
             self._folder = folder
@@ -349,13 +351,14 @@ class Store:
         Every file is stat-ed; files are re-read only when their size, mtime or inode changed
         since they were last read. A broken file never hides the others.
         """
-        self.refresh(full=True)
+        parsed: dict[str, Claim] = {}  # what the refresh reads is not read twice
+        self.refresh(full=True, parsed=parsed)
         with self._cache_lock:
             valid, problems = self._valid(sorted(self._entries))
             wanted = [(n, self._entries[n].signature) for n in valid]
         claims: dict[str, Claim] = {}
         for name, sig in wanted:
-            claim = self._cached(name, sig)
+            claim = parsed.pop(name, None) or self._cached(name, sig)
             if claim is None:
                 claim, more = self._parse(self.root / name)
                 if claim is None:  # changed since it was indexed, and now broken
@@ -379,11 +382,13 @@ class Store:
             while len(self._full) > CACHED_CLAIMS:
                 self._full.popitem(last=False)
 
-    def _read_entry(self, path: str, sig: int) -> _Entry:
+    def _read_entry(self, path: str, sig: int, parsed: dict[str, Claim] | None) -> _Entry:
         claim, problems = self._parse(path)
+        if claim is not None and parsed is not None:
+            parsed[os.path.basename(path)] = claim
         return _Entry(sig, Summary.of(claim) if claim is not None else None, problems)
 
-    def parse_file(self, path: Path) -> tuple[Claim | None, list[StoreProblem]]:
+    def parse_file(self, path: Path | str) -> tuple[Claim | None, list[StoreProblem]]:
         """Read and validate one claim file, as the index does: the claim, or its problems."""
         return self._parse(path)
 
