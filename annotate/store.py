@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from .errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion
@@ -160,8 +161,7 @@ def now() -> datetime:
 
 def dumps(claim: Claim) -> str:
     """A claim as it is stored: pretty, keys sorted, trailing newline (git diffs read well)."""
-    data = claim.model_dump(mode="json", exclude_none=True)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return to_json(claim.model_dump(mode="json", exclude_none=True))
 
 
 def _signature(st: os.stat_result) -> int:
@@ -635,5 +635,10 @@ def _safe_id(claim_id: str) -> bool:
 
 
 def to_json(data: Any) -> str:
-    """Deterministic pretty JSON (sorted keys, UTF-8 as is, trailing newline)."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Deterministic pretty JSON (sorted keys, UTF-8 as is, trailing newline).
+
+    The bytes are those of `json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)`
+    (tests pin them); orjson makes them in C, where `json` indents in Python: an export of
+    100,000 claims spent more time indenting than reading the store.
+    """
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
