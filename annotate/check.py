@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .anchoring import anchor_problem, locate
 from .errors import NotFound
-from .models import Claim
+from .models import Anchor, Claim
 from .service import Workspace
 from .store import Store
 
@@ -86,13 +87,18 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     core from `PARALLEL_FROM` files on, else this process alone); the report is the same
     either way, in the same order.
     """
-    problems: list[Problem] = []
-    for cp in ws.corpus.problems():
-        problems.append(Problem("corpus", _rel(cp.path), None, cp.field, cp.message))
-    docs = {d.id: str(d.path) for d in ws.corpus.documents()}
     root = ws.store.root
     if not root.is_dir():
         raise NotFound(f"store folder {root} does not exist")
+    if not ws.corpus.root.is_dir():
+        raise NotFound(f"corpus folder {ws.corpus.root} does not exist")
+    # The documents as the corpus lists them (its `.txt` files), so that the workers can
+    # start while this process loads the corpus and checks its metadata.
+    docs = {
+        e.name[: -len(".txt")]: e.path
+        for e in os.scandir(ws.corpus.root)
+        if e.name.endswith(".txt") and e.is_file()
+    }
     names = sorted(
         e.name for e in os.scandir(root) if e.name.endswith(".json") and not e.name.startswith(".")
     )
@@ -102,12 +108,16 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     ]
     if workers is None:
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
+    problems: list[Problem] = []
     _TEXTS.clear()
     try:
         if workers > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(_examine_chunk, chunks))
+                pending = pool.map(_examine_chunk, chunks)
+                problems += _corpus_problems(ws)
+                results = list(pending)
         else:
+            problems += _corpus_problems(ws)
             results = [_examine_chunk(c) for c in chunks]
     finally:
         _TEXTS.clear()
@@ -134,6 +144,12 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     for claim_id in sorted(by_claim):
         problems.extend(by_claim[claim_id])
     return Report(problems, len(by_claim))
+
+
+def _corpus_problems(ws: Workspace) -> list[Problem]:
+    return [
+        Problem("corpus", _rel(cp.path), None, cp.field, cp.message) for cp in ws.corpus.problems()
+    ]
 
 
 @dataclass(frozen=True)
@@ -170,9 +186,25 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
     return out
 
 
+def _anchors(claim: Claim) -> Iterator[Anchor]:
+    yield from claim.appearances
+    for source in claim.sources:
+        if source.quote is not None:
+            yield source.quote
+
+
 def _anchor_problems(
     claim: Claim, file: str, chunk: _Chunk, texts: dict[str, str]
 ) -> list[Problem]:
+    # The common case first: every anchor is where it says, in a known document.
+    for anchor in _anchors(claim):
+        text = texts.get(anchor.doc)
+        if text is None:
+            break
+        if anchor.orphaned or text[anchor.start : anchor.end] != anchor.exact:
+            break
+    else:
+        return []
     problems: list[Problem] = []
     claim_id = claim.id
     for field, anchor in claim.anchors():

@@ -269,7 +269,8 @@ def claims() -> str:
     }
     if sort.lstrip("-") not in keys:
         sort = "id"
-    found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    if sort != "id":  # the index gives them by id already
+        found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
     pager = _pager(len(found))
     ctx = {
         "claims": found[pager["start"] : pager["end"]],
@@ -278,7 +279,7 @@ def claims() -> str:
         "args": args,
         "sort": sort,
         "statuses": STATUSES,
-        "claimants": sorted({c.claimant for c in ws.store.summaries()[0]}),
+        "claimants": ws.store.counts().claimants,
     }
     if fragment_wanted() and request.headers.get("HX-Target") == "claim-rows":
         return render_template("partials/_claim_rows.html", **ctx)

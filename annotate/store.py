@@ -133,6 +133,7 @@ class Counts:
     total: Counter[str]
     per_doc: dict[str, Counter[str]]
     problems: list[StoreProblem]
+    claimants: list[str]
 
 
 @dataclass(slots=True)
@@ -203,7 +204,7 @@ class Store:
     _lock_fd: int | None = None
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
-    _valid_cache: tuple[int, list[str], set[str], list[StoreProblem]] | None = None
+    _valid_cache: tuple[int, list[Summary], set[str], list[StoreProblem]] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -318,10 +319,12 @@ class Store:
         with self._cache_lock:
             if self._valid_cache is None or self._valid_cache[0] != self._generation:
                 names, problems = self._valid(sorted(self._entries))
-                self._valid_cache = (self._generation, names, set(names), problems)
-            _, names, valid, problems = self._valid_cache
-            if doc is not None:
-                names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
+                every = [s for s in (self._entries[n].summary for n in names) if s is not None]
+                self._valid_cache = (self._generation, every, set(names), problems)
+            _, every, valid, problems = self._valid_cache
+            if doc is None:
+                return list(every), list(problems)
+            names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
             found = [s for s in (self._entries[n].summary for n in names) if s is not None]
         return found, list(problems)
 
@@ -340,7 +343,7 @@ class Store:
             total[s.status] += 1
             for doc in {m.doc for m in s.appearances}:
                 per_doc.setdefault(doc, Counter())[s.status] += 1
-        counts = Counts(total, per_doc, problems)
+        counts = Counts(total, per_doc, problems, sorted({s.claimant for s in found}))
         with self._cache_lock:
             self._counts = (generation, counts)
         return counts

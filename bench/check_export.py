@@ -4,8 +4,10 @@ Run as `python -m bench.check_export [--sizes 1000,5000,10000] [--work DIR] [--r
 Corpora are generated with `bench.corpus` into `DIR/d<docs>` (or reused when there). Each
 command runs as a user runs it, a fresh `python -m annotate` process, and is timed from the
 outside: wall time, and CPU time (user + system of it and its worker processes), since the
-machine may be shared. It prints the figures per size, the time per 1,000 claims, and the
-growth: how the time grows against the number of claims (1.0 = exactly linear).
+machine may be shared. It prints the figures per size, each beside the time it takes merely
+to read every file of that corpus and store once in one process (the floor the file system
+sets, measured in the same run), the time per 1,000 claims, and the growth: how the time
+grows against the number of claims (1.0 = exactly linear).
 """
 
 from __future__ import annotations
@@ -32,6 +34,18 @@ def corpus(work: Path, docs: int) -> Path:
         generate(docs, docs * 10, out)
         print(f"  generated {out} in {time.perf_counter() - started:.1f} s", flush=True)
     return out
+
+
+def read_all(out: Path) -> float:
+    """Seconds to read every file of the corpus and store once, and nothing else: the floor
+    under any command that must look at all of them (the file system is part of the cost)."""
+    started = time.perf_counter()
+    for folder in (out / "seeds", out / "store"):
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                with open(entry.path, "rb") as f:
+                    f.read()
+    return time.perf_counter() - started
 
 
 def timed(args: list[str]) -> tuple[float, float, str]:
@@ -82,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if "export" not in best or wall < best["export"][0]:
                 best["export"] = (wall, cpu)
+        best["read"] = (read_all(out), 0.0)
         rows.append((docs, docs * 10, best, export_file.stat().st_size))
         print(
             f"  {docs} documents, {docs * 10} claims: check {best['check'][0]:.2f} s, "
@@ -90,14 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
     print(
-        f"{'documents':>9} {'claims':>7} {'check s':>8} {'cpu s':>6} {'s/1k claims':>11} "
-        f"{'export s':>8} {'cpu s':>6} {'s/1k claims':>11} {'export MB':>9}"
+        f"{'documents':>9} {'claims':>7} {'read s':>7} {'check s':>8} {'/read':>6} "
+        f"{'cpu s':>6} {'s/1k claims':>11} {'export s':>8} {'/read':>6} {'cpu s':>6} "
+        f"{'export MB':>9}"
     )
     for docs, claims, best, size in rows:
-        (cw, cc), (ew, ec) = best["check"], best["export"]
+        (cw, cc), (ew, ec), (rw, _) = best["check"], best["export"], best["read"]
         print(
-            f"{docs:>9} {claims:>7} {cw:>8.2f} {cc:>6.2f} {cw / claims * 1000:>11.3f} "
-            f"{ew:>8.2f} {ec:>6.2f} {ew / claims * 1000:>11.3f} {size / 2**20:>9.1f}"
+            f"{docs:>9} {claims:>7} {rw:>7.2f} {cw:>8.2f} {cw / rw:>5.1f}x {cc:>6.2f} "
+            f"{cw / claims * 1000:>11.3f} {ew:>8.2f} {ew / rw:>5.1f}x {ec:>6.2f} "
+            f"{size / 2**20:>9.1f}"
         )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]

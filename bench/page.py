@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import tempfile
@@ -27,6 +28,14 @@ from typing import Any
 
 from annotate import create_app
 from bench.corpus import generate
+
+
+def _rss() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def corpus(docs: int, claims: int, folder: Path | None) -> tuple[Path, dict[str, Any]]:
@@ -42,16 +51,19 @@ def corpus(docs: int, claims: int, folder: Path | None) -> tuple[Path, dict[str,
     return out, json.loads(manifest.read_text(encoding="utf-8"))
 
 
-def timings(get: Callable[[], Any], runs: int) -> list[float]:
-    """Milliseconds per call, after two warm-up calls."""
+def timings(get: Callable[[], Any], runs: int) -> tuple[list[float], list[float]]:
+    """Milliseconds per call, wall and CPU time of this thread, after two warm-up calls.
+
+    The CPU time is what the request cost the server, whoever else shares the machine."""
     get()
     get()
-    out = []
+    wall, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         get()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
+        cpu.append((time.thread_time() - c) * 1000)
+        wall.append((time.perf_counter() - t) * 1000)
+    return wall, cpu
 
 
 def pct(values: list[float], q: float) -> float:
@@ -80,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     client = app.test_client()
     busiest = summary["busiest"]
     started = time.perf_counter()
+    ws = app.extensions["annotate"]
+    ws.store.counts()  # what `annotate serve` does before it listens
+    ws.corpus.documents()
+    built = time.perf_counter() - started
+    rss = _rss()
     first = client.get("/")
     assert first.status_code == 200, first.status_code
     print(
         f"store of {summary['claims']} claims, corpus of {summary['docs']} documents: "
-        f"first request (builds the index) {time.perf_counter() - started:.2f} s"
+        f"index and corpus loaded in {built:.2f} s, RSS then {rss:.0f} MB"
     )
     page = client.get(f"/documents/{busiest}")
     marks = page.get_data(as_text=True).count("<mark ")
@@ -108,15 +125,22 @@ def main(argv: list[str] | None = None) -> int:
     for name, get in cases:
         runs = args.runs if "list" not in name and "index" not in name else max(20, args.runs // 10)
         results.append((name, timings(get, runs), runs))
-    base = statistics.median(results[0][1])
-    print(f"{'request':<38} {'runs':>5} {'p50 ms':>8} {'p99 ms':>8} {'p50 / healthz':>14}")
-    for name, values, runs in results:
+    base = statistics.median(results[0][1][0])
+    print(
+        f"{'request':<38} {'runs':>5} {'p50 ms':>8} {'p99 ms':>8} {'cpu p50':>8} {'cpu p99':>8} "
+        f"{'p50 / healthz':>14}"
+    )
+    for name, (wall, cpu), runs in results:
         print(
-            f"{name:<38} {runs:>5} {pct(values, 50):>8.2f} {pct(values, 99):>8.2f} "
-            f"{statistics.median(values) / base:>13.1f}x"
+            f"{name:<38} {runs:>5} {pct(wall, 50):>8.2f} {pct(wall, 99):>8.2f} "
+            f"{pct(cpu, 50):>8.2f} {pct(cpu, 99):>8.2f} {statistics.median(wall) / base:>13.1f}x"
         )
+    print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared with other work)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process (app, index, corpus; not the generator): {peak:.0f} MB")
+    print(
+        f"RSS after the requests {_rss():.0f} MB, peak {peak:.0f} MB "
+        "(with the generator's, if it ran here)"
+    )
     return 0
 
 
