@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .anchoring import anchor_problem, locate
+from .errors import NotFound
+from .models import Anchor, Claim
 from .service import Workspace
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -48,97 +53,237 @@ def _gh(value: str, prop: bool = False) -> str:
     return value
 
 
-def _rel(path: Path) -> str:
+def _rel(path: Path | str) -> str:
     try:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
 
 
-def check(ws: Workspace) -> list[Problem]:
+PARALLEL_FROM = 4000
+"""From this many claim files on, `check` spreads them over one process per core."""
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `examine` found, and how many claims it checked."""
+
+    problems: list[Problem]
+    checked: int
+
+
+def check(ws: Workspace, workers: int | None = None) -> list[Problem]:
     """Every problem of the store and corpus: unreadable or invalid files, duplicated ids,
     anchors on unknown documents, out of range or not matching their quote, orphaned anchors,
     broken verdict/source rules."""
+    return examine(ws, workers).problems
+
+
+def examine(ws: Workspace, workers: int | None = None) -> Report:
+    """`check`, with the number of valid claims checked.
+
+    Claim files are read and checked in chunks, by `workers` processes (default: one per
+    core from `PARALLEL_FROM` files on, else this process alone); the report is the same
+    either way, in the same order.
+    """
+    root = ws.store.root
+    if not root.is_dir():
+        raise NotFound(f"store folder {root} does not exist")
+    if not ws.corpus.root.is_dir():
+        raise NotFound(f"corpus folder {ws.corpus.root} does not exist")
+    # The documents as the corpus lists them (its `.txt` files), so that the workers can
+    # start while this process loads the corpus and checks its metadata.
+    docs = {
+        e.name[: -len(".txt")]: e.path
+        for e in os.scandir(ws.corpus.root)
+        if e.name.endswith(".txt") and e.is_file()
+    }
+    names = sorted(
+        e.name for e in os.scandir(root) if e.name.endswith(".json") and not e.name.startswith(".")
+    )
+    chunks = [
+        _Chunk(str(root), str(ws.corpus.root), docs, names[i : i + CHUNK])
+        for i in range(0, len(names), CHUNK)
+    ]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
     problems: list[Problem] = []
-    for cp in ws.corpus.problems():
-        problems.append(Problem("corpus", _rel(cp.path), None, cp.field, cp.message))
-    claims, store_problems = ws.store.scan()
-    for sp in store_problems:
-        problems.append(Problem(sp.kind, _rel(sp.path), sp.claim, sp.field, sp.message))
-    docs = {d.id: d for d in ws.corpus.documents()}
-    for claim_id in sorted(claims):
-        claim = claims[claim_id]
-        file = _rel(ws.store.path_for(claim_id))
-        for field, anchor in claim.anchors():
-            doc = docs.get(anchor.doc)
-            if doc is None:
+    _TEXTS.clear()
+    try:
+        if workers > 1 and len(chunks) > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                pending = pool.map(_examine_chunk, chunks)
+                problems += _corpus_problems(ws)
+                results = list(pending)
+        else:
+            problems += _corpus_problems(ws)
+            results = [_examine_chunk(c) for c in chunks]
+    finally:
+        _TEXTS.clear()
+    by_claim: dict[str, list[Problem]] = {}
+    first_file: dict[str, str] = {}
+    for result in results:
+        for name, file_problems, claim_id, anchor_problems in result:
+            problems.extend(file_problems)
+            if claim_id is None:
+                continue
+            if claim_id in first_file:
                 problems.append(
                     Problem(
-                        "unknown-document",
-                        file,
+                        "duplicate",
+                        _rel(root / name),
                         claim_id,
-                        f"{field}.doc",
-                        f"refers to document '{anchor.doc}', which is not in the corpus "
-                        f"({_rel(ws.corpus.root)})",
-                        anchor.doc,
-                        anchor.start,
-                        anchor.end,
+                        "id",
+                        f"duplicated id: '{claim_id}' is also the id in {first_file[claim_id]}",
                     )
                 )
                 continue
-            if anchor.orphaned:
-                problems.append(
-                    Problem(
-                        "orphaned",
-                        file,
-                        claim_id,
-                        field,
-                        f"orphaned: the quote {anchor.exact[:60]!r} was not found in "
-                        f"{anchor.doc} after it changed "
-                        f"(last known at {anchor.start}-{anchor.end}); "
-                        "attach it again or remove it",
-                        anchor.doc,
-                        anchor.start,
-                        anchor.end,
-                    )
+            first_file[claim_id] = name
+            by_claim[claim_id] = anchor_problems
+    for claim_id in sorted(by_claim):
+        problems.extend(by_claim[claim_id])
+    return Report(problems, len(by_claim))
+
+
+def _corpus_problems(ws: Workspace) -> list[Problem]:
+    return [
+        Problem("corpus", _rel(cp.path), None, cp.field, cp.message) for cp in ws.corpus.problems()
+    ]
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    store: str
+    corpus: str
+    docs: dict[str, str]
+    names: list[str]
+
+
+_Checked = tuple[str, list[Problem], str | None, list[Problem]]
+
+
+_TEXTS: dict[str, str] = {}
+"""The corpus texts a checking process has read (each worker reads each document once)."""
+
+
+def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
+    """Read and check some claim files: per file its problems, its claim id when it is
+    valid, and that claim's anchor problems."""
+    store = Store(Path(chunk.store))
+    folder = _rel(chunk.store)  # once: relpath per file would cost more than the parse
+    out: list[_Checked] = []
+    for name in chunk.names:
+        claim, store_problems = store.parse_file(os.path.join(chunk.store, name))
+        file = os.path.join(folder, name)
+        file_problems = [
+            Problem(sp.kind, file, sp.claim, sp.field, sp.message) for sp in store_problems
+        ]
+        if claim is None:
+            out.append((name, file_problems, None, []))
+            continue
+        out.append((name, file_problems, claim.id, _anchor_problems(claim, file, chunk, _TEXTS)))
+    return out
+
+
+def _anchors(claim: Claim) -> Iterator[Anchor]:
+    yield from claim.appearances
+    for source in claim.sources:
+        if source.quote is not None:
+            yield source.quote
+
+
+def _anchor_problems(
+    claim: Claim, file: str, chunk: _Chunk, texts: dict[str, str]
+) -> list[Problem]:
+    # The common case first: every anchor is where it says, in a known document.
+    for anchor in _anchors(claim):
+        text = texts.get(anchor.doc)
+        if text is None:
+            break
+        if anchor.orphaned or text[anchor.start : anchor.end] != anchor.exact:
+            break
+    else:
+        return []
+    problems: list[Problem] = []
+    claim_id = claim.id
+    for field, anchor in claim.anchors():
+        doc_path = chunk.docs.get(anchor.doc)
+        if doc_path is None:
+            problems.append(
+                Problem(
+                    "unknown-document",
+                    file,
+                    claim_id,
+                    f"{field}.doc",
+                    f"refers to document '{anchor.doc}', which is not in the corpus "
+                    f"({_rel(Path(chunk.corpus))})",
+                    anchor.doc,
+                    anchor.start,
+                    anchor.end,
                 )
-                continue
-            issue = anchor_problem(doc.text, anchor.start, anchor.end, anchor.exact)
-            if issue:
-                kind = "out-of-range" if anchor.end > len(doc.text) else "quote-mismatch"
-                # Only anchors that fail are searched for, so a clean store costs nothing more.
-                found = locate(doc.text, anchor)
-                if found.placed:
-                    drift = (
-                        f"drifted: quote now found at {found.start}-{found.end} "
-                        f"(score {found.score:.2f}); run `annotate reanchor`"
-                    )
-                elif found.start is not None:
-                    drift = (
-                        f"drifted: quote not found, best candidate {found.start}-{found.end} "
-                        f"(score {found.score:.2f}) is too unlike it; `annotate reanchor` "
-                        "will mark it orphaned"
-                    )
-                else:
-                    drift = (
-                        "drifted: quote not found anywhere in the document; "
-                        "`annotate reanchor` will mark it orphaned"
-                    )
-                problems.append(
-                    Problem(
-                        kind,
-                        file,
-                        claim_id,
-                        f"{field}.exact",
-                        f"in {anchor.doc} ({_rel(doc.path)}): {issue}; {drift}",
-                        anchor.doc,
-                        anchor.start,
-                        anchor.end,
-                        found.start,
-                        found.end,
-                        found.score,
-                    )
+            )
+            continue
+        if anchor.orphaned:
+            problems.append(
+                Problem(
+                    "orphaned",
+                    file,
+                    claim_id,
+                    field,
+                    f"orphaned: the quote {anchor.exact[:60]!r} was not found in "
+                    f"{anchor.doc} after it changed "
+                    f"(last known at {anchor.start}-{anchor.end}); "
+                    "attach it again or remove it",
+                    anchor.doc,
+                    anchor.start,
+                    anchor.end,
                 )
+            )
+            continue
+        text = texts.get(anchor.doc)
+        if text is None:
+            try:
+                raw = Path(doc_path).read_bytes()
+            except FileNotFoundError:
+                raw = b""
+            text = texts[anchor.doc] = raw.decode("utf-8", errors="replace")
+        issue = anchor_problem(text, anchor.start, anchor.end, anchor.exact)
+        if issue:
+            kind = "out-of-range" if anchor.end > len(text) else "quote-mismatch"
+            # Only anchors that fail are searched for, so a clean store costs nothing more.
+            found = locate(text, anchor)
+            if found.placed:
+                drift = (
+                    f"drifted: quote now found at {found.start}-{found.end} "
+                    f"(score {found.score:.2f}); run `annotate reanchor`"
+                )
+            elif found.start is not None:
+                drift = (
+                    f"drifted: quote not found, best candidate {found.start}-{found.end} "
+                    f"(score {found.score:.2f}) is too unlike it; `annotate reanchor` "
+                    "will mark it orphaned"
+                )
+            else:
+                drift = (
+                    "drifted: quote not found anywhere in the document; "
+                    "`annotate reanchor` will mark it orphaned"
+                )
+            problems.append(
+                Problem(
+                    kind,
+                    file,
+                    claim_id,
+                    f"{field}.exact",
+                    f"in {anchor.doc} ({_rel(Path(doc_path))}): {issue}; {drift}",
+                    anchor.doc,
+                    anchor.start,
+                    anchor.end,
+                    found.start,
+                    found.end,
+                    found.score,
+                )
+            )
     return problems
 
 

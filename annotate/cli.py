@@ -13,8 +13,7 @@ from typing import Any, get_args
 import click
 
 from . import __version__
-from .check import check as run_check
-from .check import render
+from .check import examine, render
 from .errors import AnnotateError
 from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from .importer import IMPORT_FORMATS, import_data, load
@@ -79,10 +78,9 @@ def check(ws: Workspace, fmt: str) -> None:
     offsets out of range, quotes not at their offsets, orphaned anchors, and verdicts that
     break the source rules, each with file, claim and field.
     """
-    problems = run_check(ws)
-    claims, _ = ws.store.scan()
-    click.echo(render(problems, fmt, len(claims)), nl=False)
-    sys.exit(1 if problems else 0)
+    report = examine(ws)
+    click.echo(render(report.problems, fmt, report.checked), nl=False)
+    sys.exit(1 if report.problems else 0)
 
 
 def base_url_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -260,6 +258,14 @@ def schema() -> None:
     click.echo(json.dumps(Claim.model_json_schema(), indent=2, sort_keys=True))
 
 
+def _warm(app: Any) -> Any:
+    """Build the store's index and load the corpus before listening: the first request is
+    then as fast as the others."""
+    app.extensions["annotate"].store.counts()
+    app.extensions["annotate"].corpus.documents()
+    return app
+
+
 @cli.command(context_settings=CONTEXT)
 @workspace_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -343,8 +349,9 @@ def serve(
             shown = f"[{host}]" if ":" in host else host
             click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
 
-        prefork.run(lambda: create_app(config), host, port, workers, threads, ready)
+        prefork.run(lambda: _warm(create_app(config)), host, port, workers, threads, ready)
         return
+    _warm(app)
     server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
     bound = server.effective_port
     shown = f"[{host}]" if ":" in host else host

@@ -69,20 +69,31 @@ class CorpusProblem:
 
 @dataclass
 class CorpusDocument:
-    """A loaded document: its metadata, its text and the identity of that text."""
+    """A loaded document: its metadata, its length and the identity of its text.
+
+    The text itself is not kept in memory (a newsroom corpus is larger than the claims about
+    it): `text` reads it from its file, which `Corpus.get` has just checked is the one loaded.
+    """
 
     id: str
-    text: str
     meta: DocumentMeta
     sha256: str
     path: Path
+    length: int
     signature: tuple[int, int, int, int] = (0, 0, 0, 0)
     inodes: tuple[int, int] = (0, 0)
 
     @property
-    def length(self) -> int:
-        """Length of the text in code points."""
-        return len(self.text)
+    def text(self) -> str:
+        """The text, exactly as stored (undecodable bytes replaced, and reported).
+
+        :raise NotFound: the file is gone.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"document '{self.id}' is gone from the corpus") from None
+        return raw.decode("utf-8", errors="replace")
 
     def info(self) -> Document:
         """Metadata with id, sha256 and length, as the API lists documents."""
@@ -102,6 +113,8 @@ class Corpus:
     _folder: tuple[int, int] | None = None
     _folder_settled: bool = False
     _last_full: float = 0.0
+    _docs_at: int = 0
+    _sorted: tuple[int, list[CorpusDocument]] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -152,6 +165,7 @@ class Corpus:
             for gone in set(self._docs) - seen:
                 del self._docs[gone]
                 self._problems.pop(gone, None)
+                self._docs_at += 1
             self._folder = folder
             self._folder_settled = folder[0] < sampled - RACY_NS
             if full:
@@ -178,6 +192,7 @@ class Corpus:
             return True
         self._load(doc_id, path, meta_path, sig)
         self._docs[doc_id].inodes = (st.st_ino, mino)
+        self._docs_at += 1
         return True
 
     def _load(
@@ -206,10 +221,10 @@ class Corpus:
                     problems.append(CorpusProblem(meta_path, d["field"], d["message"]))
         self._docs[doc_id] = CorpusDocument(
             id=doc_id,
-            text=text,
             meta=meta,
             sha256=hashlib.sha256(raw).hexdigest(),
             path=path,
+            length=len(text),
             signature=sig,
         )
         self._problems[doc_id] = problems
@@ -217,7 +232,10 @@ class Corpus:
     def documents(self) -> list[CorpusDocument]:
         """Every document, sorted by id."""
         self.refresh()
-        return [self._docs[k] for k in sorted(self._docs)]
+        with self._lock:
+            if self._sorted is None or self._sorted[0] != self._docs_at:
+                self._sorted = (self._docs_at, [self._docs[k] for k in sorted(self._docs)])
+            return list(self._sorted[1])
 
     def get(self, doc_id: str) -> CorpusDocument:
         """One document.
@@ -229,9 +247,14 @@ class Corpus:
         with self._lock:
             if _safe_name(doc_id) and self._check(doc_id):
                 return self._docs[doc_id]
-            self._docs.pop(doc_id, None)
+            if self._docs.pop(doc_id, None) is not None:
+                self._docs_at += 1
             self._problems.pop(doc_id, None)
         raise NotFound(f"no document '{doc_id}' in {self.root}") from None
+
+    def peek(self, doc_id: str) -> CorpusDocument | None:
+        """A document as last loaded, without looking at the disk (None if not loaded)."""
+        return self._docs.get(doc_id)
 
     def has(self, doc_id: str) -> bool:
         """Whether the corpus has a document of that id (without refreshing)."""

@@ -146,11 +146,18 @@ def index() -> str:
 def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, Any]:
     ws = workspace()
     docs = ws.corpus.documents()
+    titles = {d.id: d.meta.title for d in docs}
+    near = _neighbourhood(docs, claim, doc_id)
+    if len(near) == len(docs):
+        corpus = tuple((d.id, d.text) for d in docs)
+    else:
+        corpus = tuple((d, ws.corpus.get(d).text) for d in near if d in titles)
     return {
         "claim": claim,
         "doc_id": doc_id,
-        "titles": {d.id: d.meta.title for d in docs},
-        "suggestions": similar_passages(_suggestion_corpus(docs, claim), claim),
+        "titles": titles,
+        "choices": [(d, titles[d]) for d in near if d in titles],
+        "suggestions": similar_passages(corpus, claim),
         "errors": {},
         "form": {},
         "conflict": None,
@@ -165,25 +172,20 @@ claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGH
 SUGGESTION_NEIGHBOURS = 20
 
 
-def _suggestion_corpus(docs: list[CorpusDocument], claim: Claim) -> tuple[tuple[str, str], ...]:
-    """The documents whose sentences are searched for other appearances of a claim."""
+def _neighbourhood(docs: list[CorpusDocument], claim: Claim, doc_id: str | None) -> list[str]:
+    """The documents offered around a claim: all of a small corpus; in a large one, the
+    page's, the claim's own (appearances, quoted sources) and those sharing most claims with
+    its appearances' documents."""
     if len(docs) <= SUGGESTION_DOCS:
-        return tuple((d.id, d.text) for d in docs)
+        return [d.id for d in docs]
     ws = workspace()
-    own = sorted({a.doc for a in claim.appearances})
+    own = list(dict.fromkeys([*([doc_id] if doc_id else []), *(a.doc for _, a in claim.anchors())]))
     shared: Counter[str] = Counter()
-    for doc in own:
+    for doc in {a.doc for a in claim.appearances}:
         for s in ws.store.summaries(doc=doc)[0]:
             shared.update({m.doc for m in s.appearances} - set(own))
     near = [d for d, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))]
-    chosen = (own + near)[: len(own) + SUGGESTION_NEIGHBOURS]
-    out = []
-    for doc_id in chosen:
-        try:
-            out.append((doc_id, ws.corpus.get(doc_id).text))
-        except NotFound:
-            continue
-    return tuple(out)
+    return own + near[:SUGGESTION_NEIGHBOURS]
 
 
 def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
@@ -191,13 +193,10 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     doc = ws.corpus.get(doc_id)
     text = doc.text
     # The index's summaries are enough to mark the text; a claim whose quote is no longer at
-    # its offsets is read in full, to find where the quote is now.
+    # its offsets is read in full, to find where the quote is now (or list it as orphaned).
     claims: list[Claim | Summary] = [
         ws.claim(s.id)
-        if any(
-            m.doc == doc_id and not m.orphaned and text[m.start : m.end] != m.exact
-            for m in s.appearances
-        )
+        if any(m.doc == doc_id and (m.orphaned or not m.matches(text)) for m in s.appearances)
         else s
         for s in ws.find(doc=doc_id)
     ]
@@ -269,7 +268,8 @@ def claims() -> str:
     }
     if sort.lstrip("-") not in keys:
         sort = "id"
-    found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    if sort != "id":  # the index gives them by id already
+        found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
     pager = _pager(len(found))
     ctx = {
         "claims": found[pager["start"] : pager["end"]],
@@ -278,7 +278,7 @@ def claims() -> str:
         "args": args,
         "sort": sort,
         "statuses": STATUSES,
-        "claimants": sorted({c.claimant for c in ws.store.summaries()[0]}),
+        "claimants": ws.store.counts().claimants,
     }
     if fragment_wanted() and request.headers.get("HX-Target") == "claim-rows":
         return render_template("partials/_claim_rows.html", **ctx)

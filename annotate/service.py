@@ -35,7 +35,7 @@ from .models import (
     VerdictInput,
     error_details,
 )
-from .store import Store, Summary, now
+from .store import Mark, Store, Summary, now
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -142,15 +142,46 @@ class Workspace:
         """Claims (as the index summarises them) filtered by document, verdict (or
         `unreviewed`), claimant and text, by id. Reads no claim file."""
         found, _ = self.store.summaries(doc=doc or None)
+        if q:
+            self.corpus.refresh()
         if verdict:
             found = [c for c in found if c.status == verdict]
         if claimant:
             needle = claimant.casefold()
             found = [c for c in found if needle in c.claimant.casefold()]
         if q:
-            needle = q.casefold()
-            found = [c for c in found if needle in _haystack(c)]
+            found = self._search(found, q.casefold())
         return found
+
+    def _search(self, found: list[Summary], needle: str) -> list[Summary]:
+        """The claims whose id, statement, claimant, rationale or a quote contains `needle`
+        (case-folded). Quotes are read from the corpus one document at a time, where they
+        are still in place; a claim whose quote moved is read from its file."""
+        hits: set[str] = set()
+        rest: dict[str, list[tuple[Summary, Mark]]] = {}
+        for c in found:
+            words = (c.id, c.statement, c.claimant, c.rationale or "")
+            if any(needle in w.casefold() for w in words):
+                hits.add(c.id)
+                continue
+            for m in c.appearances:
+                rest.setdefault(m.doc, []).append((c, m))
+        for doc_id in sorted(rest):
+            doc = self.corpus.peek(doc_id)
+            text = doc.text if doc is not None else ""
+            for c, m in rest[doc_id]:
+                if c.id in hits:
+                    continue
+                if m.matches(text):
+                    if needle in text[m.start : m.end].casefold():
+                        hits.add(c.id)
+                    continue
+                try:
+                    if needle in _haystack(self.store.get(c.id)):
+                        hits.add(c.id)
+                except (NotFound, BrokenRecord):
+                    continue
+        return [c for c in found if c.id in hits]
 
     def claims(
         self,
@@ -652,7 +683,7 @@ def revise(
     return new
 
 
-def _haystack(claim: Claim | Summary) -> str:
+def _haystack(claim: Claim) -> str:
     parts = [claim.id, claim.statement, claim.claimant, claim.rationale or ""]
     parts += [a.exact for a in claim.appearances]
     return "\n".join(parts).casefold()

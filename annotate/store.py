@@ -8,6 +8,7 @@ a write names the version it read, and a stale one is refused, never merged.
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -48,13 +49,31 @@ class StoreProblem:
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """What the index keeps of one appearance: enough to mark it in its document."""
+    """What the index keeps of one appearance: enough to mark it in its document.
+
+    Not the quote itself (it is the document's text at the offsets, which the corpus holds):
+    its hash, to tell whether the text there is still the quote.
+    """
 
     doc: str
     start: int
     end: int
-    exact: str
+    digest: int
     orphaned: bool
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` still has the quote at the offsets."""
+        return self.end <= len(text) and hash(text[self.start : self.end]) == self.digest
+
+
+def _compact(text: str) -> str | bytes:
+    """A text as held in the index: a `str` when it is Latin-1 (one byte a character),
+    else UTF-8 bytes (a `str` would take two or four bytes for every character)."""
+    return text if text.isascii() or max(text) <= "\xff" else text.encode("utf-8")
+
+
+def _expand(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +85,11 @@ class Summary:
 
     id: str
     version: int
-    statement: str
+    _statement: str | bytes
     claimant: str
     claim_date: date | None
     verdict: str | None
-    rationale: str | None
+    _rationale: str | bytes | None
     updated_at: datetime
     appearances: tuple[Mark, ...]
 
@@ -79,20 +98,30 @@ class Summary:
         """The verdict, or `unreviewed`."""
         return self.verdict or "unreviewed"
 
+    @property
+    def statement(self) -> str:
+        """The reviewer's wording of the claim."""
+        return _expand(self._statement)
+
+    @property
+    def rationale(self) -> str | None:
+        """The rationale of the verdict, if any."""
+        return None if self._rationale is None else _expand(self._rationale)
+
     @classmethod
     def of(cls, claim: Claim) -> Summary:
         """The summary of a parsed claim."""
         return cls(
             claim.id,
             claim.version,
-            claim.statement,
+            _compact(claim.statement),
             sys.intern(claim.claimant),
             claim.claim_date,
-            claim.verdict,
-            claim.rationale,
+            sys.intern(claim.verdict) if claim.verdict else None,
+            None if claim.rationale is None else _compact(claim.rationale),
             claim.updated_at,
             tuple(
-                Mark(sys.intern(a.doc), a.start, a.end, a.exact, a.orphaned)
+                Mark(sys.intern(a.doc), a.start, a.end, hash(a.exact), a.orphaned)
                 for a in claim.appearances
             ),
         )
@@ -105,20 +134,25 @@ class Counts:
     total: Counter[str]
     per_doc: dict[str, Counter[str]]
     problems: list[StoreProblem]
+    claimants: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
-    signature: tuple[int, int, int]
+    signature: int
     summary: Summary | None
     problems: list[StoreProblem]
+
+
+NO_PROBLEMS: list[StoreProblem] = []
+"""Shared by every valid entry (never appended to): one list less per claim in memory."""
 
 
 FULL_CHECK_SECONDS = 60.0
 """How often a read stats every claim file, to notice edits made in place (same inode)."""
 RACY_NS = 1_000_000_000
 """A folder changed this recently may change again within the same timestamp: look again."""
-CACHED_CLAIMS = 1024
+CACHED_CLAIMS = 256
 """How many fully parsed claims are kept (least recently used go first)."""
 
 
@@ -132,8 +166,10 @@ def dumps(claim: Claim) -> str:
     return to_json(claim.model_dump(mode="json", exclude_none=True))
 
 
-def _signature(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+def _signature(st: os.stat_result) -> int:
+    """A file's identity and state in one int: its inode above, a hash of mtime and size below
+    (one small object per file in the index, instead of a tuple of three)."""
+    return (st.st_ino << 64) | (hash((st.st_mtime_ns, st.st_size)) & 0xFFFF_FFFF_FFFF_FFFF)
 
 
 @dataclass
@@ -157,11 +193,11 @@ class Store:
     root: Path
     fsync: bool = True
     _entries: dict[str, _Entry] = field(default_factory=dict)
-    _by_doc: dict[str, set[str]] = field(default_factory=dict)
+    _by_doc: dict[str, list[str]] = field(default_factory=dict)
     _folder: tuple[int, int] | None = None
     _folder_settled: bool = False
     _last_full: float = 0.0
-    _full: OrderedDict[str, tuple[tuple[int, int, int], Claim]] = field(default_factory=OrderedDict)
+    _full: OrderedDict[str, tuple[int, Claim]] = field(default_factory=OrderedDict)
     _cache_lock: threading.RLock = field(default_factory=threading.RLock)
     _stripes: list[threading.Lock] = field(
         default_factory=lambda: [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -169,6 +205,7 @@ class Store:
     _lock_fds: dict[int, int] = field(default_factory=dict)
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
+    _valid_cache: tuple[int, list[Summary], set[str], list[StoreProblem]] | None = None
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -179,8 +216,10 @@ class Store:
         """The file that holds a claim."""
         return self.root / f"{claim_id}.json"
 
-    def refresh(self, full: bool = False) -> None:
+    def refresh(self, full: bool = False, parsed: dict[str, Claim] | None = None) -> None:
         """Bring the index up to date with the folder (see the class for the rule).
+
+        `parsed`, when given, receives the claims read meanwhile, by file name.
 
         :raise NotFound: the store folder does not exist.
         """
@@ -198,14 +237,14 @@ class Store:
             full = full or due
             sampled = time.time_ns()
             seen: set[str] = set()
-            with os.scandir(self.root) as it:
+            with _bulk(), os.scandir(self.root) as it:
                 for entry in it:
                     name = entry.name
                     if name.startswith(".") or not name.endswith(".json"):
                         continue
                     seen.add(name)
                     cached = self._entries.get(name)
-                    if not full and cached is not None and cached.signature[2] == entry.inode():
+                    if not full and cached is not None and cached.signature >> 64 == entry.inode():
                         continue
                     try:
                         sig = _signature(entry.stat())
@@ -213,7 +252,7 @@ class Store:
                         seen.discard(name)
                         continue
                     if cached is None or cached.signature != sig:
-                        self._index(name, self._read_entry(Path(entry.path), sig))
+                        self._index(name, self._read_entry(entry.path, sig, parsed))
             for gone in set(self._entries) - seen:
                 self._index(gone, None)
             self._folder = folder
@@ -228,19 +267,21 @@ class Store:
         self._generation += 1
         old = self._entries.pop(name, None)
         if old is not None and old.summary is not None:
-            for m in old.summary.appearances:
-                names = self._by_doc.get(m.doc)
-                if names is not None:
-                    names.discard(name)
+            for doc in {m.doc for m in old.summary.appearances}:
+                names = self._by_doc.get(doc)
+                if names is not None and name in names:
+                    names.remove(name)
                     if not names:
-                        del self._by_doc[m.doc]
+                        del self._by_doc[doc]
         if entry is None:
             self._full.pop(name, None)
             return
         self._entries[name] = entry
         if entry.summary is not None:
-            for m in entry.summary.appearances:
-                self._by_doc.setdefault(m.doc, set()).add(name)
+            # Lists, not sets: a few names per document, and a set's table would double the
+            # memory this map takes.
+            for doc in {m.doc for m in entry.summary.appearances}:
+                self._by_doc.setdefault(doc, []).append(name)
 
     def _valid(self, names: list[str]) -> tuple[list[str], list[StoreProblem]]:
         """Of `names` (sorted), those whose claim is served, and every problem among them.
@@ -277,12 +318,16 @@ class Store:
         and the problems of the files that are not valid. Cheap: see the class."""
         self.refresh()
         with self._cache_lock:
-            valid, problems = self._valid(sorted(self._entries))
-            if doc is not None:
-                mine = self._by_doc.get(doc, set())
-                valid = [n for n in valid if n in mine]
-            found = [s for s in (self._entries[n].summary for n in valid) if s is not None]
-        return found, problems
+            if self._valid_cache is None or self._valid_cache[0] != self._generation:
+                names, problems = self._valid(sorted(self._entries))
+                every = [s for s in (self._entries[n].summary for n in names) if s is not None]
+                self._valid_cache = (self._generation, every, set(names), problems)
+            _, every, valid, problems = self._valid_cache
+            if doc is None:
+                return list(every), list(problems)
+            names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
+            found = [s for s in (self._entries[n].summary for n in names) if s is not None]
+        return found, list(problems)
 
     def counts(self) -> Counts:
         """Claims per verdict, overall and per document, from the index (cached until the
@@ -299,7 +344,7 @@ class Store:
             total[s.status] += 1
             for doc in {m.doc for m in s.appearances}:
                 per_doc.setdefault(doc, Counter())[s.status] += 1
-        counts = Counts(total, per_doc, problems)
+        counts = Counts(total, per_doc, problems, sorted({s.claimant for s in found}))
         with self._cache_lock:
             self._counts = (generation, counts)
         return counts
@@ -310,22 +355,33 @@ class Store:
         Every file is stat-ed; files are re-read only when their size, mtime or inode changed
         since they were last read. A broken file never hides the others.
         """
-        self.refresh(full=True)
+        parsed: dict[str, Claim] = {}  # what the refresh reads is not read twice
+        self.refresh(full=True, parsed=parsed)
         with self._cache_lock:
             valid, problems = self._valid(sorted(self._entries))
             wanted = [(n, self._entries[n].signature) for n in valid]
         claims: dict[str, Claim] = {}
+        with _bulk():
+            self._collect(wanted, parsed, claims, problems)
+        return claims, problems
+
+    def _collect(
+        self,
+        wanted: list[tuple[str, int]],
+        parsed: dict[str, Claim],
+        claims: dict[str, Claim],
+        problems: list[StoreProblem],
+    ) -> None:
         for name, sig in wanted:
-            claim = self._cached(name, sig)
+            claim = parsed.pop(name, None) or self._cached(name, sig)
             if claim is None:
                 claim, more = self._parse(self.root / name)
                 if claim is None:  # changed since it was indexed, and now broken
                     problems.extend(more)
                     continue
             claims[claim.id] = claim
-        return claims, problems
 
-    def _cached(self, name: str, sig: tuple[int, int, int]) -> Claim | None:
+    def _cached(self, name: str, sig: int) -> Claim | None:
         with self._cache_lock:
             hit = self._full.get(name)
             if hit is None or hit[0] != sig:
@@ -333,33 +389,42 @@ class Store:
             self._full.move_to_end(name)
             return hit[1]
 
-    def _remember(self, name: str, sig: tuple[int, int, int], claim: Claim) -> None:
+    def _remember(self, name: str, sig: int, claim: Claim) -> None:
         with self._cache_lock:
             self._full[name] = (sig, claim)
             self._full.move_to_end(name)
             while len(self._full) > CACHED_CLAIMS:
                 self._full.popitem(last=False)
 
-    def _read_entry(self, path: Path, sig: tuple[int, int, int]) -> _Entry:
+    def _read_entry(self, path: str, sig: int, parsed: dict[str, Claim] | None) -> _Entry:
         claim, problems = self._parse(path)
-        if claim is not None:
-            self._remember(path.name, sig, claim)
+        if claim is not None and parsed is not None:
+            parsed[os.path.basename(path)] = claim
         return _Entry(sig, Summary.of(claim) if claim is not None else None, problems)
 
-    def _parse(self, path: Path) -> tuple[Claim | None, list[StoreProblem]]:
+    def parse_file(self, path: Path | str) -> tuple[Claim | None, list[StoreProblem]]:
+        """Read and validate one claim file, as the index does: the claim, or its problems."""
+        return self._parse(path)
+
+    def _parse(self, where: Path | str) -> tuple[Claim | None, list[StoreProblem]]:
         try:
-            raw = path.read_bytes()
+            with open(where, "rb") as f:
+                raw = f.read()
         except FileNotFoundError:
+            raw = None
+        if raw is not None:
+            try:
+                # The fast path: pydantic parses the bytes itself. Only a file that fails it
+                # is parsed again step by step, to say what is wrong in the words used below.
+                claim = Claim.model_validate_json(raw)
+            except ValidationError:
+                pass
+            else:
+                if os.path.basename(where) == f"{claim.id}.json":
+                    return claim, NO_PROBLEMS
+        path = Path(where)  # (a Path per valid file would be kept interned: only here)
+        if raw is None:
             return None, [StoreProblem(path, None, "(file)", "the file vanished", "io")]
-        try:
-            # The fast path: pydantic parses the bytes itself. Only a file that fails it is
-            # parsed again step by step, to say what is wrong in the words used below.
-            claim = Claim.model_validate_json(raw)
-        except ValidationError:
-            pass
-        else:
-            if path.stem == claim.id:
-                return claim, []
         try:
             data = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -567,7 +632,7 @@ class Store:
             return
         with self._cache_lock:
             if self._entries or self._folder is not None:
-                self._index(path.name, _Entry(sig, Summary.of(claim), []))
+                self._index(path.name, _Entry(sig, Summary.of(claim), NO_PROBLEMS))
             self._remember(path.name, sig, claim)
 
     def _atomic_write(self, path: Path, data: bytes) -> None:
@@ -597,6 +662,19 @@ class Store:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while many objects that live on are made: each pass of
+    it walks every object already made, so reading 100,000 claims took quadratic time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -1,0 +1,230 @@
+"""The read side at scale: the index follows the disk, lists are paginated, check in parallel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotate import create_app
+from annotate.check import check
+from annotate.service import Workspace
+from bench.corpus import generate
+
+from .conftest import DOC_BBC
+from .webutil import make_app, page
+
+
+def rows(resp: Any) -> list[str]:
+    """The claim ids of the claims list's rows, in order."""
+    found = []
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, str):
+            if "data-claim-row" in node.attrs:
+                found.append(node.attrs["data-claim-row"])
+            for child in node.children:
+                walk(child)
+
+    walk(page(resp))
+    return found
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated corpus of 120 documents and 250 claims (tests copy it before writing)."""
+    out = tmp_path_factory.mktemp("big")
+    generate(120, 250, out, seed=3)
+    return out
+
+
+@pytest.fixture
+def big_client(big: Path) -> Any:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SEEDS": str(big / "seeds"),
+            "STORE": str(big / "store"),
+            "REVIEWER": "tester",
+            "SECRET_KEY": "test",
+            "FSYNC": False,
+        }
+    )
+    return app.test_client()
+
+
+def test_the_claims_list_is_paginated_in_the_chosen_order(big_client: Any, big: Path) -> None:
+    every = sorted(p.stem for p in (big / "store").glob("*.json"))
+    first = big_client.get("/claims")
+    html = first.get_data(as_text=True)
+    assert "250 claims" in html
+    assert "Page 1 of 3" in html
+    assert rows(first) == every[:100]
+    assert 'href="/claims?page=2" rel="next"' in html
+    assert rows(big_client.get("/claims?page=2")) == every[100:200]
+    assert rows(big_client.get("/claims?page=3")) == every[200:]
+    # Out of range or not a number: the nearest page, never an error.
+    assert rows(big_client.get("/claims?page=99")) == every[200:]
+    assert rows(big_client.get("/claims?page=x")) == every[:100]
+
+
+def test_filters_and_sort_hold_across_pages(big_client: Any, big: Path) -> None:
+    claims = [json.loads(p.read_text("utf-8")) for p in (big / "store").glob("*.json")]
+    unreviewed = sorted(
+        (c for c in claims if "verdict" not in c),
+        key=lambda c: c["statement"].casefold(),
+        reverse=True,
+    )
+    expected = [c["id"] for c in unreviewed]
+    assert len(expected) > 100
+    got = rows(big_client.get("/claims?verdict=unreviewed&sort=-statement"))
+    resp = big_client.get("/claims?verdict=unreviewed&sort=-statement&page=2")
+    got += rows(resp)
+    assert got == expected
+    html = resp.get_data(as_text=True)
+    assert f"{len(expected)} claims" in html
+    # The links to other pages keep the filter and the sort.
+    assert "verdict=unreviewed" in html.split('rel="prev"')[0].rsplit("href=", 1)[1]
+
+
+def test_the_index_is_paginated_with_counts_from_the_index(big_client: Any, big: Path) -> None:
+    html = big_client.get("/").get_data(as_text=True)
+    assert "Page 1 of 2" in html
+    assert "250</strong> claims reviewed" in html or "of <strong>250</strong>" in html
+    second = big_client.get("/?page=2").get_data(as_text=True)
+    docs = sorted(p.stem for p in (big / "seeds").glob("*.txt"))
+    assert docs[119] in second and docs[0] not in second
+    summary = json.loads((big / "bench-corpus.json").read_text("utf-8"))
+    # The busiest document's row counts its 250 claims (all of them appear there).
+    assert summary["busiest"] == docs[0]
+    row = html.split(docs[0], 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">250</td>' in row
+
+
+def test_a_claim_file_written_by_another_process_is_served(workdir: Path) -> None:
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    assert "copied-by-hand" not in client.get("/claims").get_data(as_text=True)
+    source = json.loads(next(iter(sorted(store.glob("*.json")))).read_text("utf-8"))
+    source["id"] = "copied-by-hand"
+    source["statement"] = "A claim another process wrote while the app was running."
+    (store / "copied-by-hand.json").write_text(json.dumps(source), encoding="utf-8")
+    listed = client.get("/claims").get_data(as_text=True)
+    assert "copied-by-hand" in listed
+    doc = source["appearances"][0]["doc"]
+    assert 'data-claim="copied-by-hand"' in client.get(f"/documents/{doc}").get_data(as_text=True)
+    assert client.get("/api/claims/copied-by-hand").status_code == 200
+
+
+def test_a_claim_replaced_by_a_rename_is_served_as_replaced(workdir: Path) -> None:
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    path = next(iter(sorted(store.glob("*.json"))))
+    client.get("/claims")
+    data = json.loads(path.read_text("utf-8"))
+    data["statement"] = "Rewritten by a git pull: a different statement."
+    tmp = store / ".incoming.tmp"
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+    assert "Rewritten by a git pull" in client.get("/claims").get_data(as_text=True)
+
+
+def test_a_claim_deleted_on_disk_disappears(workdir: Path) -> None:
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    path = next(iter(sorted(store.glob("*.json"))))
+    doc = json.loads(path.read_text("utf-8"))["appearances"][0]["doc"]
+    assert path.stem in client.get("/claims").get_data(as_text=True)
+    assert f'data-claim="{path.stem}"' in client.get(f"/documents/{doc}").get_data(as_text=True)
+    path.unlink()
+    assert path.stem not in rows(client.get("/claims"))
+    html = client.get(f"/documents/{doc}").get_data(as_text=True)
+    assert f'data-claim="{path.stem}"' not in html
+    assert client.get(f"/api/claims/{path.stem}").status_code == 404
+
+
+def test_a_file_broken_while_the_app_runs_is_reported_and_hides_nothing(workdir: Path) -> None:
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    before = rows(client.get("/claims"))
+    (store / "half-written.json").write_text('{"id": "half', encoding="utf-8")
+    html = client.get("/").get_data(as_text=True)
+    assert "Files that could not be read" in html
+    assert "half-written.json" in html
+    assert rows(client.get("/claims")) == before
+
+
+def test_an_edit_in_place_is_seen_by_the_full_check(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit that keeps the inode and leaves the folder alone is seen by the periodic full
+    check (`FULL_CHECK_SECONDS`), not by the one-stat check of every request."""
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    path = next(iter(sorted(store.glob("*.json"))))
+    client.get("/claims")
+    data = json.loads(path.read_text("utf-8"))
+    data["statement"] = "Edited in place by an editor that keeps the inode."
+    with open(path, "r+", encoding="utf-8") as f:  # same inode, folder untouched
+        f.seek(0)
+        f.write(json.dumps(data))
+        f.truncate()
+    monkeypatch.setattr("annotate.store.FULL_CHECK_SECONDS", 0.0)
+    assert "Edited in place by an editor" in client.get("/claims").get_data(as_text=True)
+
+
+def test_a_save_is_in_the_lists_at_once(workdir: Path) -> None:
+    client = make_app(workdir).test_client()
+    listed = {c["id"]: c for c in client.get("/api/claims").get_json()}
+    target = listed[sorted(listed)[0]]
+    client.get("/claims")  # the index is built
+    resp = client.patch(
+        f"/api/claims/{target['id']}",
+        json={"statement": "Saved through the API and listed at once."},
+        headers={"If-Match": f'"{target["version"]}"'},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    assert "Saved through the API and listed at once." in client.get(
+        f"/claims?q={target['id']}"
+    ).get_data(as_text=True)
+
+
+def test_check_gives_the_same_report_in_parallel(workdir: Path) -> None:
+    store = workdir / "fixtures"
+    (store / "half-written.json").write_text('{"id": "half', encoding="utf-8")
+    path = next(iter(sorted(store.glob("*.json"))))
+    data = json.loads(path.read_text("utf-8"))
+    data["appearances"][0]["start"] += 1
+    data["appearances"][0]["end"] += 1
+    path.write_text(json.dumps(data), encoding="utf-8")
+    shutil.copy(store / f"{data['id']}.json", store / "copy-of-claim.json")
+    ws = Workspace.open(workdir / "seeds", store)
+    alone = check(ws, workers=1)
+    assert {p.kind for p in alone} >= {"json", "filename", "quote-mismatch"}
+    import annotate.check as module
+
+    chunk = module.CHUNK
+    try:
+        module.CHUNK = 5  # several chunks, so that two processes share them
+        together = check(ws, workers=2)
+    finally:
+        module.CHUNK = chunk
+    assert together == alone
+
+
+def test_the_document_page_marks_from_the_index_and_a_drifted_claim_in_full(
+    workdir: Path,
+) -> None:
+    client = make_app(workdir).test_client()
+    html = client.get(f"/documents/{DOC_BBC}").get_data(as_text=True)
+    marks = html.count("<mark ")
+    assert marks > 0
+    seed = workdir / "seeds" / f"{DOC_BBC}.txt"
+    seed.write_text("Editor's note.\n\n" + seed.read_text("utf-8"), "utf-8")
+    moved = client.get(f"/documents/{DOC_BBC}").get_data(as_text=True)
+    assert moved.count("<mark ") == marks
+    assert moved.count(" drifted") > 0
