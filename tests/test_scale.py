@@ -153,7 +153,7 @@ def test_a_file_broken_while_the_app_runs_is_reported_and_hides_nothing(workdir:
     before = rows(client.get("/claims"))
     (store / "half-written.json").write_text('{"id": "half', encoding="utf-8")
     html = client.get("/").get_data(as_text=True)
-    assert "Files that could not be read" in html
+    assert "Claim files that could not be read" in html
     assert "half-written.json" in html
     assert rows(client.get("/claims")) == before
 
