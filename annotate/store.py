@@ -154,6 +154,12 @@ RACY_NS = 1_000_000_000
 """A folder changed this recently may change again within the same timestamp: look again."""
 CACHED_CLAIMS = 256
 """How many fully parsed claims are kept (least recently used go first)."""
+CHANGES_LOG_LIMIT = 4 * 1024 * 1024
+"""The change log (see `Store`) starts afresh past this size; a reader that had not caught up
+then lists the folder once."""
+TEMP = ".annotate-tmp"
+"""Where a write prepares its file before the rename: a folder of its own, so that only the
+rename itself changes the store folder (and is logged)."""
 
 
 def now() -> datetime:
@@ -182,9 +188,17 @@ class Store:
     How changes are noticed:
 
     - this process's own writes update the index as they happen (a save touches one file);
-    - files written by others through a rename (other server processes, `annotate import`,
-      `git pull`, most editors) change the folder's mtime: a read stats the folder once, and
-      only when it changed lists it and re-reads the files whose inode differs;
+    - every rename into the folder and every removal from it made through a `Store` (in any
+      process: servers, `annotate import`, `reanchor`) is written, under a folder lock, to a
+      change log beside the lock files as "mtime before, mtime after, file name". A read
+      stats the folder once; when its mtime moved, it reads the new lines of the log and, if
+      they account for the whole move (each line's "before" is the previous "after", the last
+      "after" is the folder's mtime now), stats only the files named there: saves, by other
+      processes or this one, then cost a read nothing more;
+    - any other change to the folder (`git pull`, a copy, most editors) breaks that chain: the
+      folder is then listed and the files whose inode differs are re-read. (One that lands
+      within the file system's timestamp granularity of a logged rename leaves no trace in
+      the mtime: the full check below finds it.)
     - an edit in place (same inode, folder untouched) is noticed by the full check, which
       stats every file: at most every `FULL_CHECK_SECONDS` on reads, and always by `scan()`,
       `claims()` and `get()`.
@@ -206,6 +220,8 @@ class Store:
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
     _valid_cache: tuple[int, list[Summary], set[str], list[StoreProblem]] | None = None
+    _log: tuple[int, int] | None = None
+    _folder_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -234,8 +250,11 @@ class Store:
             due = time.monotonic() - self._last_full > FULL_CHECK_SECONDS
             if not (full or due) and folder == self._folder and self._folder_settled:
                 return
+            if not (full or due) and self._folder_settled and self._catch_up(folder):
+                return
             full = full or due
             sampled = time.time_ns()
+            self._log = self._log_position()
             seen: set[str] = set()
             with _bulk(), os.scandir(self.root) as it:
                 for entry in it:
@@ -261,6 +280,83 @@ class Store:
             self._folder_settled = folder[0] < sampled - RACY_NS
             if full:
                 self._last_full = time.monotonic()
+
+    def _changes_path(self) -> Path:
+        return self._lock_dir() / "changes.log"
+
+    def _log_position(self) -> tuple[int, int]:
+        """The change log's inode and size now (where a reader that listed the folder goes on)."""
+        try:
+            st = os.stat(self._changes_path())
+        except FileNotFoundError:
+            return (0, 0)
+        return (st.st_ino, st.st_size)
+
+    def _catch_up(self, folder: tuple[int, int]) -> bool:
+        """Apply the logged changes since the last look, if they account for the folder's
+        whole change since then (see the class); False when the folder must be listed."""
+        if self._log is None or self._folder is None or folder[1] != self._folder[1]:
+            return False
+        ino, offset = self._log
+        try:
+            fd = os.open(self._changes_path(), os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            st = os.fstat(fd)
+            if (ino and st.st_ino != ino) or st.st_size < offset:
+                return False  # the log started afresh meanwhile
+            data = os.pread(fd, st.st_size - offset, offset)
+        finally:
+            os.close(fd)
+        data = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
+        mtime = self._folder[0]
+        names: set[str] = set()
+        for line in data.splitlines():
+            before, after, logged = line.split(b" ", 2)
+            if int(before) != mtime:
+                return False
+            mtime = int(after)
+            names.add(logged.decode("utf-8"))
+        if mtime != folder[0]:
+            return False
+        for name in sorted(names):
+            path = self.root / name
+            try:
+                sig = _signature(os.stat(path))
+            except FileNotFoundError:
+                if name in self._entries:
+                    self._index(name, None)
+                continue
+            cached = self._entries.get(name)
+            if cached is None or cached.signature != sig:
+                self._index(name, self._read_entry(str(path), sig, None))
+        self._log = (st.st_ino, offset + len(data))
+        self._folder = folder
+        return True
+
+    @contextmanager
+    def _folder_change(self, name: str) -> Iterator[None]:
+        """Around a rename into, or a removal from, the store folder: under the folder lock
+        (threads and processes), log the folder's mtime before and after with the file name,
+        so that readers in every process learn of it without listing the folder."""
+        with self._folder_lock:
+            fd = os.open(self._lock_dir() / "folder.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                before = os.stat(self.root).st_mtime_ns
+                yield
+                after = os.stat(self.root).st_mtime_ns
+                path = self._changes_path()
+                log = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(log, f"{before} {after} {name}\n".encode())
+                    if os.fstat(log).st_size > CHANGES_LOG_LIMIT:
+                        os.unlink(path)
+                finally:
+                    os.close(log)
+            finally:
+                os.close(fd)  # closing releases the flock
 
     def _index(self, name: str, entry: _Entry | None) -> None:
         """Put (or with None, drop) the entry of one file, keeping the by-document map."""
@@ -520,14 +616,18 @@ class Store:
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
+    def _lock_dir(self) -> Path:
+        """Where the lock files and the change log of this store are: outside the store, so
+        that nothing but claims is ever in the repository; one folder per store."""
+        key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
+        lock_dir = Path(tempfile.gettempdir()) / "annotate-locks" / key
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        return lock_dir
+
     def _lock_file(self, stripe: int) -> int:
         fd = self._lock_fds.get(stripe)
         if fd is None:
-            # Outside the store so that nothing but claims is ever in the repository.
-            key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
-            lock_dir = Path(tempfile.gettempdir()) / "annotate-locks" / key
-            lock_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock_dir / f"{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(self._lock_dir() / f"{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             self._lock_fds[stripe] = fd
         return fd
 
@@ -587,7 +687,8 @@ class Store:
             self._atomic_write(
                 trash / f"{claim_id}.v{final.version}.{stamp}.json", dumps(final).encode()
             )
-            os.unlink(self.path_for(claim_id))
+            with self._folder_change(f"{claim_id}.json"):
+                os.unlink(self.path_for(claim_id))
             self._fsync_dir(self.root)
             with self._cache_lock:
                 self._index(f"{claim_id}.json", None)
@@ -609,7 +710,7 @@ class Store:
         processes serve the same store: a live write holds the lock.
         """
         removed: list[Path] = []
-        for folder in (self.root, self.root / TRASH):
+        for folder in (self.root, self.root / TEMP, self.root / TRASH):
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob(".*.tmp")):
@@ -636,7 +737,10 @@ class Store:
             self._remember(path.name, sig, claim)
 
     def _atomic_write(self, path: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        into_store = path.parent == self.root
+        prepare = self.root / TEMP if into_store else path.parent
+        prepare.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=prepare, prefix=f".{path.name}.", suffix=".tmp")
         try:
             try:
                 view = memoryview(data)
@@ -646,7 +750,11 @@ class Store:
                     os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, path)
+            if into_store:
+                with self._folder_change(path.name):
+                    os.replace(tmp, path)
+            else:
+                os.replace(tmp, path)
         except BaseException:
             with _suppress():
                 os.unlink(tmp)

@@ -48,7 +48,7 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(
         assert not any(t.is_alive() for t in threads)
         proof = verify(store, ledger, initial, ids)
         assert proof.ok, (round_, proof.lost, proof.phantom, proof.broken_files)
-        temp_files_seen += len(list(store.glob(".*.tmp")))
+        temp_files_seen += len(list(store.rglob(".*.tmp")))
 
     in_doubt = sum(n for kind, n in ledger.errors.items() if kind.startswith("in doubt"))
     assert len(ledger.acks) > ROUNDS, "the writers should have been acknowledged many times"
@@ -64,7 +64,7 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(
     # Restarted, the server sweeps the leftovers and serves each claim at its last version.
     server = serving.start(seeds, store, reviewer="crash")
     try:
-        assert not list(store.glob(".*.tmp"))
+        assert not list(store.rglob(".*.tmp"))
         files, broken = read_claims(store)
         assert not broken
         with server.client() as c:
@@ -95,6 +95,9 @@ def test_temp_files_left_by_a_crash_are_not_claims_and_are_removed_on_start(
     (store / ".trash").mkdir()
     trash_leftover = store / ".trash" / f".{claim.stem}.v9.20260101T000000Z.json.a1b2.tmp"
     trash_leftover.write_bytes(b"{")
+    (store / ".annotate-tmp").mkdir()
+    prepared = store / ".annotate-tmp" / f".{claim.name}.q8w7e6.tmp"
+    prepared.write_bytes(original)  # written in full, killed before its rename
 
     result = run("check")
     assert result.exit_code == 0, result.output
@@ -103,7 +106,8 @@ def test_temp_files_left_by_a_crash_are_not_claims_and_are_removed_on_start(
     try:
         assert not leftover.exists()
         assert not trash_leftover.exists()
-        assert any("removed 2 temp file(s)" in line for line in server.output)
+        assert not prepared.exists()
+        assert any("removed 3 temp file(s)" in line for line in server.output)
         assert claim.read_bytes() == original
         with server.client() as c:
             status, body = c.json("GET", f"/api/claims/{claim.stem}")

@@ -228,3 +228,43 @@ def test_the_document_page_marks_from_the_index_and_a_drifted_claim_in_full(
     moved = client.get(f"/documents/{DOC_BBC}").get_data(as_text=True)
     assert moved.count("<mark ") == marks
     assert moved.count(" drifted") > 0
+
+
+def test_two_servers_on_one_store_see_each_others_saves_and_every_other_change(
+    workdir: Path,
+) -> None:
+    """Saves reach the other process through the change log; a change made around the log
+    (a copy, a git pull) between two saves is still seen, by listing the folder."""
+    store = workdir / "fixtures"
+    hour_ago = (os.stat(store).st_mtime_ns) - 3600 * 10**9
+    os.utime(store, ns=(hour_ago, hour_ago))  # an old folder: what a listing can trust
+    a, b = make_app(workdir).test_client(), make_app(workdir).test_client()
+    names = sorted(p.stem for p in store.glob("*.json"))
+    first, second, third = names[0], names[1], names[2]
+    assert rows(a.get("/claims")) == rows(b.get("/claims"))
+
+    def patch(claim_id: str, statement: str) -> None:
+        etag = a.get(f"/api/claims/{claim_id}").headers["ETag"]
+        resp = a.patch(
+            f"/api/claims/{claim_id}", json={"statement": statement}, headers={"If-Match": etag}
+        )
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+
+    patch(first, "Saved through server A, seen by server B.")
+    assert "Saved through server A, seen by server B." in b.get("/claims").get_data(as_text=True)
+
+    copied = json.loads((store / f"{third}.json").read_text("utf-8"))
+    copied["id"] = "pulled-by-git"
+    copied["statement"] = "Arrived with a git pull between two saves."
+    (store / ".incoming").write_text(json.dumps(copied), encoding="utf-8")
+    os.replace(store / ".incoming", store / "pulled-by-git.json")
+    patch(second, "A second save after the pull.")
+    listed = b.get("/claims").get_data(as_text=True)
+    assert "Arrived with a git pull between two saves." in listed
+    assert "A second save after the pull." in listed
+
+    etag = a.get(f"/api/claims/{third}").headers["ETag"]
+    assert a.delete(f"/api/claims/{third}", headers={"If-Match": etag}).status_code == 204
+    assert third not in rows(b.get("/claims"))
+    assert b.get(f"/api/claims/{third}").status_code == 404
+    assert sorted(rows(a.get("/claims"))) == sorted(rows(b.get("/claims")))

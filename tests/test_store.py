@@ -112,6 +112,7 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temp_file(
     monkeypatch.undo()
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == listing
+    assert not list(path.parent.rglob("*.tmp"))  # the prepared file is gone too
 
 
 def test_ids_are_unique_and_url_safe(
