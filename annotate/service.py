@@ -649,8 +649,11 @@ def revise(
     :raise InvalidInput: when the result breaks a rule of the model.
     """
     at = now()
-    before = claim.model_dump(mode="json")
-    data = claim.model_dump()
+    # The history (which only grows) is neither compared nor validated again: its entries
+    # are kept as they are, and one is added below.
+    before = claim.model_dump(mode="json", exclude={"history"})
+    data = claim.model_dump(exclude={"history"})
+    data["history"] = claim.history
     data.update(fields)
     if reviewed:
         data["reviewed_at"] = at
@@ -663,7 +666,7 @@ def revise(
         raise InvalidInput(
             f"invalid change: {details[0]['field']}: {details[0]['message']}", details
         ) from None
-    after = new.model_dump(mode="json")
+    after = new.model_dump(mode="json", exclude={"history"})
     if changes is None:
         changes = {
             k: [before.get(k), after.get(k)]

@@ -221,6 +221,7 @@ class Store:
     _counts: tuple[int, Counts] | None = None
     _valid_cache: tuple[int, list[Summary], set[str], list[StoreProblem]] | None = None
     _log: tuple[int, int] | None = None
+    _locks_at: Path | None = None
     _folder_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -619,10 +620,11 @@ class Store:
     def _lock_dir(self) -> Path:
         """Where the lock files and the change log of this store are: outside the store, so
         that nothing but claims is ever in the repository; one folder per store."""
-        key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
-        lock_dir = Path(tempfile.gettempdir()) / "annotate-locks" / key
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        return lock_dir
+        if self._locks_at is None:
+            key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
+            self._locks_at = Path(tempfile.gettempdir()) / "annotate-locks" / key
+        self._locks_at.mkdir(parents=True, exist_ok=True)
+        return self._locks_at
 
     def _lock_file(self, stripe: int) -> int:
         fd = self._lock_fds.get(stripe)
