@@ -813,4 +813,10 @@ def to_json(data: Any) -> str:
     (tests pin them); orjson makes them in C, where `json` indents in Python: an export of
     100,000 claims spent more time indenting than reading the store.
     """
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
+    try:
+        raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # What orjson refuses and `json` takes (an integer beyond 64 bits, say from a hand
+        # edit): the same bytes, the slow way, rather than a save that fails.
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return raw.decode() + "\n"

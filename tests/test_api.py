@@ -988,3 +988,24 @@ def test_a_broken_claim_file_does_not_stop_the_api(unsafe: Any, store: Path) -> 
         assert resp.get_json()["file"] == f"{cid}.json"
     assert unsafe.get(f"/api/claims/{EXISTING}").status_code == 200
     assert unsafe.get("/api/export?format=json").status_code == 200
+
+
+def test_a_hand_edited_huge_number_in_a_history_does_not_stop_saves(
+    client: Any, workdir: Path
+) -> None:
+    """A number beyond 64 bits (valid JSON; say from a hand edit of a history entry) is kept
+    as it is and the claim can still be changed."""
+    path = workdir / "fixtures" / "ru-mod-no-iskander-used.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["history"][0]["changes"] = {"note": [1, 2**70]}
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    etag = client.get("/api/claims/ru-mod-no-iskander-used").headers["ETag"]
+    resp = client.patch(
+        "/api/claims/ru-mod-no-iskander-used",
+        json={"claimant": "Russian Ministry of Defence (press service)"},
+        headers={"If-Match": etag},
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    saved = json.loads(path.read_text("utf-8"))
+    assert saved["history"][0]["changes"] == {"note": [1, 2**70]}
+    assert saved["claimant"] == "Russian Ministry of Defence (press service)"
