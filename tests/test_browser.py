@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +35,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def server(workdir: Path) -> Iterator[str]:
-    """`annotate serve` on a free port over copies of the corpus and store."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+@contextmanager
+def serving(workdir: Path, **env_extra: str) -> Iterator[str]:
+    """`annotate serve` on a free port in `workdir` (its seeds/ and fixtures/); its URL."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
     env.pop("ANNOTATE_STORE", None)
     env.pop("ANNOTATE_SEEDS", None)
     proc = subprocess.Popen(
@@ -62,6 +63,24 @@ def server(workdir: Path) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+def serious_violations(page: Any) -> list[Any]:
+    """What axe-core finds serious or critical on the page as it is."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def server(workdir: Path) -> Iterator[str]:
+    """`annotate serve` on a free port over copies of the corpus and store."""
+    with serving(workdir) as url:
+        yield url
 
 
 @pytest.fixture
@@ -268,12 +287,5 @@ def test_pages_have_no_serious_accessibility_violation_and_a_clean_console(
     page.goto(server + path)
     page.wait_for_load_state("networkidle")
     assert problems == [], problems
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document)")
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert bad == []
+    assert serious_violations(page) == []
     context.close()

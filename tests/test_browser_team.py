@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +12,15 @@ import pytest
 
 from annotate.accounts import Users
 
-from .conftest import ROOT
-from .test_browser import AXE, CLAIM_QUOTE, DOC, browser, page, select_text  # noqa: F401
+from .test_browser import (  # noqa: F401 (fixtures)
+    CLAIM_QUOTE,
+    DOC,
+    browser,
+    page,
+    select_text,
+    serious_violations,
+    serving,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,31 +30,8 @@ def team_server(workdir: Path, tmp_path: Path) -> Iterator[str]:
     """`annotate serve` in team mode, with one reviewer, alice."""
     users = Users(tmp_path / "conf" / "users.json")
     users.add("alice", "reviewer", "correct horse battery")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANNOTATE_USERS": str(users.path)}
-    env.pop("ANNOTATE_STORE", None)
-    env.pop("ANNOTATE_SEEDS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "annotate", "serve", "--port", "0", "--reviewer", "Rita"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    url = None
-    for line in proc.stdout:
-        m = re.search(r"Open (http://\S+/)", line)
-        if m:
-            url = m.group(1)
-            break
-    assert url, "the server did not print its URL"
-    try:
-        yield url.rstrip("/")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with serving(workdir, ANNOTATE_USERS=str(users.path)) as url:
+        yield url
 
 
 def test_log_in_through_the_login_page_work_and_log_out(
@@ -92,10 +74,7 @@ def test_log_in_through_the_login_page_work_and_log_out(
     context = page.context.browser.new_context(bypass_csp=True)
     login = context.new_page()
     login.goto(f"{team_server}/login")
-    login.add_script_tag(path=str(AXE))
-    result = login.evaluate("async () => await axe.run(document)")
-    serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == []
+    assert serious_violations(login) == []
     context.close()
     if os.environ.get("ANNOTATE_SCREENSHOTS"):
         for shot in tmp_path.glob("*.png"):
