@@ -506,9 +506,43 @@ def _best(cands: list[_Candidate], anchor: Anchor) -> _Candidate:
     return max(cands, key=lambda c: (c.score, -abs(c.start - anchor.start), -c.start))
 
 
+SNAP_CHARS = 20
+"""How far an approximate match's end may move to the edge of the word it cuts."""
+
+
+def _inside_word(text: str, at: int) -> bool:
+    return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
+
+
+def _snapped(text: str, at: int, step: int) -> int:
+    """`at`, moved by `step` (-1 or 1) to the edge of the word it cuts, if that is near."""
+    moved = at
+    while _inside_word(text, moved) and abs(moved - at) < SNAP_CHARS:
+        moved += step
+    return at if _inside_word(text, moved) else moved
+
+
 def _placement(c: _Candidate, anchor: Anchor, text: str) -> Placement:
-    same = (c.start, c.end) == (anchor.start, anchor.end) and text[c.start : c.end] == anchor.exact
-    return Placement("exact" if same else "moved", c.start, c.end, round(c.score, 4), c.errors)
+    start, end = c.start, c.end
+    if c.errors:
+        # An approximate match may stop short where the edit touched the quote's first or
+        # last word ("…from each r"): it reaches on to where its context still begins, if that
+        # is within the edits allowed, and otherwise to the edge of the word it cuts, where
+        # the quote began and ended at word edges.
+        longest = len(anchor.exact) + max(1, int(len(anchor.exact) * MAX_ERROR_RATE))
+        tail, head = anchor.suffix[:SEED_CHARS], anchor.prefix[-SEED_CHARS:]
+        found = text.find(tail, end, start + longest + len(tail)) if tail else -1
+        if found > end:
+            end = found
+        elif not _inside_word(anchor.exact[-1:] + anchor.suffix[:1], 1):
+            end = _snapped(text, end, 1)
+        found = text.rfind(head, max(0, end - longest - len(head)), start) if head else -1
+        if found >= 0 and found + len(head) < start:
+            start = found + len(head)
+        elif not _inside_word(anchor.prefix[-1:] + anchor.exact[:1], 1):
+            start = _snapped(text, start, -1)
+    same = (start, end) == (anchor.start, anchor.end) and text[start:end] == anchor.exact
+    return Placement("exact" if same else "moved", start, end, round(c.score, 4), c.errors)
 
 
 def _occurrences(haystack: str, needle: str, limit: int) -> list[int]:

@@ -326,3 +326,33 @@ def test_reattach_puts_an_orphan_on_a_new_selection(
     )
     assert last.changes["appearances[1]"][0]["orphaned"] is True
     assert run("check").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"Iskanders"', '"reportedly Iskanders"'),  # a word put in before the last one
+        ("The Russian Ministry", "Russia's Ministry"),  # the first words rewritten
+        ("use of", "use, it says, of"),
+    ],
+)
+def test_a_quote_edited_at_its_edge_is_placed_whole(
+    run: Run, ws: Workspace, workdir: Path, old: str, new: str
+) -> None:
+    """The moved anchor covers the edited quote from its first to its last word, never a
+    piece of a word ("…the use of \\"r")."""
+    made = ws.create_claim(
+        {
+            "statement": "The MoD denied it",
+            "claimant": "Russian MoD",
+            "appearances": [sel(ws, CK, MOD)],
+        },
+        "tester",
+    )
+    edited = MOD.replace(old, new)
+    text = edit(workdir, CK, lambda t: t.replace(MOD, edited))
+    result = run("reanchor", "--reviewer", "Desk")
+    assert result.exit_code == 0, result.output
+    (moved,) = ws.claim(made.id).appearances
+    assert moved.exact == edited and not moved.orphaned
+    assert text[moved.start : moved.end] == edited
