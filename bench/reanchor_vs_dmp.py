@@ -138,6 +138,21 @@ def words_changed(
     return _ops_edit(text, s, e, ops)
 
 
+def edge_word(text: str, s: int, e: int, rng: random.Random) -> tuple[str, tuple[int, int]] | None:
+    """The quote's first or last word rewritten, or a word put in before its last one (a
+    correction at the edge of a quoted passage)."""
+    words = [(s + m.start(), s + m.end()) for m in re.finditer(r"\w+", text[s:e])]
+    if len(words) < 4 or e - s < 30:
+        return None
+    first, last = words[0], words[-1]
+    ws, we = rng.choice([first, last])
+    word = text[ws:we]
+    ops = [(ws, we - ws, word[:2] + "y" + word[2:]), (ws, we - ws, "reportedly")]
+    if (ws, we) == last:
+        ops.append((ws, 0, "reportedly "))
+    return _ops_edit(text, s, e, [rng.choice(ops)])
+
+
 def quotes_straightened(
     text: str, s: int, e: int, rng: random.Random
 ) -> tuple[str, tuple[int, int]]:
@@ -258,6 +273,7 @@ def paragraph_cut(text: str, s: int, e: int, rng: random.Random) -> tuple[str, N
 EDITS: dict[str, Edit] = {
     "typo": typo,
     "words changed": words_changed,
+    "first or last word": edge_word,
     "quotes straightened": quotes_straightened,
     "non-breaking spaces": nbsp,
     "reflow": reflow,
