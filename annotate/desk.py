@@ -85,6 +85,8 @@ __pycache__/
 .DS_Store
 # Temporary files of interrupted writes (annotate removes them itself).
 .annotate-*.tmp
+.annotate-tmp/
+fixtures/.*.tmp
 """
     return Template(
         files={
