@@ -221,6 +221,20 @@ def saves(
     return res
 
 
+def _run_for(one: Any, threads: int, seconds: float, stop: threading.Event) -> float:
+    """Run `one(i)` in `threads` threads for `seconds`, then set `stop` and wait for them;
+    the time it all took."""
+    workers = [threading.Thread(target=one, args=(i,)) for i in range(threads)]
+    t0 = time.perf_counter()
+    for t in workers:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in workers:
+        t.join()
+    return time.perf_counter() - t0
+
+
 def _timed(
     server: Fleet,
     name: str,
@@ -231,16 +245,8 @@ def _timed(
     latencies: Any,
     errors: Any,
 ) -> Result:
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
     cpu0 = server.cpu()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed = _run_for(one, clients, seconds, stop)
     cpu = (server.cpu() - cpu0) / elapsed
     flat = [x for part in latencies() for x in part]
     return Result(name, clients, len(flat), elapsed, flat, cpu, errors())
@@ -274,15 +280,7 @@ def disk_baseline(folder: Path, size: int, threads: int, seconds: float) -> Resu
                 os.close(dfd)
             lat[i].append(time.perf_counter() - t0)
 
-    workers = [threading.Thread(target=one, args=(i,)) for i in range(threads)]
-    t0 = time.perf_counter()
-    for t in workers:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in workers:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    elapsed = _run_for(one, threads, seconds, stop)
     for p in folder.glob(".disk-baseline-*"):
         p.unlink()
     flat = [x for part in lat for x in part]
