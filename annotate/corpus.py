@@ -26,6 +26,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .errors import AlreadyExists, NotFound, StaleText
+from .files import read_bytes
 from .models import Document, DocumentMeta, error_details
 
 FULL_CHECK_SECONDS = 60.0
@@ -90,7 +91,7 @@ class CorpusDocument:
         :raise NotFound: the file is gone.
         """
         try:
-            raw = self.path.read_bytes()
+            raw = read_bytes(self.path)
         except FileNotFoundError:
             raise NotFound(f"document '{self.id}' is gone from the corpus") from None
         return raw.decode("utf-8", errors="replace")
@@ -242,14 +243,14 @@ class Corpus:
 
         :raise NotFound: when there is no such document.
         """
-        if not self.root.is_dir():
-            raise NotFound(f"corpus folder {self.root} does not exist")
         with self._lock:
             if _safe_name(doc_id) and self._check(doc_id):
                 return self._docs[doc_id]
             if self._docs.pop(doc_id, None) is not None:
                 self._docs_at += 1
             self._problems.pop(doc_id, None)
+        if not self.root.is_dir():
+            raise NotFound(f"corpus folder {self.root} does not exist")
         raise NotFound(f"no document '{doc_id}' in {self.root}") from None
 
     def peek(self, doc_id: str) -> CorpusDocument | None:

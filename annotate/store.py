@@ -12,11 +12,13 @@ import gc
 import hashlib
 import json
 import os
+import secrets
 import stat
 import sys
 import tempfile
 import threading
 import time
+import weakref
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ import orjson
 from pydantic import ValidationError
 
 from .errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion
+from .files import read_bytes
 from .models import Claim, error_details
 
 LOCK_STRIPES = 64
@@ -162,6 +165,17 @@ TEMP = ".annotate-tmp"
 rename itself changes the store folder (and is logged)."""
 
 
+_stores: weakref.WeakSet[Store] = weakref.WeakSet()
+"""Every store of this process, for `_after_fork`."""
+
+
+def _after_fork() -> None:
+    for store in list(_stores):
+        store._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
 def now() -> datetime:
     """The current time in UTC, to the second (what history and reviews record)."""
     return datetime.now(UTC).replace(microsecond=0)
@@ -178,7 +192,7 @@ def _signature(st: os.stat_result) -> int:
     return (st.st_ino << 64) | (hash((st.st_mtime_ns, st.st_size)) & 0xFFFF_FFFF_FFFF_FFFF)
 
 
-@dataclass
+@dataclass(eq=False)  # one store is one folder's live state: compared by identity
 class Store:
     """The claims of one store folder, indexed in memory and kept current with the disk.
 
@@ -223,9 +237,12 @@ class Store:
     _log: tuple[int, int] | None = None
     _locks_at: Path | None = None
     _folder_lock: threading.Lock = field(default_factory=threading.Lock)
+    _folder_fd: int | None = None
+    _logged: int = 0
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
+        _stores.add(self)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -342,22 +359,24 @@ class Store:
         (threads and processes), log the folder's mtime before and after with the file name,
         so that readers in every process learn of it without listing the folder."""
         with self._folder_lock:
-            fd = os.open(self._lock_dir() / "folder.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            if self._folder_fd is None:
+                self._folder_fd = self._open_lock_file("folder.lock", os.O_RDWR | os.O_CREAT)
+            fd = self._folder_fd
+            fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
                 before = os.stat(self.root).st_mtime_ns
                 yield
                 after = os.stat(self.root).st_mtime_ns
-                path = self._changes_path()
-                log = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                log = self._open_lock_file("changes.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
                 try:
                     os.write(log, f"{before} {after} {name}\n".encode())
-                    if os.fstat(log).st_size > CHANGES_LOG_LIMIT:
-                        os.unlink(path)
+                    self._logged += 1
+                    if self._logged % 64 == 0 and os.fstat(log).st_size > CHANGES_LOG_LIMIT:
+                        os.unlink(self._changes_path())
                 finally:
                     os.close(log)
             finally:
-                os.close(fd)  # closing releases the flock
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _index(self, name: str, entry: _Entry | None) -> None:
         """Put (or with None, drop) the entry of one file, keeping the by-document map."""
@@ -505,8 +524,7 @@ class Store:
 
     def _parse(self, where: Path | str) -> tuple[Claim | None, list[StoreProblem]]:
         try:
-            with open(where, "rb") as f:
-                raw = f.read()
+            raw = read_bytes(where)
         except FileNotFoundError:
             raw = None
         if raw is not None:
@@ -622,14 +640,41 @@ class Store:
         that nothing but claims is ever in the repository; one folder per store."""
         if self._locks_at is None:
             key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
-            self._locks_at = Path(tempfile.gettempdir()) / "annotate-locks" / key
-        self._locks_at.mkdir(parents=True, exist_ok=True)
+            at = Path(tempfile.gettempdir()) / "annotate-locks" / key
+            at.mkdir(parents=True, exist_ok=True)
+            self._locks_at = at
         return self._locks_at
+
+    def _open_lock_file(self, name: str, flags: int) -> int:
+        """Open a file of the lock folder, making the folder again if something (a temp
+        cleaner) removed it meanwhile."""
+        path = self._lock_dir() / name
+        try:
+            return os.open(path, flags, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(path, flags, 0o600)
+
+    def _forked(self) -> None:
+        """In a process just forked from this one (a pre-forked server's worker): lock files
+        opened before the fork are the parent's too, and an `flock` belongs to the open file,
+        so a lock taken through them would not exclude the parent. The child opens its own
+        (the copies are closed, never unlocked: that would release the parent's lock), and
+        gets fresh thread locks (a thread of the parent may have held one at the fork)."""
+        for fd in [*self._lock_fds.values(), self._folder_fd]:
+            if fd is not None:
+                with _suppress():
+                    os.close(fd)
+        self._lock_fds = {}
+        self._folder_fd = None
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._folder_lock = threading.Lock()
+        self._cache_lock = threading.RLock()
 
     def _lock_file(self, stripe: int) -> int:
         fd = self._lock_fds.get(stripe)
         if fd is None:
-            fd = os.open(self._lock_dir() / f"{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fd = self._open_lock_file(f"{stripe}.lock", os.O_RDWR | os.O_CREAT)
             self._lock_fds[stripe] = fd
         return fd
 
@@ -726,23 +771,21 @@ class Store:
 
     def _write(self, claim: Claim) -> None:
         path = self.path_for(claim.id)
-        self._atomic_write(path, dumps(claim).encode("utf-8"))
+        sig = self._atomic_write(path, dumps(claim).encode("utf-8"))
         # The index learns of the save at once; what it holds comes from the claim written,
         # so no file but this one is read or stat-ed.
-        try:
-            sig = _signature(os.stat(path))
-        except FileNotFoundError:  # removed by someone else already: the next read sees it
-            return
         with self._cache_lock:
             if self._entries or self._folder is not None:
                 self._index(path.name, _Entry(sig, Summary.of(claim), NO_PROBLEMS))
             self._remember(path.name, sig, claim)
 
-    def _atomic_write(self, path: Path, data: bytes) -> None:
+    def _atomic_write(self, path: Path, data: bytes) -> int:
+        """Write `data` to `path` so that it is either the old file or the new, whole and on
+        disk, whatever happens: temp file, fsync, rename, folder fsync. The new file's
+        signature (taken from the open temp file: the rename keeps inode, size and mtime)."""
         into_store = path.parent == self.root
         prepare = self.root / TEMP if into_store else path.parent
-        prepare.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=prepare, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = self._temp_file(prepare, path.name)
         try:
             try:
                 view = memoryview(data)
@@ -750,6 +793,7 @@ class Store:
                     view = view[os.write(fd, view) :]
                 if self.fsync:
                     os.fsync(fd)
+                sig = _signature(os.fstat(fd))
             finally:
                 os.close(fd)
             if into_store:
@@ -763,6 +807,21 @@ class Store:
             raise
         if self.fsync:
             self._fsync_dir(path.parent)
+        return sig
+
+    @staticmethod
+    def _temp_file(folder: Path, name: str) -> tuple[int, str]:
+        """A new, empty temp file `.<name>.<random>.tmp` in `folder` (made if missing), open
+        for writing; its descriptor and path. (`sweep` knows the name.)"""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        while True:
+            tmp = f"{folder}/.{name}.{secrets.token_hex(4)}.tmp"
+            try:
+                return os.open(tmp, flags, 0o600), tmp
+            except FileNotFoundError:
+                folder.mkdir(exist_ok=True)
+            except FileExistsError:
+                continue
 
     def _fsync_dir(self, folder: Path) -> None:
         if not self.fsync:

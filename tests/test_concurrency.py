@@ -8,12 +8,14 @@ worse, its pages would show an old verdict as current.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from annotate.store import Store
 from bench import serving
 from bench.writers import Ledger, read_claims, run_writers, verdict_body, verify
 
@@ -144,3 +146,31 @@ def test_serve_with_workers_shares_one_store_and_one_session_key(workdir: Path) 
     finally:
         server.stop()
     assert server.proc.returncode is not None
+
+
+def test_a_forked_process_does_not_share_the_claim_locks_of_its_parent(tmp_path: Path) -> None:
+    """`serve --workers N` forks its workers from a process that may have opened the lock
+    files: a lock taken through the inherited descriptors would not exclude the parent."""
+    store = Store(tmp_path)
+    with store.locked("some-claim"):
+        pass  # the parent has opened that stripe's lock file
+    ready, done = os.pipe()
+    with store.locked("some-claim"):
+        pid = os.fork()
+        if pid == 0:  # the child: take the same claim's lock, say when it had it
+            try:
+                with store.locked("some-claim"):
+                    os.write(done, repr(time.monotonic()).encode())
+            finally:
+                os._exit(0)
+        time.sleep(0.5)
+        released = time.monotonic()
+    deadline = time.monotonic() + 10
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise AssertionError("the child never got the lock once the parent let it go")
+        time.sleep(0.01)
+    acquired = float(os.read(ready, 100))
+    assert acquired >= released, "the child took the lock while the parent held it"
