@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import hashlib
 import json
 import os
 import secrets
 import stat
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -176,6 +174,7 @@ def _after_fork() -> None:
 
 os.register_at_fork(after_in_child=_after_fork)
 
+
 def now() -> datetime:
     """The current time in UTC, to the second (what history and reviews record)."""
     return datetime.now(UTC).replace(microsecond=0)
@@ -235,7 +234,6 @@ class Store:
     _counts: tuple[int, Counts] | None = None
     _valid_cache: tuple[int, list[Summary], set[str], list[StoreProblem]] | None = None
     _log: tuple[int, int] | None = None
-    _locks_at: Path | None = None
     _folder_lock: threading.Lock = field(default_factory=threading.Lock)
     _folder_fd: int | None = None
     _logged: int = 0
@@ -636,18 +634,15 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _lock_dir(self) -> Path:
-        """Where the lock files and the change log of this store are: outside the store, so
-        that nothing but claims is ever in the repository; one folder per store."""
-        if self._locks_at is None:
-            key = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:20]
-            at = Path(tempfile.gettempdir()) / "annotate-locks" / key
-            at.mkdir(parents=True, exist_ok=True)
-            self._locks_at = at
-        return self._locks_at
+        """Where the lock files and the change log of this store are: in the store's own
+        `.annotate-tmp/locks/` (ignored by git and by reading), so that every process that
+        writes this folder meets the same locks, whatever its temp folder (a service with a
+        private /tmp, a user's shell with another TMPDIR). Made on the first write."""
+        return self.root / TEMP / "locks"
 
     def _open_lock_file(self, name: str, flags: int) -> int:
-        """Open a file of the lock folder, making the folder again if something (a temp
-        cleaner) removed it meanwhile."""
+        """Open a file of the lock folder, making the folder if it is not there (yet, or any
+        more: someone cleaned up)."""
         path = self._lock_dir() / name
         try:
             return os.open(path, flags, 0o600)

@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
@@ -42,8 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import serving
-from .writers import Ledger, verify, writer
+from . import loop, serving
+from .writers import Ack, Ledger, verdict_body, verify
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -127,6 +128,7 @@ class Result:
     server_cpu: float
     errors: int = 0
     kinds: str = ""
+    client_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -151,8 +153,12 @@ class Fleet:
 
     servers: list[serving.Server]
 
-    def client(self, i: int) -> serving.Client:
-        return self.servers[i % len(self.servers)].client()
+    @property
+    def host(self) -> str:
+        return self.servers[0].host
+
+    def addresses(self) -> list[tuple[str, int]]:
+        return [(s.host, s.port) for s in self.servers]
 
     def cpu(self) -> float:
         return sum(cpu_seconds(pid) for s in self.servers for pid in s.pids())
@@ -160,25 +166,18 @@ class Fleet:
 
 def closed_loop(server: Fleet, name: str, clients: int, seconds: float, path: str) -> Result:
     """`clients` keep-alive clients each sending GET `path` back to back for `seconds`."""
-    lat: list[list[float]] = [[] for _ in range(clients)]
+    lat: list[float] = []
     errors: Counter[str] = Counter()
-    stop = threading.Event()
+    data = loop.request("GET", path, server.host)
 
-    def one(i: int) -> None:
-        with server.client(i) as c:
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                try:
-                    status, _, _ = c.request("GET", path)
-                except OSError as exc:
-                    errors[type(exc).__name__] += 1
-                    continue
-                if status == 200:
-                    lat[i].append(time.perf_counter() - t0)
-                else:
-                    errors[f"HTTP {status}"] += 1
+    def done(i: int, a: loop.Answer) -> None:
+        if a.status == 200:
+            lat.append(a.seconds)
+        else:
+            errors[f"HTTP {a.status}" if a.status else "connection lost"] += 1
 
-    res = _timed(server, name, clients, seconds, one, stop, lambda: lat, lambda: errors.total())
+    res = _timed(server, name, clients, seconds, lambda i: data, done, lat)
+    res.errors = errors.total()
     res.kinds = ", ".join(f"{k} x{n}" for k, n in errors.items())
     return res
 
@@ -190,34 +189,53 @@ def saves(
     pool: list[str],
     claims: dict[str, dict[str, Any]],
     ledger: Ledger,
+    seed: int,
 ) -> Result:
-    """`clients` writers, each saving verdicts on its own share of `pool`."""
-    stop = threading.Event()
+    """`clients` writers, each saving verdicts on random claims of its own share of `pool`
+    (so no two ever write the same claim: no 412s), with the version it last read as
+    If-Match; every answer goes to the ledger."""
     shares = [pool[i::clients] for i in range(clients)]
-    before = len(ledger.acks)
+    rngs = [random.Random(f"{seed}-{clients}-{i}") for i in range(clients)]
+    token = secrets.token_hex(4)
+    in_flight: list[tuple[str, str]] = [("", "")] * clients
+    lat: list[float] = []
     errors_before = ledger.error_count + ledger.refused
+    n = 0
 
-    def one(i: int) -> None:
-        known = {c: claims[c] for c in shares[i]}
-        with server.client(i) as c:
-            writer(c, shares[i], ledger, stop, f"c{clients}-{i}", known=known)
+    def next_(i: int) -> bytes:
+        nonlocal n
+        cid = rngs[i].choice(shares[i])
+        n += 1
+        rationale = f"c{clients}-{i} write {n} ({token})"
+        ledger.attempt(cid, rationale)
+        in_flight[i] = (cid, rationale)
+        body = json.dumps(verdict_body(claims[cid], rationale)).encode()
+        return loop.request(
+            "PUT",
+            f"/api/claims/{cid}/verdict",
+            server.host,
+            body,
+            Content_Type="application/json",
+            If_Match=f'"{claims[cid]["version"]}"',
+        )
 
-    def latencies() -> list[list[float]]:
-        return [[a.seconds for a in ledger.acks[before:]]]
+    def done(i: int, a: loop.Answer) -> None:
+        cid, rationale = in_flight[i]
+        if a.status == 200:
+            version = int(a.etag.strip('"'))
+            ledger.ack(Ack(cid, version, rationale, a.seconds))
+            claims[cid] = {**claims[cid], "version": version}
+            lat.append(a.seconds)
+        elif a.status == 412:
+            ledger.refuse(f"{cid}: {a.body[:300]!r}")
+            claims[cid] = {**claims[cid], "version": int(a.etag.strip('"'))}
+        elif a.status == 0:
+            ledger.error("in doubt: connection lost")
+        else:
+            ledger.error(f"HTTP {a.status}")
 
-    res = _timed(
-        server,
-        f"save verdict ({clients})",
-        clients,
-        seconds,
-        one,
-        stop,
-        latencies,
-        lambda: ledger.error_count + ledger.refused - errors_before,
-    )
-    # Whatever the server answered last is what the next round must send as If-Match.
-    for a in ledger.acks[before:]:
-        claims[a.claim] = {**claims[a.claim], "version": a.version}
+    res = _timed(server, f"save verdict ({clients})", clients, seconds, next_, done, lat)
+    res.errors = ledger.error_count + ledger.refused - errors_before
     return res
 
 
@@ -240,16 +258,23 @@ def _timed(
     name: str,
     clients: int,
     seconds: float,
-    one: Any,
-    stop: threading.Event,
-    latencies: Any,
-    errors: Any,
+    next_: loop.Next,
+    done: loop.Done,
+    latencies: list[float],
 ) -> Result:
-    cpu0 = server.cpu()
-    elapsed = _run_for(one, clients, seconds, stop)
+    """One phase: `clients` connections driven by one thread (`bench.loop`), the server's
+    CPU and this process's CPU (the clients') over it."""
+    cpu0, own0 = server.cpu(), _own_cpu()
+    elapsed = loop.run(server.addresses(), clients, seconds, next_, done)
     cpu = (server.cpu() - cpu0) / elapsed
-    flat = [x for part in latencies() for x in part]
-    return Result(name, clients, len(flat), elapsed, flat, cpu, errors())
+    res = Result(name, clients, len(latencies), elapsed, latencies, cpu)
+    res.client_cpu = (_own_cpu() - own0) / elapsed
+    return res
+
+
+def _own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def disk_baseline(folder: Path, size: int, threads: int, seconds: float) -> Result:
@@ -280,11 +305,13 @@ def disk_baseline(folder: Path, size: int, threads: int, seconds: float) -> Resu
                 os.close(dfd)
             lat[i].append(time.perf_counter() - t0)
 
+    own0 = _own_cpu()
     elapsed = _run_for(one, threads, seconds, stop)
+    cpu = (_own_cpu() - own0) / elapsed
     for p in folder.glob(".disk-baseline-*"):
         p.unlink()
     flat = [x for part in lat for x in part]
-    return Result(f"disk atomic write ({threads})", threads, len(flat), elapsed, flat, 0.0)
+    return Result(f"disk atomic write ({threads})", threads, len(flat), elapsed, flat, cpu)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -366,7 +393,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
         by_clients: dict[int, tuple[Result, Result]] = {}
         for n in (8, 16):
             h = closed_loop(server, f"/healthz ({n})", n, args.seconds, "/healthz")
-            s = saves(server, n, args.seconds, pool, claims, ledger)
+            s = saves(server, n, args.seconds, pool, claims, ledger, args.seed)
             rows += [h, s]
             by_clients[n] = (h, s)
         page1 = closed_loop(server, "busiest page (1)", 1, args.seconds, f"/documents/{busiest}")
@@ -385,7 +412,8 @@ def run(args: argparse.Namespace, root: Path) -> int:
         disk.n + after.n,
         disk.seconds + after.seconds,
         disk.latencies + after.latencies,
-        0.0,
+        (disk.server_cpu * disk.seconds + after.server_cpu * after.seconds)
+        / (disk.seconds + after.seconds),
     )
     print(f"disk atomic write (16): {disk_before.rate:.0f}/s before, {after.rate:.0f}/s after")
     proof = verify(store, ledger, {})
@@ -404,14 +432,28 @@ def run(args: argparse.Namespace, root: Path) -> int:
     ratio = page8.rate / health8.rate
     print(f"  busiest page (8) rate / /healthz (8) rate:            {ratio:6.1%}")
     print()
-    print(f"{'measure':<26} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10} {'n':>7}")
+    print(
+        f"{'measure':<26} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10}"
+        f" {'client CPU':>10} {'CPU ms/op':>9} {'n':>7}"
+    )
     for r in [disk, *rows]:
-        cpu = f"{r.server_cpu:.0%}" if r is not disk else "-"
+        # The disk baseline's CPU is that of the threads doing the writes (this process).
+        server_cpu = f"{r.server_cpu:.0%}" if r is not disk else "-"
+        client_cpu = f"{r.client_cpu:.0%}" if r is not disk else f"{r.server_cpu:.0%}"
+        per_op = (r.server_cpu + r.client_cpu) / r.rate * 1000 if r.rate else float("nan")
         err = f"  ({r.errors} errors/412: {r.kinds or 'see below'})" if r.errors else ""
         print(
-            f"{r.name:<26} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} {cpu:>10}"
-            f" {r.n:>7}{err}"
+            f"{r.name:<26} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} "
+            f"{server_cpu:>10} {client_cpu:>10} {per_op:>9.2f} {r.n:>7}{err}"
         )
+    cores = os.cpu_count() or 1
+    per_save = (save16.server_cpu + save16.client_cpu) / save16.rate
+    print(
+        f"CPU: a save costs {per_save * 1000:.2f} ms of CPU (server + clients), the disk's "
+        f"atomic write alone {disk.server_cpu / disk.rate * 1000:.2f} ms; {cores} cores allow "
+        f"at most {cores / per_save:.0f} saves/s ({cores / per_save / disk.rate:.0%} of the "
+        "disk's rate)"
+    )
     print()
     print(
         f"start-up: spawn -> /healthz 200 {up_health:.2f} s; "
@@ -419,8 +461,9 @@ def run(args: argparse.Namespace, root: Path) -> int:
     )
     print(
         "server memory after the runs (first server, all its processes): "
-        f"VmRSS {mem['VmRSS'] / 1024:.0f} MB, "
-        f"VmHWM (peak) {mem['VmHWM'] / 1024:.0f} MB   (target < 300 MB)"
+        f"PSS {mem['Pss'] / 1024:.0f} MB (target < 300 MB; pages the processes share "
+        f"counted once), VmRSS {mem['VmRSS'] / 1024:.0f} MB (shared pages counted in each), "
+        f"VmHWM (peak, per process, summed) {mem['VmHWM'] / 1024:.0f} MB"
     )
     print(
         f"saves acknowledged {len(ledger.acks)}, refused {ledger.refused}, "

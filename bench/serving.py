@@ -46,14 +46,18 @@ class Server:
         return [self.pid, *map(int, children)]
 
     def memory(self) -> dict[str, int]:
-        """VmRSS and VmHWM (peak RSS) of the server, in kB, from /proc: summed over its
-        processes when it has workers."""
-        out = {"VmRSS": 0, "VmHWM": 0}
+        """VmRSS, VmHWM (peak RSS) and Pss of the server, in kB, from /proc: summed over its
+        processes when it has workers. Pss (proportional set size) divides each page among
+        the processes that share it: with pre-forked workers, whose index pages are shared,
+        it is the memory the server takes; the RSS sum counts shared pages once per process.
+        """
+        out = {"VmRSS": 0, "VmHWM": 0, "Pss": 0}
         for pid in self.pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                key, _, value = line.partition(":")
-                if key in out:
-                    out[key] += int(value.split()[0])
+            for name in ("status", "smaps_rollup"):
+                for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+                    key, _, value = line.partition(":")
+                    if key in out:
+                        out[key] += int(value.split()[0])
         return out
 
     def kill(self) -> None:
@@ -93,12 +97,13 @@ def start(
     extra: list[str] | None = None,
     wait: bool = True,
     timeout: float = 120.0,
+    env: dict[str, str] | None = None,
 ) -> Server:
     """Spawn `python -m annotate serve --port 0` and wait until it prints its URL.
 
-    With `wait`, also until `/healthz` answers 200.
+    With `wait`, also until `/healthz` answers 200. `env`: more environment variables.
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
     env.pop("ANNOTATE_STORE", None)
     env.pop("ANNOTATE_SEEDS", None)
     cmd = [

@@ -26,7 +26,15 @@ def test_two_servers_on_one_store_lose_nothing_and_refuse_stale_writes(workdir: 
     ids = sorted(before)
     hot, cold = ids[:3], ids[3:6]
     initial = {c: int(before[c]["version"]) for c in ids}
-    servers = [serving.start(seeds, store, reviewer=f"server{i}") for i in range(2)]
+    # Each with a temp folder of its own, as a service with a private /tmp and a user's shell
+    # would have: the locks must be the store's, not the temp folder's.
+    temps = [workdir / f"tmp{i}" for i in range(2)]
+    for t in temps:
+        t.mkdir()
+    servers = [
+        serving.start(seeds, store, reviewer=f"server{i}", env={"TMPDIR": str(temps[i])})
+        for i in range(2)
+    ]
     try:
         ledger = Ledger()
         stop = threading.Event()

@@ -142,9 +142,13 @@ def csrf(client: Any, path: str = "/") -> str:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under a folder (hidden ones too) with its bytes."""
+    """Every file under a folder (hidden ones too) with its bytes, but for the store's lock
+    files (empty files in `.annotate-tmp/locks/`, made the first time a claim's lock is
+    taken, even for a write then refused; no record is in them)."""
     return {
-        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.parent.relative_to(folder).parts[:2] != (".annotate-tmp", "locks")
     }
 
 
