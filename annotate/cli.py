@@ -264,6 +264,8 @@ def _warm(app: Any) -> Any:
     then as fast as the others."""
     app.extensions["annotate"].store.counts()
     app.extensions["annotate"].corpus.documents()
+    # From now on a thread keeps the index current, so that requests do not wait for it.
+    app.extensions["annotate"].store.follow()
     # What start-up built lives as long as the server: keep it out of the cyclic garbage
     # collector's full passes, which would otherwise walk every summary of a large store
     # (a pause of hundreds of milliseconds at 100,000 claims, in the middle of a request).

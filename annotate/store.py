@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import gc
 import json
+import logging
+import math
 import os
 import secrets
 import stat
@@ -224,6 +226,9 @@ class Store:
     _folder: tuple[int, int] | None = None
     _folder_settled: bool = False
     _last_full: float = 0.0
+    _following: bool = False
+    _roll: list[str] = field(default_factory=list)
+    _roll_size: int = 0
     _full: OrderedDict[str, tuple[int, Claim]] = field(default_factory=OrderedDict)
     _cache_lock: threading.RLock = field(default_factory=threading.RLock)
     _stripes: list[threading.Lock] = field(
@@ -263,7 +268,9 @@ class Store:
             raise NotFound(f"store folder {self.root} does not exist")
         folder = (st.st_mtime_ns, st.st_ino)
         with self._cache_lock:
-            due = time.monotonic() - self._last_full > FULL_CHECK_SECONDS
+            # A store that a background thread follows (`follow`) has its files checked by
+            # that thread, a few at a time: no request waits for a full pass.
+            due = not self._following and time.monotonic() - self._last_full > FULL_CHECK_SECONDS
             if not (full or due) and folder == self._folder and self._folder_settled:
                 return
             if not (full or due) and self._folder_settled and self._catch_up(folder):
@@ -296,6 +303,64 @@ class Store:
             self._folder_settled = folder[0] < sampled - RACY_NS
             if full:
                 self._last_full = time.monotonic()
+
+    def follow(self, every: float = 0.5) -> threading.Thread:
+        """Keep the index current from a background thread, as a server does: every `every`
+        seconds it applies what other processes saved meanwhile (a few at a time, instead
+        of the next request applying all of them at once), and stats its share of the files
+        so that each is looked at once per `FULL_CHECK_SECONDS` (an edit in place is noticed
+        within that time, and no request stats every file)."""
+        self._following = True
+        thread = threading.Thread(
+            target=self._follow, args=(every,), name="annotate-index", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _follow(self, every: float) -> None:
+        while True:
+            time.sleep(every)
+            try:
+                self.refresh()
+                self._check_some(every / FULL_CHECK_SECONDS)
+            except NotFound:
+                pass  # the folder is gone: every request says so
+            except Exception:  # noqa: BLE001 - a background thread must go on; say what broke
+                logging.getLogger(__name__).exception("following the store %s", self.root)
+
+    def _check_some(self, share: float) -> None:
+        """Stat the next `share` of the indexed files (a round of all of them, then the next
+        round) and re-read those changed in place. The stats are made outside the index's
+        lock, so requests do not wait for them."""
+        with self._cache_lock:
+            if not self._roll:
+                self._roll = list(self._entries)
+                self._roll_size = len(self._roll)
+            take = max(1, math.ceil(self._roll_size * share))
+            batch = self._roll[-take:]
+            del self._roll[-take:]
+            known = {n: e.signature for n in batch if (e := self._entries.get(n)) is not None}
+            done = not self._roll
+        changed = []
+        for name, sig in known.items():
+            try:
+                if _signature(os.stat(self.root / name)) != sig:
+                    changed.append(name)
+            except FileNotFoundError:
+                pass  # a removal moves the folder's mtime: `refresh` takes care of it
+        if changed:
+            with self._cache_lock:
+                for name in changed:
+                    path = self.root / name
+                    try:
+                        sig = _signature(os.stat(path))
+                    except FileNotFoundError:
+                        continue
+                    cached = self._entries.get(name)
+                    if cached is None or cached.signature != sig:
+                        self._index(name, self._read_entry(str(path), sig, None))
+        if done:
+            self._last_full = time.monotonic()
 
     def _changes_path(self) -> Path:
         return self._lock_dir() / "changes.log"
