@@ -160,6 +160,8 @@ CACHED_CLAIMS = 256
 CHANGES_LOG_LIMIT = 4 * 1024 * 1024
 """The change log (see `Store`) starts afresh past this size; a reader that had not caught up
 then lists the folder once."""
+FOLLOW_BATCH = 32
+"""How many logged changes the following thread applies at a time (see `Store.follow`)."""
 TEMP = ".annotate-tmp"
 """Where a write prepares its file before the rename: a folder of its own, so that only the
 rename itself changes the store folder (and is logged)."""
@@ -227,6 +229,7 @@ class Store:
     _folder_settled: bool = False
     _last_full: float = 0.0
     _following: bool = False
+    _behind: bool = False
     _roll: list[str] = field(default_factory=list)
     _roll_size: int = 0
     _full: OrderedDict[str, tuple[int, Claim]] = field(default_factory=OrderedDict)
@@ -237,7 +240,8 @@ class Store:
     _lock_fds: dict[int, int] = field(default_factory=dict)
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
-    _valid_cache: tuple[int, list[Summary], set[str], list[StoreProblem]] | None = None
+    _valid_cache: tuple[int, dict[str, Summary], set[str], list[StoreProblem]] | None = None
+    _claimants: Counter[str] = field(default_factory=Counter)
     _log: tuple[int, int] | None = None
     _folder_lock: threading.Lock = field(default_factory=threading.Lock)
     _folder_fd: int | None = None
@@ -253,10 +257,13 @@ class Store:
         """The file that holds a claim."""
         return self.root / f"{claim_id}.json"
 
-    def refresh(self, full: bool = False, parsed: dict[str, Claim] | None = None) -> None:
+    def refresh(
+        self, full: bool = False, parsed: dict[str, Claim] | None = None, limit: int | None = None
+    ) -> None:
         """Bring the index up to date with the folder (see the class for the rule).
 
-        `parsed`, when given, receives the claims read meanwhile, by file name.
+        `parsed`, when given, receives the claims read meanwhile, by file name. `limit`: apply
+        at most that many logged changes (see `_catch_up`).
 
         :raise NotFound: the store folder does not exist.
         """
@@ -273,7 +280,7 @@ class Store:
             due = not self._following and time.monotonic() - self._last_full > FULL_CHECK_SECONDS
             if not (full or due) and folder == self._folder and self._folder_settled:
                 return
-            if not (full or due) and self._folder_settled and self._catch_up(folder):
+            if not (full or due) and self._folder_settled and self._catch_up(folder, limit):
                 return
             full = full or due
             sampled = time.time_ns()
@@ -321,7 +328,10 @@ class Store:
         while True:
             time.sleep(every)
             try:
-                self.refresh()
+                self._behind = True
+                while self._behind:  # the lock is let go between batches
+                    self._behind = False
+                    self.refresh(limit=FOLLOW_BATCH)
                 self._check_some(every / FULL_CHECK_SECONDS)
             except NotFound:
                 pass  # the folder is gone: every request says so
@@ -373,9 +383,14 @@ class Store:
             return (0, 0)
         return (st.st_ino, st.st_size)
 
-    def _catch_up(self, folder: tuple[int, int]) -> bool:
+    def _catch_up(self, folder: tuple[int, int], limit: int | None = None) -> bool:
         """Apply the logged changes since the last look, if they account for the folder's
-        whole change since then (see the class); False when the folder must be listed."""
+        whole change since then (see the class); False when the folder must be listed.
+
+        With `limit`, apply at most that many lines, in order, and stop there (the index is
+        then current up to the folder's mtime after the last of them): the following thread
+        holds the index's lock only briefly, so that saves do not wait for it.
+        """
         if self._log is None or self._folder is None or folder[1] != self._folder[1]:
             return False
         ino, offset = self._log
@@ -391,15 +406,20 @@ class Store:
         finally:
             os.close(fd)
         data = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
+        lines = data.splitlines()
+        partial = limit is not None and len(lines) > limit
+        if partial:
+            lines = lines[:limit]
+            data = b"".join(line + b"\n" for line in lines)
         mtime = self._folder[0]
         names: set[str] = set()
-        for line in data.splitlines():
+        for line in lines:
             before, after, logged = line.split(b" ", 2)
             if int(before) != mtime:
                 return False
             mtime = int(after)
             names.add(logged.decode("utf-8"))
-        if mtime != folder[0]:
+        if not partial and mtime != folder[0]:
             return False
         for name in sorted(names):
             path = self.root / name
@@ -413,7 +433,8 @@ class Store:
             if cached is None or cached.signature != sig:
                 self._index(name, self._read_entry(str(path), sig, None))
         self._log = (st.st_ino, offset + len(data))
-        self._folder = folder
+        self._folder = (mtime, folder[1]) if partial else folder
+        self._behind = partial
         return True
 
     @contextmanager
@@ -442,9 +463,11 @@ class Store:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _index(self, name: str, entry: _Entry | None) -> None:
-        """Put (or with None, drop) the entry of one file, keeping the by-document map."""
+        """Put (or with None, drop) the entry of one file, keeping the by-document map (and,
+        for a save, the valid claims and the counts: see `_carry_over`)."""
         self._generation += 1
         old = self._entries.pop(name, None)
+        self._carry_over(name, old, entry)
         if old is not None and old.summary is not None:
             for doc in {m.doc for m in old.summary.appearances}:
                 names = self._by_doc.get(doc)
@@ -461,6 +484,46 @@ class Store:
             # memory this map takes.
             for doc in {m.doc for m in entry.summary.appearances}:
                 self._by_doc.setdefault(doc, []).append(name)
+
+    def _carry_over(self, name: str, old: _Entry | None, new: _Entry | None) -> None:
+        """When one valid claim file is replaced by a valid version of the same claim (a
+        save), bring the cached valid claims and counts of the previous generation to this
+        one by that change, instead of recomputing them from every summary on the next read
+        (0.9 s at 100,000 claims: every page after a save waited for it). Anything else (a
+        new, removed, broken or renamed claim) leaves them to be recomputed."""
+        if old is None or new is None or old.problems or new.problems:
+            return
+        a, b = old.summary, new.summary
+        if a is None or b is None or a.id != b.id:
+            return
+        before = self._generation - 1
+        cached = self._valid_cache
+        if cached is None or cached[0] != before or name not in cached[2]:
+            return
+        cached[1][name] = b  # only read under the lock, and copied out
+        self._valid_cache = (self._generation, *cached[1:])
+        if self._counts is None or self._counts[0] != before:
+            return
+        counts = self._counts[1]
+        total = Counter(counts.total)
+        total[a.status] -= 1
+        total[b.status] += 1
+        per_doc = dict(counts.per_doc)  # a new Counts: pages may be reading the old one
+        for doc in {m.doc for m in a.appearances}:
+            per_doc[doc] = Counter(per_doc[doc])
+            per_doc[doc][a.status] -= 1
+        for doc in {m.doc for m in b.appearances}:
+            per_doc[doc] = Counter(per_doc.get(doc, ()))
+            per_doc[doc][b.status] += 1
+        claimants = counts.claimants
+        self._claimants[a.claimant] -= 1
+        self._claimants[b.claimant] += 1
+        if a.claimant != b.claimant:
+            claimants = sorted(k for k, n in self._claimants.items() if n > 0)
+        self._counts = (
+            self._generation,
+            Counts(+total, {d: +c for d, c in per_doc.items() if +c}, counts.problems, claimants),
+        )
 
     def _valid(self, names: list[str]) -> tuple[list[str], list[StoreProblem]]:
         """Of `names` (sorted), those whose claim is served, and every problem among them.
@@ -499,11 +562,11 @@ class Store:
         with self._cache_lock:
             if self._valid_cache is None or self._valid_cache[0] != self._generation:
                 names, problems = self._valid(sorted(self._entries))
-                every = [s for s in (self._entries[n].summary for n in names) if s is not None]
+                every = {n: s for n in names if (s := self._entries[n].summary) is not None}
                 self._valid_cache = (self._generation, every, set(names), problems)
             _, every, valid, problems = self._valid_cache
             if doc is None:
-                return list(every), list(problems)
+                return list(every.values()), list(problems)
             names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
             found = [s for s in (self._entries[n].summary for n in names) if s is not None]
         return found, list(problems)
@@ -523,9 +586,11 @@ class Store:
             total[s.status] += 1
             for doc in {m.doc for m in s.appearances}:
                 per_doc.setdefault(doc, Counter())[s.status] += 1
-        counts = Counts(total, per_doc, problems, sorted({s.claimant for s in found}))
+        claimants = Counter(s.claimant for s in found)
+        counts = Counts(total, per_doc, problems, sorted(claimants))
         with self._cache_lock:
             self._counts = (generation, counts)
+            self._claimants = claimants
         return counts
 
     def scan(self) -> tuple[dict[str, Claim], list[StoreProblem]]:
