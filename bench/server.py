@@ -129,6 +129,7 @@ class Result:
     errors: int = 0
     kinds: str = ""
     client_cpu: float = 0.0
+    beside: Result | None = None
 
     @property
     def rate(self) -> float:
@@ -190,10 +191,12 @@ def saves(
     claims: dict[str, dict[str, Any]],
     ledger: Ledger,
     seed: int,
+    reader: str | None = None,
 ) -> Result:
     """`clients` writers, each saving verdicts on random claims of its own share of `pool`
     (so no two ever write the same claim: no 412s), with the version it last read as
-    If-Match; every answer goes to the ledger."""
+    If-Match; every answer goes to the ledger. With `reader`, one more client reads that
+    page meanwhile, back to back: its answers are the result's `beside`."""
     shares = [pool[i::clients] for i in range(clients)]
     rngs = [random.Random(f"{seed}-{clients}-{i}") for i in range(clients)]
     token = secrets.token_hex(4)
@@ -202,8 +205,14 @@ def saves(
     errors_before = ledger.error_count + ledger.refused
     n = 0
 
+    page = loop.request("GET", reader or "/", server.host)
+    read: list[float] = []
+    read_errors: Counter[str] = Counter()
+
     def next_(i: int) -> bytes:
         nonlocal n
+        if i == clients:
+            return page
         cid = rngs[i].choice(shares[i])
         n += 1
         rationale = f"c{clients}-{i} write {n} ({token})"
@@ -220,6 +229,12 @@ def saves(
         )
 
     def done(i: int, a: loop.Answer) -> None:
+        if i == clients:
+            if a.status == 200:
+                read.append(a.seconds)
+            else:
+                read_errors[f"HTTP {a.status}"] += 1
+            return
         cid, rationale = in_flight[i]
         if a.status == 200:
             version = int(a.etag.strip('"'))
@@ -234,8 +249,15 @@ def saves(
         else:
             ledger.error(f"HTTP {a.status}")
 
-    res = _timed(server, f"save verdict ({clients})", clients, seconds, next_, done, lat)
+    name = f"save verdict ({clients})" + (" + page" if reader else "")
+    res = _timed(server, name, clients + (1 if reader else 0), seconds, next_, done, lat)
     res.errors = ledger.error_count + ledger.refused - errors_before
+    if reader:
+        res.beside = Result(
+            "busiest page (1) meanwhile", 1, len(read), res.seconds, read, res.server_cpu
+        )
+        res.beside.errors = read_errors.total()
+        res.beside.client_cpu = res.client_cpu
     return res
 
 
@@ -396,6 +418,13 @@ def run(args: argparse.Namespace, root: Path) -> int:
             s = saves(server, n, args.seconds, pool, claims, ledger, args.seed)
             rows += [h, s]
             by_clients[n] = (h, s)
+        # A reviewer reading the busiest page while 8 others save: each save changes the
+        # index the page is made from.
+        mixed = saves(
+            server, 8, args.seconds, pool, claims, ledger, args.seed + 1, f"/documents/{busiest}"
+        )
+        assert mixed.beside is not None
+        rows += [mixed, mixed.beside]
         page1 = closed_loop(server, "busiest page (1)", 1, args.seconds, f"/documents/{busiest}")
         page8 = closed_loop(server, "busiest page (8)", 8, args.seconds, f"/documents/{busiest}")
         health8 = by_clients[8][0]
@@ -433,18 +462,20 @@ def run(args: argparse.Namespace, root: Path) -> int:
     print(f"  busiest page (8) rate / /healthz (8) rate:            {ratio:6.1%}")
     print()
     print(
-        f"{'measure':<26} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10}"
+        f"{'measure':<28} {'rate/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'server CPU':>10}"
         f" {'client CPU':>10} {'CPU ms/op':>9} {'n':>7}"
     )
     for r in [disk, *rows]:
         # The disk baseline's CPU is that of the threads doing the writes (this process).
         server_cpu = f"{r.server_cpu:.0%}" if r is not disk else "-"
         client_cpu = f"{r.client_cpu:.0%}" if r is not disk else f"{r.server_cpu:.0%}"
-        per_op = (r.server_cpu + r.client_cpu) / r.rate * 1000 if r.rate else float("nan")
+        # (Two kinds of request in one phase share its CPU: no figure per request.)
+        shared = r.beside is not None or r in [x.beside for x in rows]
+        per_op = "-" if shared else f"{(r.server_cpu + r.client_cpu) / r.rate * 1000:.2f}"
         err = f"  ({r.errors} errors/412: {r.kinds or 'see below'})" if r.errors else ""
         print(
-            f"{r.name:<26} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} "
-            f"{server_cpu:>10} {client_cpu:>10} {per_op:>9.2f} {r.n:>7}{err}"
+            f"{r.name:<28} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} "
+            f"{server_cpu:>10} {client_cpu:>10} {per_op:>9} {r.n:>7}{err}"
         )
     cores = os.cpu_count() or 1
     per_save = (save16.server_cpu + save16.client_cpu) / save16.rate
