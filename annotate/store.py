@@ -132,7 +132,10 @@ class Summary:
 
 @dataclass(frozen=True)
 class Counts:
-    """Claims per status overall and per document, and the problems of broken files."""
+    """Claims per status overall and per document, and the problems of broken files.
+
+    `per_doc` is kept current in place by saves: look documents up in it, do not iterate it
+    while the app serves."""
 
     total: Counter[str]
     per_doc: dict[str, Counter[str]]
@@ -508,13 +511,19 @@ class Store:
         total = Counter(counts.total)
         total[a.status] -= 1
         total[b.status] += 1
-        per_doc = dict(counts.per_doc)  # a new Counts: pages may be reading the old one
-        for doc in {m.doc for m in a.appearances}:
-            per_doc[doc] = Counter(per_doc[doc])
-            per_doc[doc][a.status] -= 1
-        for doc in {m.doc for m in b.appearances}:
-            per_doc[doc] = Counter(per_doc.get(doc, ()))
-            per_doc[doc][b.status] += 1
+        # Changed in place (a copy of 10,000 documents' counts per save costs more than the
+        # save's own JSON): readers only look documents up in it, and each value is replaced,
+        # never changed, so a reader sees a document's counts before or after, never half.
+        per_doc = counts.per_doc
+        docs_a, docs_b = {m.doc for m in a.appearances}, {m.doc for m in b.appearances}
+        for doc in docs_a | docs_b:
+            mine = Counter(per_doc.get(doc, ()))
+            mine[a.status] -= doc in docs_a
+            mine[b.status] += doc in docs_b
+            if +mine:
+                per_doc[doc] = +mine
+            else:
+                per_doc.pop(doc, None)
         claimants = counts.claimants
         self._claimants[a.claimant] -= 1
         self._claimants[b.claimant] += 1
@@ -522,7 +531,7 @@ class Store:
             claimants = sorted(k for k, n in self._claimants.items() if n > 0)
         self._counts = (
             self._generation,
-            Counts(+total, {d: +c for d, c in per_doc.items() if +c}, counts.problems, claimants),
+            Counts(+total, per_doc, counts.problems, claimants),
         )
 
     def _valid(self, names: list[str]) -> tuple[list[str], list[StoreProblem]]:
