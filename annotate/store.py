@@ -581,26 +581,26 @@ class Store:
         return found, list(problems)
 
     def counts(self) -> Counts:
-        """Claims per verdict, overall and per document, from the index (cached until the
-        index changes)."""
+        """Claims per verdict, overall and per document, from the index (cached, and carried
+        over by saves: see `_carry_over`)."""
         self.refresh()
+        # Counted under the lock: counted outside, a save made meanwhile would leave the
+        # counts one generation behind, never carried over, and recounted on every page.
         with self._cache_lock:
             if self._counts is not None and self._counts[0] == self._generation:
                 return self._counts[1]
-            generation = self._generation  # read first: a later change only recounts
-        found, problems = self.summaries()
-        total: Counter[str] = Counter()
-        per_doc: dict[str, Counter[str]] = {}
-        for s in found:
-            total[s.status] += 1
-            for doc in {m.doc for m in s.appearances}:
-                per_doc.setdefault(doc, Counter())[s.status] += 1
-        claimants = Counter(s.claimant for s in found)
-        counts = Counts(total, per_doc, problems, sorted(claimants))
-        with self._cache_lock:
-            self._counts = (generation, counts)
+            found, problems = self.summaries()
+            total: Counter[str] = Counter()
+            per_doc: dict[str, Counter[str]] = {}
+            for s in found:
+                total[s.status] += 1
+                for doc in {m.doc for m in s.appearances}:
+                    per_doc.setdefault(doc, Counter())[s.status] += 1
+            claimants = Counter(s.claimant for s in found)
+            counts = Counts(total, per_doc, problems, sorted(claimants))
+            self._counts = (self._generation, counts)
             self._claimants = claimants
-        return counts
+            return counts
 
     def scan(self) -> tuple[dict[str, Claim], list[StoreProblem]]:
         """Every valid claim by id, and the problems of the files that are not.
