@@ -396,34 +396,41 @@ class Store:
         """
         if self._log is None or self._folder is None or folder[1] != self._folder[1]:
             return False
-        ino, offset = self._log
-        try:
-            fd = os.open(self._changes_path(), os.O_RDONLY)
-        except FileNotFoundError:
-            return False
-        try:
-            st = os.fstat(fd)
-            if (ino and st.st_ino != ino) or st.st_size < offset:
-                return False  # the log started afresh meanwhile
-            data = os.pread(fd, st.st_size - offset, offset)
-        finally:
-            os.close(fd)
-        data = data[: data.rfind(b"\n") + 1]  # a line being written is read next time
-        lines = data.splitlines()
-        partial = limit is not None and len(lines) > limit
-        if partial:
-            lines = lines[:limit]
-            data = b"".join(line + b"\n" for line in lines)
-        mtime = self._folder[0]
-        names: set[str] = set()
-        for line in lines:
-            before, after, logged = line.split(b" ", 2)
-            if int(before) != mtime:
+        chain = None
+        for attempt in (1, 2):
+            read = self._read_log()
+            if read is None:
                 return False
-            mtime = int(after)
-            names.add(logged.decode("utf-8"))
-        if not partial and mtime != folder[0]:
-            return False
+            log_ino, offset, data = read
+            chain = self._chain(data, self._folder[0])
+            if chain is None:
+                return False
+            if folder[0] in (after for _, after, _ in chain) or attempt == 2:
+                break
+            # A rename shows in the folder just before its line is in the log (its writer
+            # adds the line at once, under the folder lock): wait for writers, read again.
+            self._wait_for_writers()
+        assert chain is not None
+        mtime = chain[-1][1] if chain else self._folder[0]
+        # Where to stop: at the folder's mtime as stat-ed (saves logged since then are for the
+        # next look), or after `limit` lines. Never between two lines that end at the same
+        # mtime (renames within one timestamp tick): the folder would look unchanged and the
+        # rest would wait for the next change.
+        end = len(chain)
+        if mtime != folder[0]:
+            ends = [i for i, (_, after, _) in enumerate(chain) if after == folder[0]]
+            if not ends:
+                return False
+            end = ends[-1] + 1
+        if limit is not None and end > limit:
+            end = limit
+            while end < len(chain) and chain[end][1] == chain[end - 1][1]:
+                end += 1
+        partial = end < len(chain) or mtime != folder[0]
+        chain = chain[:end]
+        data = b"".join(line for line, _, _ in chain)
+        names = {n for _, _, n in chain}
+        mtime = chain[-1][1] if chain else self._folder[0]
         for name in sorted(names):
             path = self.root / name
             try:
@@ -435,10 +442,54 @@ class Store:
             cached = self._entries.get(name)
             if cached is None or cached.signature != sig:
                 self._index(name, self._read_entry(str(path), sig, None))
-        self._log = (st.st_ino, offset + len(data))
-        self._folder = (mtime, folder[1]) if partial else folder
+        self._log = (log_ino, offset + len(data))
+        self._folder = (mtime, folder[1])
         self._behind = partial
         return True
+
+    @staticmethod
+    def _chain(data: bytes, start: int) -> list[tuple[bytes, int, str]] | None:
+        """The log lines as (line, mtime after, file name), if each begins where the one
+        before ends and the first where the index stands (`start`); None if not."""
+        chain: list[tuple[bytes, int, str]] = []
+        mtime = start
+        for line in data.splitlines(keepends=True):
+            before, after, logged = line.rstrip(b"\n").split(b" ", 2)
+            if int(before) != mtime:
+                return None
+            mtime = int(after)
+            chain.append((line, mtime, logged.decode("utf-8")))
+        return chain
+
+    def _read_log(self) -> tuple[int, int, bytes] | None:
+        """The change log's inode, where this reader stands in it, and the whole lines since
+        (None: the log is not there, or started afresh meanwhile)."""
+        assert self._log is not None
+        ino, offset = self._log
+        try:
+            fd = os.open(self._changes_path(), os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if (ino and st.st_ino != ino) or st.st_size < offset:
+                return None  # the log started afresh meanwhile
+            data = os.pread(fd, st.st_size - offset, offset)
+        finally:
+            os.close(fd)
+        return st.st_ino, offset, data[: data.rfind(b"\n") + 1]  # a line being written: later
+
+    def _wait_for_writers(self) -> None:
+        """Until no process is between a rename into the store and its line in the change
+        log (they hold the folder lock for both)."""
+        try:
+            fd = os.open(self._lock_dir() / "folder.lock", os.O_RDONLY)
+        except OSError:
+            return  # no writer ever locked this store, or it cannot be opened: no wait
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(fd)
 
     @contextmanager
     def _folder_change(self, name: str) -> Iterator[None]:

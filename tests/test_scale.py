@@ -309,6 +309,55 @@ def test_a_following_thread_applies_another_process_s_saves_a_few_at_a_time(
     assert rows(b.get("/claims")) == rows(a.get("/claims"))
 
 
+def test_saves_landing_while_another_process_reads_never_make_it_list_the_folder(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save logged after a reader stat-ed the folder, but before it read the log, is for
+    the reader's next look: it applies the log up to the mtime it saw instead of giving up
+    on the log and listing the folder (0.5 s at 100,000 claims, under the index's lock)."""
+    store = workdir / "fixtures"
+    writer, reader = make_app(workdir).test_client(), make_app(workdir).test_client()
+    claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])
+    resp = writer.patch(  # a first save makes the store's .annotate-tmp/ (not a logged change)
+        f"/api/claims/{claims[-1]['id']}",
+        json={"statement": "The first save."},
+        headers={"If-Match": f'"{claims[-1]["version"]}"'},
+    )
+    assert resp.status_code == 200
+    hour_ago = os.stat(store).st_mtime_ns - 3600 * 10**9
+    os.utime(store, ns=(hour_ago, hour_ago))  # an old folder: what a listing can trust
+    reader.get("/claims")
+    listings = []
+    scandir = os.scandir
+    main = threading.current_thread()
+
+    def listing(p: Any) -> Any:
+        if threading.current_thread() is main:
+            listings.append(p)
+        return scandir(p)
+
+    def save_many() -> None:
+        for n in range(3):
+            for claim in claims[:40]:
+                etag = writer.get(f"/api/claims/{claim['id']}").headers["ETag"]
+                resp = writer.patch(
+                    f"/api/claims/{claim['id']}",
+                    json={"statement": f"{claim['statement']} ({n})"},
+                    headers={"If-Match": etag},
+                )
+                assert resp.status_code == 200
+
+    saver = threading.Thread(target=save_many)
+    monkeypatch.setattr("annotate.store.os.scandir", listing)
+    saver.start()
+    while saver.is_alive():
+        reader.get("/claims")
+    saver.join()
+    monkeypatch.setattr("annotate.store.os.scandir", scandir)
+    assert rows(reader.get("/claims")) == rows(writer.get("/claims"))
+    assert not listings, f"the reader listed the folder {len(listings)} times"
+
+
 def test_check_gives_the_same_report_in_parallel(workdir: Path) -> None:
     store = workdir / "fixtures"
     (store / "half-written.json").write_text('{"id": "half', encoding="utf-8")
