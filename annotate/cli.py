@@ -271,6 +271,11 @@ def _warm(app: Any) -> Any:
     # (a pause of hundreds of milliseconds at 100,000 claims, in the middle of a request).
     gc.collect()
     gc.freeze()
+    # A thread that renders a big page holds the interpreter for up to the switch interval
+    # each time a saving thread (back from a system call: some 30 per save) waits for it:
+    # at CPython's 5 ms, 8 clients saving while one reads the busiest page back to back
+    # saved 21/s; at 0.5 ms, 59/s, and the page p50 halved (bench.server, 100,000 claims).
+    sys.setswitchinterval(0.0005)
     return app
 
 
