@@ -48,8 +48,9 @@ class Server:
     def memory(self) -> dict[str, int]:
         """VmRSS, VmHWM (peak RSS) and Pss of the server, in kB, from /proc: summed over its
         processes when it has workers. Pss (proportional set size) divides each page among
-        the processes that share it: with pre-forked workers, whose index pages are shared,
-        it is the memory the server takes; the RSS sum counts shared pages once per process.
+        the processes that share it (a master and its forked workers share the interpreter
+        and libraries): summed, the memory the server takes; the RSS sum counts shared pages
+        once per process.
         """
         out = {"VmRSS": 0, "VmHWM": 0, "Pss": 0}
         for pid in self.pids():
