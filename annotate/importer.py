@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -33,7 +34,7 @@ from .corpus import CorpusDocument
 from .errors import AlreadyExists, AnnotateError, InvalidInput, StaleVersion
 from .export import ExportSettings
 from .models import VERDICTS, Anchor, Change, Claim, error_details
-from .service import Workspace, revise, slugify
+from .service import Workspace, revise
 from .store import now
 
 ImportFormat = Literal["json", "w3c"]
@@ -464,9 +465,17 @@ def _claim_id(anno: dict[str, Any], statement: str) -> str:
     last = ident.rstrip("/").rsplit("/", 1)[-1]
     if _CLAIM_ID.match(last):
         return last
-    # Another tool's id: stable, so that importing the same file again finds the same claim.
+    # Another tool's id: stable, so that importing the same file again finds the same claim
+    # (also across versions of annotate: the stem is made as it was before ids transliterated
+    # letters, by stripping accents only).
     digest = hashlib.sha256((ident or statement).encode()).hexdigest()[:8]
-    return f"{slugify(statement)[:50].strip('-')}-{digest}"
+    return f"{_accentless_stem(statement)[:50].strip('-')}-{digest}"
+
+
+def _accentless_stem(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(parts[:7])[:60].strip("-") or "claim"
 
 
 def _source(

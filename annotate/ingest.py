@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from .corpus import Corpus, CorpusDocument, sha256_text
 from .errors import AlreadyExists, InvalidInput
 from .models import DocumentMeta, error_details
+from .slugs import ascii_words
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest file accepted (5 MB): far above any article, far below a mistake."""
@@ -292,9 +293,7 @@ def _html_lang(html: str) -> str | None:
 
 def slug(text: str, words: int = 8) -> str:
     """A path-safe id stem: lower-case ASCII words joined by hyphens (at most 60 characters)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    return "-".join(parts[:words])[:60].strip("-")
+    return ascii_words(text, words)
 
 
 def check_id(doc_id: str) -> str:

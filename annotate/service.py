@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from .models import (
     VerdictInput,
     error_details,
 )
+from .slugs import ascii_words
 from .store import Mark, Store, Summary, now
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,9 +109,7 @@ def parse(model: type[M], data: Any) -> M:
 
 def slugify(text: str, words: int = 7) -> str:
     """A URL-safe id stem from a statement: lower-case ASCII words joined by hyphens."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    return "-".join(parts[:words])[:60].strip("-") or "claim"
+    return ascii_words(text, words) or "claim"
 
 
 @dataclass

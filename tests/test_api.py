@@ -49,6 +49,27 @@ def created(client: Any, ws: Workspace) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.parametrize(
+    ("statement", "stem"),
+    [
+        ("Міноборони України заявило про 44 дні", "minoboroni-ukraini-zayavilo-pro-44-dni"),
+        (
+            "Søren Østergaard counted 63,520 boxes",
+            "soren-ostergaard-counted-63-520-boxes",
+        ),
+        ("Straße gesperrt, sagt Łódź", "strasse-gesperrt-sagt-lodz"),
+    ],
+)
+def test_a_new_claim_s_id_spells_its_statement_s_letters_in_ascii(
+    client: Any, ws: Workspace, statement: str, stem: str
+) -> None:
+    """Letters without an accent to strip (Ø, ł, ß, Cyrillic) are transliterated, not
+    dropped: a Ukrainian statement had given an id of digits and hyphens."""
+    resp = client.post("/api/claims", json=new_claim_body(ws, statement=statement))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["id"] == stem
+
+
 def error_fields(resp: Any) -> list[str]:
     """The fields named by an API error, after checking the error shape."""
     assert resp.mimetype == "application/json", resp.mimetype

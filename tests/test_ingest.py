@@ -167,6 +167,13 @@ def test_html_in_a_declared_legacy_charset(desk: Path) -> None:
     assert json.loads((desk / "seeds" / "ru.json").read_text())["language"] == "ru"
 
 
+def test_a_document_id_spells_a_cyrillic_title_in_ascii(desk: Path) -> None:
+    write(desk, "ru.txt", "Министерство обороны России: «Искандер» не применялся.\n".encode())
+    result = cmd("add", "ru.txt", "--title", "Искандер в Карабахе")
+    assert result.exit_code == 0, result.output
+    assert docs(desk) == ["iskander-v-karabakhe"]
+
+
 # -- plain text ----------------------------------------------------------------------------
 
 
@@ -368,7 +375,8 @@ def test_path_like_file_names_and_titles_give_safe_ids(desk: Path) -> None:
     write(sub, "Только кириллица.txt", "Только кириллица\n".encode())
     result = cmd("add", str(sub / "..weird name!.txt"), str(sub / "Только кириллица.txt"))
     assert result.exit_code == 0, result.output
-    assert docs(desk) == ["document", "reply"]
+    # Cyrillic is spelt in ASCII (before, its letters were dropped: "reply", "document").
+    assert docs(desk) == ["otvet-reply", "tol-ko-kirillitsa"]
     assert sorted(p.name for p in desk.iterdir()) == ["fixtures", "in", "seeds"]
 
 
