@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import loop, serving
-from .server import cpu_seconds, disk_baseline
+from .server import atomic_write, cpu_seconds, disk_baseline
 
 FOLDER = os.environ.get("CEILING_DIR", "")
 _data = os.urandom(4096).hex().encode()
@@ -38,21 +38,8 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     if environ["REQUEST_METHOD"] == "PUT":
         size = int(environ.get("CONTENT_LENGTH") or 0)
         data = environ["wsgi.input"].read(size) if size else _data
-        k = next(_count)
-        target = f"{FOLDER}/.ceiling-{os.getpid()}-{k % 64}.json"
-        tmp = f"{FOLDER}/.ceiling-{os.getpid()}-{k}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-        dfd = os.open(FOLDER, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        k, pid = next(_count), os.getpid()
+        atomic_write(FOLDER, f".ceiling-{pid}-{k}.tmp", f".ceiling-{pid}-{k % 64}.json", data)
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "11")])
     return [b'{"ok":true}']
 

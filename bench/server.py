@@ -299,6 +299,23 @@ def _own_cpu() -> float:
     return t.user + t.system
 
 
+def atomic_write(folder: Path | str, tmp: str, name: str, data: bytes) -> None:
+    """The store's atomic write, straight on the OS: `data` into a new file `tmp` of `folder`,
+    fsync, rename to `name`, fsync the folder."""
+    fd = os.open(f"{folder}/{tmp}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(f"{folder}/{tmp}", f"{folder}/{name}")
+    dfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
 def disk_baseline(folder: Path, size: int, threads: int, seconds: float) -> Result:
     """The store's atomic write straight on the OS: temp file, write, fsync, close, rename,
     directory fsync; `threads` threads, each over its own few dot-named files in `folder`."""
@@ -310,21 +327,10 @@ def disk_baseline(folder: Path, size: int, threads: int, seconds: float) -> Resu
         n = 0
         while not stop.is_set():
             n += 1
-            target = folder / f".disk-baseline-{i}-{n % 8}.json"
-            tmp = folder / f".disk-baseline-{i}-{n}.tmp"
             t0 = time.perf_counter()
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                os.write(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-            dfd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+            atomic_write(
+                folder, f".disk-baseline-{i}-{n}.tmp", f".disk-baseline-{i}-{n % 8}.json", data
+            )
             lat[i].append(time.perf_counter() - t0)
 
     own0 = _own_cpu()
