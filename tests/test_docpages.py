@@ -15,7 +15,7 @@ from annotate.service import Workspace
 
 from .conftest import DOC_BBC, quote
 from .test_ingest import ARTICLE_HTML, BOILERPLATE
-from .webutil import csrf, page, snapshot
+from .webutil import csrf, make_app, page, snapshot
 
 ADDED = "fragments-of-a-second-missile-shown-in-baku"
 HTMX = {"HX-Request": "true", "HX-Boosted": "true"}
@@ -347,21 +347,9 @@ def test_api_refuses_bad_documents_naming_the_field(client: Any, workdir: Path) 
 
 
 def test_an_upload_over_the_request_limit_is_explained_in_the_form(workdir: Path) -> None:
-    from annotate import create_app
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "SEEDS": str(workdir / "seeds"),
-            "STORE": str(workdir / "fixtures"),
-            "REVIEWER": "tester",
-            "SECRET_KEY": "test",
-            "FSYNC": False,
-            # Small enough that the test client keeps the body in memory (above 500 KB it
-            # spools it to a temporary file that it never closes when the app refuses it).
-            "MAX_CONTENT_LENGTH": 100 * 1024,
-        }
-    )
+    # Small enough that the test client keeps the body in memory (above 500 KB it spools it
+    # to a temporary file that it never closes when the app refuses it).
+    app = make_app(workdir, MAX_CONTENT_LENGTH=100 * 1024)
     client = app.test_client()
     token = csrf(client)
     before = snapshot(workdir / "seeds")

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from annotate import create_app
 from annotate.check import check
 from annotate.service import Workspace
 from bench.corpus import generate
@@ -48,17 +47,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def big_client(big: Path) -> Any:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SEEDS": str(big / "seeds"),
-            "STORE": str(big / "store"),
-            "REVIEWER": "tester",
-            "SECRET_KEY": "test",
-            "FSYNC": False,
-        }
-    )
-    return app.test_client()
+    return make_app(big, store="store").test_client()
 
 
 def test_the_claims_list_is_paginated_in_the_chosen_order(big_client: Any, big: Path) -> None:
@@ -162,6 +151,16 @@ def test_a_file_broken_while_the_app_runs_is_reported_and_hides_nothing(workdir:
     assert rows(client.get("/claims")) == before
 
 
+def edit_in_place(path: Path, statement: str) -> None:
+    """Change a claim file's statement as some editors save: same inode, folder untouched."""
+    data = json.loads(path.read_text("utf-8"))
+    data["statement"] = statement
+    with open(path, "r+", encoding="utf-8") as f:
+        f.seek(0)
+        f.write(json.dumps(data))
+        f.truncate()
+
+
 def test_an_edit_in_place_is_seen_by_the_full_check(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,12 +170,7 @@ def test_an_edit_in_place_is_seen_by_the_full_check(
     store = workdir / "fixtures"
     path = next(iter(sorted(store.glob("*.json"))))
     client.get("/claims")
-    data = json.loads(path.read_text("utf-8"))
-    data["statement"] = "Edited in place by an editor that keeps the inode."
-    with open(path, "r+", encoding="utf-8") as f:  # same inode, folder untouched
-        f.seek(0)
-        f.write(json.dumps(data))
-        f.truncate()
+    edit_in_place(path, "Edited in place by an editor that keeps the inode.")
     monkeypatch.setattr("annotate.store.FULL_CHECK_SECONDS", 0.0)
     assert "Edited in place by an editor" in client.get("/claims").get_data(as_text=True)
 
@@ -206,12 +200,7 @@ def test_a_followed_store_sees_an_edit_in_place_without_a_request_checking_every
         return scandir(p)
 
     monkeypatch.setattr("annotate.store.os.scandir", listing)
-    data = json.loads(path.read_text("utf-8"))
-    data["statement"] = "Edited in place by an editor that keeps the inode."
-    with open(path, "r+", encoding="utf-8") as f:  # same inode, folder untouched
-        f.seek(0)
-        f.write(json.dumps(data))
-        f.truncate()
+    edit_in_place(path, "Edited in place by an editor that keeps the inode.")
     deadline = time.monotonic() + 10
     while "Edited in place by an editor" not in client.get("/claims").get_data(as_text=True):
         assert time.monotonic() < deadline, "the following thread never noticed the edit"

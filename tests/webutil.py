@@ -12,16 +12,18 @@ from annotate import create_app
 VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
 
-def make_app(workdir: Path) -> Any:
-    """The web app over the copied corpus and store, reviewing as `tester`."""
+def make_app(workdir: Path, store: str = "fixtures", **config: Any) -> Any:
+    """The web app over the copied corpus (`seeds`) and store, reviewing as `tester`;
+    `config`: more settings."""
     return create_app(
         {
             "TESTING": True,
             "SEEDS": str(workdir / "seeds"),
-            "STORE": str(workdir / "fixtures"),
+            "STORE": str(workdir / store),
             "REVIEWER": "tester",
             "SECRET_KEY": "test",
             "FSYNC": False,
+            **config,
         }
     )
 
