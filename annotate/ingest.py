@@ -291,11 +291,6 @@ def _html_lang(html: str) -> str | None:
     return None
 
 
-def slug(text: str, words: int = 8) -> str:
-    """A path-safe id stem: lower-case ASCII words joined by hyphens (at most 60 characters)."""
-    return ascii_words(text, words)
-
-
 def check_id(doc_id: str) -> str:
     """An id chosen by hand, if it is safe as a file name and in a URL.
 
@@ -443,9 +438,9 @@ def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
                 [{"field": "id", "message": f"'{doc_id}' is taken"}],
             )
     else:
-        stem = slug(meta.title)
+        stem = ascii_words(meta.title, 8)
         if not stem and item.name:
-            stem = slug(item.name.rsplit(".", 1)[0])
+            stem = ascii_words(item.name.rsplit(".", 1)[0], 8)
         doc_id = unique_id(stem, taken)
         if doc_id != (stem or "document"):
             notes.append(f"id {doc_id}: '{stem}' is taken")

@@ -411,13 +411,12 @@ class Store:
             # adds the line at once, under the folder lock): wait for writers, read again.
             self._wait_for_writers()
         assert chain is not None
-        mtime = chain[-1][1] if chain else self._folder[0]
         # Where to stop: at the folder's mtime as stat-ed (saves logged since then are for the
         # next look), or after `limit` lines. Never between two lines that end at the same
         # mtime (renames within one timestamp tick): the folder would look unchanged and the
         # rest would wait for the next change.
         end = len(chain)
-        if mtime != folder[0]:
+        if (chain[-1][1] if chain else self._folder[0]) != folder[0]:
             ends = [i for i, (_, after, _) in enumerate(chain) if after == folder[0]]
             if not ends:
                 return False
@@ -426,7 +425,7 @@ class Store:
             end = limit
             while end < len(chain) and chain[end][1] == chain[end - 1][1]:
                 end += 1
-        partial = end < len(chain) or mtime != folder[0]
+        partial = end < len(chain)
         chain = chain[:end]
         data = b"".join(line for line, _, _ in chain)
         names = {n for _, _, n in chain}
