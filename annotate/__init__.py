@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
-import re
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +11,7 @@ __version__ = "0.2.0"
 PACKAGE = Path(__file__).resolve().parent
 
 
-def _templates() -> Path:
+def templates_folder() -> Path:
     # Installed from a wheel the templates sit inside the package; in a checkout (and an
     # editable install) they are the top-level `templates/` folder.
     inside = PACKAGE / "templates"
@@ -31,77 +28,6 @@ def default_reviewer() -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
     """Create the web app: the reviewer pages and the JSON API over one workspace."""
-    from datetime import timedelta
+    from .web.app import create_app as make
 
-    from flask import Flask
-    from flask_htmx import HTMX
-
-    from . import api, auth, docpages, pages, web
-    from .accounts import FailureLimiter, Users, secret_key
-    from .export import ExportSettings
-    from .service import Workspace
-
-    app = Flask(__name__, template_folder=str(_templates()), static_folder="static")
-    app.config.from_mapping(
-        SEEDS=os.environ.get("ANNOTATE_SEEDS", "seeds"),
-        STORE=os.environ.get("ANNOTATE_STORE", "fixtures"),
-        REVIEWER=os.environ.get("ANNOTATE_REVIEWER") or default_reviewer(),
-        SECRET_KEY=os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32),
-        BASE_URL=os.environ.get("ANNOTATE_BASE_URL", "http://127.0.0.1:5000"),
-        ORG_NAME=os.environ.get("ANNOTATE_ORG_NAME") or None,
-        ORG_URL=os.environ.get("ANNOTATE_ORG_URL") or None,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_NAME="annotate_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        FSYNC=True,
-        # Team mode: the users file (None: local mode, no accounts).
-        USERS_FILE=os.environ.get("ANNOTATE_USERS") or None,
-        ALLOWED_HOSTS=[
-            h for h in re.split(r"[,\s]+", os.environ.get("ANNOTATE_ALLOWED_HOSTS", "")) if h
-        ],
-        HTTPS=False,
-        TRUSTED_PROXIES=0,
-        LOGIN_FAILURES_PER_USER=5,
-        LOGIN_FAILURES_PER_ADDRESS=20,
-        LOGIN_WINDOW_SECONDS=300,
-    )
-    if test_config is not None:
-        app.config.from_mapping(test_config)
-    users = Users(Path(app.config["USERS_FILE"])) if app.config["USERS_FILE"] else None
-    if users is not None and users:
-        app.extensions["annotate_users"] = users
-        if not (test_config or {}).get("SECRET_KEY") and not os.environ.get("ANNOTATE_SECRET_KEY"):
-            app.config["SECRET_KEY"] = secret_key(users.path)
-    if app.config["HTTPS"] or str(app.config["BASE_URL"]).startswith("https://"):
-        app.config["SESSION_COOKIE_SECURE"] = True
-        app.config["PREFERRED_URL_SCHEME"] = "https"
-    if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        n = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
-    window = float(app.config["LOGIN_WINDOW_SECONDS"])
-    app.extensions["annotate_login_by_user"] = FailureLimiter(
-        int(app.config["LOGIN_FAILURES_PER_USER"]), window
-    )
-    app.extensions["annotate_login_by_address"] = FailureLimiter(
-        int(app.config["LOGIN_FAILURES_PER_ADDRESS"]), window
-    )
-    app.extensions["annotate"] = Workspace.open(
-        app.config["SEEDS"], app.config["STORE"], fsync=app.config["FSYNC"]
-    )
-    defaults = ExportSettings()
-    app.extensions["annotate_export"] = ExportSettings(
-        base_url=app.config["BASE_URL"],
-        org_name=app.config["ORG_NAME"] or defaults.org_name,
-        org_url=app.config["ORG_URL"],
-    )
-    HTMX(app)
-    web.init_app(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(docpages.bp)
-    return app
+    return make(test_config)

@@ -1,5 +1,5 @@
 """`python -m annotate` runs the command line."""
 
-from .cli import cli
+from .cli.main import cli
 
 cli(prog_name="annotate")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .models import Claim
+    from .record.models import Claim
 
 
 class AnnotateError(Exception):

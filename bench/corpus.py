@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from annotate import service
-from annotate.anchoring import make_anchor
-from annotate.models import Anchor, Change, Claim, Source
-from annotate.service import revise, slugify
-from annotate.store import dumps, to_json
+from annotate.record import service
+from annotate.record.anchoring import make_anchor
+from annotate.record.models import Anchor, Change, Claim, Source
+from annotate.record.service import revise, slugify
+from annotate.record.store import dumps, to_json
 
 BUSIEST = 500
 """How many claims appear in the busiest document (the first one) when there are that many."""

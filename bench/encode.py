@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from annotate.store import to_json
+from annotate.record.store import to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 

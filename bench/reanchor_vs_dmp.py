@@ -1,4 +1,5 @@
-"""Re-anchoring benchmark: `annotate.anchoring.locate` against diff-match-patch's `match_main`.
+"""Re-anchoring benchmark: `annotate.record.anchoring.locate` against diff-match-patch's
+`match_main`.
 
 Run as `python -m bench.reanchor_vs_dmp [--seeds DIR] [--per-kind N]`. It generates edit cases
 deterministically from the shipped seeds: for quotes (whole sentences and short phrases) in
@@ -27,8 +28,8 @@ from pathlib import Path
 
 from diff_match_patch import diff_match_patch
 
-from annotate.anchoring import locate, make_anchor
-from annotate.models import Anchor
+from annotate.record.anchoring import locate, make_anchor
+from annotate.record.models import Anchor
 
 ROOT = Path(__file__).resolve().parent.parent
 DMP_BITS = 32

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from annotate.cli import cli
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -84,7 +84,7 @@ def quote(ws: Workspace, doc: str, exact: str, nth: int = 0) -> dict[str, object
 @pytest.fixture
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Every change is recorded at the same instant, so that exports can be pinned."""
-    for module in ("annotate.store", "annotate.service", "annotate.importer"):
+    for module in ("annotate.record.store", "annotate.record.service", "annotate.formats.importer"):
         monkeypatch.setattr(f"{module}.now", lambda: FROZEN)
     return FROZEN
 

@@ -1,4 +1,4 @@
-"""Re-anchoring (`annotate.anchoring.locate`): each kind of edit outlets make, exact offsets.
+"""Re-anchoring (`annotate.record.anchoring.locate`): each kind of edit outlets make, exact offsets.
 
 Texts are the shipped seeds read into memory and edited there; nothing is written.
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from annotate.anchoring import (
+from annotate.record.anchoring import (
     MIN_SCORE,
     locate,
     make_anchor,
@@ -24,7 +24,7 @@ from annotate.anchoring import (
     search_ends,
     to_folded,
 )
-from annotate.models import Anchor
+from annotate.record.models import Anchor
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 CK = "001_ea092f251b0b5650"  # Caucasian Knot, with a Russian legal notice

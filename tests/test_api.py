@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
 from .webutil import make_app, seed_text, snapshot

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from annotate.accounts import Users
+from annotate.record.accounts import Users
 
 from .test_browser import (  # noqa: F401 (fixtures)
     CLAIM_QUOTE,

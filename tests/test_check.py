@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 Run = Callable[..., Result]
 

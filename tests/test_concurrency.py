@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from annotate.store import Store
+from annotate.record.store import Store
 from bench import serving
 from bench.writers import Ledger, read_claims, run_writers, verdict_body, verify
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 from .conftest import DOC_BBC, quote
 from .test_ingest import ARTICLE_HTML, BOILERPLATE

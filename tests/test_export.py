@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import Result
 from pytest_regressions.file_regression import FileRegressionFixture
 
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 Run = Callable[..., Result]
 

@@ -16,9 +16,9 @@ from pyld import jsonld
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from annotate.export import FORMATS, ExportSettings, claimant_type, export
-from annotate.models import Claim
-from annotate.service import Workspace
+from annotate.formats.export import FORMATS, ExportSettings, claimant_type, export
+from annotate.record.models import Claim
+from annotate.record.service import Workspace
 
 from .conftest import DOC_BBC, SHARED
 

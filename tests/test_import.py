@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from annotate.anchoring import locate_quote
-from annotate.importer import content
-from annotate.service import Workspace
-from annotate.store import Store
+from annotate.formats.importer import content
+from annotate.record.anchoring import locate_quote
+from annotate.record.service import Workspace
+from annotate.record.store import Store
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_VENEDIKTOV
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from annotate.cli import cli
-from annotate.ingest import MAX_BYTES
-from annotate.service import Workspace
+from annotate.formats.ingest import MAX_BYTES
+from annotate.record.service import Workspace
 
 from .conftest import DOC_BBC, ROOT, quote
 from .webutil import snapshot
@@ -533,8 +533,8 @@ def test_an_executable_is_named_as_such(desk: Path) -> None:
 def test_concurrent_adds_of_the_same_title_never_overwrite(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from annotate.corpus import Corpus
-    from annotate.ingest import Input, add_documents
+    from annotate.formats.ingest import Input, add_documents
+    from annotate.record.corpus import Corpus
 
     (tmp_path / "seeds").mkdir()
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from annotate.models import Anchor, Source, VerdictInput, error_details
+from annotate.record.models import Anchor, Source, VerdictInput, error_details
 
 QUOTE = {"doc": "d", "start": 0, "end": 5, "exact": "hello"}
 

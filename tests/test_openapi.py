@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from annotate import create_app
-from annotate.accounts import Users
-from annotate.models import Claim
+from annotate.record.accounts import Users
+from annotate.record.models import Claim
 
 from .conftest import DOC_BBC, ROOT
 

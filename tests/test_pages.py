@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
 from .webutil import Node, csrf, page, parse, seed_text, snapshot
@@ -966,7 +966,7 @@ def test_a_statement_with_markup_is_escaped_everywhere(
 
 
 def test_the_export_page_links_every_format_and_each_link_answers(client: Any) -> None:
-    from annotate.export import FORMATS
+    from annotate.formats.export import FORMATS
 
     root = is_full_page(client.get("/export"))
     links = root.one("ul", class_="exports").find_all("a")

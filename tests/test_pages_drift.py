@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from annotate.service import Workspace
+from annotate.record.service import Workspace
 
 from .webutil import csrf, make_app
 

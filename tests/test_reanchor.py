@@ -14,8 +14,8 @@ import pytest
 from click.testing import Result
 
 from annotate.errors import InvalidInput, StaleVersion
-from annotate.models import Anchor, Claim
-from annotate.service import Workspace, revise
+from annotate.record.models import Anchor, Claim
+from annotate.record.service import Workspace, revise
 
 CK = "001_ea092f251b0b5650"
 RFE = "002_212af70a4bdf495d"

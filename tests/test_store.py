@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.errors import AlreadyExists, InvalidInput, StaleVersion
-from annotate.service import Workspace
-from annotate.store import to_json
+from annotate.record.service import Workspace
+from annotate.record.store import to_json
 
 from .conftest import DOC_AZERNEWS, quote
 

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from annotate import create_app
-from annotate.accounts import FailureLimiter
 from annotate.cli import cli
+from annotate.record.accounts import FailureLimiter
 
 from .conftest import DOC_BBC, ROOT
 from .webutil import csrf, page, snapshot

@@ -13,15 +13,15 @@ from typing import Any, get_args
 
 import click
 
-from . import __version__
-from .check import examine, render
-from .errors import AnnotateError
-from .export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
-from .importer import IMPORT_FORMATS, import_data, load
-from .models import Claim
-from .service import UNPLACED, Outcome, Workspace
-from .usercli import serve_options, team_config
-from .usercli import user as user_group
+from .. import __version__
+from ..errors import AnnotateError
+from ..formats.export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
+from ..formats.importer import IMPORT_FORMATS, import_data, load
+from ..record.check import examine, render
+from ..record.models import Claim
+from ..record.service import UNPLACED, Outcome, Workspace
+from .users import serve_options, team_config
+from .users import user as user_group
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -329,7 +329,7 @@ def serve(
 
     from waitress.server import create_server
 
-    from . import create_app, default_reviewer
+    from .. import create_app, default_reviewer
 
     config = {
         "SEEDS": str(ws.corpus.root),
@@ -399,7 +399,7 @@ def meta_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _read_input(path: str) -> tuple[bytes, str, str | None]:
-    from .ingest import MAX_BYTES
+    from ..formats.ingest import MAX_BYTES
 
     if path == "-":
         return sys.stdin.buffer.read(MAX_BYTES + 1), "standard input", None
@@ -466,7 +466,7 @@ def add(
     texts the corpus has already, are refused with the reason; if any input is refused,
     nothing is added.
     """
-    from .ingest import Input, add_documents, prepare_all
+    from ..formats.ingest import Input, add_documents, prepare_all
 
     if len(files) > 1:
         for single in ("title", "url"):
@@ -560,7 +560,7 @@ def doc_replace(
     re-anchors each affected claim as a new version (history `reanchored`). Orphaned anchors
     are kept at their last offsets, never dropped: attach them again in the web app.
     """
-    from .ingest import Input, read_text
+    from ..formats.ingest import Input, read_text
 
     raw, origin, name = _read_input(file)
     try:
@@ -614,7 +614,7 @@ def init(folder: Path, package: str | None) -> None:
     runs `annotate check --format github`, a README and a .gitignore. Refuses to overwrite
     any file.
     """
-    from .desk import WORKFLOW, create, default_package
+    from ..desk import WORKFLOW, create, default_package
 
     try:
         written = create(folder, package or default_package())

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from .errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion
+from ..errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion
 from .files import read_bytes
 from .models import Claim, error_details
 

@@ -31,8 +31,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from .accounts import FailureLimiter, Role, User, Users
-from .errors import AnnotateError
+from ..errors import AnnotateError
+from ..record.accounts import FailureLimiter, Role, User, Users
 
 bp = Blueprint("auth", __name__)
 

@@ -14,14 +14,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_htmx import make_response as htmx_response
 from werkzeug.wrappers import Response
 
-from . import __version__
-from .corpus import CorpusDocument
-from .errors import AnnotateError, InvalidInput, NotFound, StaleVersion
-from .export import FORMATS
-from .models import VERDICTS, AnchorInput, Claim
-from .render import marked_html, similar_passages, spans_for
-from .store import Summary
-from .web import actor, workspace
+from .. import __version__
+from ..errors import AnnotateError, InvalidInput, NotFound, StaleVersion
+from ..formats.export import FORMATS
+from ..record.corpus import CorpusDocument
+from ..record.models import VERDICTS, AnchorInput, Claim
+from ..record.store import Summary
+from .common import actor, workspace
+from .markup import marked_html, similar_passages, spans_for
 
 bp = Blueprint("pages", __name__)
 

@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .corpus import CorpusDocument
-from .models import AgentType, Anchor, Claim, Source
-from .service import Workspace
-from .store import to_json
+from ..record.corpus import CorpusDocument
+from ..record.models import AgentType, Anchor, Claim, Source
+from ..record.service import Workspace
+from ..record.store import to_json
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_ORG_NAME = "annotate fact-check desk"

@@ -11,9 +11,9 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-from .anchoring import locate
-from .models import Anchor, Claim
-from .store import Mark, Summary
+from ..record.anchoring import locate
+from ..record.models import Anchor, Claim
+from ..record.store import Mark, Summary
 
 
 @dataclass(frozen=True)

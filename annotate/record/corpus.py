@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .errors import AlreadyExists, NotFound, StaleText
+from ..errors import AlreadyExists, NotFound, StaleText
 from .files import read_bytes
 from .models import Document, DocumentMeta, error_details
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from .accounts import ROLES, Users, default_users_path
-from .auth import is_loopback
-from .errors import AnnotateError
+from ..errors import AnnotateError
+from ..record.accounts import ROLES, Users, default_users_path
+from ..web.auth import is_loopback
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

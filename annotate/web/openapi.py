@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from . import __version__
-from .export import FORMATS
-from .models import (
+from .. import __version__
+from ..formats.export import FORMATS
+from ..record.models import (
     VERDICTS,
     Change,
     Claim,

@@ -23,10 +23,10 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .corpus import Corpus, CorpusDocument, sha256_text
-from .errors import AlreadyExists, InvalidInput
-from .models import DocumentMeta, error_details
-from .slugs import ascii_words
+from ..errors import AlreadyExists, InvalidInput
+from ..record.corpus import Corpus, CorpusDocument, sha256_text
+from ..record.models import DocumentMeta, error_details
+from ..record.slugs import ascii_words
 
 MAX_BYTES = 5 * 1024 * 1024
 """The largest file accepted (5 MB): far above any article, far below a mistake."""

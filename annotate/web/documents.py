@@ -23,10 +23,8 @@ from flask import (
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from .api import body
-from .auth import Forbidden, current_user, may
-from .errors import AlreadyExists, AnnotateError, InvalidInput, PreconditionRequired
-from .ingest import (
+from ..errors import AlreadyExists, AnnotateError, InvalidInput, PreconditionRequired
+from ..formats.ingest import (
     KINDS,
     MAX_BYTES,
     META_FIELDS,
@@ -36,9 +34,11 @@ from .ingest import (
     human_size,
     read_text,
 )
+from ..record.service import Relocation
+from .api import body
+from .auth import Forbidden, current_user, may
+from .common import actor, workspace
 from .pages import make_response
-from .service import Relocation
-from .web import actor, workspace
 
 bp = Blueprint("docs", __name__)
 

@@ -29,13 +29,13 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .anchoring import anchor_problem, locate_quote, make_anchor
-from .corpus import CorpusDocument
-from .errors import AlreadyExists, AnnotateError, InvalidInput, StaleVersion
+from ..errors import AlreadyExists, AnnotateError, InvalidInput, StaleVersion
+from ..record.anchoring import anchor_problem, locate_quote, make_anchor
+from ..record.corpus import CorpusDocument
+from ..record.models import VERDICTS, Anchor, Change, Claim, error_details
+from ..record.service import Workspace, revise
+from ..record.store import now
 from .export import ExportSettings
-from .models import VERDICTS, Anchor, Change, Claim, error_details
-from .service import Workspace, revise
-from .store import now
 
 ImportFormat = Literal["json", "w3c"]
 IMPORT_FORMATS: tuple[str, ...] = ("json", "w3c")

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, jsonify, request, session
 from werkzeug.exceptions import HTTPException
 
-from .errors import AnnotateError, BrokenRecord, StaleVersion
-from .service import Workspace
+from ..errors import AnnotateError, BrokenRecord, StaleVersion
+from ..record.service import Workspace
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -17,9 +17,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion
 from .anchoring import Placement, checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
-from .errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion
 from .models import (
     Anchor,
     AnchorInput,

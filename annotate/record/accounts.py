@@ -32,7 +32,7 @@ from typing import Any, Literal, get_args
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import AnnotateError, InvalidInput, NotFound
+from ..errors import AnnotateError, InvalidInput, NotFound
 
 Role = Literal["viewer", "reviewer", "adjudicator"]
 ROLES: tuple[Role, ...] = get_args(Role)

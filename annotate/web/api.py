@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from .errors import InvalidInput, PreconditionRequired
-from .export import FORMATS, export
-from .models import VERDICTS, Claim
-from .web import actor, error_json, workspace
+from ..errors import InvalidInput, PreconditionRequired
+from ..formats.export import FORMATS, export
+from ..record.models import VERDICTS, Claim
+from .common import actor, error_json, workspace
 
 bp = Blueprint("api", __name__)
 

@@ -9,8 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..errors import NotFound
 from .anchoring import anchor_problem, locate
-from .errors import NotFound
 from .models import Anchor, Claim
 from .service import Workspace
 from .store import Store
