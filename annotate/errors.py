@@ -1,11 +1,24 @@
-"""The project's own exceptions; `web.py` maps them to HTTP answers in one place."""
+"""The project's own exceptions, each with the HTTP status it answers with (`status`), and
+the details they carry. `web/common.py` turns them into answers, in one place."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from .record.models import Claim
+
+
+class Detail(TypedDict):
+    """What is wrong with one field of an input: the API's `details` items, as sent."""
+
+    field: str
+    message: str
+
+
+def detail(field: str, message: str) -> Detail:
+    """The detail of one field (the one way to make one)."""
+    return {"field": field, "message": message}
 
 
 class AnnotateError(Exception):
@@ -13,7 +26,7 @@ class AnnotateError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
+    def __init__(self, message: str, details: list[Detail] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
@@ -69,6 +82,34 @@ class BrokenRecord(AnnotateError):
 
     status = 409
 
-    def __init__(self, message: str, file: str, problems: list[dict[str, str]]) -> None:
+    def __init__(self, message: str, file: str, problems: list[Detail]) -> None:
         super().__init__(message, problems)
         self.file = file
+
+
+class Unauthorized(AnnotateError):
+    """No valid session or token (401)."""
+
+    status = 401
+
+
+class Forbidden(AnnotateError):
+    """Logged in, but the role does not allow this; or a view that declares no permission
+    (403)."""
+
+    status = 403
+
+
+class BadHost(AnnotateError):
+    """A Host header that is not one of this server's names (400): DNS rebinding."""
+
+    status = 400
+
+
+class Refused(AnnotateError):
+    """A request refused before it reaches a view (bad origin 403, CSRF 403, content type
+    415)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status

@@ -12,7 +12,7 @@ import click
 
 from ..errors import AnnotateError
 from ..record.accounts import ROLES, Users, default_users_path
-from ..web.auth import is_loopback
+from ..web.common import is_loopback
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -32,8 +32,8 @@ from pydantic import ValidationError
 from ..errors import AlreadyExists, AnnotateError, InvalidInput, StaleVersion
 from ..record.anchoring import anchor_problem, locate_quote, make_anchor
 from ..record.corpus import CorpusDocument
-from ..record.models import VERDICTS, Anchor, Change, Claim, error_details
-from ..record.service import Workspace, revise
+from ..record.models import VERDICTS, Anchor, Claim, error_details
+from ..record.service import Workspace
 from ..record.store import now
 from .export import ExportSettings
 
@@ -144,7 +144,7 @@ def import_data(
             report.skipped.append(Skipped(ref, f"claim id '{claim.id}' is twice in the file"))
             continue
         seen.add(claim.id)
-        _apply(ws, claim, ref, actor, note, origin, replace, dry_run, report)
+        _import_one(ws, claim, ref, actor, note, origin, replace, dry_run, report)
     return report
 
 
@@ -157,7 +157,7 @@ def content(claim: Claim) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in BOOKKEEPING}
 
 
-def _apply(
+def _import_one(
     ws: Workspace,
     claim: Claim,
     ref: str,
@@ -171,15 +171,12 @@ def _apply(
     label = claim.id if ref == claim.id else f"{claim.id} ({ref})"
     message = f"imported from {origin}" + (f"; {note}" if note else "")
     try:
-        if not ws.store.exists(claim.id):
+        if not ws.exists(claim.id):
             if not dry_run:
-                entry = Change(
-                    version=claim.version, at=now(), by=actor, action="imported", note=message
-                )
-                ws.store.create(claim.model_copy(update={"history": [*claim.history, entry]}))
+                ws.add_imported(claim, actor, message)
             report.created.append(label)
             return
-        current = ws.store.get(claim.id)
+        current = ws.claim(claim.id)
         if content(current) == content(claim):
             report.unchanged.append(label)
             return
@@ -197,11 +194,7 @@ def _apply(
         if not dry_run:
             fields = {k: getattr(claim, k) for k in Claim.model_fields if k not in BOOKKEEPING}
             fields.pop("history")
-            ws.store.update(
-                claim.id,
-                current.version,
-                lambda c: revise(c, fields, actor, "imported", note=message),
-            )
+            ws.replace_imported(claim.id, current.version, fields, actor, message)
         report.replaced.append(label)
     except (AlreadyExists, StaleVersion) as exc:
         report.skipped.append(Skipped(label, f"the store changed during the import: {exc}"))

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from ..errors import AlreadyExists, InvalidInput
+from ..errors import AlreadyExists, InvalidInput, detail
 from ..record.corpus import Corpus, CorpusDocument, sha256_text
 from ..record.models import DocumentMeta, error_details
 from ..record.slugs import ascii_words
@@ -88,7 +88,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 def _fail(origin: str, message: str, fld: str = "file") -> InvalidInput:
-    return InvalidInput(f"{origin}: {message}", [{"field": fld, "message": message}])
+    return InvalidInput(f"{origin}: {message}", [detail(fld, message)])
 
 
 def human_size(n: int) -> str:
@@ -300,17 +300,17 @@ def check_id(doc_id: str) -> str:
         raise InvalidInput(
             f"id: '{doc_id}' is not a valid document id",
             [
-                {
-                    "field": "id",
-                    "message": "use letters, digits, '.', '_' and '-' (at most 128), starting "
+                detail(
+                    "id",
+                    "use letters, digits, '.', '_' and '-' (at most 128), starting "
                     "with a letter or digit; no '/' or spaces",
-                }
+                )
             ],
         )
     if _RESERVED.match(doc_id) or doc_id.lower().endswith((".txt", ".json")):
         raise InvalidInput(
             f"id: '{doc_id}' cannot be a file name on every system",
-            [{"field": "id", "message": "reserved file name; choose another id"}],
+            [detail("id", "reserved file name; choose another id")],
         )
     return doc_id
 
@@ -435,7 +435,7 @@ def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
         if taken(doc_id):
             raise AlreadyExists(
                 f"{origin}: a document '{doc_id}' exists already; choose another id",
-                [{"field": "id", "message": f"'{doc_id}' is taken"}],
+                [detail("id", f"'{doc_id}' is taken")],
             )
     else:
         stem = ascii_words(meta.title, 8)
@@ -481,7 +481,7 @@ def prepare_all(
         digest = sha256_text(p.text)
         if digest in texts and not allow_duplicates:
             msg = f"the same text is in the corpus already as '{texts[digest]}'"
-            dup = AlreadyExists(f"{p.origin}: {msg}", [{"field": "text", "message": msg}])
+            dup = AlreadyExists(f"{p.origin}: {msg}", [detail("text", msg)])
             problems.append((p.origin, dup))
             continue
         texts.setdefault(digest, p.id)
@@ -489,9 +489,9 @@ def prepare_all(
         ready.append(p)
     if problems:
         details = [
-            {"field": d["field"], "message": f"{origin}: {d['message']}"}
+            detail(d["field"], f"{origin}: {d['message']}")
             for origin, exc in problems
-            for d in (exc.details or [{"field": "file", "message": exc.message}])
+            for d in (exc.details or [detail("file", exc.message)])
         ]
         if len(problems) == 1:
             only = problems[0][1]

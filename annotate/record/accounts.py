@@ -32,7 +32,7 @@ from typing import Any, Literal, get_args
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import AnnotateError, InvalidInput, NotFound
+from ..errors import AnnotateError, InvalidInput, NotFound, detail
 
 Role = Literal["viewer", "reviewer", "adjudicator"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -61,7 +61,7 @@ def check_name(name: str) -> str:
         raise InvalidInput(
             f"user name {name!r} is not valid: use 1 to 64 letters, digits, '.', '_', '@' "
             "or '-', starting with a letter or digit",
-            [{"field": "name", "message": "1-64 of A-Z a-z 0-9 . _ @ -"}],
+            [detail("name", "1-64 of A-Z a-z 0-9 . _ @ -")],
         )
     return name
 
@@ -73,7 +73,7 @@ def check_role(role: str) -> Role:
             return r
     raise InvalidInput(
         f"unknown role {role!r}: one of {', '.join(ROLES)}",
-        [{"field": "role", "message": f"one of {', '.join(ROLES)}"}],
+        [detail("role", f"one of {', '.join(ROLES)}")],
     )
 
 

@@ -9,7 +9,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import NotFound
 from .anchoring import anchor_problem, locate
 from .models import Anchor, Claim
 from .service import Workspace
@@ -88,20 +87,10 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     either way, in the same order.
     """
     root = ws.store.root
-    if not root.is_dir():
-        raise NotFound(f"store folder {root} does not exist")
-    if not ws.corpus.root.is_dir():
-        raise NotFound(f"corpus folder {ws.corpus.root} does not exist")
+    names = ws.store.file_names()
     # The documents as the corpus lists them (its `.txt` files), so that the workers can
     # start while this process loads the corpus and checks its metadata.
-    docs = {
-        e.name[: -len(".txt")]: e.path
-        for e in os.scandir(ws.corpus.root)
-        if e.name.endswith(".txt") and e.is_file()
-    }
-    names = sorted(
-        e.name for e in os.scandir(root) if e.name.endswith(".json") and not e.name.startswith(".")
-    )
+    docs = ws.corpus.text_files()
     chunks = [
         _Chunk(str(root), str(ws.corpus.root), docs, names[i : i + CHUNK])
         for i in range(0, len(names), CHUNK)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..errors import AlreadyExists, NotFound, StaleText
+from ..errors import AlreadyExists, NotFound, StaleText, detail
 from .files import read_bytes
 from .models import Document, DocumentMeta, error_details
 
@@ -230,6 +230,18 @@ class Corpus:
         )
         self._problems[doc_id] = problems
 
+    def text_files(self) -> dict[str, str]:
+        """The path of each document's text file, by id, as the folder lists them now (no
+        reading, no metadata). :raise NotFound: the corpus folder does not exist."""
+        if not self.root.is_dir():
+            raise NotFound(f"corpus folder {self.root} does not exist")
+        with os.scandir(self.root) as entries:
+            return {
+                e.name[: -len(".txt")]: e.path
+                for e in entries
+                if e.name.endswith(".txt") and e.is_file()
+            }
+
     def documents(self) -> list[CorpusDocument]:
         """Every document, sorted by id."""
         self.refresh()
@@ -329,7 +341,7 @@ class Corpus:
             if self.taken(doc_id):
                 raise AlreadyExists(
                     f"a document '{doc_id}' exists already in {self.root}",
-                    [{"field": "id", "message": f"'{doc_id}' is taken"}],
+                    [detail("id", f"'{doc_id}' is taken")],
                 )
             tmp_meta = self._temp(meta_json(meta).encode("utf-8"))
             tmp_text = self._temp(text.encode("utf-8"))
@@ -362,7 +374,7 @@ class Corpus:
             if expected is not None and expected != self.meta_version(doc_id):
                 raise StaleText(
                     f"the details of '{doc_id}' were changed meanwhile: reload and try again",
-                    [{"field": "meta_version", "message": "stale"}],
+                    [detail("meta_version", "stale")],
                 )
             tmp = self._temp(meta_json(meta).encode("utf-8"))
             os.replace(tmp, side)
@@ -397,7 +409,7 @@ class Corpus:
             if current != expected_sha256:
                 raise StaleText(
                     f"the text of '{doc_id}' was changed meanwhile: look at the new preview",
-                    [{"field": "base", "message": "the text changed since the preview"}],
+                    [detail("base", "the text changed since the preview")],
                 )
             tmp = self._temp(text.encode("utf-8"))
             os.replace(tmp, doc.path)

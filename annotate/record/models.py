@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from ..errors import Detail, detail
+
 SCHEMA_VERSION = 1
 CONTEXT_CHARS = 32
 """How many characters of context an anchor keeps on each side of its quote."""
@@ -350,15 +352,15 @@ class Claim(Strict):
         return self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
 
 
-def error_details(exc: Any, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
-    """Turn a pydantic ValidationError into `[{"field": "a.b[0]", "message": ...}]`."""
+def error_details(exc: Any, prefix: tuple[str | int, ...] = ()) -> list[Detail]:
+    """Turn a pydantic ValidationError into details: `field` `a.b[0]`, its `message`."""
     details = []
     for err in exc.errors(include_url=False):
         loc = list(prefix) + list(err["loc"])
         ctx = err.get("ctx") or {}
         if err["type"] == "verdict_rules" and "field" in ctx:
             loc.append(ctx["field"])
-        details.append({"field": format_loc(loc), "message": err["msg"]})
+        details.append(detail(format_loc(loc), err["msg"]))
     return details
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion
+from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion, detail
 from .anchoring import Placement, checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
 from .models import (
@@ -34,8 +35,9 @@ from .models import (
     VerdictInput,
     error_details,
 )
+from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
-from .store import Mark, Store, Summary, now
+from .store import Counts, Mark, Store, StoreProblem, Summary, now
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,6 +46,11 @@ Outcome = Literal[
 ]
 CHANGING: tuple[Outcome, ...] = ("moved", "restored", "orphaned", "refreshed")
 UNPLACED: tuple[Outcome, ...] = ("orphaned", "still orphaned", "unknown document")
+
+SUGGESTION_DOCS = 200
+"""Up to this many documents, suggestions come from the whole corpus; beyond, from the
+claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGHBOURS`)."""
+SUGGESTION_NEIGHBOURS = 20
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,7 @@ def parse(model: type[M], data: Any) -> M:
     if not isinstance(data, dict):
         raise InvalidInput(
             "the body must be a JSON object",
-            [{"field": "(body)", "message": "expected a JSON object"}],
+            [detail("(body)", "expected a JSON object")],
         )
     try:
         return model.model_validate(data)
@@ -197,6 +204,58 @@ class Workspace:
                 continue
         return out
 
+    def exists(self, claim_id: str) -> bool:
+        """Whether a file for that claim id is in the store (valid or not)."""
+        return self.store.exists(claim_id)
+
+    def counts(self) -> Counts:
+        """Claims per verdict, overall and per document, the claimants, and the problems of
+        broken claim files: from the store's index (cheap)."""
+        return self.store.counts()
+
+    def problems(self) -> list[StoreProblem]:
+        """The claim files that cannot be used as they are (what `annotate check` reports)."""
+        return self.store.counts().problems
+
+    def to_mark(self, doc_id: str, text: str) -> list[Claim | Summary]:
+        """The claims of a document as marking its `text` needs them: the index's summaries
+        are enough; a claim whose quote is no longer at its offsets is read in full, to find
+        where the quote is now (or list it as orphaned)."""
+        return [
+            self.claim(s.id)
+            if any(m.doc == doc_id and (m.orphaned or not m.matches(text)) for m in s.appearances)
+            else s
+            for s in self.find(doc=doc_id)
+        ]
+
+    def neighbourhood(self, claim: Claim, doc_id: str | None) -> list[str]:
+        """The documents offered around a claim: all of a small corpus; in a large one, the
+        page's (`doc_id`), the claim's own (appearances, quoted sources) and those sharing
+        most claims with its appearances' documents."""
+        docs = self.corpus.documents()
+        if len(docs) <= SUGGESTION_DOCS:
+            return [d.id for d in docs]
+        own = list(
+            dict.fromkeys([*([doc_id] if doc_id else []), *(a.doc for _, a in claim.anchors())])
+        )
+        shared: Counter[str] = Counter()
+        for doc in {a.doc for a in claim.appearances}:
+            for s in self.store.summaries(doc=doc)[0]:
+                shared.update({m.doc for m in s.appearances} - set(own))
+        near = [d for d, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return own + near[:SUGGESTION_NEIGHBOURS]
+
+    def suggestions(self, claim: Claim, near: list[str]) -> list[Suggestion]:
+        """Passages of the documents `near` (see `neighbourhood`) that may be further
+        appearances of the claim."""
+        docs = self.corpus.documents()
+        ids = {d.id for d in docs}
+        if len(near) == len(docs):
+            corpus = tuple((d.id, d.text) for d in docs)
+        else:
+            corpus = tuple((d, self.corpus.get(d).text) for d in near if d in ids)
+        return similar_passages(corpus, claim)
+
     # -- changing ------------------------------------------------------------------------
 
     def anchor(self, given: AnchorInput, field: str) -> Anchor:
@@ -209,13 +268,13 @@ class Workspace:
         except NotFound:
             raise InvalidInput(
                 f"{field}.doc: no document '{given.doc}' in the corpus",
-                [{"field": f"{field}.doc", "message": f"no document '{given.doc}' in the corpus"}],
+                [detail(f"{field}.doc", f"no document '{given.doc}' in the corpus")],
             ) from None
         try:
             return checked_anchor(doc.id, doc.text, given)
         except ValueError as exc:
             raise InvalidInput(
-                f"{field}.exact: {exc}", [{"field": f"{field}.exact", "message": str(exc)}]
+                f"{field}.exact: {exc}", [detail(f"{field}.exact", str(exc))]
             ) from None
 
     def _anchors(self, given: list[AnchorInput], field: str) -> list[Anchor]:
@@ -226,7 +285,7 @@ class Workspace:
             if key in seen:
                 raise InvalidInput(
                     f"{field}[{i}]: the same passage is listed twice",
-                    [{"field": f"{field}[{i}]", "message": "the same passage is listed twice"}],
+                    [detail(f"{field}[{i}]", "the same passage is listed twice")],
                 )
             seen.add(key)
         return anchors
@@ -288,7 +347,7 @@ class Workspace:
             if required in fields and fields[required] is None:
                 raise InvalidInput(
                     f"{required}: may not be null",
-                    [{"field": required, "message": "may not be null"}],
+                    [detail(required, "may not be null")],
                 )
         return self.store.update(
             claim_id, expected_version, lambda c: revise(c, fields, actor, "edited")
@@ -348,7 +407,7 @@ class Workspace:
             if not 0 <= index < len(c.sources):
                 raise InvalidInput(
                     f"sources[{index}]: no such source",
-                    [{"field": f"sources[{index}]", "message": "no such source"}],
+                    [detail(f"sources[{index}]", "no such source")],
                 )
             rest = [s for i, s in enumerate(c.sources) if i != index]
             return revise(c, {"sources": rest}, actor, "edited")
@@ -366,7 +425,7 @@ class Workspace:
             if any((a.doc, a.start, a.end) == (new.doc, new.start, new.end) for a in c.appearances):
                 raise InvalidInput(
                     "appearances: that passage is already an appearance",
-                    [{"field": "appearances", "message": "that passage is already an appearance"}],
+                    [detail("appearances", "that passage is already an appearance")],
                 )
             return revise(c, {"appearances": [*c.appearances, new]}, actor, "edited")
 
@@ -381,17 +440,16 @@ class Workspace:
             if not 0 <= index < len(c.appearances):
                 raise InvalidInput(
                     f"appearances[{index}]: no such appearance",
-                    [{"field": f"appearances[{index}]", "message": "no such appearance"}],
+                    [detail(f"appearances[{index}]", "no such appearance")],
                 )
             if len(c.appearances) == 1:
                 raise InvalidInput(
                     "appearances: a claim keeps at least one appearance",
                     [
-                        {
-                            "field": "appearances",
-                            "message": "a claim keeps at least one appearance; delete the "
-                            "claim instead",
-                        }
+                        detail(
+                            "appearances",
+                            "a claim keeps at least one appearance; delete the claim instead",
+                        )
                     ],
                 )
             rest = [a for i, a in enumerate(c.appearances) if i != index]
@@ -411,19 +469,19 @@ class Workspace:
         except NotFound:
             raise InvalidInput(
                 f"{field}: no document '{doc_id}'",
-                [{"field": f"{field}.doc", "message": f"no document '{doc_id}'"}],
+                [detail(f"{field}.doc", f"no document '{doc_id}'")],
             ) from None
         words = quote.split()
         if not words:
             raise InvalidInput(
                 f"{field}: the quote is empty",
-                [{"field": f"{field}.exact", "message": "the quote is empty"}],
+                [detail(f"{field}.exact", "the quote is empty")],
             )
         pattern = r"\s+".join(re.escape(w) for w in words)
         m = re.search(pattern, doc.text)
         if m is None:
             msg = f"the quote is not in '{doc.meta.title}'; copy it exactly from the document"
-            raise InvalidInput(f"{field}: {msg}", [{"field": f"{field}.exact", "message": msg}])
+            raise InvalidInput(f"{field}: {msg}", [detail(f"{field}.exact", msg)])
         return AnchorInput(doc=doc.id, start=m.start(), end=m.end(), exact=m.group(0))
 
     def relocations(
@@ -479,7 +537,9 @@ class Workspace:
                     break
                 try:
                     self.store.update(
-                        claim.id, claim.version, functools.partial(_apply, moves=moves, actor=actor)
+                        claim.id,
+                        claim.version,
+                        functools.partial(_reanchored, moves=moves, actor=actor),
                     )
                     break
                 except StaleVersion as exc:
@@ -512,7 +572,7 @@ class Workspace:
             if old is None:
                 raise InvalidInput(
                     f"{field}: the claim has no anchor there",
-                    [{"field": field, "message": "the claim has no anchor there"}],
+                    [detail(field, "the claim has no anchor there")],
                 )
             if field.startswith("appearances") and any(
                 (a.doc, a.start, a.end) == (anchor.doc, anchor.start, anchor.end)
@@ -521,10 +581,10 @@ class Workspace:
             ):
                 raise InvalidInput(
                     f"{field}: the same passage is listed twice",
-                    [{"field": field, "message": "the same passage is listed twice"}],
+                    [detail(field, "the same passage is listed twice")],
                 )
             move = Relocation(claim_id, field, "moved", old, anchor)
-            return _apply(claim, [move], actor, note=f"{field} re-attached by hand")
+            return _reanchored(claim, [move], actor, note=f"{field} re-attached by hand")
 
         return self.store.update(claim_id, expected_version, change)
 
@@ -549,7 +609,7 @@ class Workspace:
         if meta == doc.meta and self.corpus.has_sidecar(doc_id):
             raise InvalidInput(
                 "nothing to change: the values sent are the ones the document has",
-                [{"field": "(body)", "message": "no field differs from the document"}],
+                [detail("(body)", "no field differs from the document")],
             )
         return self.corpus.set_meta(doc_id, meta, expected)
 
@@ -565,7 +625,7 @@ class Workspace:
         if text == doc.text:
             raise InvalidInput(
                 "the new text is the same as the stored one: nothing to replace",
-                [{"field": "text", "message": "the same as the stored text: nothing to replace"}],
+                [detail("text", "the same as the stored text: nothing to replace")],
             )
         return [
             r
@@ -585,11 +645,30 @@ class Workspace:
         if self.corpus.get(doc_id).sha256 != base:
             raise StaleText(
                 f"the text of '{doc_id}' was changed meanwhile: look at the new preview",
-                [{"field": "base", "message": "the text changed since the preview"}],
+                [detail("base", "the text changed since the preview")],
             )
         self.preview_replace(doc_id, text)
         self.corpus.replace_text(doc_id, text, base)
         return self.reanchor(actor, doc=doc_id)
+
+    def add_imported(self, claim: Claim, actor: str, note: str) -> Claim:
+        """Write a claim read by an import as it is, its history ending with an `imported`
+        entry. :raise AlreadyExists: a claim file with its id is there already."""
+        entry = Change(version=claim.version, at=now(), by=actor, action="imported", note=note)
+        return self.store.create(claim.model_copy(update={"history": [*claim.history, entry]}))
+
+    def replace_imported(
+        self, claim_id: str, expected_version: int, fields: dict[str, Any], actor: str, note: str
+    ) -> Claim:
+        """Give a claim the `fields` an import read, recorded as `imported`.
+
+        :raise StaleVersion: the claim changed since `expected_version`.
+        """
+        return self.store.update(
+            claim_id,
+            expected_version,
+            lambda c: revise(c, fields, actor, "imported", note=note),
+        )
 
     def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
         """Remove a claim from the store (kept, with its history, in the store's `.trash/`)."""
@@ -605,7 +684,9 @@ def _anchor_record(anchor: Anchor) -> dict[str, Any]:
     return anchor.model_dump(mode="json", include={"doc", "start", "end", "exact", "orphaned"})
 
 
-def _apply(claim: Claim, moves: list[Relocation], actor: str, note: str | None = None) -> Claim:
+def _reanchored(
+    claim: Claim, moves: list[Relocation], actor: str, note: str | None = None
+) -> Claim:
     """The next version of a claim with its anchors re-anchored as `moves` say."""
     moves = [m for m in moves if m.changes]
     by_field = {m.field: m.new for m in moves}
@@ -675,7 +756,7 @@ def revise(
     if not changes and action == "edited":
         raise InvalidInput(
             "nothing to change: the values sent are the ones the claim has",
-            [{"field": "(body)", "message": "no field differs from the claim"}],
+            [detail("(body)", "no field differs from the claim")],
         )
     new.history = [
         *claim.history,

@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ..errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion
+from ..errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion, detail
 from .files import read_bytes
 from .models import Claim, error_details
 
@@ -792,10 +792,22 @@ class Store:
                 + "; ".join(f"{p.field}: {p.message}" for p in problems)
                 + "; mend it by hand (annotate check names the problem), nothing was changed",
                 path.name,
-                [{"field": p.field, "message": p.message} for p in problems],
+                [detail(p.field, p.message) for p in problems],
             )
         self._remember(path.name, sig, claim)
         return claim
+
+    def file_names(self) -> list[str]:
+        """The names of the claim files in the folder now, sorted (valid or not; no reading).
+
+        :raise NotFound: the store folder does not exist.
+        """
+        if not self.root.is_dir():
+            raise NotFound(f"store folder {self.root} does not exist")
+        with os.scandir(self.root) as it:
+            return sorted(
+                e.name for e in it if e.name.endswith(".json") and not e.name.startswith(".")
+            )
 
     def exists(self, claim_id: str) -> bool:
         """Whether a file for that claim id exists (valid or not)."""

@@ -6,14 +6,12 @@ current claim in the body. Bad input is 422 with `{"error", "details"}` naming t
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..errors import InvalidInput, PreconditionRequired
+from ..errors import detail
 from ..formats.export import FORMATS, export
 from ..record.models import VERDICTS, Claim
-from .common import actor, error_json, workspace
+from .common import actor, body, error_json, if_match, permission, workspace
 
 bp = Blueprint("api", __name__)
 
@@ -26,48 +24,15 @@ def with_etag(claim: Claim, status: int = 200) -> Response:
     return resp
 
 
-def if_match() -> int:
-    """The version named by `If-Match`.
-
-    :raise PreconditionRequired: when there is none. :raise InvalidInput: when unreadable.
-    """
-    raw = request.headers.get("If-Match")
-    if raw is None or not raw.strip():
-        raise PreconditionRequired(
-            'If-Match is required: send the ETag of the version you read, e.g. If-Match: "3"'
-        )
-    value = raw.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    if not (value.isascii() and value.isdigit()):
-        raise InvalidInput(
-            f'If-Match must be a claim version such as "3", not {raw!r}',
-            [{"field": "If-Match", "message": 'expected a version like "3"'}],
-        )
-    return int(value)
-
-
-def body() -> Any:
-    """The JSON body. :raise InvalidInput: when it is not JSON."""
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:
-        data = None
-    if data is None:
-        raise InvalidInput(
-            "the body is not valid JSON", [{"field": "(body)", "message": "not valid JSON"}]
-        )
-    return data
-
-
 @bp.get("/healthz")
+@permission("open")
 def healthz() -> Response:
     """Liveness probe that touches no store: the baseline for benchmarks."""
     return Response("ok", mimetype="text/plain")
 
 
 @bp.get("/api/openapi.json")
+@permission("open")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API (schemas generated from the models)."""
     from .openapi import document
@@ -76,6 +41,7 @@ def openapi() -> Response:
 
 
 @bp.get("/api/documents")
+@permission("viewer")
 def documents() -> Response:
     """Every document's metadata with id, sha256 and length."""
     ws = workspace()
@@ -83,6 +49,7 @@ def documents() -> Response:
 
 
 @bp.get("/api/documents/<doc_id>")
+@permission("viewer")
 def document(doc_id: str) -> Response:
     """One document's metadata and text. :raise 404:"""
     doc = workspace().corpus.get(doc_id)
@@ -90,6 +57,7 @@ def document(doc_id: str) -> Response:
 
 
 @bp.get("/api/claims")
+@permission("viewer")
 def claims() -> Response:
     """Claims, filtered by `doc`, `verdict` (or `unreviewed`), `claimant` and text `q`."""
     args = request.args
@@ -98,7 +66,7 @@ def claims() -> Response:
         return error_json(
             422,
             f"unknown verdict '{verdict}'",
-            [{"field": "verdict", "message": f"one of {', '.join((*VERDICTS, 'unreviewed'))}"}],
+            [detail("verdict", f"one of {', '.join((*VERDICTS, 'unreviewed'))}")],
         )
     found = workspace().claims(
         doc=args.get("doc"),
@@ -110,6 +78,7 @@ def claims() -> Response:
 
 
 @bp.post("/api/claims")
+@permission("reviewer")
 def create() -> Response:
     """Create a claim: 201 with the claim, its ETag and Location."""
     claim = workspace().create_claim(body(), actor())
@@ -119,6 +88,7 @@ def create() -> Response:
 
 
 @bp.get("/api/claims/<claim_id>")
+@permission("viewer")
 def claim(claim_id: str) -> Response:
     """One claim with its ETag. :raise 404:"""
     found = workspace().claim(claim_id)
@@ -130,6 +100,7 @@ def claim(claim_id: str) -> Response:
 
 
 @bp.get("/api/claims/<claim_id>/history")
+@permission("viewer")
 def history(claim_id: str) -> Response:
     """Every recorded change of a claim: version, who, when, what changed."""
     found = workspace().claim(claim_id)
@@ -137,6 +108,7 @@ def history(claim_id: str) -> Response:
 
 
 @bp.patch("/api/claims/<claim_id>")
+@permission("reviewer")
 def patch(claim_id: str) -> Response:
     """Change statement, claimant, claim_date or appearances. Needs If-Match."""
     version = if_match()
@@ -144,6 +116,7 @@ def patch(claim_id: str) -> Response:
 
 
 @bp.put("/api/claims/<claim_id>/verdict")
+@permission("reviewer")
 def verdict(claim_id: str) -> Response:
     """Set verdict, rationale and sources. Needs If-Match."""
     version = if_match()
@@ -151,6 +124,7 @@ def verdict(claim_id: str) -> Response:
 
 
 @bp.delete("/api/claims/<claim_id>")
+@permission("adjudicator")
 def delete(claim_id: str) -> Response:
     """Delete a claim (kept in the store's trash with its history). Needs If-Match."""
     version = if_match()
@@ -159,6 +133,7 @@ def delete(claim_id: str) -> Response:
 
 
 @bp.get("/api/export")
+@permission("viewer")
 def export_view() -> Response:
     """The export in `format` (json, csv, ...), with its media type."""
     fmt = request.args.get("format", "json")
@@ -166,7 +141,7 @@ def export_view() -> Response:
         return error_json(
             422,
             f"unknown export format '{fmt}'",
-            [{"field": "format", "message": f"one of {', '.join(sorted(FORMATS))}"}],
+            [detail("format", f"one of {', '.join(sorted(FORMATS))}")],
         )
     spec = FORMATS[fmt]
     settings = current_app.extensions["annotate_export"]

@@ -15,7 +15,7 @@ from .. import default_reviewer, templates_folder
 from ..formats.export import ExportSettings
 from ..record.accounts import FailureLimiter, Users, secret_key
 from ..record.service import Workspace
-from . import api, auth, common, documents, pages
+from . import api, common, documents, login, pages
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
@@ -78,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         org_url=app.config["ORG_URL"],
     )
     common.init_app(app)
-    app.register_blueprint(auth.bp)
+    app.register_blueprint(login.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)

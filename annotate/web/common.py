@@ -1,28 +1,57 @@
-"""What the pages and the API share: the workspace, CSRF, origin checks, headers, errors.
+"""What every view shares: the workspace and who acts, reading the request (JSON body,
+`If-Match`, forms, htmx), answering (HTML, JSON errors, error pages), the permission each
+view declares, and the guards and headers around every request.
 
-Store errors are mapped to HTTP answers here, in one place.
+Errors are turned into HTTP answers here, in one place (their statuses are in `errors.py`).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, jsonify, request, session
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, session
+from flask import Response as JSONResponse
+from flask import url_for as _url_for
+from flask_htmx import HTMX
+from flask_htmx import make_response as htmx_response
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
-from ..errors import AnnotateError, BrokenRecord, StaleVersion
+from ..errors import (
+    AnnotateError,
+    BadHost,
+    BrokenRecord,
+    Detail,
+    Forbidden,
+    InvalidInput,
+    PreconditionRequired,
+    Refused,
+    StaleVersion,
+    Unauthorized,
+    detail,
+)
+from ..record.accounts import Role, User, Users
 from ..record.service import Workspace
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
+
+htmx = HTMX()
+"""The request's htmx headers (`bool(htmx)`, `htmx.boosted`, `htmx.target`)."""
+
+
+# -- the workspace and who acts --------------------------------------------------------------
 
 
 def workspace() -> Workspace:
@@ -31,12 +60,163 @@ def workspace() -> Workspace:
     return ws
 
 
+def users() -> Users | None:
+    """The users of team mode, or None in local mode."""
+    found: Users | None = current_app.extensions.get("annotate_users")
+    return found
+
+
+def current_user() -> User | None:
+    """The user of this request (team mode), or None."""
+    user: User | None = g.get("user")
+    return user
+
+
+def team_mode() -> bool:
+    """Whether the app asks people to log in."""
+    return users() is not None
+
+
+def may(role: Role) -> bool:
+    """Whether this request may do what `role` may (always, in local mode)."""
+    if not team_mode():
+        return True
+    user = current_user()
+    return user is not None and user.may(role)
+
+
 def actor() -> str:
     """Who makes the change: the logged-in user (team mode) or the configured reviewer name."""
     user = g.get("user")
     if user is not None:
         return str(user.name)
     return str(current_app.config["REVIEWER"])
+
+
+# -- permissions -------------------------------------------------------------------------------
+
+Permission = Literal["open", "viewer", "reviewer", "adjudicator"]
+"""What a view needs (team mode): `open` needs no login; the roles need a login, and the role
+for any method but GET, HEAD and OPTIONS (reads need a login only)."""
+
+OPEN_BUILTINS = frozenset({"static"})
+"""Flask's own endpoints, which cannot carry a declaration."""
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def permission(needs: Permission) -> Callable[[V], V]:
+    """Declare what a view needs (put it under the route decorator). A view without one is
+    refused, in every mode: a renamed or new view never gets less protection by mistake."""
+
+    def declare(view: V) -> V:
+        view.permission = needs  # type: ignore[attr-defined]
+        return view
+
+    return declare
+
+
+def declared_permission(endpoint: str | None) -> Permission | None:
+    """What the view of `endpoint` declared (None: nothing, or no such view)."""
+    if endpoint in OPEN_BUILTINS:
+        return "open"
+    view = current_app.view_functions.get(endpoint or "")
+    found: Permission | None = getattr(view, "permission", None)
+    return found
+
+
+# -- reading the request ---------------------------------------------------------------------
+
+
+def body() -> Any:
+    """The JSON body. :raise InvalidInput: when it is not JSON."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
+    if data is None:
+        raise InvalidInput("the body is not valid JSON", [detail("(body)", "not valid JSON")])
+    return data
+
+
+def body_object() -> dict[str, Any]:
+    """The JSON body, which must be an object. :raise InvalidInput:"""
+    data = body()
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            "the body must be a JSON object", [detail("(body)", "expected an object")]
+        )
+    return data
+
+
+def if_match() -> int:
+    """The claim version named by `If-Match`.
+
+    :raise PreconditionRequired: when there is none. :raise InvalidInput: when unreadable.
+    """
+    raw = request.headers.get("If-Match")
+    if raw is None or not raw.strip():
+        raise PreconditionRequired(
+            'If-Match is required: send the ETag of the version you read, e.g. If-Match: "3"'
+        )
+    value = raw.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidInput(
+            f'If-Match must be a claim version such as "3", not {raw!r}',
+            [detail("If-Match", 'expected a version like "3"')],
+        )
+    return int(value)
+
+
+def form_fields() -> dict[str, str]:
+    """What the form sent, without its CSRF token (to show it again after a refusal)."""
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
+def fragment_wanted() -> bool:
+    """An htmx request that wants a fragment (a boosted one wants the whole page)."""
+    return bool(htmx) and not htmx.boosted
+
+
+# -- answering -------------------------------------------------------------------------------
+
+
+def html_response(html: str, status: int, trigger: dict[str, str] | None = None) -> Response:
+    """An HTML response, with htmx's `HX-Trigger` set through flask-htmx when given."""
+    resp: Response = htmx_response(html, status, trigger=trigger)
+    return resp
+
+
+def error_json(
+    status: int, message: str, details: list[Detail] | None = None, **extra: Any
+) -> JSONResponse:
+    """The API's error body: `{"error": ..., "details": [...]}`."""
+    resp: JSONResponse = jsonify({"error": message, "details": details or [], **extra})
+    resp.status_code = status
+    return resp
+
+
+def error_page(status: int, message: str) -> Response:
+    """An error as a page (or as a message fragment for htmx)."""
+    if fragment_wanted():
+        html = render_template("partials/_message.html", message=message, level="error")
+        return html_response(html, status)
+    return html_response(render_template("error.html", status=status, message=message), status)
+
+
+def messages(exc: AnnotateError) -> list[str]:
+    """An error's details as `field: message` lines (its message when it has none)."""
+    if not exc.details:
+        return [exc.message]
+    return [f"{d['field']}: {d['message']}" for d in exc.details]
+
+
+def is_api() -> bool:
+    """Whether the request is for the JSON API (answers in JSON, errors too)."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
 
 
 def csrf_token() -> str:
@@ -48,27 +228,116 @@ def csrf_token() -> str:
     return token
 
 
-def is_api() -> bool:
-    """Whether the request is for the JSON API (answers in JSON, errors too)."""
-    return request.path.startswith("/api/") or request.path == "/healthz"
+# -- the guards around every request -----------------------------------------------------------
 
 
-def error_json(
-    status: int, message: str, details: list[dict[str, str]] | None = None, **extra: Any
-) -> Response:
-    """The API's error body: `{"error": ..., "details": [...]}`."""
-    body = {"error": message, "details": details or [], **extra}
-    resp = jsonify(body)
-    resp.status_code = status
-    return resp
+def is_loopback(host: str) -> bool:
+    """Whether a listening address is on this machine only."""
+    name = host.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
-class Refused(AnnotateError):
-    """A request refused before it reaches a view (bad origin, CSRF, content type)."""
+def allowed_hosts(app: Flask) -> set[str]:
+    """Host names this server answers to: loopback names, the base URL's, configured ones."""
+    names = {*LOOPBACK_NAMES}
+    base = urlsplit(str(app.config.get("BASE_URL") or ""))
+    if base.hostname:
+        names.add(base.hostname.lower())
+    for h in app.config.get("ALLOWED_HOSTS") or ():
+        names.add(str(h).strip().lower().strip("[]"))
+    return names
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+
+def _host_name(raw: str) -> str | None:
+    """The name of a Host header without its port; None when it is malformed."""
+    raw = raw.strip().lower()
+    if not raw or any(ch in raw for ch in "/\\@ \t") or len(raw) > 255:
+        return None
+    try:
+        parts = urlsplit(f"//{raw}")
+        name = parts.hostname
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        return None
+    return name
+
+
+def check_host() -> None:
+    """Refuse a request whose Host is not one of this server's names (DNS rebinding)."""
+    if current_app.config.get("ALLOWED_HOSTS") == ["*"]:
+        return
+    raw = request.headers.get("Host", "")
+    name = _host_name(raw)
+    if name is None or name not in current_app.extensions["annotate_hosts"]:
+        raise BadHost(
+            f"Host {raw!r} is not a name of this server; if it should be, start the server "
+            "with --allowed-host NAME (or set ANNOTATE_BASE_URL to its public URL)"
+        )
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def authenticate() -> Response | None:
+    """Find the user of a request (team mode); refuse anonymous ones."""
+    found = users()
+    if found is None:
+        return None
+    token = _bearer()
+    if token is not None:
+        user = found.by_token(token)
+        if user is None:
+            raise Unauthorized("the API token is not valid (unknown, malformed or revoked)")
+        g.user = user
+        g.bearer = True
+        return None
+    name = session.get("user")
+    if isinstance(name, str):
+        user = found.get(name)
+        if user is not None and session.get("stamp") == user.stamp:
+            g.user = user
+            return None
+        # Removed, or the password was reset: the session ends.
+        session.pop("user", None)
+        session.pop("stamp", None)
+    if declared_permission(request.endpoint) == "open":
+        return None
+    if request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
+        raise Unauthorized(
+            "log in first: send `Authorization: Bearer <token>` (make one with "
+            "`annotate user token NAME`) or log in on the login page"
+        )
+    return redirect(_url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def authorize() -> None:
+    """Refuse a view that declares no permission (every mode), and in team mode a write the
+    user's role does not allow (viewers never write)."""
+    # No such route: the 404 or 405 follows (a write to one still needs a reviewer).
+    needs = declared_permission(request.endpoint) if request.url_rule else "reviewer"
+    if needs is None:
+        raise Forbidden(
+            f"'{request.endpoint}' declares no permission, so it is refused (nothing was changed)"
+        )
+    if not team_mode() or request.method in SAFE_METHODS or needs == "open":
+        return
+    user = current_user()
+    if user is None:
+        raise Unauthorized("log in first")
+    if not user.may(needs):
+        raise Forbidden(
+            f"'{user.name}' is a {user.role}: this needs the {needs} role (nothing was changed)"
+        )
 
 
 def _same_origin() -> bool:
@@ -80,7 +349,8 @@ def _same_origin() -> bool:
     return parts.netloc == request.host and parts.scheme in ("http", "https")
 
 
-def _guard_writes() -> None:
+def guard_writes() -> None:
+    """Refuse a cross-origin write, an API write that is not JSON, a form without its token."""
     if request.method in SAFE_METHODS:
         return
     if g.get("bearer"):
@@ -104,7 +374,8 @@ def _guard_writes() -> None:
         )
 
 
-def _headers(resp: Response) -> Response:
+def security_headers(resp: Response) -> Response:
+    """The headers every answer carries (CSP, no sniffing, no framing, caching of users')."""
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "same-origin")
@@ -119,17 +390,16 @@ def _headers(resp: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install the guards, headers, template helpers and error handlers."""
-    from . import auth
-
-    app.extensions["annotate_hosts"] = auth.allowed_hosts(app)
-    app.before_request(auth.check_host)
-    app.before_request(auth.authenticate)
-    app.before_request(_guard_writes)
-    app.before_request(auth.authorize)
-    app.after_request(_headers)
+    """Install htmx, the guards, headers, template helpers and error handlers."""
+    htmx.init_app(app)
+    app.extensions["annotate_hosts"] = allowed_hosts(app)
+    app.before_request(check_host)
+    app.before_request(authenticate)
+    app.before_request(guard_writes)
+    app.before_request(authorize)
+    app.after_request(security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
-    app.jinja_env.globals["store_problems"] = lambda: workspace().store.counts().problems
+    app.jinja_env.globals["store_problems"] = lambda: workspace().problems()
 
     @app.errorhandler(AnnotateError)
     def annotate_error(exc: AnnotateError) -> Any:
@@ -144,8 +414,6 @@ def init_app(app: Flask) -> None:
             if isinstance(exc, StaleVersion):
                 resp.headers["ETag"] = f'"{exc.current.version}"'
         else:
-            from .pages import error_page
-
             resp = error_page(exc.status, exc.message)
         return resp
 
@@ -157,6 +425,4 @@ def init_app(app: Flask) -> None:
             message = "the request is too large"
         if is_api():
             return error_json(status, f"{exc.name}: {message}")
-        from .pages import error_page
-
         return error_page(status, message)

@@ -1,7 +1,7 @@
 """Pages and API routes that change the corpus: add an article, edit a document's details,
 replace its text (preview first, then save with re-anchoring).
 
-Every write goes through the guards of `web.py` like the other pages (same-origin check and
+Every write goes through the guards of `common.py` like the other pages (same-origin check and
 CSRF token for forms; JSON content type for the API). Forms work without JavaScript; with htmx
 (boosted) the same responses swap the page.
 """
@@ -23,7 +23,14 @@ from flask import (
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from ..errors import AlreadyExists, AnnotateError, InvalidInput, PreconditionRequired
+from ..errors import (
+    AlreadyExists,
+    AnnotateError,
+    Forbidden,
+    InvalidInput,
+    PreconditionRequired,
+    detail,
+)
 from ..formats.ingest import (
     KINDS,
     MAX_BYTES,
@@ -35,24 +42,21 @@ from ..formats.ingest import (
     read_text,
 )
 from ..record.service import Relocation
-from .api import body
-from .auth import Forbidden, current_user, may
-from .common import actor, workspace
-from .pages import make_response
+from .common import (
+    actor,
+    body_object,
+    current_user,
+    form_fields,
+    html_response,
+    may,
+    messages,
+    permission,
+    workspace,
+)
 
-bp = Blueprint("docs", __name__)
+bp = Blueprint("documents", __name__)
 
 OUTCOME_ORDER = ("orphaned", "still orphaned", "moved", "restored", "refreshed", "unchanged")
-
-
-def _form() -> dict[str, str]:
-    return {k: v for k, v in request.form.items() if k != "csrf_token"}
-
-
-def _errors(exc: AnnotateError) -> list[str]:
-    if not exc.details:
-        return [exc.message]
-    return [f"{d['field']}: {d['message']}" for d in exc.details]
 
 
 def _upload() -> FileStorage | None:
@@ -72,7 +76,7 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
     if file is not None and pasted.strip():
         raise InvalidInput(
             "send a file or pasted text, not both",
-            [{"field": "text", "message": "send a file or pasted text, not both: clear one"}],
+            [detail("text", "send a file or pasted text, not both: clear one")],
         )
     if file is not None:
         raw = file.read(MAX_BYTES + 1)
@@ -81,7 +85,7 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
     if not pasted.strip():
         raise InvalidInput(
             "choose a file or paste the article's text",
-            [{"field": "text", "message": "nothing to add: no file and no text"}],
+            [detail("text", "nothing to add: no file and no text")],
         )
     # Browsers send every line break of a textarea as CRLF (HTML form encoding): that is no
     # property of the text, so it is undone here rather than reported as normalised.
@@ -107,6 +111,7 @@ def _writers_only() -> None:
 
 
 @bp.get("/documents/new")
+@permission("viewer")
 def new() -> str:
     """The form to add an article: upload a .txt or .html file, or paste text."""
     _writers_only()
@@ -114,9 +119,10 @@ def new() -> str:
 
 
 @bp.post("/documents")
+@permission("reviewer")
 def add() -> Response:
     """Add the article; on success go to its page with the report of what was done."""
-    form = _form()
+    form = form_fields()
     try:
         item = _input_from_form(form, with_meta=True)
         item.id = form.get("id") or None
@@ -125,12 +131,12 @@ def add() -> Response:
         html = render_template(
             "add.html",
             form=form,
-            errors=_errors(exc),
+            errors=messages(exc),
             kinds=KINDS,
             limit=MAX_BYTES,
             had_file=_upload() is not None,
         )
-        return make_response(html, exc.status)
+        return html_response(html, exc.status)
     flash(_report(prepared), "ok")
     return redirect(url_for("pages.document", doc_id=doc.id), code=303)
 
@@ -144,12 +150,12 @@ def too_large(exc: Exception) -> Response:
         f"add it with `annotate add FILE` (up to {human_size(MAX_BYTES)})"
     )
     doc_id = (request.view_args or {}).get("doc_id")
-    if request.endpoint == "docs.replace" and doc_id:
+    if request.endpoint == "documents.replace" and doc_id:
         return _edit_page(doc_id, 413, replace_errors=[message])
     html = render_template(
         "add.html", form={}, errors=[message], kinds=KINDS, limit=MAX_BYTES, had_file=True
     )
-    return make_response(html, 413)
+    return html_response(html, 413)
 
 
 # -- edit details ----------------------------------------------------------------------------
@@ -177,10 +183,11 @@ def _edit_page(
         kinds=KINDS,
         claims=len(ws.claims(doc=doc_id)),
     )
-    return make_response(html, status)
+    return html_response(html, status)
 
 
 @bp.get("/documents/<doc_id>/edit")
+@permission("viewer")
 def edit(doc_id: str) -> Response:
     """The document's details form and the replace-text form."""
     _writers_only()
@@ -188,14 +195,15 @@ def edit(doc_id: str) -> Response:
 
 
 @bp.post("/documents/<doc_id>/meta")
+@permission("reviewer")
 def set_meta(doc_id: str) -> Response:
     """Save the details (title, outlet, author, date, URL, language, notes)."""
-    form = _form()
+    form = form_fields()
     data = {k: form.get(k, "") for k in META_FIELDS}
     try:
         workspace().set_document_meta(doc_id, data, form.get("meta_version", ""))
     except InvalidInput as exc:
-        return _edit_page(doc_id, exc.status, form=form, errors=_errors(exc))
+        return _edit_page(doc_id, exc.status, form=form, errors=messages(exc))
     except AnnotateError as exc:
         if exc.status == 409:
             return _edit_page(doc_id, 409, form=form, errors=[exc.message])
@@ -212,12 +220,13 @@ def _grouped(moves: list[Relocation]) -> list[tuple[str, list[Relocation]]]:
 
 
 @bp.post("/documents/<doc_id>/replace")
+@permission("adjudicator")
 def replace(doc_id: str) -> Response:
     """`action=preview`: what the new text does to every anchor, nothing saved; `action=save`
     (from the preview): write the text and re-anchor, if the text is still the one previewed.
     """
     ws = workspace()
-    form = _form()
+    form = form_fields()
     doc = ws.corpus.get(doc_id)
     try:
         item = _input_from_form(form, with_meta=False)
@@ -242,7 +251,7 @@ def replace(doc_id: str) -> Response:
         if exc.status not in (409, 422):
             raise
         form.pop("action", None)
-        return _edit_page(doc_id, exc.status, replace_form=form, replace_errors=_errors(exc))
+        return _edit_page(doc_id, exc.status, replace_form=form, replace_errors=messages(exc))
     html = render_template(
         "doc_replace.html",
         doc=doc,
@@ -252,7 +261,7 @@ def replace(doc_id: str) -> Response:
         groups=_grouped(moves),
         claims=len({m.claim for m in moves}),
     )
-    return make_response(html, 200)
+    return html_response(html, 200)
 
 
 # -- JSON API ------------------------------------------------------------------------------
@@ -265,31 +274,24 @@ def _doc_json(doc_id: str) -> dict[str, Any]:
 
 
 @bp.post("/api/documents")
+@permission("reviewer")
 def api_add() -> Response:
     """Add a document: `{text, title?, outlet?, author?, published?, url?, language?, notes?,
     id?, format?: auto|text|html}`; 201 with its metadata, `report` and Location."""
-    data = body()
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            "the body must be a JSON object", [{"field": "(body)", "message": "expected an object"}]
-        )
+    data = body_object()
     text = data.get("text")
     if not isinstance(text, str):
         raise InvalidInput(
             "text: required (the article as text or HTML)",
-            [{"field": "text", "message": "required string"}],
+            [detail("text", "required string")],
         )
     allowed = {"text", "id", "format", *META_FIELDS}
     extra = sorted(set(data) - allowed)
     if extra:
-        raise InvalidInput(
-            f"{extra[0]}: unknown field", [{"field": extra[0], "message": "unknown field"}]
-        )
+        raise InvalidInput(f"{extra[0]}: unknown field", [detail(extra[0], "unknown field")])
     for key in ("id", "format", *META_FIELDS):
         if data.get(key) is not None and not isinstance(data[key], str):
-            raise InvalidInput(
-                f"{key}: must be a string", [{"field": key, "message": "must be a string"}]
-            )
+            raise InvalidInput(f"{key}: must be a string", [detail(key, "must be a string")])
     item = Input(
         raw=text.encode("utf-8"),
         origin="text",
@@ -305,6 +307,7 @@ def api_add() -> Response:
 
 
 @bp.patch("/api/documents/<doc_id>")
+@permission("reviewer")
 def api_set_meta(doc_id: str) -> Response:
     """Change metadata fields (null or "" clears one); `If-Match` names the `meta_version`
     read (428 without it, 409 when stale). The text cannot be changed here."""
@@ -313,15 +316,11 @@ def api_set_meta(doc_id: str) -> Response:
         raise PreconditionRequired(
             "If-Match is required: send the meta_version of the document you read"
         )
-    data = body()
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            "the body must be a JSON object", [{"field": "(body)", "message": "expected an object"}]
-        )
+    data = body_object()
     if "text" in data:
         raise InvalidInput(
             "text: the text is replaced through the replace-text preview, not here",
-            [{"field": "text", "message": "not changeable here"}],
+            [detail("text", "not changeable here")],
         )
     workspace().set_document_meta(doc_id, data, raw)
     return jsonify(_doc_json(doc_id))

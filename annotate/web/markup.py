@@ -1,13 +1,9 @@
-"""Text with its claims marked, and passages similar to a claim. Pure functions, no Flask."""
+"""A document's text as HTML with its claims marked. Pure functions, no Flask."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -127,115 +123,3 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
             )
         parts.append("".join(opened) + piece + "</mark>" * len(opened))
     return Markup("".join(parts))
-
-
-# -- similar passages ----------------------------------------------------------------------
-
-STOPWORDS = frozenset(
-    """a an the and or but of to in on at by for with from as is are was were be been being
-    that this these those it its he she they them his her their we our you your i not no
-    have has had do does did will would can could should may might than then there here
-    which who whom what when where why how also said says say about after before during
-    into over under up down out if so such only very all any each other more most some""".split()
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+[\"”’)]*|$)", re.UNICODE)
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
-def tokens(text: str) -> list[str]:
-    """Content words of a text, lower-cased and crudely stemmed, for similarity."""
-    return [
-        _stem(w)
-        for w in (m.group(0).lower() for m in _WORD.finditer(text))
-        if w not in STOPWORDS and len(w) > 1
-    ]
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A sentence of a document, with its offsets."""
-
-    doc: str
-    start: int
-    end: int
-    text: str
-
-
-def sentences(doc_id: str, text: str) -> list[Passage]:
-    """The sentences of a text with their offsets (leading and trailing space trimmed)."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        raw = m.group(0)
-        lead = len(raw) - len(raw.lstrip())
-        body = raw.strip()
-        if len(body) >= 20:
-            start = m.start() + lead
-            out.append(Passage(doc_id, start, start + len(body), body))
-    return out
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A passage that may be another appearance of a claim, with its similarity (0..1)."""
-
-    passage: Passage
-    score: float
-
-
-class _Index:
-    def __init__(self, docs: tuple[tuple[str, str], ...]) -> None:
-        self.passages = [p for doc_id, text in docs for p in sentences(doc_id, text)]
-        self.vectors = [Counter(tokens(p.text)) for p in self.passages]
-        df: Counter[str] = Counter()
-        for v in self.vectors:
-            df.update(v.keys())
-        n = len(self.passages) or 1
-        self.idf = {w: math.log((1 + n) / (1 + d)) + 1 for w, d in df.items()}
-        self.norms = [self._norm(v) for v in self.vectors]
-
-    def _norm(self, v: Counter[str]) -> float:
-        return math.sqrt(sum((c * self.idf.get(w, 1.0)) ** 2 for w, c in v.items())) or 1.0
-
-    def search(self, query: str) -> list[tuple[int, float]]:
-        q = Counter(tokens(query))
-        qn = self._norm(q)
-        scores = []
-        for i, v in enumerate(self.vectors):
-            dot = sum(c * v[w] * self.idf.get(w, 1.0) ** 2 for w, c in q.items() if w in v)
-            if dot:
-                scores.append((i, dot / (qn * self.norms[i])))
-        return scores
-
-
-@lru_cache(maxsize=4)
-def _index(docs: tuple[tuple[str, str], ...]) -> _Index:
-    return _Index(docs)
-
-
-def similar_passages(
-    docs: tuple[tuple[str, str], ...], claim: Claim, limit: int = 5, minimum: float = 0.25
-) -> list[Suggestion]:
-    """Sentences across the corpus most like a claim's statement and appearances.
-
-    `docs` is `((id, text), ...)`; sentences overlapping an appearance are left out.
-    """
-    index = _index(docs)
-    query = " ".join([claim.statement, *(a.exact for a in claim.appearances)])
-    taken = [(a.doc, a.start, a.end) for a in claim.appearances]
-    found = []
-    for i, score in index.search(query):
-        p = index.passages[i]
-        if score < minimum:
-            continue
-        if any(d == p.doc and s < p.end and p.start < e for d, s, e in taken):
-            continue
-        found.append(Suggestion(p, round(score, 3)))
-    found.sort(key=lambda s: (-s.score, s.passage.doc, s.passage.start))
-    return found[:limit]

@@ -11,45 +11,32 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_htmx import make_response as htmx_response
 from werkzeug.wrappers import Response
 
 from .. import __version__
-from ..errors import AnnotateError, InvalidInput, NotFound, StaleVersion
+from ..errors import AnnotateError, InvalidInput, NotFound, StaleVersion, detail
 from ..formats.export import FORMATS
-from ..record.corpus import CorpusDocument
 from ..record.models import VERDICTS, AnchorInput, Claim
 from ..record.store import Summary
-from .common import actor, workspace
-from .markup import marked_html, similar_passages, spans_for
+from .common import (
+    actor,
+    current_user,
+    error_page,
+    form_fields,
+    fragment_wanted,
+    html_response,
+    htmx,
+    may,
+    messages,
+    permission,
+    team_mode,
+    workspace,
+)
+from .markup import marked_html, spans_for
 
 bp = Blueprint("pages", __name__)
 
-
-def make_response(html: str, status: int, trigger: dict[str, str] | None = None) -> Response:
-    """An HTML response, with htmx's `HX-Trigger` set through flask-htmx when given."""
-    resp: Response = htmx_response(html, status, trigger=trigger)
-    return resp
-
-
 STATUSES = (*VERDICTS, "unreviewed")
-
-
-def fragment_wanted() -> bool:
-    """An htmx request that wants a fragment (a boosted one wants the whole page)."""
-    from flask_htmx import HTMX  # noqa: F401 - the extension sets up `request` headers
-
-    return (
-        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
-    )
-
-
-def error_page(status: int, message: str) -> Response:
-    """An error as a page (or as a message fragment for htmx)."""
-    if fragment_wanted():
-        html = render_template("partials/_message.html", message=message, level="error")
-        return make_response(html, status)
-    return make_response(render_template("error.html", status=status, message=message), status)
 
 
 def _doc_titles() -> dict[str, str]:
@@ -61,7 +48,7 @@ def _version() -> int:
     if not (raw.isascii() and raw.isdigit()):
         raise InvalidInput(
             "version: the form lost its version; reload the page",
-            [{"field": "version", "message": "missing"}],
+            [detail("version", "missing")],
         )
     return int(raw)
 
@@ -119,11 +106,12 @@ def _pager(total: int) -> dict[str, Any]:
 
 
 @bp.get("/")
+@permission("viewer")
 def index() -> str:
     """The documents with their claims per verdict, and overall progress (a page of
     `PAGE_SIZE` documents at a time; the counts come from the store's index)."""
     ws = workspace()
-    counts = ws.store.counts()
+    counts = ws.counts()
     docs = ws.corpus.documents()
     pager = _pager(len(docs))
     empty: Counter[str] = Counter()
@@ -145,19 +133,14 @@ def index() -> str:
 
 def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, Any]:
     ws = workspace()
-    docs = ws.corpus.documents()
-    titles = {d.id: d.meta.title for d in docs}
-    near = _neighbourhood(docs, claim, doc_id)
-    if len(near) == len(docs):
-        corpus = tuple((d.id, d.text) for d in docs)
-    else:
-        corpus = tuple((d, ws.corpus.get(d).text) for d in near if d in titles)
+    titles = _doc_titles()
+    near = ws.neighbourhood(claim, doc_id)
     return {
         "claim": claim,
         "doc_id": doc_id,
         "titles": titles,
         "choices": [(d, titles[d]) for d in near if d in titles],
-        "suggestions": similar_passages(corpus, claim),
+        "suggestions": ws.suggestions(claim, near),
         "errors": {},
         "form": {},
         "conflict": None,
@@ -166,40 +149,11 @@ def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, 
     }
 
 
-SUGGESTION_DOCS = 200
-"""Up to this many documents, suggestions come from the whole corpus; beyond, from the
-claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGHBOURS`)."""
-SUGGESTION_NEIGHBOURS = 20
-
-
-def _neighbourhood(docs: list[CorpusDocument], claim: Claim, doc_id: str | None) -> list[str]:
-    """The documents offered around a claim: all of a small corpus; in a large one, the
-    page's, the claim's own (appearances, quoted sources) and those sharing most claims with
-    its appearances' documents."""
-    if len(docs) <= SUGGESTION_DOCS:
-        return [d.id for d in docs]
-    ws = workspace()
-    own = list(dict.fromkeys([*([doc_id] if doc_id else []), *(a.doc for _, a in claim.anchors())]))
-    shared: Counter[str] = Counter()
-    for doc in {a.doc for a in claim.appearances}:
-        for s in ws.store.summaries(doc=doc)[0]:
-            shared.update({m.doc for m in s.appearances} - set(own))
-    near = [d for d, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return own + near[:SUGGESTION_NEIGHBOURS]
-
-
 def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     ws = workspace()
     doc = ws.corpus.get(doc_id)
     text = doc.text
-    # The index's summaries are enough to mark the text; a claim whose quote is no longer at
-    # its offsets is read in full, to find where the quote is now (or list it as orphaned).
-    claims: list[Claim | Summary] = [
-        ws.claim(s.id)
-        if any(m.doc == doc_id and (m.orphaned or not m.matches(text)) for m in s.appearances)
-        else s
-        for s in ws.find(doc=doc_id)
-    ]
+    claims = ws.to_mark(doc_id, text)
     spans, orphans = spans_for(doc_id, claims, text)
     ctx: dict[str, Any] = {
         "doc": doc,
@@ -220,12 +174,14 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
 
 
 @bp.get("/documents/<doc_id>")
+@permission("viewer")
 def document(doc_id: str) -> str:
     """A document's whole text with every claim marked; `?claim=ID` opens its panel."""
     return render_template("document.html", **_document_context(doc_id, request.args.get("claim")))
 
 
 @bp.get("/documents/<doc_id>/text")
+@permission("viewer")
 def document_text(doc_id: str) -> str:
     """The marked text alone (refreshed after every change; shown in the quote picker)."""
     ctx = _document_context(doc_id, None)
@@ -235,6 +191,7 @@ def document_text(doc_id: str) -> str:
 
 
 @bp.get("/claims/<claim_id>")
+@permission("viewer")
 def claim(claim_id: str) -> Any:
     """A claim's panel: appearances, verdict, sources, suggestions, history."""
     ws = workspace()
@@ -246,6 +203,7 @@ def claim(claim_id: str) -> Any:
 
 
 @bp.get("/claims")
+@permission("viewer")
 def claims() -> str:
     """Every claim; filter by verdict, document, claimant and text; sortable."""
     args = request.args
@@ -278,14 +236,15 @@ def claims() -> str:
         "args": args,
         "sort": sort,
         "statuses": STATUSES,
-        "claimants": ws.store.counts().claimants,
+        "claimants": ws.counts().claimants,
     }
-    if fragment_wanted() and request.headers.get("HX-Target") == "claim-rows":
+    if fragment_wanted() and htmx.target == "claim-rows":
         return render_template("partials/_claim_rows.html", **ctx)
     return render_template("claims.html", **ctx)
 
 
 @bp.get("/export")
+@permission("viewer")
 def export_page() -> str:
     """Download links for every export format."""
     return render_template("export.html", formats=sorted(FORMATS.values(), key=lambda f: f.name))
@@ -299,7 +258,7 @@ def _done(claim: Claim, doc_id: str | None, message: str) -> Response:
         html = render_template(
             "partials/_claim_panel.html", **_panel_context(claim, doc_id, message=message)
         )
-        return make_response(html, 200, trigger={"claims-changed": claim.id})
+        return html_response(html, 200, trigger={"claims-changed": claim.id})
     target = url_for("pages.document", doc_id=doc_id or claim.appearances[0].doc, claim=claim.id)
     return redirect(target + "#panel", code=303)
 
@@ -316,19 +275,19 @@ def _failed(
         current, status = ws.claim(claim_id), exc.status
         extra = {}
     errors: dict[str, list[str]] = {}
-    for d in exc.details or [{"field": section, "message": exc.message}]:
+    for d in exc.details or [detail(section, exc.message)]:
         errors.setdefault(section, []).append(f"{d['field']}: {d['message']}")
     ctx = _panel_context(current, doc_id, errors=errors, form={**form, "section": section}, **extra)
     if fragment_wanted():
-        return make_response(render_template("partials/_claim_panel.html", **ctx), status)
+        return html_response(render_template("partials/_claim_panel.html", **ctx), status)
     page = _document_context(doc_id or current.appearances[0].doc, None)
     page["panel"] = ctx
-    return make_response(render_template("document.html", **page), status)
+    return html_response(render_template("document.html", **page), status)
 
 
 def _write(claim_id: str, section: str, action: Any, message: str) -> Response:
     doc_id = request.form.get("doc_context") or None
-    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    form = form_fields()
     try:
         claim = action()
     except (InvalidInput, StaleVersion) as exc:
@@ -337,6 +296,7 @@ def _write(claim_id: str, section: str, action: Any, message: str) -> Response:
 
 
 @bp.post("/claims")
+@permission("reviewer")
 def create() -> Response:
     """Create a claim from a selection (or a typed quote) with statement, claimant, date."""
     f = request.form
@@ -357,20 +317,21 @@ def create() -> Response:
 
 
 def _new_claim_failed(doc_id: str, exc: InvalidInput) -> Response:
-    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    errors = [f"{d['field']}: {d['message']}" for d in exc.details] or [exc.message]
+    form = form_fields()
+    errors = messages(exc)
     if fragment_wanted():
         html = render_template("partials/_new_claim.html", doc_id=doc_id, form=form, errors=errors)
-        return make_response(html, 422)
+        return html_response(html, 422)
     try:
         page = _document_context(doc_id, None)
     except NotFound:
         return error_page(422, exc.message)
     page.update(new_form=form, new_errors=errors)
-    return make_response(render_template("document.html", **page), 422)
+    return html_response(render_template("document.html", **page), 422)
 
 
 @bp.post("/claims/<claim_id>/edit")
+@permission("reviewer")
 def edit(claim_id: str) -> Response:
     """Change statement, claimant and claim date."""
     f = request.form
@@ -388,6 +349,7 @@ def edit(claim_id: str) -> Response:
 
 
 @bp.post("/claims/<claim_id>/verdict")
+@permission("reviewer")
 def verdict(claim_id: str) -> Response:
     """Set the verdict and rationale (the cited sources stay)."""
     f = request.form
@@ -402,6 +364,7 @@ def verdict(claim_id: str) -> Response:
 
 
 @bp.post("/claims/<claim_id>/sources")
+@permission("reviewer")
 def add_source(claim_id: str) -> Response:
     """Cite a quote (selection or typed) from any document, or a URL, with a stance."""
     f = request.form
@@ -422,6 +385,7 @@ def add_source(claim_id: str) -> Response:
 
 
 @bp.post("/claims/<claim_id>/sources/<int:index>/delete")
+@permission("reviewer")
 def remove_source(claim_id: str, index: int) -> Response:
     """Stop citing a source."""
     return _write(
@@ -433,6 +397,7 @@ def remove_source(claim_id: str, index: int) -> Response:
 
 
 @bp.post("/claims/<claim_id>/appearances")
+@permission("reviewer")
 def add_appearance(claim_id: str) -> Response:
     """Add a place where the claim appears (a selection, a suggestion or a typed quote)."""
     return _write(
@@ -446,6 +411,7 @@ def add_appearance(claim_id: str) -> Response:
 
 
 @bp.post("/claims/<claim_id>/appearances/<int:index>/delete")
+@permission("reviewer")
 def remove_appearance(claim_id: str, index: int) -> Response:
     """Remove one appearance of a claim."""
     return _write(
@@ -457,6 +423,7 @@ def remove_appearance(claim_id: str, index: int) -> Response:
 
 
 @bp.post("/claims/<claim_id>/reattach")
+@permission("reviewer")
 def reattach(claim_id: str) -> Response:
     """Attach an appearance that lost its place to a new selection (or typed quote)."""
     field = request.form.get("field", "")
@@ -469,13 +436,14 @@ def reattach(claim_id: str) -> Response:
 
 
 @bp.post("/claims/<claim_id>/delete")
+@permission("adjudicator")
 def delete(claim_id: str) -> Response:
     """Delete a claim (it is kept in the store's trash with its history)."""
     doc_id = request.form.get("doc_context") or None
     try:
         workspace().delete_claim(claim_id, _version(), actor())
     except (InvalidInput, StaleVersion) as exc:
-        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        form = form_fields()
         return _failed(claim_id, doc_id, exc, form, "delete")
     target = url_for("pages.document", doc_id=doc_id) if doc_id else url_for("pages.claims")
     if fragment_wanted():
@@ -484,15 +452,13 @@ def delete(claim_id: str) -> Response:
             level="ok",
             message=f"Claim {claim_id} deleted (kept in the store's trash).",
         )
-        return make_response(html, 200, trigger={"claims-changed": claim_id})
+        return html_response(html, 200, trigger={"claims-changed": claim_id})
     return redirect(target, code=303)
 
 
 @bp.app_context_processor
 def globals_for_templates() -> dict[str, Any]:
     """What every template may use."""
-    from .auth import current_user, may, team_mode
-
     return {
         "version": __version__,
         "reviewer": actor(),

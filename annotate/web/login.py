@@ -1,0 +1,98 @@
+"""Team mode's login and logout pages (the sessions, tokens and roles they rest on are
+checked in `common.py`, around every request).
+
+Local mode (no users file with users) has no accounts: the server listens on loopback and
+every change is recorded under the configured reviewer name. Team mode asks everyone to log in
+(pages: a session cookie; API: `Authorization: Bearer <token>`), records the logged-in user
+as the author of each change, and lets each role do what it may:
+
+- viewer: read the pages and the API, download exports;
+- reviewer: also create and edit claims, give verdicts, cite sources, re-attach orphans;
+- adjudicator: also delete claims, and replace a document's text (it re-anchors everyone's
+  claims).
+
+Each view declares which of these it needs (`common.permission`). User administration is on
+the command line only (`annotate user ...`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from ..record.accounts import FailureLimiter
+from .common import current_user, permission, team_mode, users
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after login: a path on this site only (never another host)."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 32 for ch in target)
+    ):
+        return url_for("pages.index")
+    return target
+
+
+def _limiters() -> tuple[FailureLimiter, FailureLimiter]:
+    ext = current_app.extensions
+    return ext["annotate_login_by_user"], ext["annotate_login_by_address"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@permission("open")
+def login() -> Any:
+    """The login form; a POST checks the password and starts a session."""
+    if not team_mode():
+        return redirect(url_for("pages.index"))
+    target = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(target)
+        return render_template("login.html", next=target, name="", error=None)
+    name = request.form.get("name", "").strip()
+    password = request.form.get("password", "")
+    by_user, by_address = _limiters()
+    address = request.remote_addr or "?"
+    wait = max(by_user.retry_after(name.casefold()), by_address.retry_after(address))
+    if wait:
+        html = render_template(
+            "login.html",
+            next=target,
+            name=name,
+            error=f"Too many failed logins: wait {wait} seconds before trying again.",
+        )
+        resp = Response(html, status=429, mimetype="text/html")
+        resp.headers["Retry-After"] = str(wait)
+        return resp
+    found = users()
+    assert found is not None
+    user = found.authenticate(name, password) if name and password else None
+    if user is None:
+        by_user.fail(name.casefold())
+        by_address.fail(address)
+        html = render_template(
+            "login.html", next=target, name=name, error="Wrong user name or password."
+        )
+        return Response(html, status=401, mimetype="text/html")
+    by_user.clear(name.casefold())
+    session.clear()
+    session.permanent = True
+    session["user"] = user.name
+    session["stamp"] = user.stamp
+    return redirect(target, code=303)
+
+
+@bp.post("/logout")
+@permission("viewer")
+def logout() -> Response:
+    """End the session."""
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
