@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from annotate.record import service
+from annotate.record import clock as record_clock
 from annotate.record.anchoring import make_anchor
 from annotate.record.models import Anchor, Change, Claim, Source
 from annotate.record.service import revise, slugify
@@ -301,7 +301,7 @@ def generate(docs: int, claims: int, out: Path, seed: int = 0) -> Summary:
     verdicts = {"unreviewed": 0, "confirmed": 0, "denied": 0, "disputed": 0}
     appearances = quotes = urls = 0
     clock = [EPOCH]
-    with mock.patch.object(service, "now", lambda: clock[0]):
+    with mock.patch.object(record_clock, "now", lambda: clock[0]):
         for j in range(claims):
             statement, claimant = statements[j]
             cid = f"{slugify(statement, 6)[:60].strip('-')}-{j}"

@@ -84,8 +84,7 @@ def quote(ws: Workspace, doc: str, exact: str, nth: int = 0) -> dict[str, object
 @pytest.fixture
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Every change is recorded at the same instant, so that exports can be pinned."""
-    for module in ("annotate.record.store", "annotate.record.service", "annotate.formats.importer"):
-        monkeypatch.setattr(f"{module}.now", lambda: FROZEN)
+    monkeypatch.setattr("annotate.record.clock.now", lambda: FROZEN)
     return FROZEN
 
 

@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-import functools
-import gc
 import json
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import click
 
 from .. import __version__
 from ..errors import AnnotateError
-from ..formats.export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
+from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load
-from ..record.check import examine, render
+from ..record.check import examine, format_report
 from ..record.models import Claim
-from ..record.service import UNPLACED, Outcome, Workspace
-from .users import serve_options, team_config
+from ..record.service import OUTCOMES, UNPLACED, Workspace
+from .documents import add, doc
+from .options import CONTEXT, base_url_option, workspace_options
+from .serve import serve
 from .users import user as user_group
-
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def workspace_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`--seeds` and `--store`, shared by every command."""
-
-    @click.option(
-        "--seeds",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="ANNOTATE_SEEDS",
-        default="seeds",
-        show_default=True,
-        help="Corpus folder: <id>.txt documents and <id>.json metadata.",
-    )
-    @click.option(
-        "--store",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="ANNOTATE_STORE",
-        default="fixtures",
-        show_default=True,
-        help="Store folder: one <claim-id>.json file per claim.",
-    )
-    @functools.wraps(fn)
-    def wrapper(*args: Any, seeds: Path, store: Path, **kwargs: Any) -> Any:
-        for label, folder in (("--seeds", seeds), ("--store", store)):
-            if not folder.is_dir():
-                raise click.UsageError(f"{label}: folder '{folder}' does not exist")
-        return fn(*args, ws=Workspace.open(seeds, store), **kwargs)
-
-    return wrapper
 
 
 @click.group(context_settings=CONTEXT)
@@ -80,19 +46,8 @@ def check(ws: Workspace, fmt: str) -> None:
     break the source rules, each with file, claim and field.
     """
     report = examine(ws)
-    click.echo(render(report.problems, fmt, report.checked), nl=False)
+    click.echo(format_report(report.problems, fmt, report.checked), nl=False)
     sys.exit(1 if report.problems else 0)
-
-
-def base_url_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`--base-url`, the app's public URL (environment `ANNOTATE_BASE_URL`)."""
-    return click.option(
-        "--base-url",
-        envvar="ANNOTATE_BASE_URL",
-        default=DEFAULT_BASE_URL,
-        show_default=True,
-        help="Public URL of the app: review pages, annotation ids, documents without a url.",
-    )(fn)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -259,347 +214,6 @@ def schema() -> None:
     click.echo(json.dumps(Claim.model_json_schema(), indent=2, sort_keys=True))
 
 
-def _warm(app: Any) -> Any:
-    """Build the store's index and load the corpus before listening: the first request is
-    then as fast as the others."""
-    app.extensions["annotate"].store.counts()
-    app.extensions["annotate"].corpus.documents()
-    # From now on a thread keeps the index current, so that requests do not wait for it.
-    app.extensions["annotate"].store.follow()
-    # What start-up built lives as long as the server: keep it out of the cyclic garbage
-    # collector's full passes, which would otherwise walk every summary of a large store
-    # (a pause of hundreds of milliseconds at 100,000 claims, in the middle of a request).
-    gc.collect()
-    gc.freeze()
-    # A thread that renders a big page holds the interpreter for up to the switch interval
-    # each time a saving thread (back from a system call: some 30 per save) waits for it:
-    # at CPython's 5 ms, 8 clients saving while one reads the busiest page back to back
-    # saved 21/s; at 0.5 ms, 59/s, and the page p50 halved (bench.server, 100,000 claims).
-    sys.setswitchinterval(0.0005)
-    return app
-
-
-@cli.command(context_settings=CONTEXT)
-@workspace_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=5000,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0 picks a free one).",
-)
-@click.option(
-    "--reviewer",
-    envvar="ANNOTATE_REVIEWER",
-    default=None,
-    help="Your name, recorded on every change (default: your OS user name).",
-)
-@click.option(
-    "--threads",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Worker threads of the WSGI server.",
-)
-@click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Server processes sharing the port (more than 1: gunicorn's pre-fork server, "
-    "each process with --threads threads).",
-)
-@serve_options
-def serve(
-    ws: Workspace,
-    host: str,
-    port: int,
-    reviewer: str | None,
-    threads: int,
-    workers: int,
-    **team: Any,
-) -> None:
-    """Run the web app on a production WSGI server (waitress), on loopback by default.
-
-    With users in the users file (`annotate user add`) it runs in team mode: everyone logs
-    in, and it may listen on other addresses; without, it refuses any but loopback.
-    """
-    import secrets
-
-    from waitress.server import create_server
-
-    from .. import create_app, default_reviewer
-
-    config = {
-        "SEEDS": str(ws.corpus.root),
-        "STORE": str(ws.store.root),
-        "REVIEWER": reviewer or default_reviewer(),
-        "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
-        **team_config(host, **team),
-    }
-    if workers > 1 and not config["USERS_FILE"]:
-        # One key for every worker process: a session signed by one is valid in the others.
-        # (Team mode has its key in a file beside the users file, shared already.)
-        config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
-    app = create_app(config)
-    swept = ws.store.sweep()
-    if swept:
-        click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
-    who = (
-        f"in team mode (users from {app.config['USERS_FILE']})"
-        if app.config["USERS_FILE"]
-        else f"as reviewer '{app.config['REVIEWER']}'"
-    )
-    if workers > 1:
-        from . import prefork
-
-        def ready(bound: int) -> None:
-            click.echo(
-                f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who} "
-                f"with {workers} processes"
-            )
-            shown = f"[{host}]" if ":" in host else host
-            click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
-
-        prefork.run(lambda: _warm(create_app(config)), host, port, workers, threads, ready)
-        return
-    _warm(app)
-    server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
-    bound = server.effective_port
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}")
-    click.echo(
-        f"Open http://{shown}:{bound}/  (Ctrl+C to stop)",
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        click.echo("stopped")
-
-
-# -- documents: add, doc set, doc replace, init (issue 8; logic in ingest.py and desk.py) -----
-
-
-def meta_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The metadata of a document, as options."""
-    for name, help_text in reversed(
-        (
-            ("title", "Title (default: the page's title, or the first line of the text)."),
-            ("outlet", "Outlet or site name (default: the page's site name)."),
-            ("author", "Author(s) (default: the page's author)."),
-            ("published", "Publication date, YYYY-MM-DD (default: the page's date)."),
-            ("url", "Original URL, http(s) (default: the page's canonical URL)."),
-            ("language", "Language tag such as en, ru, de-CH (default: the page's, else en)."),
-            ("notes", "Free notes on the document (where it comes from, what is missing)."),
-        )
-    ):
-        fn = click.option(f"--{name}", default=None, help=help_text)(fn)
-    return fn
-
-
-def _read_input(path: str) -> tuple[bytes, str, str | None]:
-    from ..formats.ingest import MAX_BYTES
-
-    if path == "-":
-        return sys.stdin.buffer.read(MAX_BYTES + 1), "standard input", None
-    p = Path(path)
-    if p.is_dir():
-        raise click.BadParameter(f"'{path}' is a folder", param_hint="FILE")
-    try:
-        with p.open("rb") as fh:
-            return fh.read(MAX_BYTES + 1), p.name, p.name
-    except OSError as exc:
-        raise click.BadParameter(
-            f"cannot read '{path}': {exc.strerror}", param_hint="FILE"
-        ) from None
-
-
-def _fail_with_details(exc: AnnotateError) -> click.ClickException:
-    lines = [exc.message]
-    lines += [
-        f"  {d['field']}: {d['message']}" for d in exc.details if d["message"] not in exc.message
-    ]
-    return click.ClickException("\n".join(lines))
-
-
-FORMAT_OPTION = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["auto", "text", "html"]),
-    default="auto",
-    show_default=True,
-    help="auto: HTML when the name ends in .html/.htm or the content starts like a page.",
-)
-ENCODING_OPTION = click.option(
-    "--encoding", default=None, help="Encoding of the input when it is not UTF-8 (else detected)."
-)
-
-
-@cli.command(context_settings=CONTEXT)
-@workspace_options
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@meta_options
-@click.option("--id", "doc_id", default=None, help="Document id (default: made from the title).")
-@FORMAT_OPTION
-@ENCODING_OPTION
-@click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
-@click.option(
-    "--allow-duplicates", is_flag=True, help="Add a text even if the corpus has it already."
-)
-def add(
-    ws: Workspace,
-    files: tuple[str, ...],
-    doc_id: str | None,
-    fmt: str,
-    encoding: str | None,
-    dry_run: bool,
-    allow_duplicates: bool,
-    **fields: str | None,
-) -> None:
-    """Add articles to the corpus from text or HTML files ('-' reads pasted text from stdin).
-
-    Text is stored as UTF-8 with LF line ends (the report says what was normalised); from
-    HTML only the article text is kept, with its title, author, date, site name and URL as
-    metadata. Options override what is found. The id is made from the title (unique,
-    path-safe) unless --id is given. Empty, binary, undecodable or huge (over 5 MB) files, and
-    texts the corpus has already, are refused with the reason; if any input is refused,
-    nothing is added.
-    """
-    from ..formats.ingest import Input, add_documents, prepare_all
-
-    if len(files) > 1:
-        for single in ("title", "url"):
-            if fields.get(single):
-                raise click.UsageError(f"--{single} names one document: add one file at a time")
-        if doc_id:
-            raise click.UsageError("--id names one document: add one file at a time")
-    if files.count("-") > 1:
-        raise click.UsageError("standard input ('-') can be read once")
-    items = []
-    for path in files:
-        raw, origin, name = _read_input(path)
-        items.append(
-            Input(
-                raw=raw,
-                origin=origin,
-                name=name,
-                fields=dict(fields),
-                id=doc_id,
-                kind=fmt,
-                encoding=encoding,
-            )
-        )
-    try:
-        if dry_run:
-            ready = prepare_all(ws.corpus, items, allow_duplicates)
-        else:
-            ready = [p for p, _ in add_documents(ws.corpus, items, allow_duplicates)]
-    except AnnotateError as exc:
-        raise _fail_with_details(exc) from None
-    for p in ready:
-        click.echo("\n".join(p.lines()))
-    verb = "would be added (dry run, nothing written)" if dry_run else f"added to {ws.corpus.root}"
-    click.echo(f"{len(ready)} document(s) {verb}")
-
-
-@cli.group(context_settings=CONTEXT)
-def doc() -> None:
-    """Change a document of the corpus: its metadata, or (re-anchoring) its text."""
-
-
-@doc.command(name="set", context_settings=CONTEXT)
-@workspace_options
-@click.argument("doc_id", metavar="ID")
-@meta_options
-def doc_set(ws: Workspace, doc_id: str, **fields: str | None) -> None:
-    """Change the metadata of document ID; an empty value ("") clears a field.
-
-    The text is not touched. Prints the metadata as stored.
-    """
-    data = {k: v for k, v in fields.items() if v is not None}
-    if not data:
-        raise click.UsageError("name at least one field to change, e.g. --title '...'")
-    try:
-        doc_ = ws.set_document_meta(doc_id, data)
-    except AnnotateError as exc:
-        raise _fail_with_details(exc) from None
-    click.echo(f"{doc_.id}: metadata saved to {ws.corpus.root / (doc_.id + '.json')}")
-    for key, value in doc_.meta.model_dump(mode="json").items():
-        click.echo(f"  {key}: {value if value is not None else '—'}")
-
-
-@doc.command(name="replace", context_settings=CONTEXT)
-@workspace_options
-@click.argument("doc_id", metavar="ID")
-@click.argument("file", metavar="FILE")
-@FORMAT_OPTION
-@ENCODING_OPTION
-@click.option("--dry-run", is_flag=True, help="Show what would move or be orphaned; write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Save without asking (needed when FILE is '-').")
-@click.option(
-    "--reviewer",
-    default="annotate doc replace",
-    show_default=True,
-    help="Name recorded in the history of every claim re-anchored.",
-)
-def doc_replace(
-    ws: Workspace,
-    doc_id: str,
-    file: str,
-    fmt: str,
-    encoding: str | None,
-    dry_run: bool,
-    yes: bool,
-    reviewer: str,
-) -> None:
-    """Replace the text of document ID with FILE ('-' for stdin), re-anchoring its claims.
-
-    The new text is normalised like an added one. First shows what happens to every anchor
-    in the document (moved, orphaned, unchanged), then asks; saving writes the text and
-    re-anchors each affected claim as a new version (history `reanchored`). Orphaned anchors
-    are kept at their last offsets, never dropped: attach them again in the web app.
-    """
-    from ..formats.ingest import Input, read_text
-
-    raw, origin, name = _read_input(file)
-    try:
-        current = ws.corpus.get(doc_id)
-        text, _, _, notes = read_text(
-            Input(raw=raw, origin=origin, name=name, kind=fmt, encoding=encoding),
-            final_newline=current.text.endswith("\n"),
-        )
-        preview = ws.preview_replace(doc_id, text)
-    except AnnotateError as exc:
-        raise _fail_with_details(exc) from None
-    click.echo(f"{doc_id}: {current.length} -> {len(text)} characters")
-    for n in notes:
-        click.echo(f"  - {n}")
-    for r in preview:
-        click.echo(r.line())
-    counts = {o: sum(r.outcome == o for r in preview) for o in OUTCOMES}
-    claims = len({r.claim for r in preview})
-    click.echo(
-        f"{len(preview)} anchor(s) of {claims} claim(s): moved {counts['moved']}, "
-        f"restored {counts['restored']}, "
-        f"orphaned {counts['orphaned'] + counts['still orphaned']}, "
-        f"unchanged {counts['unchanged'] + counts['refreshed']}"
-    )
-    if dry_run:
-        click.echo("dry run: nothing written")
-        return
-    if not yes:
-        if file == "-":
-            raise click.UsageError("the text came from standard input: confirm with --yes")
-        click.confirm("Replace the text and re-anchor these claims?", abort=True)
-    try:
-        done = ws.replace_text(doc_id, text, current.sha256, reviewer)
-    except AnnotateError as exc:
-        raise _fail_with_details(exc) from None
-    changed = len({r.claim for r in done if r.changes})
-    click.echo(f"saved: {doc_id} has the new text; {changed} claim(s) re-anchored")
-
-
 @cli.command(context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -635,4 +249,5 @@ def init(folder: Path, package: str | None) -> None:
         )
 
 
-cli.add_command(user_group)
+for command in (add, doc, serve, user_group):
+    cli.add_command(command)

@@ -12,7 +12,6 @@ import click
 
 from ..errors import AnnotateError
 from ..record.accounts import ROLES, Users, default_users_path
-from ..web.common import is_loopback
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -155,59 +154,3 @@ def revoke(users_path: Path | None, name: str, token_id: str) -> None:
     """Revoke API token TOKEN_ID of NAME (it is refused from the next request on)."""
     _users(users_path).revoke(name, token_id)
     click.echo(f"revoked token {token_id} of {name}")
-
-
-def team_config(
-    host: str,
-    users_path: Path | None,
-    allowed_hosts: tuple[str, ...],
-    https: bool,
-    trusted_proxies: int,
-) -> dict[str, Any]:
-    """`serve`'s settings for accounts; refuses a non-loopback address without accounts.
-
-    :raise click.UsageError: when the server would be reachable by others with no login.
-    """
-    users = _users(users_path)
-    try:
-        team = bool(users)
-    except AnnotateError as exc:
-        raise click.UsageError(exc.message) from None
-    if not team and not is_loopback(host):
-        raise click.UsageError(
-            f"refusing to listen on {host} without accounts: anyone who reaches that address "
-            "could change the record under your name. Add users first (annotate user add NAME "
-            f"--role reviewer; users file {users.path}, or --users PATH) to run in team mode, "
-            "or listen on 127.0.0.1."
-        )
-    return {
-        "USERS_FILE": str(users.path) if team else None,
-        "ALLOWED_HOSTS": list(allowed_hosts),
-        "HTTPS": https,
-        "TRUSTED_PROXIES": trusted_proxies,
-    }
-
-
-def serve_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`serve`'s team options: --users, --allowed-host, --https, --trusted-proxies."""
-    fn = click.option(
-        "--trusted-proxies",
-        type=click.IntRange(0, 5),
-        default=0,
-        show_default=True,
-        help="Number of reverse proxies in front whose X-Forwarded-For/-Proto/-Host to trust.",
-    )(fn)
-    fn = click.option(
-        "--https",
-        is_flag=True,
-        help="The app is reached over https (behind a proxy): Secure cookies, HSTS.",
-    )(fn)
-    fn = click.option(
-        "--allowed-host",
-        "allowed_hosts",
-        multiple=True,
-        envvar="ANNOTATE_ALLOWED_HOSTS",
-        help="A host name clients use to reach the server (repeatable); loopback names and "
-        "the base URL's host are always allowed, others get 400.",
-    )(fn)
-    return users_option(fn)

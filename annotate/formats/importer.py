@@ -30,11 +30,11 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from ..errors import AlreadyExists, AnnotateError, InvalidInput, StaleVersion
+from ..record import clock
 from ..record.anchoring import anchor_problem, locate_quote, make_anchor
 from ..record.corpus import CorpusDocument
 from ..record.models import VERDICTS, Anchor, Claim, error_details
 from ..record.service import Workspace
-from ..record.store import now
 from .export import ExportSettings
 
 ImportFormat = Literal["json", "w3c"]
@@ -532,7 +532,7 @@ def _claim_from_annotation(
     statement = " ".join((described or appearances[0].exact).split())[:20_000]
     claimant = anno.get("claimant")
     claimant_type = next((t for t in _types(claimant) if t in ("Person", "Organization")), None)
-    created = _time(anno.get("created")) or now()
+    created = _time(anno.get("created")) or clock.now()
     data: dict[str, Any] = {
         "id": _claim_id(anno, statement),
         "version": 1,

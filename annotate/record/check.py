@@ -276,7 +276,7 @@ def _anchor_problems(
     return problems
 
 
-def render(problems: list[Problem], fmt: str, checked: int) -> str:
+def format_report(problems: list[Problem], fmt: str, checked: int) -> str:
     """The report in `text`, `json` or `github` format."""
     if fmt == "json":
         return (

@@ -14,11 +14,12 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion, detail
+from . import clock
 from .anchoring import Placement, checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
 from .models import (
@@ -37,13 +38,14 @@ from .models import (
 )
 from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
-from .store import Counts, Mark, Store, StoreProblem, Summary, now
+from .store import Counts, Mark, Store, StoreProblem, Summary
 
 M = TypeVar("M", bound=BaseModel)
 
 Outcome = Literal[
     "moved", "restored", "orphaned", "still orphaned", "refreshed", "unchanged", "unknown document"
 ]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 CHANGING: tuple[Outcome, ...] = ("moved", "restored", "orphaned", "refreshed")
 UNPLACED: tuple[Outcome, ...] = ("orphaned", "still orphaned", "unknown document")
 
@@ -316,7 +318,7 @@ class Workspace:
         """
         given = data if isinstance(data, ClaimInput) else parse(ClaimInput, data)
         appearances = self._anchors(given.appearances, "appearances")
-        at = now()
+        at = clock.now()
         claim = Claim(
             id=given.id or self.new_id(given.statement),
             version=1,
@@ -654,7 +656,9 @@ class Workspace:
     def add_imported(self, claim: Claim, actor: str, note: str) -> Claim:
         """Write a claim read by an import as it is, its history ending with an `imported`
         entry. :raise AlreadyExists: a claim file with its id is there already."""
-        entry = Change(version=claim.version, at=now(), by=actor, action="imported", note=note)
+        entry = Change(
+            version=claim.version, at=clock.now(), by=actor, action="imported", note=note
+        )
         return self.store.create(claim.model_copy(update={"history": [*claim.history, entry]}))
 
     def replace_imported(
@@ -727,7 +731,7 @@ def revise(
 
     :raise InvalidInput: when the result breaks a rule of the model.
     """
-    at = now()
+    at = clock.now()
     # The history (which only grows) is neither compared nor validated again: its entries
     # are kept as they are, and one is added below.
     before = claim.model_dump(mode="json", exclude={"history"})

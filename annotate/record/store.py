@@ -24,7 +24,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import orjson
 from pydantic import ValidationError
 
 from ..errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion, detail
+from . import clock
 from .files import read_bytes
 from .models import Claim, error_details
 
@@ -180,11 +181,6 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
-
-
-def now() -> datetime:
-    """The current time in UTC, to the second (what history and reviews record)."""
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def dumps(claim: Claim) -> str:
@@ -926,7 +922,7 @@ class Store:
             final = tombstone(current)
             trash = self.root / TRASH
             trash.mkdir(exist_ok=True)
-            stamp = now().strftime("%Y%m%dT%H%M%SZ")
+            stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
             self._atomic_write(
                 trash / f"{claim_id}.v{final.version}.{stamp}.json", dumps(final).encode()
             )
