@@ -171,7 +171,7 @@ def test_an_edit_in_place_is_seen_by_the_full_check(
     path = next(iter(sorted(store.glob("*.json"))))
     client.get("/claims")
     edit_in_place(path, "Edited in place by an editor that keeps the inode.")
-    monkeypatch.setattr("annotate.record.store.FULL_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr("annotate.record.store.index.FULL_CHECK_SECONDS", 0.0)
     assert "Edited in place by an editor" in client.get("/claims").get_data(as_text=True)
 
 
@@ -181,7 +181,7 @@ def test_a_followed_store_sees_an_edit_in_place_without_a_request_checking_every
     """`annotate serve` has a thread follow the store: it stats the files a share at a time
     (each once per `FULL_CHECK_SECONDS`), so requests never make the full pass themselves
     (at 100,000 claims that pass held one request for 0.3 to 5 s once a minute)."""
-    monkeypatch.setattr("annotate.record.store.FULL_CHECK_SECONDS", 0.5)
+    monkeypatch.setattr("annotate.record.store.index.FULL_CHECK_SECONDS", 0.5)
     # A folder changed within the last second may change again unseen, and is listed again
     # (see Store): this one was copied long ago.
     os.utime(workdir / "fixtures", (time.time() - 10, time.time() - 10))
@@ -199,7 +199,7 @@ def test_a_followed_store_sees_an_edit_in_place_without_a_request_checking_every
             full_passes.append(p)
         return scandir(p)
 
-    monkeypatch.setattr("annotate.record.store.os.scandir", listing)
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", listing)
     edit_in_place(path, "Edited in place by an editor that keeps the inode.")
     deadline = time.monotonic() + 10
     while "Edited in place by an editor" not in client.get("/claims").get_data(as_text=True):
@@ -267,7 +267,7 @@ def test_a_following_thread_applies_another_process_s_saves_a_few_at_a_time(
 ) -> None:
     """Another process's saves reach a followed store in batches of `FOLLOW_BATCH`, each
     under the index's lock for a moment, until none is left."""
-    monkeypatch.setattr("annotate.record.store.FOLLOW_BATCH", 3)
+    monkeypatch.setattr("annotate.record.store.index.FOLLOW_BATCH", 3)
     store = workdir / "fixtures"
     hour_ago = os.stat(store).st_mtime_ns - 3600 * 10**9
     os.utime(store, ns=(hour_ago, hour_ago))
@@ -337,12 +337,12 @@ def test_saves_landing_while_another_process_reads_never_make_it_list_the_folder
                 assert resp.status_code == 200
 
     saver = threading.Thread(target=save_many)
-    monkeypatch.setattr("annotate.record.store.os.scandir", listing)
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", listing)
     saver.start()
     while saver.is_alive():
         reader.get("/claims")
     saver.join()
-    monkeypatch.setattr("annotate.record.store.os.scandir", scandir)
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", scandir)
     assert rows(reader.get("/claims")) == rows(writer.get("/claims"))
     assert not listings, f"the reader listed the folder {len(listings)} times"
 

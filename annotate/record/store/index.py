@@ -1,0 +1,359 @@
+"""The store's in-memory index: a summary per claim file kept current with the folder (by
+the change log, a listing, or a full check), the counts made from it, a bounded cache of
+parsed claims, and the thread that follows the folder for a server (see `Store`)."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import os
+import stat
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ...errors import NotFound
+from ..models import Claim
+from .base import StoreState
+from .claimfile import StoreProblem, parse_claim_file
+from .summary import Counts, Entry, Summary, signature
+
+FULL_CHECK_SECONDS = 60.0
+"""How often a read stats every claim file, to notice edits made in place (same inode)."""
+
+
+RACY_NS = 1_000_000_000
+"""A folder changed this recently may change again within the same timestamp: look again."""
+
+
+CACHED_CLAIMS = 256
+"""How many fully parsed claims are kept (least recently used go first)."""
+
+
+FOLLOW_BATCH = 32
+"""How many logged changes the following thread applies at a time (see `Store.follow`)."""
+
+
+class Index(StoreState):
+    """Reading through the index (part of `Store`)."""
+
+    def refresh(
+        self, full: bool = False, parsed: dict[str, Claim] | None = None, limit: int | None = None
+    ) -> None:
+        """Bring the index up to date with the folder (see the class for the rule).
+
+        `parsed`, when given, receives the claims read meanwhile, by file name. `limit`: apply
+        at most that many logged changes (see `_catch_up`).
+
+        :raise NotFound: the store folder does not exist.
+        """
+        try:
+            st = os.stat(self.root)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"store folder {self.root} does not exist") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotFound(f"store folder {self.root} does not exist")
+        folder = (st.st_mtime_ns, st.st_ino)
+        with self._cache_lock:
+            # A store that a background thread follows (`follow`) has its files checked by
+            # that thread, a few at a time: no request waits for a full pass.
+            due = not self._following and time.monotonic() - self._last_full > FULL_CHECK_SECONDS
+            if not (full or due) and folder == self._folder and self._folder_settled:
+                return
+            if not (full or due) and self._folder_settled and self._catch_up(folder, limit):
+                return
+            full = full or due
+            sampled = time.time_ns()
+            self._log = self._log_position()
+            seen: set[str] = set()
+            with bulk(), os.scandir(self.root) as it:
+                for entry in it:
+                    name = entry.name
+                    if name.startswith(".") or not name.endswith(".json"):
+                        continue
+                    seen.add(name)
+                    cached = self._entries.get(name)
+                    if not full and cached is not None and cached.signature >> 64 == entry.inode():
+                        continue
+                    try:
+                        sig = signature(entry.stat())
+                    except FileNotFoundError:
+                        seen.discard(name)
+                        continue
+                    if cached is None or cached.signature != sig:
+                        self._index(name, self._read_entry(entry.path, sig, parsed))
+            for gone in set(self._entries) - seen:
+                self._index(gone, None)
+            self._folder = folder
+            # A change within the file system's timestamp granularity of this listing could
+            # leave the folder's mtime as it is: only an older mtime proves nothing changed.
+            self._folder_settled = folder[0] < sampled - RACY_NS
+            if full:
+                self._last_full = time.monotonic()
+
+    def follow(self, every: float = 0.5) -> threading.Thread:
+        """Keep the index current from a background thread, as a server does: every `every`
+        seconds it applies what other processes saved meanwhile (a few at a time, instead
+        of the next request applying all of them at once), and stats its share of the files
+        so that each is looked at once per `FULL_CHECK_SECONDS` (an edit in place is noticed
+        within that time, and no request stats every file)."""
+        self._following = True
+        thread = threading.Thread(
+            target=self._follow, args=(every,), name="annotate-index", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def _follow(self, every: float) -> None:
+        while True:
+            time.sleep(every)
+            try:
+                self._behind = True
+                while self._behind:  # the lock is let go between batches
+                    self._behind = False
+                    self.refresh(limit=FOLLOW_BATCH)
+                self._check_some(every / FULL_CHECK_SECONDS)
+            except NotFound:
+                pass  # the folder is gone: every request says so
+            except Exception:  # noqa: BLE001 - a background thread must go on; say what broke
+                logging.getLogger(__name__).exception("following the store %s", self.root)
+
+    def _check_some(self, share: float) -> None:
+        """Stat the next `share` of the indexed files (a round of all of them, then the next
+        round) and re-read those changed in place. The stats are made outside the index's
+        lock, so requests do not wait for them."""
+        with self._cache_lock:
+            if not self._roll:
+                self._roll = list(self._entries)
+                self._roll_size = len(self._roll)
+            take = max(1, math.ceil(self._roll_size * share))
+            batch = self._roll[-take:]
+            del self._roll[-take:]
+            known = {n: e.signature for n in batch if (e := self._entries.get(n)) is not None}
+            done = not self._roll
+        changed = []
+        for name, sig in known.items():
+            try:
+                if signature(os.stat(self.root / name)) != sig:
+                    changed.append(name)
+            except FileNotFoundError:
+                pass  # a removal moves the folder's mtime: `refresh` takes care of it
+        if changed:
+            with self._cache_lock:
+                for name in changed:
+                    path = self.root / name
+                    try:
+                        sig = signature(os.stat(path))
+                    except FileNotFoundError:
+                        continue
+                    cached = self._entries.get(name)
+                    if cached is None or cached.signature != sig:
+                        self._index(name, self._read_entry(str(path), sig, None))
+        if done:
+            self._last_full = time.monotonic()
+
+    def _index(self, name: str, entry: Entry | None) -> None:
+        """Put (or with None, drop) the entry of one file, keeping the by-document map (and,
+        for a save, the valid claims and the counts: see `_carry_over`)."""
+        self._generation += 1
+        old = self._entries.pop(name, None)
+        self._carry_over(name, old, entry)
+        if old is not None and old.summary is not None:
+            for doc in {m.doc for m in old.summary.appearances}:
+                names = self._by_doc.get(doc)
+                if names is not None and name in names:
+                    names.remove(name)
+                    if not names:
+                        del self._by_doc[doc]
+        if entry is None:
+            self._full.pop(name, None)
+            return
+        self._entries[name] = entry
+        if entry.summary is not None:
+            # Lists, not sets: a few names per document, and a set's table would double the
+            # memory this map takes.
+            for doc in {m.doc for m in entry.summary.appearances}:
+                self._by_doc.setdefault(doc, []).append(name)
+
+    def _carry_over(self, name: str, old: Entry | None, new: Entry | None) -> None:
+        """When one valid claim file is replaced by a valid version of the same claim (a
+        save), bring the cached valid claims and counts of the previous generation to this
+        one by that change, instead of recomputing them from every summary on the next read
+        (every page after a save waited 0.64 s for it at 100,000 claims). Anything else (a
+        new, removed, broken or renamed claim) leaves them to be recomputed."""
+        if old is None or new is None or old.problems or new.problems:
+            return
+        a, b = old.summary, new.summary
+        if a is None or b is None or a.id != b.id:
+            return
+        before = self._generation - 1
+        cached = self._valid_cache
+        if cached is None or cached[0] != before or name not in cached[2]:
+            return
+        cached[1][name] = b  # only read under the lock, and copied out
+        self._valid_cache = (self._generation, *cached[1:])
+        if self._counts is None or self._counts[0] != before:
+            return
+        counts = self._counts[1]
+        total = Counter(counts.total)
+        total[a.status] -= 1
+        total[b.status] += 1
+        # Changed in place (a copy of 10,000 documents' counts per save costs more than the
+        # save's own JSON): readers only look documents up in it, and each value is replaced,
+        # never changed, so a reader sees a document's counts before or after, never half.
+        per_doc = counts.per_doc
+        docs_a, docs_b = {m.doc for m in a.appearances}, {m.doc for m in b.appearances}
+        for doc in docs_a | docs_b:
+            mine = Counter(per_doc.get(doc, ()))
+            mine[a.status] -= doc in docs_a
+            mine[b.status] += doc in docs_b
+            if +mine:
+                per_doc[doc] = +mine
+            else:
+                per_doc.pop(doc, None)
+        claimants = counts.claimants
+        self._claimants[a.claimant] -= 1
+        self._claimants[b.claimant] += 1
+        if a.claimant != b.claimant:
+            claimants = sorted(k for k, n in self._claimants.items() if n > 0)
+        self._counts = (
+            self._generation,
+            Counts(+total, per_doc, counts.problems, claimants),
+        )
+
+    def _valid(self, names: list[str]) -> tuple[list[str], list[StoreProblem]]:
+        """Of `names` (sorted), those whose claim is served, and every problem among them.
+
+        A file that is broken or whose id another file (earlier by name) has already is a
+        problem; the others are served.
+        """
+        problems: list[StoreProblem] = []
+        valid: list[str] = []
+        first_file: dict[str, str] = {}
+        for name in names:
+            e = self._entries[name]
+            problems.extend(e.problems)
+            if e.summary is None:
+                continue
+            cid = e.summary.id
+            if cid in first_file:
+                problems.append(
+                    StoreProblem(
+                        self.root / name,
+                        cid,
+                        "id",
+                        f"duplicated id: '{cid}' is also the id in {first_file[cid]}",
+                        "duplicate",
+                    )
+                )
+                continue
+            first_file[cid] = name
+            valid.append(name)
+        return valid, problems
+
+    def summaries(self, doc: str | None = None) -> tuple[list[Summary], list[StoreProblem]]:
+        """The index: a summary of every valid claim (of one document, given `doc`), by id,
+        and the problems of the files that are not valid. Cheap: see the class."""
+        self.refresh()
+        with self._cache_lock:
+            if self._valid_cache is None or self._valid_cache[0] != self._generation:
+                names, problems = self._valid(sorted(self._entries))
+                every = {n: s for n in names if (s := self._entries[n].summary) is not None}
+                self._valid_cache = (self._generation, every, set(names), problems)
+            _, every, valid, problems = self._valid_cache
+            if doc is None:
+                return list(every.values()), list(problems)
+            names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
+            found = [s for s in (self._entries[n].summary for n in names) if s is not None]
+        return found, list(problems)
+
+    def counts(self) -> Counts:
+        """Claims per verdict, overall and per document, from the index (cached, and carried
+        over by saves: see `_carry_over`)."""
+        self.refresh()
+        # Counted under the lock: counted outside, a save made meanwhile would leave the
+        # counts one generation behind, never carried over, and recounted on every page.
+        with self._cache_lock:
+            if self._counts is not None and self._counts[0] == self._generation:
+                return self._counts[1]
+            found, problems = self.summaries()
+            total: Counter[str] = Counter()
+            per_doc: dict[str, Counter[str]] = {}
+            for s in found:
+                total[s.status] += 1
+                for doc in {m.doc for m in s.appearances}:
+                    per_doc.setdefault(doc, Counter())[s.status] += 1
+            claimants = Counter(s.claimant for s in found)
+            counts = Counts(total, per_doc, problems, sorted(claimants))
+            self._counts = (self._generation, counts)
+            self._claimants = claimants
+            return counts
+
+    def scan(self) -> tuple[dict[str, Claim], list[StoreProblem]]:
+        """Every valid claim by id, and the problems of the files that are not.
+
+        Every file is stat-ed; files are re-read only when their size, mtime or inode changed
+        since they were last read. A broken file never hides the others.
+        """
+        parsed: dict[str, Claim] = {}  # what the refresh reads is not read twice
+        self.refresh(full=True, parsed=parsed)
+        with self._cache_lock:
+            valid, problems = self._valid(sorted(self._entries))
+            wanted = [(n, self._entries[n].signature) for n in valid]
+        claims: dict[str, Claim] = {}
+        with bulk():
+            self._collect(wanted, parsed, claims, problems)
+        return claims, problems
+
+    def _collect(
+        self,
+        wanted: list[tuple[str, int]],
+        parsed: dict[str, Claim],
+        claims: dict[str, Claim],
+        problems: list[StoreProblem],
+    ) -> None:
+        for name, sig in wanted:
+            claim = parsed.pop(name, None) or self._cached(name, sig)
+            if claim is None:
+                claim, more = parse_claim_file(self.root / name)
+                if claim is None:  # changed since it was indexed, and now broken
+                    problems.extend(more)
+                    continue
+            claims[claim.id] = claim
+
+    def _cached(self, name: str, sig: int) -> Claim | None:
+        with self._cache_lock:
+            hit = self._full.get(name)
+            if hit is None or hit[0] != sig:
+                return None
+            self._full.move_to_end(name)
+            return hit[1]
+
+    def _remember(self, name: str, sig: int, claim: Claim) -> None:
+        with self._cache_lock:
+            self._full[name] = (sig, claim)
+            self._full.move_to_end(name)
+            while len(self._full) > CACHED_CLAIMS:
+                self._full.popitem(last=False)
+
+    def _read_entry(self, path: str, sig: int, parsed: dict[str, Claim] | None) -> Entry:
+        claim, problems = parse_claim_file(path)
+        if claim is not None and parsed is not None:
+            parsed[os.path.basename(path)] = claim
+        return Entry(sig, Summary.of(claim) if claim is not None else None, problems)
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """No cyclic garbage collection while many objects that live on are made: each pass of
+    it walks every object already made, so reading 100,000 claims took quadratic time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

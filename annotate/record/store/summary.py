@@ -1,0 +1,119 @@
+"""What the in-memory index keeps per claim file: a `Summary` of the claim (with a `Mark`
+per appearance), the file's signature, and the `Counts` made from them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from ..models import Claim
+from .claimfile import StoreProblem
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What the index keeps of one appearance: enough to mark it in its document.
+
+    Not the quote itself (it is the document's text at the offsets, which the corpus holds):
+    its hash, to tell whether the text there is still the quote.
+    """
+
+    doc: str
+    start: int
+    end: int
+    digest: int
+    orphaned: bool
+
+    def matches(self, text: str) -> bool:
+        """Whether `text` still has the quote at the offsets."""
+        return self.end <= len(text) and hash(text[self.start : self.end]) == self.digest
+
+
+def _compact(text: str) -> str | bytes:
+    """A text as held in the index: a `str` when it is Latin-1 (one byte a character),
+    else UTF-8 bytes (a `str` would take two or four bytes for every character)."""
+    return text if text.isascii() or max(text) <= "\xff" else text.encode("utf-8")
+
+
+def _expand(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the index keeps of a claim: enough for lists, counts, filters and marked text.
+
+    It has the attributes of `Claim` that pages and filters read, so either can be listed.
+    """
+
+    id: str
+    version: int
+    _statement: str | bytes
+    claimant: str
+    claim_date: date | None
+    verdict: str | None
+    _rationale: str | bytes | None
+    updated_at: datetime
+    appearances: tuple[Mark, ...]
+
+    @property
+    def status(self) -> str:
+        """The verdict, or `unreviewed`."""
+        return self.verdict or "unreviewed"
+
+    @property
+    def statement(self) -> str:
+        """The reviewer's wording of the claim."""
+        return _expand(self._statement)
+
+    @property
+    def rationale(self) -> str | None:
+        """The rationale of the verdict, if any."""
+        return None if self._rationale is None else _expand(self._rationale)
+
+    @classmethod
+    def of(cls, claim: Claim) -> Summary:
+        """The summary of a parsed claim."""
+        return cls(
+            claim.id,
+            claim.version,
+            _compact(claim.statement),
+            sys.intern(claim.claimant),
+            claim.claim_date,
+            sys.intern(claim.verdict) if claim.verdict else None,
+            None if claim.rationale is None else _compact(claim.rationale),
+            claim.updated_at,
+            tuple(
+                Mark(sys.intern(a.doc), a.start, a.end, hash(a.exact), a.orphaned)
+                for a in claim.appearances
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Claims per status overall and per document, and the problems of broken files.
+
+    `per_doc` is kept current in place by saves: look documents up in it, do not iterate it
+    while the app serves."""
+
+    total: Counter[str]
+    per_doc: dict[str, Counter[str]]
+    problems: list[StoreProblem]
+    claimants: list[str]
+
+
+@dataclass(slots=True)
+class Entry:
+    signature: int
+    summary: Summary | None
+    problems: list[StoreProblem]
+
+
+def signature(st: os.stat_result) -> int:
+    """A file's identity and state in one int: its inode above, a hash of mtime and size below
+    (one small object per file in the index, instead of a tuple of three)."""
+    return (st.st_ino << 64) | (hash((st.st_mtime_ns, st.st_size)) & 0xFFFF_FFFF_FFFF_FFFF)
