@@ -38,7 +38,8 @@ from .models import (
 )
 from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
-from .store import Counts, Mark, Store, StoreProblem, Summary
+from .store import Counts, Mark, Store, StoreProblem
+from .store import Summary as Summary  # what the page views list
 
 M = TypeVar("M", bound=BaseModel)
 

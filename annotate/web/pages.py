@@ -17,7 +17,7 @@ from .. import __version__
 from ..errors import AnnotateError, InvalidInput, NotFound, StaleVersion, detail
 from ..formats.export import FORMATS
 from ..record.models import VERDICTS, AnchorInput, Claim
-from ..record.store import Summary
+from ..record.service import Summary
 from .common import (
     actor,
     current_user,
