@@ -1,0 +1,65 @@
+"""Our own format, `json`: `{"claims": [...], "documents": [...]}`, everything needed to
+restore the store; exported, and imported back (claims keep their id, version and times,
+so exporting again gives the same bytes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import InvalidInput
+from ..record.anchoring import anchor_problem
+from ..record.corpus import CorpusDocument
+from ..record.models import Claim, error_details
+from ..record.service import Workspace
+from ..record.store import to_json
+from .common import ExportSettings, Unimportable
+
+# -- export ------------------------------------------------------------------------------
+
+
+def export_json(ws: Workspace, settings: ExportSettings) -> str:
+    """`{"claims": [...], "documents": [...]}`, both sorted by id."""
+    claims = [c.public() for c in ws.store.claims()]
+    docs = [d.info().model_dump(mode="json", exclude_none=True) for d in ws.corpus.documents()]
+    return to_json({"claims": claims, "documents": docs})
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+def json_records(data: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(data, dict) and isinstance(data.get("claims"), list):
+        claims = data["claims"]
+    elif isinstance(data, list):
+        claims = data
+    else:
+        raise InvalidInput(
+            'a json import is {"claims": [...]} as `annotate export --format json` writes it, '
+            "or a list of claims"
+        )
+    for i, record in enumerate(claims):
+        claim_id = record.get("id") if isinstance(record, dict) else None
+        yield (claim_id if isinstance(claim_id, str) else f"claims[{i}]"), record
+
+
+def claim_from_json(record: Any, docs: dict[str, CorpusDocument]) -> Claim:
+    if not isinstance(record, dict):
+        raise Unimportable("a claim must be a JSON object")
+    try:
+        claim = Claim.model_validate(record)
+    except ValidationError as exc:
+        raise Unimportable(
+            "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
+        ) from None
+    for path, anchor in claim.anchors():
+        doc = docs.get(anchor.doc)
+        if doc is None:
+            raise Unimportable(f"{path}.doc: no document '{anchor.doc}' in the corpus")
+        if not anchor.orphaned:
+            problem = anchor_problem(doc.text, anchor.start, anchor.end, anchor.exact)
+            if problem:
+                raise Unimportable(f"{path}: in {anchor.doc}: {problem}")
+    return claim

@@ -1,0 +1,64 @@
+"""The `csv` export: one row per claim for spreadsheets; no cell can start a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ..record.service import Workspace
+from .common import ExportSettings
+
+CSV_COLUMNS = [
+    "id",
+    "statement",
+    "claimant",
+    "claim_date",
+    "verdict",
+    "rationale",
+    "reviewer",
+    "reviewed_at",
+    "documents",
+    "appearances",
+    "quotes",
+    "supporting_sources",
+    "refuting_sources",
+    "context_sources",
+    "urls",
+    "version",
+]
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Neutralise a cell a spreadsheet would run as a formula (CSV injection)."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def export_csv(ws: Workspace, settings: ExportSettings) -> str:
+    """One row per claim, for spreadsheets; no cell can start a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for c in ws.store.claims():
+        stances = [s.stance for s in c.sources]
+        row = [
+            c.id,
+            c.statement,
+            c.claimant,
+            c.claim_date.isoformat() if c.claim_date else "",
+            c.status,
+            c.rationale or "",
+            c.reviewer or "",
+            c.reviewed_at.isoformat() if c.reviewed_at else "",
+            " ".join(sorted({a.doc for a in c.appearances})),
+            str(len(c.appearances)),
+            " | ".join(a.exact for a in c.appearances),
+            str(stances.count("supports")),
+            str(stances.count("refutes")),
+            str(stances.count("context")),
+            " ".join(s.url for s in c.sources if s.url),
+            str(c.version),
+        ]
+        writer.writerow([spreadsheet_safe(v) for v in row])
+    return out.getvalue()

@@ -1,0 +1,525 @@
+"""W3C Web Annotation, both ways.
+
+Export (`w3c`): an `AnnotationCollection` with one `assessing` annotation per claim:
+statement, verdict and rationale as bodies, sources as linked resources, each appearance a
+target with a `TextQuoteSelector` and a `TextPositionSelector`.
+
+Import: an AnnotationCollection with inline pages, an AnnotationPage, one Annotation, a list
+of them, or a Hypothesis API answer (`{"rows": [...]}`); see `importer`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import InvalidInput
+from ..record import clock
+from ..record.anchoring import locate_quote, make_anchor
+from ..record.corpus import CorpusDocument
+from ..record.models import VERDICTS, Anchor, Claim, Source, error_details
+from ..record.service import Workspace
+from ..record.store import to_json
+from .common import ExportSettings, Unimportable
+
+# -- export ---------------------------------------------------------------------
+
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+W3C_MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+
+
+def w3c_context(settings: ExportSettings) -> list[Any]:
+    """The annotation context plus the few terms of ours the W3C vocabulary has no word for.
+
+    `claimant` (who asserts the claim, a FOAF agent), `claimDate`, a source's `stance` and
+    `note`, and an anchor's `orphaned` flag live in the publishing instance's namespace
+    (`{base_url}/ns#`); a cited web page's `title`, `publisher` and `date` are Dublin Core.
+    """
+    return [
+        ANNO_CONTEXT,
+        {
+            "annotate": f"{settings.base_url}/ns#",
+            "claimant": "annotate:claimant",
+            "claimDate": {"@id": "annotate:claimDate", "@type": "xsd:date"},
+            "stance": "annotate:stance",
+            "note": "annotate:note",
+            "orphaned": "annotate:orphaned",
+            "title": "dcterms:title",
+            "publisher": "dcterms:publisher",
+            "date": {"@id": "dcterms:date", "@type": "xsd:date"},
+        },
+    ]
+
+
+def selectors(anchor: Anchor) -> list[dict[str, Any]]:
+    """An anchor as a TextQuoteSelector and a TextPositionSelector."""
+    quote: dict[str, Any] = {"type": "TextQuoteSelector", "exact": anchor.exact}
+    if anchor.prefix:
+        quote["prefix"] = anchor.prefix
+    if anchor.suffix:
+        quote["suffix"] = anchor.suffix
+    position = {"type": "TextPositionSelector", "start": anchor.start, "end": anchor.end}
+    return [quote, position]
+
+
+def _specific_resource(
+    anchor: Anchor, docs: Mapping[str, CorpusDocument], settings: ExportSettings
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "type": "SpecificResource",
+        "source": settings.document_url(anchor.doc, docs.get(anchor.doc)),
+        "selector": selectors(anchor),
+    }
+    if anchor.orphaned:
+        resource["orphaned"] = True
+    return resource
+
+
+def _source_body(
+    source: Source, docs: Mapping[str, CorpusDocument], settings: ExportSettings
+) -> dict[str, Any]:
+    """A source as a SpecificResource with purpose `linking` and its stance: a quote has
+    selectors into its document; a web page is the resource itself, described."""
+    if source.quote is not None:
+        body = _specific_resource(source.quote, docs, settings)
+    else:
+        page: dict[str, Any] = {"id": source.url, "type": "Text"}
+        if source.title:
+            page["title"] = source.title
+        if source.publisher:
+            page["publisher"] = source.publisher
+        if source.date:
+            page["date"] = source.date.isoformat()
+        body = {"type": "SpecificResource", "source": page}
+    body["purpose"] = "linking"
+    body["stance"] = source.stance
+    if source.note:
+        body["note"] = source.note
+    return body
+
+
+def _agent(name: str) -> dict[str, Any]:
+    return {"type": "Person", "name": name}
+
+
+def _timestamp(value: Any) -> str:
+    return str(value.isoformat().replace("+00:00", "Z"))
+
+
+def annotation(
+    claim: Claim, docs: Mapping[str, CorpusDocument], settings: ExportSettings
+) -> dict[str, Any]:
+    """One claim as a W3C Web Annotation with motivation `assessing`."""
+    bodies: list[dict[str, Any]] = [
+        {
+            "type": "TextualBody",
+            "purpose": "describing",
+            "value": claim.statement,
+            "format": "text/plain",
+        }
+    ]
+    if claim.verdict is not None and claim.reviewer and claim.reviewed_at:
+        reviewer = _agent(claim.reviewer)
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "classifying",
+                "value": claim.verdict,
+                "creator": reviewer,
+                "created": _timestamp(claim.reviewed_at),
+            }
+        )
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "assessing",
+                "value": claim.rationale,
+                "format": "text/plain",
+                "creator": reviewer,
+                "created": _timestamp(claim.reviewed_at),
+            }
+        )
+        bodies += [_source_body(s, docs, settings) for s in claim.sources]
+    anno: dict[str, Any] = {
+        "@context": w3c_context(settings),
+        "id": settings.annotation_url(claim.id),
+        "type": "Annotation",
+        "motivation": "assessing",
+        # Only a recorded type: a guess would come back as a fact on import.
+        "claimant": {"name": claim.claimant}
+        | ({"type": claim.claimant_type} if claim.claimant_type else {}),
+        "body": bodies,
+        "target": [_specific_resource(a, docs, settings) for a in claim.appearances],
+        "creator": _agent(claim.created_by),
+        "created": _timestamp(claim.created_at),
+        "modified": _timestamp(claim.updated_at),
+        "generator": {
+            "id": settings.base_url,
+            "type": "Software",
+            "name": "annotate",
+            "homepage": settings.base_url,
+        },
+    }
+    if claim.claim_date:
+        anno["claimDate"] = claim.claim_date.isoformat()
+    return anno
+
+
+def export_w3c(ws: Workspace, settings: ExportSettings) -> str:
+    """An AnnotationCollection of one annotation per claim, in one inline page."""
+    docs = {d.id: d for d in ws.corpus.documents()}
+    items = [annotation(c, docs, settings) for c in ws.store.claims()]
+    collection_id = f"{settings.base_url}/annotations"
+    collection: dict[str, Any] = {
+        "@context": w3c_context(settings),
+        "id": collection_id,
+        "type": "AnnotationCollection",
+        "label": f"Claims and verdicts of {settings.org_name}",
+        "total": len(items),
+    }
+    # The model has no empty page: a collection of nothing has no `first`.
+    if items:
+        # Each level carries the context, so that a page or an annotation taken out of the
+        # collection is still complete JSON-LD (the W3C test suite checks them so).
+        collection["first"] = {
+            "@context": w3c_context(settings),
+            "id": f"{collection_id}?page=0",
+            "type": "AnnotationPage",
+            "startIndex": 0,
+            "items": items,
+        }
+    return to_json(collection)
+
+
+_CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+
+
+# -- import ---------------------------------------------------------------------
+
+
+def _types(obj: Any) -> list[str]:
+    if not isinstance(obj, dict):
+        return []
+    value = obj.get("type", obj.get("@type"))
+    values = value if isinstance(value, list) else [value]
+    return [v.rsplit("#", 1)[-1].rsplit(":", 1)[-1] for v in values if isinstance(v, str)]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def w3c_records(data: Any) -> Iterator[tuple[str, Any]]:
+    items: list[Any]
+    if isinstance(data, list):
+        items = data
+    elif isinstance(data, dict) and "AnnotationCollection" in _types(data):
+        items = []
+        page = data.get("first")
+        while page is not None:
+            if not isinstance(page, dict):
+                raise InvalidInput(
+                    "the collection's pages are given by reference; only inline pages "
+                    "(`first` and `next` objects with `items`) can be imported"
+                )
+            items += _as_list(page.get("items"))
+            page = page.get("next")
+    elif isinstance(data, dict) and "AnnotationPage" in _types(data):
+        items = _as_list(data.get("items"))
+    elif isinstance(data, dict) and isinstance(data.get("rows"), list):
+        items = data["rows"]  # a Hypothesis API search answer
+    elif isinstance(data, dict) and ("Annotation" in _types(data) or "target" in data):
+        items = [data]
+    else:
+        raise InvalidInput(
+            "a w3c import is an AnnotationCollection with inline pages, an AnnotationPage, "
+            'an Annotation, a list of annotations, or a Hypothesis answer {"rows": [...]}'
+        )
+    for i, item in enumerate(items):
+        ident = item.get("id") if isinstance(item, dict) else None
+        yield (f"annotation {ident}" if isinstance(ident, str) else f"annotation #{i + 1}"), item
+
+
+_DOC_SUFFIX = re.compile(r"\.(txt|json|html?)$")
+
+
+def _normal_url(url: str) -> str:
+    url = url.split("#", 1)[0].rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+
+
+def match_document(
+    url: str, docs: dict[str, CorpusDocument], settings: ExportSettings
+) -> CorpusDocument:
+    """The corpus document an annotation target's source names.
+
+    By the documents' metadata url, by `{base_url}/documents/<id>`, else by a document id that
+    is one of the URL's path segments.
+
+    :raise Unimportable: no document, or more than one, fits.
+    """
+    wanted = _normal_url(url)
+    by_meta = [d for d in docs.values() if d.meta.url and _normal_url(d.meta.url) == wanted]
+    if len(by_meta) == 1:
+        return by_meta[0]
+    if len(by_meta) > 1:
+        raise Unimportable(
+            f"source {url} is the url of several documents: {', '.join(d.id for d in by_meta)}"
+        )
+    ours = _normal_url(f"{settings.base_url}/documents/")
+    if wanted.startswith(ours) and wanted[len(ours) :] in docs:
+        return docs[wanted[len(ours) :]]
+    path = re.split(r"[?]", wanted, maxsplit=1)[0]
+    segments = {_DOC_SUFFIX.sub("", s) for s in re.split(r"[/=&]", path) if s}
+    found = sorted(segments & set(docs))
+    if len(found) == 1:
+        return docs[found[0]]
+    if found:
+        raise Unimportable(f"source {url} names several documents: {', '.join(found)}")
+    raise Unimportable(f"source {url} is not a document of the corpus")
+
+
+def _selector_list(target: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for sel in _as_list(target.get("selector")):
+        if isinstance(sel, dict):
+            found.append(sel)
+            found += [r for r in _as_list(sel.get("refinedBy")) if isinstance(r, dict)]
+    return found
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, dict):
+        value = value.get("@value")
+    return value if isinstance(value, str) else None
+
+
+def anchor_target(
+    target: Any,
+    docs: dict[str, CorpusDocument],
+    settings: ExportSettings,
+    fallback_source: str | None = None,
+) -> Anchor:
+    """A W3C target (or a source body) with a TextQuoteSelector, as an anchor in the corpus.
+
+    :raise Unimportable: saying which part is missing or does not fit the corpus.
+    """
+    if isinstance(target, str):
+        raise Unimportable(f"target {target} is a whole resource, with no quote to anchor")
+    if not isinstance(target, dict):
+        raise Unimportable("a target must be a URL or an object")
+    source = _str(target.get("source")) or fallback_source
+    if isinstance(target.get("source"), dict):
+        source = _str(target["source"].get("id"))
+    if not source:
+        raise Unimportable("the target has no source")
+    doc = match_document(source, docs, settings)
+    sels = _selector_list(target)
+    quote = next((s for s in sels if "TextQuoteSelector" in _types(s)), None)
+    if quote is None or not _str(quote.get("exact")):
+        raise Unimportable(f"the target on {source} has no TextQuoteSelector with an exact quote")
+    position = next((s for s in sels if "TextPositionSelector" in _types(s)), {})
+    exact = _str(quote.get("exact")) or ""
+    start, end = _int(position.get("start")), _int(position.get("end"))
+    if target.get("orphaned") is True and start is not None and end is not None:
+        # Our own export keeps an orphaned anchor at its last known place, quote and all.
+        try:
+            return Anchor(
+                doc=doc.id,
+                start=start,
+                end=end,
+                exact=exact,
+                prefix=(_str(quote.get("prefix")) or "")[-200:],
+                suffix=(_str(quote.get("suffix")) or "")[:200],
+                orphaned=True,
+            )
+        except ValidationError as exc:
+            raise Unimportable(f"orphaned target on {doc.id}: {error_details(exc)[0]}") from None
+    try:
+        start, end = locate_quote(
+            doc.text,
+            exact,
+            _str(quote.get("prefix")) or "",
+            _str(quote.get("suffix")) or "",
+            start,
+            end,
+        )
+    except ValueError as exc:
+        raise Unimportable(f"in {doc.id}: {exc}") from None
+    return make_anchor(doc.id, doc.text, start, end)
+
+
+def _agent_name(agent: Any) -> str | None:
+    for candidate in _as_list(agent):
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.removeprefix("acct:").strip()[:500]
+        if isinstance(candidate, dict):
+            name = _str(candidate.get("name")) or _str(candidate.get("nickname"))
+            if name and name.strip():
+                return name.strip()[:500]
+    return None
+
+
+def _time(value: Any) -> dt.datetime | None:
+    text = _str(value)
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _bodies(anno: dict[str, Any]) -> list[Any]:
+    bodies = _as_list(anno.get("body"))
+    if "bodyValue" in anno:
+        bodies.append({"type": "TextualBody", "value": anno["bodyValue"]})
+    if isinstance(anno.get("text"), str) and anno["text"].strip():  # Hypothesis
+        bodies.append({"type": "TextualBody", "purpose": "commenting", "value": anno["text"]})
+    for tag in _as_list(anno.get("tags")):  # Hypothesis
+        bodies.append({"type": "TextualBody", "purpose": "tagging", "value": tag})
+    return bodies
+
+
+def _purposes(body: Any) -> list[str]:
+    if not isinstance(body, dict):
+        return []
+    return [p.rsplit("#", 1)[-1] for p in _as_list(body.get("purpose")) if isinstance(p, str)]
+
+
+def _claim_id(anno: dict[str, Any], statement: str) -> str:
+    ident = _str(anno.get("id")) or ""
+    last = ident.rstrip("/").rsplit("/", 1)[-1]
+    if _CLAIM_ID.match(last):
+        return last
+    # Another tool's id: stable, so that importing the same file again finds the same claim
+    # (also across versions of annotate: the stem is made as it was before ids transliterated
+    # letters, by stripping accents only).
+    digest = hashlib.sha256((ident or statement).encode()).hexdigest()[:8]
+    return f"{_accentless_stem(statement)[:50].strip('-')}-{digest}"
+
+
+def _accentless_stem(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    return "-".join(parts[:7])[:60].strip("-") or "claim"
+
+
+def _source(
+    body: dict[str, Any], docs: dict[str, CorpusDocument], settings: ExportSettings
+) -> dict[str, Any]:
+    source: dict[str, Any] = {"stance": _str(body.get("stance"))}
+    if "selector" in body:
+        source["quote"] = anchor_target(body, docs, settings)
+    else:
+        page = body.get("source", body)
+        page = page if isinstance(page, dict) else {"id": page}
+        url = _str(page.get("id"))
+        source["url"] = url
+        source["title"] = _str(page.get("title")) or url
+        for key in ("publisher", "date"):
+            if _str(page.get(key)):
+                source[key] = _str(page.get(key))
+    if _str(body.get("note")):
+        source["note"] = _str(body.get("note"))
+    return source
+
+
+def claim_from_annotation(
+    anno: Any, docs: dict[str, CorpusDocument], settings: ExportSettings, actor: str
+) -> tuple[Claim, str | None]:
+    if not isinstance(anno, dict):
+        raise Unimportable("an annotation must be a JSON object")
+    targets = _as_list(anno.get("target"))
+    if not targets:
+        raise Unimportable("the annotation has no target")
+    fallback = _str(anno.get("uri"))  # Hypothesis names the page beside the target
+    appearances = []
+    for i, target in enumerate(targets):
+        try:
+            appearances.append(anchor_target(target, docs, settings, fallback))
+        except Unimportable as exc:
+            raise Unimportable(f"target {i + 1}: {exc}") from None
+
+    described = classified = assessed = None
+    comments: list[str] = []
+    sources: list[dict[str, Any]] = []
+    for i, body in enumerate(_bodies(anno)):
+        purposes = _purposes(body)
+        value = _str(body.get("value")) if isinstance(body, dict) else _str(body)
+        if isinstance(body, dict) and "stance" in body:
+            try:
+                sources.append(_source(body, docs, settings))
+            except Unimportable as exc:
+                raise Unimportable(f"body {i + 1} (a source): {exc}") from None
+        elif "describing" in purposes and value and described is None:
+            described = value
+        elif "classifying" in purposes and value in VERDICTS and classified is None:
+            classified = body
+        elif "assessing" in purposes and value and assessed is None:
+            assessed = body
+        elif value:
+            comments.append(f"{purposes[0]}: {value}" if purposes else value)
+        elif isinstance(body, dict) and _str(body.get("id")):
+            comments.append(f"linked: {_str(body.get('id'))}")
+
+    statement = " ".join((described or appearances[0].exact).split())[:20_000]
+    claimant = anno.get("claimant")
+    claimant_type = next((t for t in _types(claimant) if t in ("Person", "Organization")), None)
+    created = _time(anno.get("created")) or clock.now()
+    data: dict[str, Any] = {
+        "id": _claim_id(anno, statement),
+        "version": 1,
+        "statement": statement,
+        "claimant": _agent_name(claimant) or "unknown",
+        "claimant_type": claimant_type,
+        "claim_date": _str(anno.get("claimDate")),
+        "appearances": appearances,
+        "created_at": created,
+        "created_by": _agent_name(anno.get("creator")) or _agent_name(anno.get("user")) or actor,
+        "updated_at": _time(anno.get("modified")) or _time(anno.get("updated")) or created,
+    }
+    if classified is not None:
+        review = assessed or {}
+        data["verdict"] = _str(classified.get("value"))
+        data["rationale"] = _str(review.get("value"))
+        data["reviewer"] = (
+            _agent_name(review.get("creator")) or _agent_name(classified.get("creator")) or actor
+        )
+        data["reviewed_at"] = (
+            _time(review.get("created")) or _time(classified.get("created")) or created
+        )
+        data["sources"] = sources
+    elif sources:
+        comments += [f"source without a verdict: {s.get('url') or 'a quote'}" for s in sources]
+    try:
+        claim = Claim.model_validate(data)
+    except ValidationError as exc:
+        raise Unimportable(
+            "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
+        ) from None
+    note = "; ".join(comments)[:2000] if comments else None
+    return claim, note
