@@ -272,3 +272,11 @@ def client(app: Any) -> Any:
 def store(workdir: Path) -> Path:
     """The copied store folder."""
     return workdir / "fixtures"
+
+
+@pytest.fixture
+def unsafe(app: Any, client: Any) -> Any:
+    """The client, with unexpected exceptions answered as a 500 instead of raised."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.testing = False
+    return client

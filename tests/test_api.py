@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -802,14 +802,6 @@ def _requests(cid: str) -> list[tuple[str, str, dict[str, str]]]:
         ("PATCH", f"/api/claims/{cid}", m),
         ("PUT", f"/api/claims/{cid}/verdict", m),
     ]
-
-
-@pytest.fixture
-def unsafe(app: Any) -> Iterator[Any]:
-    """A client whose app answers unexpected exceptions with a 500 instead of raising them."""
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    app.testing = False
-    yield app.test_client()
 
 
 @pytest.mark.parametrize(("name", "body"), HOSTILE, ids=[n for n, _ in HOSTILE])

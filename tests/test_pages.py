@@ -835,14 +835,6 @@ def test_a_cross_origin_form_post_is_403_even_with_the_token(
     assert snapshot(store) == before
 
 
-@pytest.fixture
-def unsafe(app: Any, client: Any) -> Any:
-    """The client, with unexpected exceptions answered as a 500 instead of raised."""
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    app.testing = False
-    return client
-
-
 def test_a_form_version_in_odd_digits_is_a_4xx_not_a_500(
     unsafe: Any, fresh: str, token: str, store: Path
 ) -> None:

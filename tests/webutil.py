@@ -162,3 +162,18 @@ def claim_files(folder: Path) -> list[str]:
 def seed_text(workdir: Path, doc: str) -> str:
     """A document's text exactly as stored (no newline translation)."""
     return (workdir / "seeds" / f"{doc}.txt").read_bytes().decode("utf-8")
+
+
+def claim_rows(resp: Any) -> list[str]:
+    """The claim ids of the claims list's rows, in order."""
+    found = []
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, str):
+            if "data-claim-row" in node.attrs:
+                found.append(node.attrs["data-claim-row"])
+            for child in node.children:
+                walk(child)
+
+    walk(page(resp))
+    return found
