@@ -34,7 +34,8 @@ from unittest import mock
 from annotate.record import clock as record_clock
 from annotate.record.anchoring import make_anchor
 from annotate.record.models import Anchor, Change, Claim, Source
-from annotate.record.service import revise, slugify
+from annotate.record.revisions import revise
+from annotate.record.service import slugify
 from annotate.record.store import dumps, to_json
 
 BUSIEST = 500

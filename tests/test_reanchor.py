@@ -15,7 +15,8 @@ from click.testing import Result
 
 from annotate.errors import InvalidInput, StaleVersion
 from annotate.record.models import Anchor, Claim
-from annotate.record.service import Workspace, revise
+from annotate.record.revisions import revise
+from annotate.record.service import Workspace
 
 CK = "001_ea092f251b0b5650"
 RFE = "002_212af70a4bdf495d"

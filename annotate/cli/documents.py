@@ -11,7 +11,8 @@ from typing import Any
 import click
 
 from ..errors import AnnotateError
-from ..record.service import OUTCOMES, Workspace
+from ..record.revisions import OUTCOMES
+from ..record.service import Workspace
 from .options import CONTEXT, workspace_options
 
 

@@ -15,7 +15,8 @@ from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load
 from ..record.check import examine, format_report
 from ..record.models import Claim
-from ..record.service import OUTCOMES, UNPLACED, Workspace
+from ..record.revisions import OUTCOMES, UNPLACED
+from ..record.service import Workspace
 from .documents import add, doc
 from .options import CONTEXT, base_url_option, workspace_options
 from .serve import serve

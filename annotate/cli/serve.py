@@ -79,10 +79,11 @@ def serve_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def warm(app: Any) -> Any:
     """Build the store's index and load the corpus before listening: the first request is
     then as fast as the others."""
-    app.extensions["annotate"].store.counts()
-    app.extensions["annotate"].corpus.documents()
+    ws: Workspace = app.extensions["annotate"]
+    ws.counts()
+    ws.corpus.documents()
     # From now on a thread keeps the index current, so that requests do not wait for it.
-    app.extensions["annotate"].store.follow()
+    ws.follow()
     # What start-up built lives as long as the server: keep it out of the cyclic garbage
     # collector's full passes, which would otherwise walk every summary of a large store
     # (a pause of hundreds of milliseconds at 100,000 claims, in the middle of a request).
@@ -160,7 +161,7 @@ def serve(
         # (Team mode has its key in a file beside the users file, shared already.)
         config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
     app = create_app(config)
-    swept = ws.store.sweep()
+    swept = ws.sweep()
     if swept:
         click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
     who = (

@@ -148,5 +148,5 @@ def claim_review(
 def export_claimreview(ws: Workspace, settings: ExportSettings) -> str:
     """A JSON-LD array of ClaimReviews, one per reviewed claim, sorted by claim id."""
     docs = {d.id: d for d in ws.corpus.documents()}
-    reviews = [claim_review(c, docs, settings) for c in ws.store.claims() if c.verdict]
+    reviews = [claim_review(c, docs, settings) for c in ws.every_claim() if c.verdict]
     return to_json(reviews)

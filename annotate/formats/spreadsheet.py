@@ -40,7 +40,7 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for c in ws.store.claims():
+    for c in ws.every_claim():
         stances = [s.stance for s in c.sources]
         row = [
             c.id,

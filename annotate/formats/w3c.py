@@ -174,7 +174,7 @@ def annotation(
 def export_w3c(ws: Workspace, settings: ExportSettings) -> str:
     """An AnnotationCollection of one annotation per claim, in one inline page."""
     docs = {d.id: d for d in ws.corpus.documents()}
-    items = [annotation(c, docs, settings) for c in ws.store.claims()]
+    items = [annotation(c, docs, settings) for c in ws.every_claim()]
     collection_id = f"{settings.base_url}/annotations"
     collection: dict[str, Any] = {
         "@context": w3c_context(settings),

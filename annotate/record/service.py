@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion, detail
 from . import clock
-from .anchoring import Placement, checked_anchor, locate, relocated
+from .anchoring import checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
 from .models import (
     Anchor,
@@ -36,6 +36,7 @@ from .models import (
     VerdictInput,
     error_details,
 )
+from .revisions import Outcome, Relocation, reanchored, revise
 from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
 from .store import Counts, Mark, Store, StoreProblem
@@ -43,59 +44,10 @@ from .store import Summary as Summary  # what the page views list
 
 M = TypeVar("M", bound=BaseModel)
 
-Outcome = Literal[
-    "moved", "restored", "orphaned", "still orphaned", "refreshed", "unchanged", "unknown document"
-]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-CHANGING: tuple[Outcome, ...] = ("moved", "restored", "orphaned", "refreshed")
-UNPLACED: tuple[Outcome, ...] = ("orphaned", "still orphaned", "unknown document")
-
 SUGGESTION_DOCS = 200
 """Up to this many documents, suggestions come from the whole corpus; beyond, from the
 claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGHBOURS`)."""
 SUGGESTION_NEIGHBOURS = 20
-
-
-@dataclass(frozen=True)
-class Relocation:
-    """What re-anchoring does to one anchor of one claim, and why."""
-
-    claim: str
-    field: str
-    outcome: Outcome
-    old: Anchor
-    new: Anchor
-    placement: Placement | None = None
-
-    @property
-    def changes(self) -> bool:
-        """Whether the stored anchor changes."""
-        return self.outcome in CHANGING
-
-    def line(self) -> str:
-        """One line for people: what happened to the anchor, where, and how sure."""
-        return f"{self.outcome:<15} {self.claim} {self.detail()}"
-
-    def detail(self) -> str:
-        """Field, document, old and new offsets and score, as the history note records it."""
-        old, new, p = self.old, self.new, self.placement
-        head = f"{self.field} in {old.doc}:"
-        span = f"{old.start}-{old.end}"
-        if self.outcome in ("moved", "restored"):
-            score = f" (score {p.score:.2f})" if p else ""
-            return f"{head} {span} -> {new.start}-{new.end}{score}"
-        if self.outcome in ("orphaned", "still orphaned"):
-            best = (
-                f"best candidate {p.start}-{p.end}, score {p.score:.2f}"
-                if p and p.start is not None
-                else "no candidate"
-            )
-            return f"{head} {span} {old.exact[:50]!r} not found ({best})"
-        if self.outcome == "refreshed":
-            return f"{head} {span} context refreshed"
-        if self.outcome == "unknown document":
-            return f"{head} {span} the document is not in the corpus"
-        return f"{head} {span}"
 
 
 def parse(model: type[M], data: Any) -> M:
@@ -206,6 +158,11 @@ class Workspace:
             except (NotFound, BrokenRecord):  # gone or broken since it was indexed
                 continue
         return out
+
+    def every_claim(self) -> list[Claim]:
+        """Every valid claim, by id, as the files are now (each file stat-ed): what exports
+        read."""
+        return self.store.claims()
 
     def exists(self, claim_id: str) -> bool:
         """Whether a file for that claim id is in the store (valid or not)."""
@@ -542,7 +499,7 @@ class Workspace:
                     self.store.update(
                         claim.id,
                         claim.version,
-                        functools.partial(_reanchored, moves=moves, actor=actor),
+                        functools.partial(reanchored, moves=moves, actor=actor),
                     )
                     break
                 except StaleVersion as exc:
@@ -587,7 +544,7 @@ class Workspace:
                     [detail(field, "the same passage is listed twice")],
                 )
             move = Relocation(claim_id, field, "moved", old, anchor)
-            return _reanchored(claim, [move], actor, note=f"{field} re-attached by hand")
+            return reanchored(claim, [move], actor, note=f"{field} re-attached by hand")
 
         return self.store.update(claim_id, expected_version, change)
 
@@ -654,6 +611,14 @@ class Workspace:
         self.corpus.replace_text(doc_id, text, base)
         return self.reanchor(actor, doc=doc_id)
 
+    def sweep(self) -> list[Path]:
+        """Remove the temp files of writes a crash interrupted (see `Store.sweep`); the paths."""
+        return self.store.sweep()
+
+    def follow(self) -> None:
+        """Keep the store's index current from a background thread, as a server does."""
+        self.store.follow()
+
     def add_imported(self, claim: Claim, actor: str, note: str) -> Claim:
         """Write a claim read by an import as it is, its history ending with an `imported`
         entry. :raise AlreadyExists: a claim file with its id is there already."""
@@ -680,94 +645,6 @@ class Workspace:
         return self.store.delete(
             claim_id, expected_version, lambda c: revise(c, {}, actor, "deleted")
         )
-
-
-Action = Literal["created", "edited", "verdict", "reanchored", "deleted", "imported"]
-
-
-def _anchor_record(anchor: Anchor) -> dict[str, Any]:
-    return anchor.model_dump(mode="json", include={"doc", "start", "end", "exact", "orphaned"})
-
-
-def _reanchored(
-    claim: Claim, moves: list[Relocation], actor: str, note: str | None = None
-) -> Claim:
-    """The next version of a claim with its anchors re-anchored as `moves` say."""
-    moves = [m for m in moves if m.changes]
-    by_field = {m.field: m.new for m in moves}
-    appearances = [by_field.get(f"appearances[{i}]", a) for i, a in enumerate(claim.appearances)]
-    sources = [
-        s.model_copy(update={"quote": by_field[f"sources[{i}].quote"]})
-        if f"sources[{i}].quote" in by_field
-        else s
-        for i, s in enumerate(claim.sources)
-    ]
-    changes = {m.field: [_anchor_record(m.old), _anchor_record(m.new)] for m in moves}
-    if note is None:
-        note = "; ".join(f"{m.outcome} {m.detail()}" for m in moves)
-        note = ("re-anchored after documents changed: " + note)[:2000]
-    return revise(
-        claim,
-        {"appearances": appearances, "sources": sources},
-        actor,
-        "reanchored",
-        note=note,
-        changes=changes,
-    )
-
-
-def revise(
-    claim: Claim,
-    fields: dict[str, Any],
-    actor: str,
-    action: Action,
-    reviewed: bool = False,
-    note: str | None = None,
-    changes: dict[str, list[Any]] | None = None,
-) -> Claim:
-    """The next version of a claim with `fields` changed and the change recorded.
-
-    `changes` replaces the field-by-field record (`{field: [old, new]}`) where a finer one
-    says more, as re-anchoring does per anchor path.
-
-    :raise InvalidInput: when the result breaks a rule of the model.
-    """
-    at = clock.now()
-    # The history (which only grows) is neither compared nor validated again: its entries
-    # are kept as they are, and one is added below.
-    before = claim.model_dump(mode="json", exclude={"history"})
-    data = claim.model_dump(exclude={"history"})
-    data["history"] = claim.history
-    data.update(fields)
-    if reviewed:
-        data["reviewed_at"] = at
-    data["version"] = claim.version + 1
-    data["updated_at"] = at
-    try:
-        new = Claim.model_validate(data)
-    except ValidationError as exc:
-        details = error_details(exc)
-        raise InvalidInput(
-            f"invalid change: {details[0]['field']}: {details[0]['message']}", details
-        ) from None
-    after = new.model_dump(mode="json", exclude={"history"})
-    if changes is None:
-        changes = {
-            k: [before.get(k), after.get(k)]
-            for k in sorted(set(before) | set(after))
-            if k not in ("version", "updated_at", "history", "reviewed_at")
-            and before.get(k) != after.get(k)
-        }
-    if not changes and action == "edited":
-        raise InvalidInput(
-            "nothing to change: the values sent are the ones the claim has",
-            [detail("(body)", "no field differs from the claim")],
-        )
-    new.history = [
-        *claim.history,
-        Change(version=new.version, at=at, by=actor, action=action, changes=changes, note=note),
-    ]
-    return new
 
 
 def _haystack(claim: Claim) -> str:

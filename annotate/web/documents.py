@@ -41,7 +41,7 @@ from ..formats.ingest import (
     human_size,
     read_text,
 )
-from ..record.service import Relocation
+from ..record.revisions import Relocation
 from .common import (
     actor,
     body_object,
