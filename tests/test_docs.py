@@ -77,13 +77,13 @@ def test_every_command_is_in_the_command_reference() -> None:
     for command in commands:
         name = "annotate " + " ".join(command)
         heading = re.search(rf"^#+ {re.escape(name)}$", text, re.MULTILINE)
-        cogged = f"[[[cog help({', '.join(repr(c) for c in command)}) ]]]" in text
+        cogged = "[[[cog help(" + ", ".join(f'"{c}"' for c in command) + ") ]]]" in text
         if not (heading and cogged and f"Usage: {name} " in text):
             missing.append(name)
     assert not missing, (
-        f"docs/commands.md lacks a section (`## {missing[0]}` with a cog block "
-        f"`help(...)` for its --help) for: {', '.join(missing)}; add them, then run "
-        f"`{REGENERATE}`"
+        f"docs/commands.md lacks a section (a heading `## {missing[0]}` and under it the cog "
+        f"block `<!-- [[[cog help(...) ]]] -->` `<!-- [[[end]]] -->` for its --help) for: "
+        f"{', '.join(missing)}; add them, then run `{REGENERATE}`"
     )
 
 
