@@ -31,8 +31,8 @@ def shared_data(env: str, default: Path, what: str, where_from: str) -> Path:
     if path.exists():
         return path
     reason = (
-        f"{what[:1].upper()}{what[1:]} not found at {path}: it is not part of this repository. To run this test, "
-        f"put {where_from} there or set {env} to its path."
+        f"{what[:1].upper()}{what[1:]} not found at {path}: it is not part of this "
+        f"repository. To run this test, put {where_from} there or set {env} to its path."
     )
     if os.environ.get(REQUIRE_SHARED) == "1":
         pytest.fail(f"{reason} ({REQUIRE_SHARED}=1 forbids skipping it)")
