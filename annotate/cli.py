@@ -6,6 +6,7 @@ import functools
 import gc
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -637,8 +638,8 @@ def init(folder: Path, package: str | None) -> None:
             f"{DISTRIBUTION} @ git+https://YOUR-GIT-HOST/annotate.git@v{__version__}"
         )
         click.echo(
-            f"Warning: {chosen.warning} Point CI at an annotate it can reach, in {folder}:\n"
-            f"  {example}",
+            f"Warning: {chosen.warning} Point CI at an annotate it can reach:\n"
+            f"  cd {shlex.quote(str(folder))} && {example}",
             err=True,
         )
 
