@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 __version__ = "0.2.0"
+#: The name to install annotate by (`pip install annotate-factcheck`): the name `annotate` on
+#: PyPI belongs to an unrelated project. The import package and the command stay `annotate`.
+DISTRIBUTION = "annotate-factcheck"
 
 PACKAGE = Path(__file__).resolve().parent
 

@@ -7,12 +7,16 @@ and pull request and shows problems as annotations on the changed files.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-from . import __version__
+from . import DISTRIBUTION, __version__
 
 WORKFLOW = ".github/workflows/annotate.yml"
+REQUIREMENTS = ".github/annotate-requirements.txt"
 
 
 @dataclass(frozen=True)
@@ -23,14 +27,57 @@ class Template:
     folders: tuple[str, ...] = ("seeds", "fixtures")
 
 
-def default_package() -> str:
-    """What the workflow installs: this version of annotate."""
-    return f"annotate=={__version__}"
+@dataclass(frozen=True)
+class Package:
+    """What a desk's CI installs: a pip requirement, and why it may not work everywhere."""
+
+    requirement: str
+    warning: str | None = None
+
+
+def default_package() -> Package:
+    """The pip requirement that installs this very annotate, worked out from how it was
+    installed here (PEP 610's direct_url.json): from a git URL, that URL at the exact commit;
+    from an index, the version; from a folder on this machine, that folder, with a warning,
+    since CI elsewhere cannot reach it."""
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return Package(
+            f"{DISTRIBUTION}=={__version__}",
+            f"annotate runs here from its source, not as an installed package, so CI will ask "
+            f"the package index for {DISTRIBUTION}=={__version__}.",
+        )
+    raw = dist.read_text("direct_url.json")
+    if not raw:
+        return Package(f"{DISTRIBUTION}=={dist.version}")
+    origin = json.loads(raw)
+    url = str(origin.get("url", ""))
+    subdirectory = origin.get("subdirectory")
+    fragment = f"#subdirectory={subdirectory}" if subdirectory else ""
+    vcs = origin.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") and vcs.get("commit_id"):
+        requirement = f"{DISTRIBUTION} @ {vcs['vcs']}+{url}@{vcs['commit_id']}{fragment}"
+    else:
+        requirement = f"{DISTRIBUTION} @ {url}{fragment}"
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Package(
+            requirement,
+            f"annotate is installed here from {unquote(parsed.path)}, a folder on this machine: "
+            "CI anywhere else cannot install it from there.",
+        )
+    return Package(requirement)
+
+
+def set_package_command(requirement: str) -> str:
+    """The shell command that points a desk's CI at another annotate."""
+    quoted = requirement.replace("'", "'\"'\"'")
+    return f"echo '{quoted}' > {REQUIREMENTS}"
 
 
 def template(name: str, package: str) -> Template:
     """The files of a desk called `name` whose CI installs `package` (a pip requirement)."""
-    quoted = package.replace("'", "'\"'\"'")
     workflow = f"""\
 # Checks every claim against the articles on each push and pull request:
 # schema, every quote at its offsets, verdict and source rules, dangling references.
@@ -52,18 +99,19 @@ jobs:
         with:
           python-version: "3.12"
       - name: Install annotate
-        run: python -m pip install '{quoted}'
+        run: python -m pip install -r {REQUIREMENTS}
       - name: Check the annotations
         run: annotate check --format github
 """
     readme = f"""\
 # {name}
 
-Fact-check annotations kept with [annotate](https://pypi.org/project/annotate/) {__version__}.
+Fact-check annotations kept with annotate {__version__}.
 
 - `seeds/`: the articles, one `<id>.txt` each with its metadata in `<id>.json`.
 - `fixtures/`: the claims, one JSON file each, with verdicts, sources and history.
 - `.github/workflows/annotate.yml`: CI runs `annotate check` on every push and pull request.
+- `.github/annotate-requirements.txt`: the annotate CI installs (one pip requirement).
 
 ```sh
 annotate add article.html notes.txt       # bring articles in (text or HTML)
@@ -75,6 +123,28 @@ git add -A && git commit -m "Annotate ..."
 
 Articles are never rewritten once claims point into them, except with
 `annotate doc replace ID FILE`, which shows what moves and what is orphaned before saving.
+
+## Which annotate CI installs
+
+CI installs the requirement in `{REQUIREMENTS}`, which `annotate init` set to
+the annotate that made this desk:
+
+```text
+{package}
+```
+
+To move the desk to another version, or to install annotate from your own git host, change
+that one line, for example:
+
+```sh
+{set_package_command(f"{DISTRIBUTION} @ git+https://YOUR-GIT-HOST/annotate.git@v{__version__}")}
+```
+
+Run `pip install -r {REQUIREMENTS}` on your own machine to work with the same version.
+"""
+    requirements = f"""\
+# The annotate that CI installs (a pip requirement); see README.md, "Which annotate CI installs".
+{package}
 """
     gitignore = """\
 # Python and editor leftovers; the corpus and the store are tracked.
@@ -93,6 +163,7 @@ fixtures/.*.tmp
             "README.md": readme,
             ".gitignore": gitignore,
             WORKFLOW: workflow,
+            REQUIREMENTS: requirements,
             "seeds/.gitkeep": "",
             "fixtures/.gitkeep": "",
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +17,26 @@ from annotate.record.service import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+REQUIRE_SHARED = "ANNOTATE_REQUIRE_SHARED"
+
+
+def shared_data(env: str, default: Path, what: str, where_from: str) -> Path:
+    """Test data that is not ours and never in the repository (a standard's test suite).
+
+    Found at `$env`, else at `default` (../shared beside the checkout, as CI has it). Missing,
+    the test is skipped with a reason that says what is missing and how to run it; with
+    ANNOTATE_REQUIRE_SHARED=1 (CI sets it) it fails instead, so that CI cannot skip it.
+    """
+    path = Path(os.environ[env]) if os.environ.get(env) else default
+    if path.exists():
+        return path
+    reason = (
+        f"{what[:1].upper()}{what[1:]} not found at {path}: it is not part of this "
+        f"repository. To run this test, put {where_from} there or set {env} to its path."
+    )
+    if os.environ.get(REQUIRE_SHARED) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_SHARED}=1 forbids skipping it)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 
 import jsonschema
@@ -46,6 +47,19 @@ def test_python_dash_m_annotate_runs_the_same_command_line() -> None:
         check=True,
     )
     assert out.stdout.startswith("annotate, version ")
+
+
+def test_the_version_is_the_installed_distributions() -> None:
+    """`annotate --version`, the pages and the OpenAPI description say the version that
+    pyproject.toml gives the distribution (installed by .ci/setup as annotate-factcheck)."""
+    from importlib.metadata import version
+
+    import annotate
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["name"] == annotate.DISTRIBUTION == "annotate-factcheck"
+    assert pyproject["project"]["version"] == annotate.__version__
+    assert version(annotate.DISTRIBUTION) == annotate.__version__
 
 
 def test_environment_variables_choose_the_folders(run: Run, workdir, monkeypatch) -> None:  # type: ignore[no-untyped-def]

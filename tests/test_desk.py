@@ -15,7 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from annotate import create_app
+from annotate import __version__, create_app
 from annotate.cli import cli
 
 from .conftest import DOC_BBC, ROOT
@@ -49,6 +49,7 @@ def test_init_creates_the_desk_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     files = sorted(str(p.relative_to(desk)) for p in desk.rglob("*") if p.is_file())
     assert files == [
+        ".github/annotate-requirements.txt",
         ".github/workflows/annotate.yml",
         ".gitignore",
         "README.md",
@@ -72,8 +73,57 @@ def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:
     assert cmd("init", str(tmp_path / "file")).exit_code == 2
 
 
+def fake_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_url: object) -> None:
+    """Make `annotate-factcheck` look installed as pip records it (PEP 610), first on sys.path."""
+    info = tmp_path / "site" / f"annotate_factcheck-{__version__}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: annotate-factcheck\nVersion: {__version__}\n"
+    )
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+
 @pytest.mark.parametrize(
-    "package", [None, "annotate @ git+https://git.example.org/desk/annotate.git@v0.1.0"]
+    ("direct_url", "requirement", "warned"),
+    [
+        (
+            {
+                "url": "https://git.example.org/desk/annotate.git",
+                "vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "v0.2.0"},
+            },
+            "annotate-factcheck @ git+https://git.example.org/desk/annotate.git@0123abc",
+            False,
+        ),
+        (None, f"annotate-factcheck=={__version__}", False),
+        (
+            {"url": "file:///home/me/annotate", "dir_info": {"editable": True}},
+            "annotate-factcheck @ file:///home/me/annotate",
+            True,
+        ),
+    ],
+    ids=["git", "index", "folder"],
+)
+def test_the_workflow_installs_this_annotate_as_it_was_installed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    direct_url: object,
+    requirement: str,
+    warned: bool,
+) -> None:
+    fake_install(tmp_path, monkeypatch, direct_url)
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "d")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "d/.github/annotate-requirements.txt").read_text().splitlines()
+    assert [line for line in lines if not line.startswith("#")] == [requirement]
+    assert f"CI installs: {requirement}" in result.stdout
+    assert ("CI anywhere else cannot install it" in result.stderr) is warned
+    assert requirement in (tmp_path / "d/README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "package", [None, "annotate-factcheck @ git+https://git.example.org/desk/annotate.git@v0.2.0"]
 )
 def test_the_workflow_installs_annotate_and_runs_the_check(
     tmp_path: Path, package: str | None
@@ -86,10 +136,57 @@ def test_the_workflow_installs_annotate_and_runs_the_check(
     steps = flow["jobs"]["check"]["steps"]
     runs = [s["run"] for s in steps if "run" in s]
     install = shlex.split(runs[0])
-    assert install[:4] == ["python", "-m", "pip", "install"]
-    assert install[4] == (package or "annotate==0.1.0")
+    assert install == ["python", "-m", "pip", "install", "-r", ".github/annotate-requirements.txt"]
+    lines = (tmp_path / "d/.github/annotate-requirements.txt").read_text().splitlines()
+    if package:
+        assert lines[-1] == package
     assert runs[-1] == "annotate check --format github"
     assert any(s.get("uses", "").startswith("actions/checkout@") for s in steps)
+
+
+@pytest.mark.parametrize("package", ["", "a\nb"])
+def test_init_refuses_an_empty_or_multiline_package(tmp_path: Path, package: str) -> None:
+    result = cmd("init", str(tmp_path / "d"), "--package", package)
+    assert result.exit_code == 2 and "one pip requirement" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_generated_desk_installs_and_checks_itself_with_its_workflow(tmp_path: Path) -> None:
+    """On a fresh clone of a new desk, in a new virtual environment, the workflow's own `run`
+    steps install annotate (as `annotate init` wrote it: here this checkout) and pass."""
+    assert shell(tmp_path, "init", "desk").returncode == 0
+    desk = tmp_path / "desk"
+    (tmp_path / "a.txt").write_text("Peskov said Iskander systems were not used.\n")
+    assert shell(desk, "add", "../a.txt", "--outlet", "Desk notes").returncode == 0
+    git = ["git", "-c", "user.name=Desk", "-c", "user.email=desk@example.org"]
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "A new desk"]):
+        subprocess.run([*git, *step], cwd=desk, check=True, capture_output=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(desk), str(clone)], check=True)
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    flow = yaml.safe_load((clone / ".github/workflows/annotate.yml").read_text())
+    runs = [s["run"] for s in flow["jobs"]["check"]["steps"] if "run" in s]
+    assert len(runs) == 2
+    for line in runs:
+        done = subprocess.run(
+            line, shell=True, cwd=clone, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+    assert done.stdout == "annotate check: 0 claims, no problems\n"
+    where = subprocess.run(
+        ["python", "-c", "import annotate; print(annotate.__file__)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.startswith(str(venv)), "the venv's own annotate ran the check"
 
 
 def test_a_new_desk_adds_three_articles_annotates_them_and_ci_passes(tmp_path: Path) -> None:

@@ -1,38 +1,94 @@
-"""Exports are deterministic, byte for byte, and the shipped record is pinned as a snapshot."""
+"""`annotate export`: every format pinned byte for byte, ClaimReview and W3C checked against
+their standards (whose test data comes from outside the repository: see `shared_data`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import Result
-from pytest_regressions.file_regression import FileRegressionFixture
+from jsonschema import Draft4Validator
+from pyld import jsonld
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 
+from annotate.formats.export import FORMATS, ExportSettings, claimant_type, export
+from annotate.record.models import Claim
 from annotate.record.service import Workspace
 
-Run = Callable[..., Result]
+from .conftest import DOC_BBC, SHARED, shared_data
+
+EXTENSIONS = {"json": ".json", "csv": ".csv", "claimreview": ".jsonld", "w3c": ".jsonld"}
 
 
-def test_the_json_export_of_the_shipped_store_is_pinned(
-    run: Run, file_regression: FileRegressionFixture
+def exported(run: Callable[..., Result], tmp_path: Path, fmt: str, *options: str) -> str:
+    """Run `annotate export` into a file and give the file's text exactly as written."""
+    out = tmp_path / f"export.{fmt}"
+    result = run("export", "--format", fmt, "-o", str(out), *options)
+    assert result.exit_code == 0, result.output
+    return out.read_bytes().decode("utf-8")
+
+
+# -- every format, pinned -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_of_the_shipped_store_is_pinned(
+    run: Callable[..., Result], tmp_path: Path, fmt: str, file_regression: Any
 ) -> None:
-    """Any change to a shipped claim or verdict shows up here as a reviewed diff."""
-    result = run("export", "--format", "json")
-    assert result.exit_code == 0
-    file_regression.check(result.output, extension=".json", encoding="utf-8")
+    file_regression.check(
+        exported(run, tmp_path, fmt), extension=EXTENSIONS[fmt], newline="", binary=False
+    )
 
 
-def test_two_exports_are_identical_byte_for_byte(run: Run, workdir: Path) -> None:
-    for fmt in ("json", "csv"):
-        run("export", "--format", fmt, "-o", f"a.{fmt}")
-        run("export", "--format", fmt, "-o", f"b.{fmt}")
-        assert (workdir / f"a.{fmt}").read_bytes() == (workdir / f"b.{fmt}").read_bytes()
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_of_a_sample_store_is_pinned(
+    sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, fmt: str, file_regression: Any
+) -> None:
+    file_regression.check(
+        exported(run, tmp_path, fmt), extension=EXTENSIONS[fmt], newline="", binary=False
+    )
 
 
-def test_json_export_lists_claims_and_documents_sorted_by_id(run: Run) -> None:
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_is_the_same_bytes_every_time(
+    sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, fmt: str
+) -> None:
+    first = exported(run, tmp_path, fmt)
+    assert exported(run, tmp_path, fmt) == first
+    assert run("export", "--format", fmt).stdout_bytes.decode("utf-8") == first
+
+
+def test_export_writes_to_stdout_and_refuses_an_unknown_format(run: Callable[..., Result]) -> None:
+    assert run("export", "--format", "json").output.startswith('{\n  "claims": [')
+    bad = run("export", "--format", "yaml")
+    assert bad.exit_code == 2 and "yaml" in bad.output
+
+
+def test_every_format_has_a_media_type_the_web_app_can_serve() -> None:
+    assert FORMATS["claimreview"].media_type == "application/ld+json"
+    assert FORMATS["w3c"].media_type == (
+        'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+    )
+    assert FORMATS["json"].media_type == "application/json"
+    assert FORMATS["csv"].media_type.startswith("text/csv")
+
+
+def test_export_rejects_a_base_url_that_is_not_http(run: Callable[..., Result]) -> None:
+    result = run("export", "--format", "claimreview", "--base-url", "ftp://example.org")
+    assert result.exit_code == 2
+    assert "base URL must be an http:// or https:// URL" in result.output
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def test_json_export_lists_claims_and_documents_sorted_by_id(run: Callable[..., Result]) -> None:
     data = json.loads(run("export", "--format", "json").output)
     ids = [c["id"] for c in data["claims"]]
     assert ids == sorted(ids) and len(ids) >= 25
@@ -41,25 +97,418 @@ def test_json_export_lists_claims_and_documents_sorted_by_id(run: Run) -> None:
     assert "history" not in data["claims"][0]
 
 
-def test_csv_has_one_row_per_claim(run: Run, ws: Workspace) -> None:
+# -- ClaimReview ----------------------------------------------------------------------------
+
+
+def claim_reviews(run: Callable[..., Result], *options: str) -> list[dict[str, Any]]:
+    result = run("export", "--format", "claimreview", *options)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert isinstance(data, list)
+    return data
+
+
+def test_claimreview_has_one_review_per_reviewed_claim_sorted_by_id(
+    sample_ws: Workspace, run: Callable[..., Result]
+) -> None:
+    reviews = claim_reviews(run)
+    reviewed = [c for c in sample_ws.claims() if c.verdict]
+    assert len(reviewed) < len(sample_ws.claims())
+    assert [r["url"].rsplit("/", 1)[1] for r in reviews] == [c.id for c in reviewed]
+
+
+def test_claimreview_has_every_field_google_requires(
+    sample_ws: Workspace, run: Callable[..., Result]
+) -> None:
+    for review in claim_reviews(run):
+        assert review["@context"] == "https://schema.org"
+        assert review["@type"] == "ClaimReview"
+        assert review["claimReviewed"]
+        assert review["url"].startswith("http://127.0.0.1:5000/claims/")
+        assert review["author"]["@type"] == "Organization"
+        assert review["author"]["name"] and review["author"]["url"]
+        assert review["datePublished"] == "2021-05-03"
+        rating = review["reviewRating"]
+        assert rating["@type"] == "Rating"
+        assert rating["alternateName"] in {"Confirmed", "Denied", "Disputed"}
+        assert rating["worstRating"] <= rating["ratingValue"] <= rating["bestRating"]
+        item = review["itemReviewed"]
+        assert item["@type"] == "Claim"
+        assert item["author"]["@type"] in {"Person", "Organization"}
+        assert item["author"]["name"]
+        assert item["appearance"], "every reviewed claim appears somewhere"
+        for work in item["appearance"]:
+            assert work["@type"] == "CreativeWork"
+            assert work["url"] and work["headline"]
+
+
+def test_claimreview_rates_verdicts_on_a_one_to_three_scale(
+    sample_ws: Workspace, run: Callable[..., Result]
+) -> None:
+    ratings = {
+        r["reviewRating"]["alternateName"]: (
+            r["reviewRating"]["ratingValue"],
+            r["reviewRating"]["worstRating"],
+            r["reviewRating"]["bestRating"],
+        )
+        for r in claim_reviews(run)
+    }
+    assert ratings == {"Denied": (1, 1, 3), "Disputed": (2, 1, 3), "Confirmed": (3, 1, 3)}
+
+
+def test_claimreview_names_the_claimant_and_where_the_claim_appeared(
+    sample_ws: Workspace, run: Callable[..., Result]
+) -> None:
+    review = next(r for r in claim_reviews(run) if r["url"].endswith("/no-iskanders-used"))
+    item = review["itemReviewed"]
+    assert item["author"] == {"@type": "Organization", "name": "Russian Ministry of Defence"}
+    assert item["datePublished"] == "2021-02-26"
+    assert [w["datePublished"] for w in item["appearance"]] == ["2021-04-04", "2021-04-12"]
+    assert item["firstAppearance"] == item["appearance"][0]
+    assert item["appearance"][0]["url"] == f"http://127.0.0.1:5000/documents/{DOC_BBC}"
+    assert review["reviewBody"].startswith("Moscow denies it")
+
+
+def test_claimreview_appearance_uses_the_documents_own_url_and_outlet(
+    sample_ws: Workspace, run: Callable[..., Result], workdir: Path
+) -> None:
+    meta_path = workdir / "seeds" / "002_212af70a4bdf495d.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["url"] = "https://www.azernews.az/nation/176453.html"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    review = next(r for r in claim_reviews(run) if r["url"].endswith("/sargsyan-iskander-used"))
+    (work,) = review["itemReviewed"]["appearance"]
+    assert work["url"] == "https://www.azernews.az/nation/176453.html"
+    assert work["publisher"] == {"@type": "Organization", "name": "AzerNews"}
+    assert work["author"] == {"@type": "Person", "name": "Vafa Ismayilova"}
+    assert review["itemReviewed"]["author"] == {"@type": "Person", "name": "Serzh Sargsyan"}
+
+
+def test_base_url_and_organisation_come_from_options(
+    sample_ws: Workspace, run: Callable[..., Result]
+) -> None:
+    (review, *_) = claim_reviews(
+        run,
+        "--base-url",
+        "https://factcheck.example.org/",
+        "--org-name",
+        "Example Desk",
+        "--org-url",
+        "https://example.org",
+    )
+    assert review["url"].startswith("https://factcheck.example.org/claims/")
+    assert review["author"] == {
+        "@type": "Organization",
+        "name": "Example Desk",
+        "url": "https://example.org",
+    }
+    first = review["itemReviewed"]["appearance"][0]["url"]
+    assert first.startswith("https://factcheck.example.org/documents/")
+
+
+def test_base_url_and_organisation_come_from_the_environment(
+    sample_ws: Workspace, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANNOTATE_BASE_URL", "https://desk.example.net")
+    monkeypatch.setenv("ANNOTATE_ORG_NAME", "Env Desk")
+    (review, *_) = claim_reviews(run)
+    assert review["url"].startswith("https://desk.example.net/claims/")
+    assert review["author"] == {
+        "@type": "Organization",
+        "name": "Env Desk",
+        "url": "https://desk.example.net",
+    }
+    assert ExportSettings.from_env().org_name == "Env Desk"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Russian Ministry of Defence", "Organization"),
+        ("Kremlin", "Organization"),
+        ("ANAMA", "Organization"),
+        ("BBC News Україна", "Organization"),
+        ("Armenian Armed Forces", "Organization"),
+        ("AzerNews", "Organization"),
+        ("Caucasian Knot (citing caliber.az)", "Organization"),
+        ("Local journalists (cited by BBC News)", "Organization"),
+        ("Serzh Sargsyan", "Person"),
+        ("Ilham Aliyev", "Person"),
+        ("Dmitry Peskov (Kremlin spokesman)", "Person"),
+        ("Idris Ismayilov (ANAMA)", "Person"),
+        ("Azerbaijani military analyst (unnamed)", "Person"),
+    ],
+)
+def test_claimant_type_is_guessed_from_the_name_when_not_recorded(name: str, kind: str) -> None:
+    claim = Claim.model_validate(
+        {
+            "id": "c1",
+            "version": 1,
+            "statement": "s",
+            "claimant": name,
+            "appearances": [{"doc": "d", "start": 0, "end": 1, "exact": "x"}],
+            "created_at": "2021-01-01T00:00:00Z",
+            "created_by": "t",
+            "updated_at": "2021-01-01T00:00:00Z",
+        }
+    )
+    assert claimant_type(claim, {"Caucasian Knot", "AzerNews"}) == kind
+    recorded = claim.model_copy(update={"claimant_type": "Person"})
+    assert claimant_type(recorded) == "Person"
+
+
+@pytest.fixture(scope="module")
+def schemaorg_context() -> Path:
+    """schema.org's JSON-LD context, as schema.org publishes it."""
+    return shared_data(
+        "ANNOTATE_SCHEMAORG_CONTEXT",
+        SHARED / "schemaorg" / "schemaorgcontext.jsonld",
+        "schema.org's JSON-LD context",
+        "schemaorgcontext.jsonld (from a release of schema.org, data/releases/<version>/)",
+    )
+
+
+def _schemaorg_loader(context: Path) -> Callable[..., dict[str, Any]]:
+    document = json.loads(context.read_text(encoding="utf-8"))
+
+    def load(url: str, options: Any = None) -> dict[str, Any]:
+        if url.rstrip("/") in ("https://schema.org", "http://schema.org"):
+            return {"contextUrl": None, "documentUrl": url, "document": document}
+        raise AssertionError(f"JSON-LD processing tried to fetch {url}: no network in tests")
+
+    return load
+
+
+def _walk(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key, value
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+
+
+def _arrays(node: Any) -> Any:
+    """Every property value as a list, so that compaction's one-item arrays compare equal;
+    the schema.org context's `type` alias spelt as the keyword."""
+    if isinstance(node, list):
+        return [_arrays(item) for item in node]
+    if isinstance(node, dict):
+        return {
+            ("@type" if k == "type" else k): [
+                _arrays(i) for i in (v if isinstance(v, list) else [v])
+            ]
+            for k, v in node.items()
+        }
+    return node
+
+
+def test_claimreview_is_json_ld_made_of_schema_org_terms_only(
+    sample_ws: Workspace, run: Callable[..., Result], schemaorg_context: Path
+) -> None:
+    terms = json.loads(schemaorg_context.read_text(encoding="utf-8"))["@context"]
+    reviews = claim_reviews(run)
+    assert reviews
+    for key, value in _walk(reviews):
+        if key == "@type":
+            assert value in terms, f"@type {value} is not a schema.org type"
+        elif not key.startswith("@"):
+            # The context has an @vocab: a misspelt key would still expand, so look it up.
+            assert key in terms, f"{key} is not a schema.org term"
+
+    options = {"documentLoader": _schemaorg_loader(schemaorg_context)}
+    expanded = jsonld.expand(reviews, options)
+    assert len(expanded) == len(reviews)
+    for key, _ in _walk(expanded):
+        if not key.startswith("@"):
+            assert key.startswith(("https://schema.org/", "http://schema.org/")), key
+    # Nothing dropped: compacting the expansion again gives back every key and value.
+    compacted = jsonld.compact(expanded, "https://schema.org", options)
+    graph = compacted.get("@graph", [compacted])
+    strip = [{k: v for k, v in r.items() if k != "@context"} for r in reviews]
+    assert _arrays(sorted(graph, key=lambda r: r["url"])) == _arrays(strip)
+
+
+# -- W3C Web Annotation ---------------------------------------------------------------------
+
+
+class MustSuite:
+    """The MUST assertions of the W3C Web Annotation test suite, as JSON Schema validators."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        schemas = {}
+        for path in sorted((root / "definitions").glob("*.json")):
+            schemas[path] = json.loads(path.read_text(encoding="utf-8"))
+        self.lists: dict[str, list[Path]] = {}
+        for kind, test in (
+            ("annotation", "annotations/annotationMusts.test"),
+            ("collection", "collections/collectionMusts.test"),
+            ("page", "collections/pages/pageMusts.test"),
+        ):
+            listed = json.loads((root / test).read_text(encoding="utf-8"))["assertions"]
+            self.lists[kind] = [root / p for p in listed]
+            for path in self.lists[kind]:
+                schemas[path] = json.loads(path.read_text(encoding="utf-8"))
+        self.schemas = schemas
+        self.registry: Registry[Any] = Registry().with_resources(
+            (s["id"], Resource.from_contents(s, default_specification=DRAFT4))
+            for s in schemas.values()
+        )
+
+    def failures(self, kind: str, instance: Any) -> list[str]:
+        """Every MUST assertion of `kind` the instance fails, with the suite's message."""
+        failed = []
+        for path in self.lists[kind]:
+            schema = self.schemas[path]
+            validator = Draft4Validator(
+                schema, registry=self.registry, format_checker=Draft4Validator.FORMAT_CHECKER
+            )
+            if not validator.is_valid(instance):
+                failed.append(f"{path.relative_to(self.root)}: {schema.get('errorMessage')}")
+        return failed
+
+
+@pytest.fixture(scope="module")
+def musts() -> MustSuite:
+    return MustSuite(
+        shared_data(
+            "ANNOTATE_W3C_TESTS",
+            SHARED / "w3c-annotation-tests",
+            "the W3C Web Annotation test suite's JSON schemas",
+            "the annotation-model/ folder of web-platform-tests (definitions/, annotations/, "
+            "collections/)",
+        )
+    )
+
+
+def check_w3c(collection: dict[str, Any], musts: MustSuite) -> None:
+    assert musts.failures("collection", collection) == []
+    if collection["total"]:
+        assert musts.failures("page", collection["first"]) == []
+    items = collection["first"]["items"] if collection["total"] else []
+    assert len(items) == collection["total"]
+    for annotation in items:
+        assert musts.failures("annotation", annotation) == [], annotation["id"]
+
+
+def test_w3c_export_of_the_shipped_store_meets_every_must(
+    run: Callable[..., Result], musts: MustSuite
+) -> None:
+    check_w3c(json.loads(run("export", "--format", "w3c").output), musts)
+
+
+def test_w3c_export_of_a_sample_store_meets_every_must(
+    sample_ws: Workspace, run: Callable[..., Result], musts: MustSuite
+) -> None:
+    collection = json.loads(run("export", "--format", "w3c").output)
+    assert collection["total"] == 4
+    check_w3c(collection, musts)
+
+
+def test_the_must_suite_catches_a_broken_annotation(sample_ws: Workspace, musts: MustSuite) -> None:
+    annotation = json.loads(export(sample_ws, "w3c"))["first"]["items"][0]
+    assert musts.failures("annotation", annotation) == []
+    assert musts.failures("annotation", {**annotation, "@context": "http://example.org/c"})
+    # The format checks are live (they need rfc3339-validator and rfc3986-validator).
+    assert musts.failures("annotation", {**annotation, "created": "yesterday"})
+    assert musts.failures("annotation", {**annotation, "id": "not a uri"})
+    no_target = {k: v for k, v in annotation.items() if k != "target"}
+    assert musts.failures("annotation", no_target)
+    bad_quote = dict(
+        annotation, target=[{"source": "http://x.org/d", "selector": {"type": "TextQuoteSelector"}}]
+    )
+    assert musts.failures("annotation", bad_quote)
+
+
+def test_w3c_annotation_carries_claim_verdict_sources_and_selectors(
+    sample_ws: Workspace, run: Callable[..., Result]
+) -> None:
+    collection = json.loads(run("export", "--format", "w3c", "--base-url", "https://d.org").output)
+    assert collection["id"] == "https://d.org/annotations"
+    assert collection["type"] == "AnnotationCollection"
+    assert collection["label"]
+    items = {a["id"]: a for a in collection["first"]["items"]}
+    annotation = items["https://d.org/annotations/no-iskanders-used"]
+    assert annotation["motivation"] == "assessing"
+    assert annotation["@context"][0] == "http://www.w3.org/ns/anno.jsonld"
+    by_purpose = {b.get("purpose"): b for b in annotation["body"] if "stance" not in b}
+    assert by_purpose["describing"]["value"].startswith("No Iskander missiles")
+    assert by_purpose["classifying"]["value"] == "disputed"
+    assert by_purpose["assessing"]["value"].startswith("Moscow denies it")
+    assert by_purpose["assessing"]["creator"] == {"type": "Person", "name": "bob"}
+    sources = [b for b in annotation["body"] if "stance" in b]
+    assert [s["stance"] for s in sources] == ["supports", "refutes", "context"]
+    assert sources[0]["type"] == "SpecificResource"
+    assert sources[2]["source"]["id"] == "https://example.org/anama-briefing"
+    assert {s["purpose"] for s in sources} == {"linking"}
+    claim = sample_ws.claim("no-iskanders-used")
+    assert len(annotation["target"]) == len(claim.appearances)
+    for target, anchor in zip(annotation["target"], claim.appearances, strict=True):
+        assert target["source"] == f"https://d.org/documents/{anchor.doc}"
+        quote_sel, position = target["selector"]
+        assert quote_sel["type"] == "TextQuoteSelector"
+        assert (quote_sel["exact"], quote_sel["prefix"], quote_sel["suffix"]) == (
+            anchor.exact,
+            anchor.prefix,
+            anchor.suffix,
+        )
+        assert position == {
+            "type": "TextPositionSelector",
+            "start": anchor.start,
+            "end": anchor.end,
+        }
+    assert annotation["creator"] == {"type": "Person", "name": "alice"}
+    assert annotation["created"] == "2021-05-03T09:30:00Z"
+    assert annotation["generator"]["type"] == "Software"
+    unreviewed = items["https://d.org/annotations/marking-9m723"]
+    assert [b["purpose"] for b in unreviewed["body"]] == ["describing"]
+
+
+def test_w3c_export_of_an_empty_store_is_an_empty_collection(
+    empty_store: Path, run: Callable[..., Result], musts: MustSuite
+) -> None:
+    collection = json.loads(run("export", "--format", "w3c").output)
+    assert collection["total"] == 0 and "first" not in collection
+    assert musts.failures("collection", collection) == []
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def test_csv_has_one_row_per_claim(run: Callable[..., Result], ws: Workspace) -> None:
     rows = list(csv.DictReader(io.StringIO(run("export", "--format", "csv").output)))
     assert [r["id"] for r in rows] == [c.id for c in ws.store.claims()]
     assert {r["verdict"] for r in rows} == {"confirmed", "denied", "disputed"}
 
 
+@pytest.mark.parametrize(
+    "statement", ['=HYPERLINK("http://evil.example","click")', "+1", "-1", "@SUM(A1:A2)"]
+)
 def test_csv_cells_never_start_a_formula(
-    run: Run, ws: Workspace, make_claim: Callable[..., dict[str, object]]
+    sample_ws: Workspace, run: Callable[..., Result], statement: str
 ) -> None:
-    make_claim(statement='=HYPERLINK("http://evil","x")')
-    make_claim(statement="+1 then -1 and @SUM(A1)")
+    sample_ws.create_claim(
+        {
+            "id": "formula",
+            "statement": statement,
+            "claimant": statement,
+            "appearances": [
+                {
+                    "doc": DOC_BBC,
+                    "start": 0,
+                    "end": 3,
+                    "exact": sample_ws.corpus.get(DOC_BBC).text[:3],
+                }
+            ],
+        },
+        "alice",
+    )
     rows = list(csv.reader(io.StringIO(run("export", "--format", "csv").output)))
-    for row in rows:
-        for cell in row:
-            assert not cell or cell[0] not in "=+-@", cell
-    assert any(cell == '\'=HYPERLINK("http://evil","x")' for row in rows for cell in row)
-
-
-def test_export_to_stdout_and_unknown_format(run: Run) -> None:
-    assert run("export", "--format", "json").output.startswith('{\n  "claims": [')
-    bad = run("export", "--format", "yaml")
-    assert bad.exit_code == 2 and "yaml" in bad.output
+    header, body = rows[0], rows[1:]
+    assert "statement" in header
+    cells = [cell for row in body for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    row = next(r for r in body if r[0] == "formula")
+    assert row[header.index("statement")] == "'" + statement

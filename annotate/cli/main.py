@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .. import __version__
+from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load
@@ -220,33 +221,41 @@ def schema() -> None:
 @click.option(
     "--package",
     default=None,
-    help="What the CI workflow installs with pip  [default: annotate==<this version>].",
+    metavar="REQUIREMENT",
+    help="The pip requirement CI installs annotate by  [default: this annotate, as it was "
+    "installed here: a git URL at its commit, an index version, or a folder].",
 )
 def init(folder: Path, package: str | None) -> None:
     """Start a desk's own repository of annotations in FOLDER.
 
     Creates seeds/ (the articles), fixtures/ (the claims), a GitHub Actions workflow that
-    runs `annotate check --format github`, a README and a .gitignore. Refuses to overwrite
-    any file.
+    installs annotate from .github/annotate-requirements.txt and runs `annotate check
+    --format github`, a README and a .gitignore. Refuses to overwrite any file.
     """
-    from ..desk import WORKFLOW, create, default_package
+    from ..desk import REQUIREMENTS, WORKFLOW, Package, create, default_package, set_package_command
 
+    chosen = Package(package) if package is not None else default_package()
+    if not chosen.requirement.strip() or "\n" in chosen.requirement:
+        raise click.BadParameter("give one pip requirement on one line", param_hint="--package")
     try:
-        written = create(folder, package or default_package())
+        written = create(folder, chosen.requirement)
     except FileExistsError as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(f"created {path}")
     click.echo(
         f"Next: cd {folder} && git init && annotate add ARTICLE... && annotate serve\n"
-        f"CI: {WORKFLOW} runs `annotate check --format github` on every push."
+        f"CI: {WORKFLOW} runs `annotate check --format github` on every push.\n"
+        f"CI installs: {chosen.requirement} (from {REQUIREMENTS})"
     )
-    if package is None:
+    if chosen.warning:
+        example = set_package_command(
+            f"{DISTRIBUTION} @ git+https://YOUR-GIT-HOST/annotate.git@v{__version__}"
+        )
         click.echo(
-            f"Note: CI installs '{default_package()}' from PyPI, where the name 'annotate' "
-            "belongs to another project until this one is published: to install it from "
-            "elsewhere, edit the workflow or run init with --package "
-            f"'annotate @ git+https://YOUR-HOST/annotate.git@v{__version__}'."
+            f"Warning: {chosen.warning} Point CI at an annotate it can reach:\n"
+            f"  cd {shlex.quote(str(folder))} && {example}",
+            err=True,
         )
 
 
