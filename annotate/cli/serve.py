@@ -17,7 +17,7 @@ from ..errors import AnnotateError
 from ..record.service import Workspace
 from ..web.common import is_loopback
 from .options import CONTEXT, workspace_options
-from .users import _users, users_option
+from .users import load_users, users_option
 
 
 def team_config(
@@ -31,7 +31,7 @@ def team_config(
 
     :raise click.UsageError: when the server would be reachable by others with no login.
     """
-    users = _users(users_path)
+    users = load_users(users_path)
     try:
         team = bool(users)
     except AnnotateError as exc:

@@ -40,7 +40,8 @@ def _friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _users(path: Path | None) -> Users:
+def load_users(path: Path | None) -> Users:
+    """The users file at `path` (default: the per-user one)."""
     return Users(path or default_users_path())
 
 
@@ -69,7 +70,7 @@ def user() -> None:
 @_friendly
 def add(users_path: Path | None, name: str, role: str, password_stdin: bool) -> None:
     """Add user NAME with a role; the password is asked for (or read with --password-stdin)."""
-    users = _users(users_path)
+    users = load_users(users_path)
     users.add(name, role, _password(password_stdin))
     click.echo(f"added {name} ({role}) to {users.path}")
 
@@ -79,7 +80,7 @@ def add(users_path: Path | None, name: str, role: str, password_stdin: bool) -> 
 @_friendly
 def list_cmd(users_path: Path | None) -> None:
     """List users with their role, creation time and number of API tokens."""
-    users = _users(users_path)
+    users = load_users(users_path)
     records = users.records()
     if not records:
         click.echo(f"no users in {users.path}: the server runs in local mode")
@@ -94,7 +95,7 @@ def list_cmd(users_path: Path | None) -> None:
 @_friendly
 def remove(users_path: Path | None, name: str) -> None:
     """Remove user NAME: their sessions and API tokens stop working at once."""
-    _users(users_path).remove(name)
+    load_users(users_path).remove(name)
     click.echo(f"removed {name}")
 
 
@@ -105,7 +106,7 @@ def remove(users_path: Path | None, name: str) -> None:
 @_friendly
 def role(users_path: Path | None, name: str, role: str) -> None:
     """Give user NAME another ROLE (from their next request on)."""
-    _users(users_path).set_role(name, role)
+    load_users(users_path).set_role(name, role)
     click.echo(f"{name} is now {role}")
 
 
@@ -116,7 +117,7 @@ def role(users_path: Path | None, name: str, role: str) -> None:
 @_friendly
 def passwd(users_path: Path | None, name: str, password_stdin: bool) -> None:
     """Set a new password for NAME; every session of theirs ends (tokens stay)."""
-    _users(users_path).set_password(name, _password(password_stdin))
+    load_users(users_path).set_password(name, _password(password_stdin))
     click.echo(f"password of {name} changed; their sessions have ended")
 
 
@@ -130,7 +131,7 @@ def token(users_path: Path | None, name: str, label: str) -> None:
 
     Send it as `Authorization: Bearer <token>`; it acts with NAME's role.
     """
-    tid, secret = _users(users_path).create_token(name, label)
+    tid, secret = load_users(users_path).create_token(name, label)
     click.echo(f"token {tid} for {name} (shown only now, keep it secret):", err=True)
     click.echo(secret)
 
@@ -141,7 +142,7 @@ def token(users_path: Path | None, name: str, label: str) -> None:
 @_friendly
 def tokens(users_path: Path | None, name: str | None) -> None:
     """List the API tokens of NAME (or of everyone): id, label, creation time."""
-    for t in _users(users_path).tokens(name):
+    for t in load_users(users_path).tokens(name):
         click.echo(f"{t.user:<24} {t.id}  {t.created_at}  {t.label}")
 
 
@@ -152,5 +153,5 @@ def tokens(users_path: Path | None, name: str | None) -> None:
 @_friendly
 def revoke(users_path: Path | None, name: str, token_id: str) -> None:
     """Revoke API token TOKEN_ID of NAME (it is refused from the next request on)."""
-    _users(users_path).revoke(name, token_id)
+    load_users(users_path).revoke(name, token_id)
     click.echo(f"revoked token {token_id} of {name}")
