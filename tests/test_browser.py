@@ -110,7 +110,36 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def select_text(page: Any, container: str, text: str) -> None:
-    """Select `text` inside `container` by dragging the mouse over it, as a person would."""
+    """Select `text` inside `container` by dragging the mouse over it, as a person would.
+
+    The coordinates are taken once the page has stopped moving (loaded, scrolled there, the
+    text in the same place for a few frames): taken while a load or a scroll was still going
+    on, the drag landed on other words on a busy machine."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate(
+        """async ([sel, needle]) => {
+          const root = document.querySelector(sel);
+          const at = root.textContent.indexOf(needle);
+          const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+          let seen = 0, node = null;
+          while (walker.nextNode()) {
+            const n = walker.currentNode;
+            if (seen + n.data.length > at) { node = n; break; }
+            seen += n.data.length;
+          }
+          (node ? node.parentElement : root).scrollIntoView({block: "center", behavior: "instant"});
+          const frame = () => new Promise((done) => requestAnimationFrame(done));
+          let last = null, still = 0;
+          for (let i = 0; i < 200 && still < 3; i++) {
+            await frame();
+            const r = (node ? node.parentElement : root).getBoundingClientRect();
+            const now = `${r.left},${r.top},${window.scrollY}`;
+            still = now === last ? still + 1 : 0;
+            last = now;
+          }
+        }""",
+        [container, text],
+    )
     box = page.evaluate(
         """([sel, needle]) => {
           const root = document.querySelector(sel);
@@ -129,7 +158,6 @@ def select_text(page: Any, container: str, text: str) -> None:
           const r = document.createRange();
           const [sn, so] = point(at); const [en, eo] = point(at + needle.length - 1);
           r.setStart(sn, so); r.setEnd(sn, so + 1);
-          r.startContainer.parentElement.scrollIntoView({block: "center"});
           const a = r.getClientRects()[0];
           const r2 = document.createRange(); r2.setStart(en, eo); r2.setEnd(en, eo + 1);
           const b = r2.getClientRects()[0];
