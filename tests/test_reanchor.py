@@ -210,6 +210,45 @@ def test_cyrillic_notice_reflowed(run: Run, ws: Workspace, workdir: Path) -> Non
     assert a.exact == "ПРОИЗВЕДЁН\u00a0И\nРАСПРОСТРАНЁН ИНОСТРАННЫМ АГЕНТОМ"
 
 
+FOUND = "fragments of two exploded missiles were found"
+
+
+def test_of_two_verbatim_copies_the_nearest_keeps_the_anchor(
+    run: Run, ws: Workspace, workdir: Path
+) -> None:
+    # The same paragraph twice (a repost further down), context and all: only the distance
+    # from the old place tells the copies apart.
+    def repost(t: str) -> str:
+        start = t.index("In late March")
+        paragraph = t[start : t.index("\n\n", start)]
+        return t.replace("\n\nAll news", f"\n\n{paragraph}\n\nAll news")
+
+    text = edit(workdir, CK, repost)
+    first = text.index(FOUND)
+    second = text.index(FOUND, first + 1)
+    made = ws.create_claim(
+        {
+            "statement": "Fragments of two missiles were found in Shusha",
+            "claimant": "caliber.az",
+            "appearances": [
+                {"doc": CK, "start": second, "end": second + len(FOUND), "exact": FOUND}
+            ],
+        },
+        "tester",
+    )
+    old = made.appearances[0]
+    assert (old.prefix, old.suffix) == (text[first - 32 : first], text[first + len(FOUND) :][:32])
+    note = "Editor's note: a photo caption was added.\n\n"
+    text = edit(workdir, CK, lambda t: note + t)
+
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    assert "moved 1, restored 0, orphaned 0" in result.output
+    new = second + len(note)
+    assert f"{CK}: {second}-{second + len(FOUND)} -> {new}-{new + len(FOUND)}" in result.output
+    assert_at(text, ws.claim(made.id).appearances[0], new, new + len(FOUND))
+
+
 # -- orphans -----------------------------------------------------------------------------
 
 
