@@ -7,6 +7,7 @@ the command line runs and the store is read back.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -247,6 +248,46 @@ def test_of_two_verbatim_copies_the_nearest_keeps_the_anchor(
     new = second + len(note)
     assert f"{CK}: {second}-{second + len(FOUND)} -> {new}-{new + len(FOUND)}" in result.output
     assert_at(text, ws.claim(made.id).appearances[0], new, new + len(FOUND))
+
+
+HEAD = "the head of the Centre for Security Studies"
+
+
+def test_a_quote_rewrapped_with_newlines_a_tab_and_an_nbsp_is_still_a_perfect_match(
+    run: Run, ws: Workspace, workdir: Path
+) -> None:
+    made = ws.create_claim(
+        {"statement": "Ilham Ismail heads the Centre for Security Studies",
+         "claimant": "Caucasian Knot", "appearances": [sel(ws, CK, HEAD)]},
+        "tester",
+    )  # fmt: skip
+    old = made.appearances[0]
+
+    def rewrap(t: str) -> str:
+        # The outlet re-wrapped the paragraph at 24 columns: each single space that became a
+        # line break, a tab or a no-break space is one character for one, offsets unchanged.
+        start = t.rindex("\n\n", 0, old.start) + 2
+        end = t.index("\n\n", old.end)
+        wrapped = "\n".join(textwrap.wrap(t[start:end], 24))
+        wrapped = wrapped.replace("the Centre", "the\tCentre").replace(
+            "Centre for", "Centre\xa0for"
+        )
+        return t[:start] + wrapped + t[end:]
+
+    text = edit(workdir, CK, rewrap)
+    now = text[old.start : old.end]
+    assert now == "the head\nof the\tCentre\xa0for\nSecurity Studies"
+
+    checked = run("check", "--format", "json")
+    assert checked.exit_code == 1
+    (problem,) = json.loads(checked.output)["problems"]
+    assert (problem["found_start"], problem["found_end"]) == (old.start, old.end)
+    assert problem["score"] == 1.0  # folded, the white space is the same: nothing to guess
+
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    assert f"{CK}: {old.start}-{old.end} -> {old.start}-{old.end} (score 1.00)" in result.output
+    assert_at(text, ws.claim(made.id).appearances[0], old.start, old.end)
 
 
 # -- orphans -----------------------------------------------------------------------------
