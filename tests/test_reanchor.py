@@ -408,6 +408,21 @@ def test_reattach_puts_an_orphan_on_a_new_selection(
     assert run("check").exit_code == 0
 
 
+def test_reattach_onto_the_claims_other_appearance_is_refused(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    edit(workdir, CK, lambda t: t.replace(MOD, "The Russian MoD denied it too."))
+    run("reanchor")
+    orphan = ws.claim(claim.id)
+    before = ws.store.path_for(claim.id).read_bytes()
+    with pytest.raises(InvalidInput) as bad:
+        ws.reattach(claim.id, orphan.version, "appearances[1]", sel(ws, CK, ALIEV), "ana")
+    assert bad.value.details == [
+        {"field": "appearances[1]", "message": "the same passage is listed twice"}
+    ]
+    assert ws.store.path_for(claim.id).read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [
