@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from annotate.anchoring import (
+    DISTINCT_CHARS,
     MIN_SCORE,
+    Placement,
     locate,
     make_anchor,
     normalise,
@@ -209,6 +211,28 @@ def test_a_whole_paragraph_quote_moved_with_new_neighbours_on_both_sides() -> No
     para = text[start : end + 1]
     edited = para + text[:start] + text[end + 1 :]
     moved_to(edited, a, 0, end - start)
+
+
+def test_a_quote_just_long_enough_to_be_distinct_moved_with_new_neighbours() -> None:
+    # One verbatim copy of a quote of DISTINCT_CHARS characters is evidence enough, as a
+    # longer one is, where both its neighbours changed.
+    quote = "Two Iskanders were found"
+    assert len(quote) == DISTINCT_CHARS
+    base = seed(NEWS)
+    text = f"{base[:500]}\n{quote}\n{base[500:]}"
+    start = text.index(quote)
+    a = make_anchor(NEWS, text, start, start + len(quote))
+    edited = text[: start - 1] + text[start + len(quote) :] + f"\nLater: {quote} (update)."
+    moved_to(edited, a, edited.index(quote), edited.index(quote) + len(quote))
+
+
+def test_a_quote_of_only_spaces_stays_only_where_it_still_is() -> None:
+    # Nothing but white space: nothing to recognise it by elsewhere, whatever the context.
+    text = "one  two three"
+    a = make_anchor("d", text, 3, 5)
+    assert a.exact == "  "
+    assert locate("uno  two three", a) == Placement("exact", 3, 5, 1.0)
+    assert locate("uno two  three", a) == Placement("orphaned", None, None, 0.0)
 
 
 def test_the_quotes_paragraph_cut_orphans_it() -> None:
