@@ -89,6 +89,16 @@ def test_an_edit_elsewhere_leaves_it_exact() -> None:
     assert locate(edited, a).status == "exact"
 
 
+def test_its_neighbour_edited_and_the_quote_untouched_leaves_it_exact() -> None:
+    # The prefix changed (same length): not the fast path, but the same place and text.
+    text, a = anchor(CK, ALIEV)
+    edited = text.replace('caliber.az" reported.', 'caliber.az" wrote it.')
+    assert edited != text and edited[a.start : a.end] == a.exact
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", a.start, a.end, 0)
+    assert MIN_SCORE <= p.score < 1.0
+
+
 # -- edits inside the quote --------------------------------------------------------------
 
 
@@ -102,6 +112,7 @@ def test_a_typo_dropped_inside_the_quote() -> None:
     text, a = anchor(CK, ALIEV)
     edited = text.replace("Azerbaijan did not", "Azerbaijn did not")
     moved_to(edited, a, a.start, a.end - 1)
+    assert locate(edited, a).errors == 1
 
 
 def test_words_changed_inside_the_quote() -> None:
@@ -201,6 +212,19 @@ def test_the_quotes_paragraph_moved_to_the_end() -> None:
     start = edited.index(EXPERTS)
     assert start > a.start + 1000
     moved_to(edited, a, start, start + len(EXPERTS))
+
+
+def test_a_quote_edited_in_a_paragraph_moved_to_the_end() -> None:
+    # Far from its old place and no longer verbatim: only the exact pieces of the quote and
+    # of its context point to where it is now.
+    text, a = anchor(CK, EXPERTS)
+    start = text.index("While demining")
+    end = text.index("\n\n", start) + 2
+    edited = text[:start] + text[end:] + "\n\n" + text[start:end]
+    edited = edited.replace("exclusively among Russia's", "only among Russia's")
+    where = edited.index("Some experts assert")
+    moved_to(edited, a, where, edited.index("weapons.", where) + len("weapons."))
+    assert locate(edited, a).errors == _distance("exclusively", "only")
 
 
 def test_a_whole_paragraph_quote_moved_with_new_neighbours_on_both_sides() -> None:
