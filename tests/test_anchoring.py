@@ -127,6 +127,12 @@ def test_an_edit_at_the_start_of_the_quote_keeps_the_boundary_its_context_shows(
     moved_to(edited, a, a.start, a.end + len("late the "))
 
 
+def test_an_edit_at_the_end_of_the_quote_keeps_the_boundary_its_context_shows() -> None:
+    text, a = anchor(CK, ALIEV)
+    edited = text.replace('"Iskanders" during', '"Iskander-M" during')
+    moved_to(edited, a, a.start, a.end + 1)
+
+
 def test_a_quote_rewritten_beyond_recognition_is_orphaned() -> None:
     text, a = anchor(CK, MOD)
     edited = text.replace(MOD, "Moscow said nothing about it at all, as usual, to anyone here.")
