@@ -15,7 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from annotate.record.anchoring import (
+    DISTINCT_CHARS,
     MIN_SCORE,
+    Placement,
+    anchor_problem,
     locate,
     make_anchor,
     normalise,
@@ -87,6 +90,16 @@ def test_an_edit_elsewhere_leaves_it_exact() -> None:
     assert locate(edited, a).status == "exact"
 
 
+def test_its_neighbour_edited_and_the_quote_untouched_leaves_it_exact() -> None:
+    # The prefix changed (same length): not the fast path, but the same place and text.
+    text, a = anchor(CK, ALIEV)
+    edited = text.replace('caliber.az" reported.', 'caliber.az" wrote it.')
+    assert edited != text and edited[a.start : a.end] == a.exact
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", a.start, a.end, 0)
+    assert MIN_SCORE <= p.score < 1.0
+
+
 # -- edits inside the quote --------------------------------------------------------------
 
 
@@ -100,6 +113,7 @@ def test_a_typo_dropped_inside_the_quote() -> None:
     text, a = anchor(CK, ALIEV)
     edited = text.replace("Azerbaijan did not", "Azerbaijn did not")
     moved_to(edited, a, a.start, a.end - 1)
+    assert locate(edited, a).errors == 1
 
 
 def test_words_changed_inside_the_quote() -> None:
@@ -112,6 +126,21 @@ def test_an_edit_at_the_start_of_the_quote_keeps_the_boundary_its_context_shows(
     text, a = anchor(CK, ALIEV)
     edited = text.replace("In February, President", "In late February, the President")
     moved_to(edited, a, a.start, a.end + len("late the "))
+
+
+def test_an_edit_at_the_end_of_the_quote_keeps_the_boundary_its_context_shows() -> None:
+    text, a = anchor(CK, ALIEV)
+    edited = text.replace('"Iskanders" during', '"Iskander-M" during')
+    moved_to(edited, a, a.start, a.end + 1)
+
+
+def test_a_long_quote_that_is_not_there_is_shown_cut_in_the_message() -> None:
+    text = seed(CK)
+    wrong = "x" * 100
+    problem = anchor_problem(text, 0, 100, wrong)
+    assert problem is not None
+    assert f"expected '{'x' * 59}…', the text there is '{text[:59]}…'" in problem
+    assert f"expected '{'y' * 60}'," in str(anchor_problem(text, 0, 60, "y" * 60))  # not cut
 
 
 def test_a_quote_rewritten_beyond_recognition_is_orphaned() -> None:
@@ -201,6 +230,19 @@ def test_the_quotes_paragraph_moved_to_the_end() -> None:
     moved_to(edited, a, start, start + len(EXPERTS))
 
 
+def test_a_quote_edited_in_a_paragraph_moved_to_the_end() -> None:
+    # Far from its old place and no longer verbatim: only the exact pieces of the quote and
+    # of its context point to where it is now.
+    text, a = anchor(CK, EXPERTS)
+    start = text.index("While demining")
+    end = text.index("\n\n", start) + 2
+    edited = text[:start] + text[end:] + "\n\n" + text[start:end]
+    edited = edited.replace("exclusively among Russia's", "only among Russia's")
+    where = edited.index("Some experts assert")
+    moved_to(edited, a, where, edited.index("weapons.", where) + len("weapons."))
+    assert locate(edited, a).errors == _distance("exclusively", "only")
+
+
 def test_a_whole_paragraph_quote_moved_with_new_neighbours_on_both_sides() -> None:
     text = seed(NEWS)
     start = text.index("Aliyev added that")
@@ -209,6 +251,28 @@ def test_a_whole_paragraph_quote_moved_with_new_neighbours_on_both_sides() -> No
     para = text[start : end + 1]
     edited = para + text[:start] + text[end + 1 :]
     moved_to(edited, a, 0, end - start)
+
+
+def test_a_quote_just_long_enough_to_be_distinct_moved_with_new_neighbours() -> None:
+    # One verbatim copy of a quote of DISTINCT_CHARS characters is evidence enough, as a
+    # longer one is, where both its neighbours changed.
+    quote = "Two Iskanders were found"
+    assert len(quote) == DISTINCT_CHARS
+    base = seed(NEWS)
+    text = f"{base[:500]}\n{quote}\n{base[500:]}"
+    start = text.index(quote)
+    a = make_anchor(NEWS, text, start, start + len(quote))
+    edited = text[: start - 1] + text[start + len(quote) :] + f"\nLater: {quote} (update)."
+    moved_to(edited, a, edited.index(quote), edited.index(quote) + len(quote))
+
+
+def test_a_quote_of_only_spaces_stays_only_where_it_still_is() -> None:
+    # Nothing but white space: nothing to recognise it by elsewhere, whatever the context.
+    text = "one  two three"
+    a = make_anchor("d", text, 3, 5)
+    assert a.exact == "  "
+    assert locate("uno  two three", a) == Placement("exact", 3, 5, 1.0)
+    assert locate("uno two  three", a) == Placement("orphaned", None, None, 0.0)
 
 
 def test_the_quotes_paragraph_cut_orphans_it() -> None:
@@ -328,7 +392,7 @@ def test_myers_search_agrees_with_dynamic_programming(pattern: str, text: str, k
     assert search_ends(pattern, text, k) == want
 
 
-@given(pattern=small.filter(bool), text=small)
+@given(pattern=small, text=small)
 def test_prefix_distances_agree_with_dynamic_programming(pattern: str, text: str) -> None:
     assert prefix_distances(pattern, text) == [
         _distance(pattern, text[:j]) for j in range(len(text) + 1)

@@ -277,6 +277,23 @@ def test_a_second_appearance_that_does_not_match_writes_nothing(
     assert snapshot(store) == before
 
 
+def test_the_same_passage_twice_as_appearances_is_a_422_and_writes_nothing(
+    client: Any, created: dict[str, Any], ws: Workspace, store: Path
+) -> None:
+    before = snapshot(store)
+    twice = [quote(ws, DOC_BBC, EXACT), quote(ws, DOC_AZERNEWS, SUPPORT), quote(ws, DOC_BBC, EXACT)]
+    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=twice))
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[2]"]
+    assert "the same passage is listed twice" in resp.get_json()["error"]
+    resp = client.patch(
+        f"/api/claims/{created['id']}", json={"appearances": twice}, headers={"If-Match": '"1"'}
+    )
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[2]"]
+    assert snapshot(store) == before
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -452,3 +452,60 @@ def test_import_reads_standard_input(
     assert Store(other_store).get("no-iskanders-used").history[-1].note == (
         "imported from standard input (json)"
     )
+
+
+# -- the same thing twice (issue 15) ----------------------------------------------------------
+
+
+def test_the_same_id_twice_in_one_file_is_reported_and_only_the_first_imported(
+    sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, other_store: Path
+) -> None:
+    data = json.loads(export_to(run, tmp_path / "first.json", "json").read_text("utf-8"))
+    first = data["claims"][0]
+    twin = {**first, "statement": "Another statement under the same id."}
+    data["claims"] = [first, twin]
+    # Even with --replace, the second is not taken for a new version of the first.
+    result = run(
+        "import", "--store", str(other_store), "--format", "json", "--replace",
+        str(write_json(tmp_path / "twice.json", data)),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert f"not imported {first['id']}: claim id '{first['id']}' is twice in the file" in (
+        result.output
+    )
+    assert "1 created, 0 replaced, 0 unchanged, 1 not imported" in result.output
+    assert Store(other_store).get(first["id"]).statement == first["statement"]
+    assert [p.stem for p in other_store.glob("*.json")] == [first["id"]]
+
+
+def test_a_json_claim_with_the_same_passage_twice_is_not_imported(
+    sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, other_store: Path
+) -> None:
+    data = json.loads(export_to(run, tmp_path / "first.json", "json").read_text("utf-8"))
+    bad = next(c for c in data["claims"] if c["id"] == "no-iskanders-used")
+    bad["appearances"].append(dict(bad["appearances"][0]))
+    result = run(
+        "import", "--store", str(other_store), "--format", "json",
+        str(write_json(tmp_path / "twice.json", data)),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert (
+        "not imported no-iskanders-used: appearances[2]: the same passage is listed twice"
+        in result.output
+    )
+    assert "3 created, 0 replaced, 0 unchanged, 1 not imported" in result.output
+    assert not (other_store / "no-iskanders-used.json").exists()
+
+
+def test_a_w3c_annotation_with_the_same_target_twice_is_not_imported(
+    empty_store: Path, run: Callable[..., Result], tmp_path: Path, azernews_url: str
+) -> None:
+    exact = "Sargsyan linked the failure to launch the Iskander missile"
+    row = hypothesis_row(azernews_url, exact, id="t2")
+    row["target"] = row["target"] * 2
+    result = run("import", "--format", "w3c", str(write_json(tmp_path / "h.json", [row])))
+    assert result.exit_code == 1
+    assert "not imported annotation t2: appearances[1]: the same passage is listed twice" in (
+        result.output
+    )
+    assert list((empty_store / "fixtures").glob("*.json")) == []

@@ -71,6 +71,11 @@ def test_a_source_is_a_quote_or_a_url_not_both() -> None:
         Source.model_validate({"stance": "supports", "url": "https://example.org"})
 
 
+@pytest.mark.parametrize("url", ["HTTPS://EXAMPLE.ORG/x", "Http://example.org"])
+def test_an_http_url_in_capitals_is_a_source(url: str) -> None:
+    assert Source.model_validate({"stance": "supports", "url": url, "title": "t"}).url == url
+
+
 @pytest.mark.parametrize(
     "url", ["javascript:alert(1)", "ftp://example.org/x", "example.org", "file:///etc/passwd"]
 )

@@ -808,6 +808,25 @@ def test_a_form_post_without_the_right_csrf_token_is_403_and_writes_nothing(
     assert snapshot(store) == before
 
 
+@pytest.mark.parametrize("sent", [None, "", "made-up"])
+def test_a_form_post_from_a_client_that_never_got_a_page_is_403_and_writes_nothing(
+    app: Any, ws: Workspace, store: Path, sent: str | None
+) -> None:
+    # No GET first: the session holds no CSRF token yet, and that must not let a post pass.
+    client = app.test_client()
+    version = str(json.loads((store / f"{EXISTING}.json").read_text("utf-8"))["version"])
+    before = snapshot(store)
+    form = selection_form(ws, sent or "")
+    delete = {"version": version, "csrf_token": sent or ""}
+    if sent is None:
+        del form["csrf_token"], delete["csrf_token"]
+    assert client.post("/claims", data=form).status_code == 403
+    headers = {**HX, "X-CSRF-Token": sent or ""}
+    assert client.post("/claims", data=form, headers=headers).status_code == 403
+    assert client.post(f"/claims/{EXISTING}/delete", data=delete).status_code == 403
+    assert snapshot(store) == before
+
+
 def test_the_csrf_header_alone_is_accepted(client: Any, ws: Workspace, token: str) -> None:
     form = selection_form(ws, token)
     del form["csrf_token"]

@@ -7,6 +7,7 @@ the command line runs and the store is read back.
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -211,6 +212,85 @@ def test_cyrillic_notice_reflowed(run: Run, ws: Workspace, workdir: Path) -> Non
     assert a.exact == "ПРОИЗВЕДЁН\u00a0И\nРАСПРОСТРАНЁН ИНОСТРАННЫМ АГЕНТОМ"
 
 
+FOUND = "fragments of two exploded missiles were found"
+
+
+def test_of_two_verbatim_copies_the_nearest_keeps_the_anchor(
+    run: Run, ws: Workspace, workdir: Path
+) -> None:
+    # The same paragraph twice (a repost further down), context and all: only the distance
+    # from the old place tells the copies apart.
+    def repost(t: str) -> str:
+        start = t.index("In late March")
+        paragraph = t[start : t.index("\n\n", start)]
+        return t.replace("\n\nAll news", f"\n\n{paragraph}\n\nAll news")
+
+    text = edit(workdir, CK, repost)
+    first = text.index(FOUND)
+    second = text.index(FOUND, first + 1)
+    made = ws.create_claim(
+        {
+            "statement": "Fragments of two missiles were found in Shusha",
+            "claimant": "caliber.az",
+            "appearances": [
+                {"doc": CK, "start": second, "end": second + len(FOUND), "exact": FOUND}
+            ],
+        },
+        "tester",
+    )
+    old = made.appearances[0]
+    assert (old.prefix, old.suffix) == (text[first - 32 : first], text[first + len(FOUND) :][:32])
+    note = "Editor's note: a photo caption was added.\n\n"
+    text = edit(workdir, CK, lambda t: note + t)
+
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    assert "moved 1, restored 0, orphaned 0" in result.output
+    new = second + len(note)
+    assert f"{CK}: {second}-{second + len(FOUND)} -> {new}-{new + len(FOUND)}" in result.output
+    assert_at(text, ws.claim(made.id).appearances[0], new, new + len(FOUND))
+
+
+HEAD = "the head of the Centre for Security Studies"
+
+
+def test_a_quote_rewrapped_with_newlines_a_tab_and_an_nbsp_is_still_a_perfect_match(
+    run: Run, ws: Workspace, workdir: Path
+) -> None:
+    made = ws.create_claim(
+        {"statement": "Ilham Ismail heads the Centre for Security Studies",
+         "claimant": "Caucasian Knot", "appearances": [sel(ws, CK, HEAD)]},
+        "tester",
+    )  # fmt: skip
+    old = made.appearances[0]
+
+    def rewrap(t: str) -> str:
+        # The outlet re-wrapped the paragraph at 24 columns: each single space that became a
+        # line break, a tab or a no-break space is one character for one, offsets unchanged.
+        start = t.rindex("\n\n", 0, old.start) + 2
+        end = t.index("\n\n", old.end)
+        wrapped = "\n".join(textwrap.wrap(t[start:end], 24))
+        wrapped = wrapped.replace("the Centre", "the\tCentre").replace(
+            "Centre for", "Centre\xa0for"
+        )
+        return t[:start] + wrapped + t[end:]
+
+    text = edit(workdir, CK, rewrap)
+    now = text[old.start : old.end]
+    assert now == "the head\nof the\tCentre\xa0for\nSecurity Studies"
+
+    checked = run("check", "--format", "json")
+    assert checked.exit_code == 1
+    (problem,) = json.loads(checked.output)["problems"]
+    assert (problem["found_start"], problem["found_end"]) == (old.start, old.end)
+    assert problem["score"] == 1.0  # folded, the white space is the same: nothing to guess
+
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    assert f"{CK}: {old.start}-{old.end} -> {old.start}-{old.end} (score 1.00)" in result.output
+    assert_at(text, ws.claim(made.id).appearances[0], old.start, old.end)
+
+
 # -- orphans -----------------------------------------------------------------------------
 
 
@@ -327,6 +407,21 @@ def test_reattach_puts_an_orphan_on_a_new_selection(
     )
     assert last.changes["appearances[1]"][0]["orphaned"] is True
     assert run("check").exit_code == 0
+
+
+def test_reattach_onto_the_claims_other_appearance_is_refused(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    edit(workdir, CK, lambda t: t.replace(MOD, "The Russian MoD denied it too."))
+    run("reanchor")
+    orphan = ws.claim(claim.id)
+    before = ws.store.path_for(claim.id).read_bytes()
+    with pytest.raises(InvalidInput) as bad:
+        ws.reattach(claim.id, orphan.version, "appearances[1]", sel(ws, CK, ALIEV), "ana")
+    assert bad.value.details == [
+        {"field": "appearances[1]", "message": "the same passage is listed twice"}
+    ]
+    assert ws.store.path_for(claim.id).read_bytes() == before
 
 
 @pytest.mark.parametrize(

@@ -410,6 +410,20 @@ def test_only_adjudicators_delete(tapp: Any, store: Path) -> None:
     assert json.loads(trashed.read_text())["history"][-1]["by"] == "adam"
 
 
+def test_a_reviewers_delete_form_post_is_refused(tapp: Any, store: Path) -> None:
+    # The page hides the delete button from reviewers; the POST itself must be refused too.
+    alice = logged_in(tapp, "alice")
+    version = str(alice.get(f"/api/claims/{EXISTING}").get_json()["version"])
+    before = snapshot(store)
+    resp = alice.post(
+        f"/claims/{EXISTING}/delete", data={"csrf_token": csrf(alice), "version": version}
+    )
+    assert resp.status_code == 403
+    assert "adjudicator" in resp.get_data(as_text=True)
+    assert snapshot(store) == before
+    assert not (store / ".trash").exists()
+
+
 # -- API tokens ----------------------------------------------------------------------------
 
 

@@ -128,12 +128,28 @@ def import_data(
         except Unimportable as exc:
             report.skipped.append(Skipped(ref, str(exc)))
             continue
+        twice = _passage_twice(claim)
+        if twice is not None:
+            report.skipped.append(Skipped(ref, f"{twice}: the same passage is listed twice"))
+            continue
         if claim.id in seen:
             report.skipped.append(Skipped(ref, f"claim id '{claim.id}' is twice in the file"))
             continue
         seen.add(claim.id)
         _import_one(ws, claim, ref, actor, note, origin, replace, dry_run, report)
     return report
+
+
+def _passage_twice(claim: Claim) -> str | None:
+    """The first appearance that repeats an earlier one's passage (as the service refuses for
+    claims made or edited in the app), or None."""
+    seen: set[tuple[str, int, int]] = set()
+    for i, a in enumerate(claim.appearances):
+        key = (a.doc, a.start, a.end)
+        if key in seen:
+            return f"appearances[{i}]"
+        seen.add(key)
+    return None
 
 
 # -- writing --------------------------------------------------------------------------------
