@@ -294,6 +294,27 @@ def test_the_same_passage_twice_as_appearances_is_a_422_and_writes_nothing(
     assert snapshot(store) == before
 
 
+@pytest.mark.parametrize("cid", ["con", "nul", "aux", "prn", "com1", "lpt1", "lpt9"])
+def test_a_claim_id_windows_reserves_is_a_422_and_writes_nothing(
+    client: Any, ws: Workspace, store: Path, cid: str
+) -> None:
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=new_claim_body(ws, id=cid))
+    assert resp.status_code == 422
+    assert resp.get_json()["details"] == [
+        {"field": "id", "message": f"'{cid}' is a reserved file name on Windows; choose another id"}
+    ]
+    assert snapshot(store) == before
+
+
+def test_a_statement_that_spells_a_reserved_name_gets_another_id(
+    client: Any, ws: Workspace
+) -> None:
+    resp = client.post("/api/claims", json=new_claim_body(ws, statement="Nul."))
+    assert resp.status_code == 201
+    assert resp.get_json()["id"].startswith("nul-")
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -478,6 +478,21 @@ def test_the_same_id_twice_in_one_file_is_reported_and_only_the_first_imported(
     assert [p.stem for p in other_store.glob("*.json")] == [first["id"]]
 
 
+def test_a_claim_whose_id_windows_reserves_is_not_imported(
+    sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, other_store: Path
+) -> None:
+    data = json.loads(export_to(run, tmp_path / "first.json", "json").read_text("utf-8"))
+    data["claims"] = [{**data["claims"][0], "id": "com1"}]
+    result = run(
+        "import", "--store", str(other_store), "--format", "json",
+        str(write_json(tmp_path / "reserved.json", data)),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "not imported com1: " in result.output
+    assert "'com1' is a reserved file name on Windows" in result.output
+    assert not list(other_store.glob("*.json"))
+
+
 def test_a_json_claim_with_the_same_passage_twice_is_not_imported(
     sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, other_store: Path
 ) -> None:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ..errors import AlreadyExists, InvalidInput, detail
 from ..record.corpus import Corpus, CorpusDocument, sha256_text
-from ..record.models import DocumentMeta, error_details
+from ..record.models import RESERVED_NAME, DocumentMeta, error_details
 from ..record.slugs import ascii_words
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -83,7 +83,6 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I
 )
 _HTML_START = re.compile(r"\A\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -307,7 +306,7 @@ def check_id(doc_id: str) -> str:
                 )
             ],
         )
-    if _RESERVED.match(doc_id) or doc_id.lower().endswith((".txt", ".json")):
+    if RESERVED_NAME.match(doc_id) or doc_id.lower().endswith((".txt", ".json")):
         raise InvalidInput(
             f"id: '{doc_id}' cannot be a file name on every system",
             [detail("id", "reserved file name; choose another id")],
@@ -318,7 +317,7 @@ def check_id(doc_id: str) -> str:
 def unique_id(stem: str, taken: Callable[[str], bool]) -> str:
     """`stem`, or `stem-2`, `stem-3`... the first that is free."""
     stem = stem or "document"
-    if _RESERVED.match(stem):
+    if RESERVED_NAME.match(stem):
         stem = f"{stem}-doc"
     candidate, n = stem, 1
     while taken(candidate):

@@ -55,10 +55,28 @@ DocId = Annotated[
 ]
 """A document id: the corpus file's stem, safe in a URL path and as a file name."""
 
+RESERVED_NAME = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+"""Names Windows gives no file, with any extension: a store or corpus holding one cannot be
+checked out there, so no id may be one."""
+
+
+def _not_reserved(value: str) -> str:
+    if RESERVED_NAME.match(value):
+        raise PydanticCustomError(
+            "reserved_name",
+            "'{value}' is a reserved file name on Windows; choose another id",
+            {"value": value},
+        )
+    return value
+
+
 ClaimId = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$", min_length=2, max_length=80)
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$", min_length=2, max_length=80),
+    AfterValidator(_not_reserved),
 ]
-"""A claim id: lower-case letters, digits and hyphens; it is also the store's file name."""
+"""A claim id: lower-case letters, digits and hyphens; it is also the store's file name, so
+never a name Windows reserves (`con`, `nul`, `com1`, …)."""
 
 Text = Annotated[
     str,

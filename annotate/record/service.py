@@ -23,6 +23,7 @@ from . import clock
 from .anchoring import checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
 from .models import (
+    RESERVED_NAME,
     Anchor,
     AnchorInput,
     Change,
@@ -262,7 +263,7 @@ class Workspace:
     def new_id(self, statement: str) -> str:
         """A fresh claim id made from the statement."""
         stem = slugify(statement)
-        if not self.store.exists(stem) and len(stem) >= 2:
+        if len(stem) >= 2 and not RESERVED_NAME.match(stem) and not self.store.exists(stem):
             return stem
         while True:
             candidate = f"{stem[:52]}-{secrets.token_hex(3)}"
