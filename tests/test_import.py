@@ -478,6 +478,19 @@ def test_the_same_id_twice_in_one_file_is_reported_and_only_the_first_imported(
     assert [p.stem for p in other_store.glob("*.json")] == [first["id"]]
 
 
+@pytest.mark.parametrize("depth", [65, 200_000])
+def test_a_file_nested_too_deep_is_refused_with_a_message_and_nothing_written(
+    run: Callable[..., Result], tmp_path: Path, other_store: Path, depth: int
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"claims": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}", "utf-8")
+    result = run("import", "--store", str(other_store), "--format", "json", str(path))
+    assert result.exit_code == 1
+    assert "nests arrays or objects more than 64 levels deep" in result.output
+    assert "Traceback" not in result.output
+    assert not list(other_store.iterdir())
+
+
 def test_a_claim_whose_id_windows_reserves_is_not_imported(
     sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, other_store: Path
 ) -> None:

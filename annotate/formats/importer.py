@@ -77,19 +77,50 @@ class ImportReport:
         return [*out, summary]
 
 
+MAX_DEPTH = 64
+"""How deep an import file may nest arrays and objects: our exports and W3C annotations need
+fewer than ten levels; deeper is not an annotation, and would exhaust the reader's stack."""
+
+
 def load(raw: bytes) -> Any:
     """Parse an import file.
 
-    :raise InvalidInput: it is not UTF-8 JSON.
+    :raise InvalidInput: it is not UTF-8 JSON, or nests deeper than MAX_DEPTH.
     """
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"the file is not UTF-8 text: {exc}") from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"the file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InvalidInput(_too_deep()) from None
+    if _depth_over(data, MAX_DEPTH):
+        raise InvalidInput(_too_deep())
+    return data
+
+
+def _too_deep() -> str:
+    return f"the file nests arrays or objects more than {MAX_DEPTH} levels deep: not an import file"
+
+
+def _depth_over(data: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels (without recursing)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def import_data(
