@@ -119,6 +119,20 @@ def test_a_delete_syncs_the_trash_copy_and_the_folder_the_claim_left(
     disk.index(("fsync", str(path.parent)), removed)
 
 
+@pytest.mark.parametrize("umask", [0o002, 0o022, 0o077])
+def test_a_saved_claim_file_has_the_mode_the_umask_gives_any_new_file(
+    ws: Workspace, make_claim: Callable[..., dict[str, object]], umask: int
+) -> None:
+    old = os.umask(umask)
+    try:
+        cid = str(make_claim()["id"])
+        ws.edit_claim(cid, 1, {"statement": "Saved again by the tool"}, actor="ana")
+    finally:
+        os.umask(old)
+    mode = ws.store.path_for(cid).stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask, oct(mode)
+
+
 def test_a_broken_file_does_not_hide_the_other_claims(
     ws: Workspace, make_claim: Callable[..., dict[str, object]]
 ) -> None:

@@ -49,12 +49,14 @@ class AtomicFiles(StoreState):
     @staticmethod
     def _temp_file(folder: Path, name: str) -> tuple[int, str]:
         """A new, empty temp file `.<name>.<random>.tmp` in `folder` (made if missing), open
-        for writing; its descriptor and path. (`sweep` knows the name.)"""
+        for writing; its descriptor and path. (`sweep` knows the name.) Its mode is what the
+        umask gives any new file there, as an editor or `git checkout` would make it, so that a
+        store shared by a group stays readable to the group."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         while True:
             tmp = f"{folder}/.{name}.{secrets.token_hex(4)}.tmp"
             try:
-                return os.open(tmp, flags, 0o600), tmp
+                return os.open(tmp, flags, 0o666), tmp
             except FileNotFoundError:
                 folder.mkdir(exist_ok=True)
             except FileExistsError:
