@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -338,6 +339,33 @@ def test_failed_logins_per_user_are_limited_with_429(tapp: Any) -> None:
     assert "Too many failed logins" in resp.get_data(as_text=True)
     # Another user from the same address is not locked out by alice's failures.
     assert login(tapp.test_client(), "adam").status_code == 303
+
+
+def test_concurrent_guesses_cannot_outrun_the_login_limit(tapp: Any) -> None:
+    """40 logins for one user at once, 39 wrong and the last right: each attempt is counted
+    before its password is hashed, so no more than the limit (5) are checked at all, and the
+    right password that comes after them must wait like the rest."""
+    clients = [tapp.test_client() for _ in range(40)]
+    forms = []
+    for i, client in enumerate(clients):
+        password = PASSWORDS["alice"] if i == 39 else f"wrong-password-{i}"
+        forms.append({"name": "alice", "password": password, "csrf_token": csrf(client, "/login")})
+    start = threading.Barrier(len(clients))
+    codes: list[int] = [0] * len(clients)
+
+    def attempt(i: int) -> None:
+        start.wait()
+        codes[i] = clients[i].post("/login", data=forms[i]).status_code
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    checked = [c for c in codes if c != 429]
+    assert len(checked) <= 5, sorted(codes)
+    assert set(codes) <= {401, 429, 303}
+    assert codes.count(303) <= 1
 
 
 def test_failed_logins_per_address_are_limited(workdir: Path, team: Path) -> None:

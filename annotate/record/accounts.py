@@ -339,8 +339,11 @@ def secret_key(users_path: Path) -> str:
 class FailureLimiter:
     """Counts failed login attempts per key in a sliding window; refuses once over the limit.
 
-    The check comes before the password hash is computed, so a flood of guesses costs the
-    server no scrypt work either. Kept in memory: each server process counts its own.
+    An attempt is counted when it begins (`attempt`), in the same step as the check and before
+    the password hash is computed, and given back only when the password was right
+    (`succeeded`): concurrent guesses cannot all pass the check while the first ones are still
+    hashing, and a flood of guesses costs the server no scrypt work either. Kept in memory:
+    each server process counts its own.
     """
 
     def __init__(
@@ -367,15 +370,37 @@ class FailureLimiter:
                 return 0
             return max(1, int(q[len(q) - self.limit] + self.window - now) + 1)
 
+    def attempt(self, key: str) -> tuple[int, float]:
+        """Begin an attempt for `key`: `(seconds to wait, 0.0)` when over the limit (nothing
+        counted), else `(0, stamp)` with the attempt counted as a failure until `succeeded`."""
+        with self._lock:
+            now = self.clock()
+            q = self._recent(key, now)
+            if len(q) >= self.limit:
+                return max(1, int(q[len(q) - self.limit] + self.window - now) + 1), 0.0
+            q.append(now)
+            self._forget_quiet(now)
+            return 0, now
+
+    def succeeded(self, key: str, stamp: float) -> None:
+        """The attempt begun at `stamp` was right: it is not a failure."""
+        with self._lock:
+            q = self._failures.get(key)
+            if q is not None and stamp in q:
+                q.remove(stamp)
+
+    def _forget_quiet(self, now: float) -> None:
+        if len(self._failures) > 100_000:
+            # Forget the quiet keys rather than grow without bound under a spray attack.
+            for k in [k for k in self._failures if not self._recent(k, now)]:
+                del self._failures[k]
+
     def fail(self, key: str) -> None:
         """Record one failed attempt."""
         with self._lock:
             now = self.clock()
             self._recent(key, now).append(now)
-            if len(self._failures) > 100_000:
-                # Forget the quiet keys rather than grow without bound under a spray attack.
-                for k in [k for k in self._failures if not self._recent(k, now)]:
-                    del self._failures[k]
+            self._forget_quiet(now)
 
     def clear(self, key: str) -> None:
         """Forget the failures of a key (after a successful login)."""

@@ -61,7 +61,14 @@ def login() -> Any:
     password = request.form.get("password", "")
     by_user, by_address = _limiters()
     address = request.remote_addr or "?"
-    wait = max(by_user.retry_after(name.casefold()), by_address.retry_after(address))
+    key = name.casefold()
+    # Counted before the password is hashed: concurrent guesses cannot outrun the limit.
+    wait, user_stamp = by_user.attempt(key)
+    address_stamp = 0.0
+    if not wait:
+        wait, address_stamp = by_address.attempt(address)
+        if wait:
+            by_user.succeeded(key, user_stamp)  # refused before any check: not a guess
     if wait:
         html = render_template(
             "login.html",
@@ -76,12 +83,11 @@ def login() -> Any:
     assert found is not None
     user = found.authenticate(name, password) if name and password else None
     if user is None:
-        by_user.fail(name.casefold())
-        by_address.fail(address)
         html = render_template(
             "login.html", next=target, name=name, error="Wrong user name or password."
         )
         return Response(html, status=401, mimetype="text/html")
+    by_address.succeeded(address, address_stamp)
     by_user.clear(name.casefold())
     session.clear()
     session.permanent = True
