@@ -292,6 +292,33 @@ def test_logout_ends_the_session(tapp: Any) -> None:
     assert client.get("/api/claims").status_code == 401
 
 
+def test_a_copy_of_the_cookie_taken_before_logout_no_longer_works(tapp: Any) -> None:
+    client = logged_in(tapp, "alice")
+    stolen = tapp.test_client()
+    stolen.set_cookie("annotate_session", client.get_cookie("annotate_session").value)
+    assert stolen.get("/api/claims").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf(client)}).status_code == 303
+    assert stolen.get("/api/claims").status_code == 401
+    assert stolen.get("/claims").status_code == 302
+
+
+def test_user_logout_ends_every_session_of_that_user_at_once(
+    tapp: Any, user_cli: Run, team: Path
+) -> None:
+    desk, laptop, vera = logged_in(tapp, "alice"), logged_in(tapp, "alice"), logged_in(tapp, "vera")
+    result = user_cli("logout", "alice")
+    assert result.exit_code == 0 and "ended 2 session(s) of alice" in result.output
+    assert desk.get("/api/claims").status_code == 401
+    assert laptop.get("/api/claims").status_code == 401
+    assert vera.get("/api/claims").status_code == 200  # other users keep theirs
+    cookie = vera.get_cookie("annotate_session").value
+    sid = tapp.session_interface.get_signing_serializer(tapp).loads(cookie)["sid"]
+    assert sid not in team.read_text()  # sessions are kept as hashes only
+    assert logged_in(tapp, "alice").get("/api/claims").status_code == 200
+    unknown = user_cli("logout", "nobody")
+    assert unknown.exit_code == 1 and "no user 'nobody'" in unknown.output
+
+
 def test_a_password_reset_or_removal_ends_sessions(tapp: Any, user_cli: Run) -> None:
     alice, vera = logged_in(tapp, "alice"), logged_in(tapp, "vera")
     assert user_cli("passwd", "alice", "--password-stdin", input="new-pass-word").exit_code == 0

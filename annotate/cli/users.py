@@ -149,6 +149,17 @@ def tokens(users_path: Path | None, name: str | None) -> None:
 @user.command(context_settings=CONTEXT)
 @users_option
 @click.argument("name")
+@_friendly
+def logout(users_path: Path | None, name: str) -> None:
+    """End every session of NAME at once, on every server sharing the users file (for a
+    stolen cookie or a lost laptop; API tokens stay: revoke those with `revoke`)."""
+    ended = load_users(users_path).end_sessions(name)
+    click.echo(f"ended {ended} session(s) of {name}")
+
+
+@user.command(context_settings=CONTEXT)
+@users_option
+@click.argument("name")
 @click.argument("token_id")
 @_friendly
 def revoke(users_path: Path | None, name: str, token_id: str) -> None:

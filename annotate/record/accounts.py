@@ -203,6 +203,15 @@ class Users:
                 return self.get(name)
         return None
 
+    def has_session(self, name: str, sid: str) -> bool:
+        """Whether `sid` is a live session of user `name` (begun by `begin_session`, not ended
+        by logout, `user logout`, a password reset or the user's removal)."""
+        entry = self._data()["users"].get(name)
+        if not isinstance(entry, dict):
+            return False
+        sessions = entry.get("sessions", {})
+        return isinstance(sessions, dict) and _token_hash(sid) in sessions
+
     def tokens(self, name: str | None = None) -> list[TokenInfo]:
         """The tokens of one user (or of everyone), without their secrets."""
         users = self._data()["users"]
@@ -266,6 +275,36 @@ class Users:
                 "tokens": {},
             }
 
+    def begin_session(self, name: str, max_age: float) -> str:
+        """A new session of user `name`: its id, kept only as a hash. Sessions older than
+        `max_age` seconds are forgotten on the way."""
+        sid = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._changing() as data:
+            entry = self._user(data, name)
+            sessions = entry.get("sessions")
+            if not isinstance(sessions, dict):
+                sessions = entry["sessions"] = {}
+            for key in [k for k, at in sessions.items() if not _fresh(at, now, max_age)]:
+                del sessions[key]
+            sessions[_token_hash(sid)] = now
+        return sid
+
+    def end_session(self, name: str, sid: str) -> None:
+        """End one session (logout); nothing when it has ended already."""
+        with self._changing() as data:
+            entry = data["users"].get(name)
+            if isinstance(entry, dict) and isinstance(entry.get("sessions"), dict):
+                entry["sessions"].pop(_token_hash(sid), None)
+
+    def end_sessions(self, name: str) -> int:
+        """End every session of a user (`annotate user logout`); how many there were."""
+        with self._changing() as data:
+            entry = self._user(data, name)
+            ended = len(entry.get("sessions") or {})
+            entry["sessions"] = {}
+        return ended
+
     def remove(self, name: str) -> None:
         """Remove a user: their sessions and tokens stop working at once."""
         with self._changing() as data:
@@ -283,7 +322,9 @@ class Users:
         check_password(password)
         hashed = generate_password_hash(password)
         with self._changing() as data:
-            self._user(data, name)["password"] = hashed
+            entry = self._user(data, name)
+            entry["password"] = hashed
+            entry["sessions"] = {}
 
     def create_token(self, name: str, label: str = "") -> tuple[str, str]:
         """A new API token for a user: `(token id, token)`. The token is shown only now."""
@@ -306,6 +347,10 @@ class Users:
             if token_id not in tokens:
                 raise NotFound(f"user '{name}' has no token '{token_id}'")
             del tokens[token_id]
+
+
+def _fresh(at: Any, now: float, max_age: float) -> bool:
+    return isinstance(at, (int, float)) and now - at < max_age
 
 
 def secret_key(users_path: Path) -> str:

@@ -304,12 +304,19 @@ def authenticate() -> Response | None:
     name = session.get("user")
     if isinstance(name, str):
         user = found.get(name)
-        if user is not None and session.get("stamp") == user.stamp:
+        sid = session.get("sid")
+        if (
+            user is not None
+            and session.get("stamp") == user.stamp
+            and isinstance(sid, str)
+            and found.has_session(name, sid)
+        ):
             g.user = user
             return None
-        # Removed, or the password was reset: the session ends.
-        session.pop("user", None)
-        session.pop("stamp", None)
+        # Logged out (here or with a copy of this cookie), ended by `annotate user logout`,
+        # removed, or the password was reset: the session ends.
+        for key in ("user", "stamp", "sid"):
+            session.pop(key, None)
     if declared_permission(request.endpoint) == "open":
         return None
     if request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):

@@ -89,16 +89,23 @@ def login() -> Any:
         return Response(html, status=401, mimetype="text/html")
     by_address.succeeded(address, address_stamp)
     by_user.clear(name.casefold())
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    sid = found.begin_session(user.name, lifetime)
     session.clear()
     session.permanent = True
     session["user"] = user.name
     session["stamp"] = user.stamp
+    session["sid"] = sid
     return redirect(target, code=303)
 
 
 @bp.post("/logout")
 @permission("viewer")
 def logout() -> Response:
-    """End the session."""
+    """End the session, on the server too: a copy of the cookie no longer works."""
+    name, sid = session.get("user"), session.get("sid")
+    found = users()
+    if found is not None and isinstance(name, str) and isinstance(sid, str):
+        found.end_session(name, sid)
     session.clear()
     return redirect(url_for("auth.login"), code=303)
