@@ -3,6 +3,7 @@ the details they carry. `web/common.py` turns them into answers, in one place.""
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
@@ -113,3 +114,32 @@ class Refused(AnnotateError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class DiskProblem(AnnotateError):
+    """The disk refused a write the request was right to ask for: full (507) or read-only
+    (503). Nothing was saved; the reviewer can save again once it is mended."""
+
+    status = 503
+
+
+_DISK = {
+    errno.ENOSPC: (507, "the disk that holds the store is full"),
+    errno.EDQUOT: (507, "the store's disk quota is used up"),
+    errno.EROFS: (503, "the store is on a read-only file system"),
+    errno.EACCES: (503, "the server is not allowed to change the store's files"),
+}
+
+
+def disk_problem(exc: OSError) -> DiskProblem | None:
+    """The DiskProblem an OSError of a write stands for, or None when it is not one."""
+    known = _DISK.get(exc.errno or 0)
+    if known is None:
+        return None
+    status, what = known
+    problem = DiskProblem(
+        f"nothing was saved: {what}. What you typed is kept; once the server's administrator "
+        "has mended that, save again."
+    )
+    problem.status = status
+    return problem

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -292,6 +294,39 @@ def test_the_same_passage_twice_as_appearances_is_a_422_and_writes_nothing(
     assert resp.status_code == 422
     assert error_fields(resp) == ["appearances[2]"]
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "says"),
+    [
+        (errno.ENOSPC, 507, "the disk that holds the store is full"),
+        (errno.EDQUOT, 507, "the store's disk quota is used up"),
+        (errno.EROFS, 503, "the store is on a read-only file system"),
+    ],
+)
+def test_a_disk_that_refuses_a_save_answers_with_its_problem_and_changes_nothing(
+    client: Any,
+    created: dict[str, Any],
+    store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    code: int,
+    status: int,
+    says: str,
+) -> None:
+    before = snapshot(store)
+
+    def refuse(fd: int, data: object) -> int:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "write", refuse)
+    resp = client.patch(
+        f"/api/claims/{created['id']}", json={"statement": "Changed"}, headers={"If-Match": '"1"'}
+    )
+    monkeypatch.undo()
+    assert resp.status_code == status
+    assert resp.get_json()["error"].startswith(f"nothing was saved: {says}.")
+    assert snapshot(store) == before
+    assert not list(store.rglob("*.tmp"))
 
 
 @pytest.mark.parametrize("cid", ["con", "nul", "aux", "prn", "com1", "lpt1", "lpt9"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -521,6 +523,53 @@ def test_a_verdict_without_a_fitting_source_is_a_422_keeping_the_rationale(
     form = panel_form(panel, f"/claims/{fresh}/verdict")
     assert form.one("textarea", name="rationale").text() == typed
     assert form.one("input", name="verdict", value="confirmed").get("checked") is not None
+    assert snapshot(store) == before
+
+
+def disk_refuses(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """From now on every write to a file fails as a full or read-only disk fails it."""
+
+    def refuse(fd: int, data: object) -> int:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "write", refuse)
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "says"),
+    [
+        (errno.ENOSPC, 507, "the disk that holds the store is full"),
+        (errno.EROFS, 503, "the store is on a read-only file system"),
+    ],
+)
+@pytest.mark.parametrize("hx", [False, True])
+def test_a_disk_that_refuses_the_save_is_named_and_what_was_typed_is_kept(
+    client: Any,
+    fresh: str,
+    token: str,
+    store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hx: bool,
+    code: int,
+    status: int,
+    says: str,
+) -> None:
+    before = snapshot(store)
+    typed = "Two fragments were shown in Baku, 780 m apart"
+    disk_refuses(monkeypatch, code)
+    resp = client.post(
+        f"/claims/{fresh}/edit",
+        data={"csrf_token": token, "version": "1", "statement": typed, "claimant": "ANAMA"},
+        headers=HX if hx else {},
+    )
+    monkeypatch.undo()
+    assert resp.status_code == status
+    assert resp.headers["X-Annotate-Error"].startswith(f"nothing was saved: {says}.")
+    root = is_fragment(resp) if hx else is_full_page(resp)
+    panel = panel_of(root)
+    assert says in panel.by_id("err-edit").text()
+    form = panel_form(panel, f"/claims/{fresh}/edit")
+    assert form.one("textarea", name="statement").text() == typed
     assert snapshot(store) == before
 
 

@@ -264,11 +264,12 @@
   });
   document.addEventListener("DOMContentLoaded", highlightCurrent);
 
-  // -- a save refused because the session ended (team mode) or the role does not allow it --
+  // -- a save refused because the session ended (team mode), too many attempts, or the disk --
   // The form is left as it is, so that nothing typed is lost; a message says what to do.
   document.addEventListener("htmx:responseError", (e) => {
     const status = e.detail.xhr.status;
-    if (status !== 401 && status !== 429) return;
+    const disk = e.detail.xhr.getResponseHeader("X-Annotate-Error");
+    if (status !== 401 && status !== 429 && !disk) return;
     let box = $("#session-message");
     if (!box) {
       box = document.createElement("p");
@@ -277,9 +278,11 @@
       box.setAttribute("role", "alert");
       $("#main").prepend(box);
     }
-    box.textContent = status === 401
-      ? "Your session has ended: nothing was saved. Log in again in another tab, then save again here."
-      : "Too many attempts: wait a minute, then try again.";
+    box.textContent = disk
+      ? disk.charAt(0).toUpperCase() + disk.slice(1)
+      : status === 401
+        ? "Your session has ended: nothing was saved. Log in again in another tab, then save again here."
+        : "Too many attempts: wait a minute, then try again.";
     box.scrollIntoView({ block: "nearest" });
   });
 })();

@@ -34,6 +34,7 @@ from ..errors import (
     StaleVersion,
     Unauthorized,
     detail,
+    disk_problem,
 )
 from ..record.accounts import Role, User, Users
 from ..record.service import Workspace
@@ -422,6 +423,16 @@ def init_app(app: Flask) -> None:
                 resp.headers["ETag"] = f'"{exc.current.version}"'
         else:
             resp = error_page(exc.status, exc.message)
+        return resp
+
+    @app.errorhandler(OSError)
+    def disk_error(exc: OSError) -> Any:
+        problem = disk_problem(exc)
+        if problem is None:
+            raise exc
+        current_app.logger.error("write refused by the disk: %s", exc)
+        resp = annotate_error(problem)
+        resp.headers["X-Annotate-Error"] = problem.message
         return resp
 
     @app.errorhandler(HTTPException)

@@ -14,7 +14,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import __version__
-from ..errors import AnnotateError, InvalidInput, NotFound, StaleVersion, detail
+from ..errors import AnnotateError, DiskProblem, InvalidInput, NotFound, StaleVersion, detail
 from ..formats.export import FORMATS
 from ..record.models import VERDICTS, AnchorInput, Claim
 from ..record.service import Summary
@@ -292,7 +292,16 @@ def _write(claim_id: str, section: str, action: Any, message: str) -> Response:
         claim = action()
     except (InvalidInput, StaleVersion) as exc:
         return _failed(claim_id, doc_id, exc, form, section)
+    except DiskProblem as exc:
+        return _disk_failed(_failed(claim_id, doc_id, exc, form, section), exc)
     return _done(claim, doc_id, message)
+
+
+def _disk_failed(resp: Response, exc: DiskProblem) -> Response:
+    """The page or panel as typed, with the disk's problem; htmx keeps the form in place and
+    shows the message of the header."""
+    resp.headers["X-Annotate-Error"] = exc.message
+    return resp
 
 
 @bp.post("/claims")
@@ -313,21 +322,23 @@ def create() -> Response:
         claim = workspace().create_claim(data, actor())
     except InvalidInput as exc:
         return _new_claim_failed(doc_id, exc)
+    except DiskProblem as exc:
+        return _disk_failed(_new_claim_failed(doc_id, exc), exc)
     return _done(claim, doc_id, "Claim created. Now give it a verdict and cite sources.")
 
 
-def _new_claim_failed(doc_id: str, exc: InvalidInput) -> Response:
+def _new_claim_failed(doc_id: str, exc: InvalidInput | DiskProblem) -> Response:
     form = form_fields()
     errors = messages(exc)
     if fragment_wanted():
         html = render_template("partials/_new_claim.html", doc_id=doc_id, form=form, errors=errors)
-        return html_response(html, 422)
+        return html_response(html, exc.status)
     try:
         page = _document_context(doc_id, None)
     except NotFound:
-        return error_page(422, exc.message)
+        return error_page(exc.status, exc.message)
     page.update(new_form=form, new_errors=errors)
-    return html_response(render_template("document.html", **page), 422)
+    return html_response(render_template("document.html", **page), exc.status)
 
 
 @bp.post("/claims/<claim_id>/edit")
@@ -445,6 +456,8 @@ def delete(claim_id: str) -> Response:
     except (InvalidInput, StaleVersion) as exc:
         form = form_fields()
         return _failed(claim_id, doc_id, exc, form, "delete")
+    except DiskProblem as exc:
+        return _disk_failed(_failed(claim_id, doc_id, exc, form_fields(), "delete"), exc)
     target = url_for("pages.document", doc_id=doc_id) if doc_id else url_for("pages.claims")
     if fragment_wanted():
         html = render_template(

@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
+from ...errors import disk_problem
 from .base import StoreState
 from .claimfile import TEMP
 from .locks import suppress
@@ -22,7 +23,13 @@ class AtomicFiles(StoreState):
         signature (taken from the open temp file: the rename keeps inode, size and mtime)."""
         into_store = path.parent == self.root
         prepare = self.root / TEMP if into_store else path.parent
-        fd, tmp = self._temp_file(prepare, path.name)
+        try:
+            fd, tmp = self._temp_file(prepare, path.name)
+        except OSError as exc:
+            problem = disk_problem(exc)
+            if problem is not None:
+                raise problem from exc
+            raise
         try:
             try:
                 view = memoryview(data)
@@ -38,9 +45,12 @@ class AtomicFiles(StoreState):
                     os.replace(tmp, path)
             else:
                 os.replace(tmp, path)
-        except BaseException:
+        except BaseException as exc:
             with suppress():
                 os.unlink(tmp)
+            problem = disk_problem(exc) if isinstance(exc, OSError) else None
+            if problem is not None:
+                raise problem from exc
             raise
         if self.fsync:
             self._fsync_dir(path.parent)
