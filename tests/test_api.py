@@ -329,6 +329,48 @@ def test_a_disk_that_refuses_a_save_answers_with_its_problem_and_changes_nothing
     assert not list(store.rglob("*.tmp"))
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("statement", "Iskanders were \u202enot\u202c used", "202E"),
+        ("statement", "Iskanders were used\u2066 (denied)\u2069", "2066"),
+        ("claimant", "Krem\u200blin", "200B"),
+        ("claimant", "\ufeffKremlin", "FEFF"),
+    ],
+)
+def test_invisible_characters_that_change_how_a_claim_reads_are_refused(
+    client: Any, ws: Workspace, store: Path, field: str, value: str, code: str
+) -> None:
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=new_claim_body(ws, **{field: value}))
+    assert resp.status_code == 422
+    (problem,) = resp.get_json()["details"]
+    assert problem["field"] == field
+    assert f"must not contain the invisible character U+{code}" in problem["message"]
+    assert snapshot(store) == before
+
+
+def test_joiners_and_direction_marks_that_scripts_need_are_kept(client: Any, ws: Workspace) -> None:
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u200f(Kremlin)"
+    resp = client.post("/api/claims", json=new_claim_body(ws, claimant=persian))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["claimant"] == persian
+
+
+def test_an_invisible_character_in_a_rationale_is_refused(
+    client: Any, created: dict[str, Any], store: Path
+) -> None:
+    before = snapshot(store)
+    resp = client.put(
+        f"/api/claims/{created['id']}/verdict",
+        json={"verdict": "disputed", "rationale": "Both sides \u202eclaim\u202c it", "sources": []},
+        headers={"If-Match": '"1"'},
+    )
+    assert resp.status_code == 422
+    assert any("U+202E" in d["message"] for d in resp.get_json()["details"])
+    assert snapshot(store) == before
+
+
 @pytest.mark.parametrize("cid", ["con", "nul", "aux", "prn", "com1", "lpt1", "lpt9"])
 def test_a_claim_id_windows_reserves_is_a_422_and_writes_nothing(
     client: Any, ws: Workspace, store: Path, cid: str

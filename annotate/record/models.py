@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -88,6 +89,30 @@ ShortText = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
     AfterValidator(_no_control_chars),
 ]
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
+"""Bidirectional embeddings, overrides and isolates, and zero-width spaces: invisible, and
+able to make a statement display otherwise than it reads (or two claimants look alike).
+The joiners (U+200C, U+200D) and the marks (U+200E, U+200F) stay: scripts need them."""
+
+
+def _no_invisible_chars(value: str) -> str:
+    found = _INVISIBLE.search(value)
+    if found:
+        char = found.group()
+        raise PydanticCustomError(
+            "invisible_char",
+            "must not contain the invisible character U+{code} ({name}), which can make the "
+            "text display differently from what it says",
+            {"code": f"{ord(char):04X}", "name": unicodedata.name(char, "format character")},
+        )
+    return value
+
+
+ClaimText = Annotated[Text, AfterValidator(_no_invisible_chars)]
+"""A statement or rationale: what a reviewer reads as written, nothing hidden in it."""
+ClaimShortText = Annotated[ShortText, AfterValidator(_no_invisible_chars)]
+"""A claimant: a name that cannot pass for another."""
+
 HttpUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)
 ]
@@ -238,7 +263,7 @@ class VerdictInput(Strict):
     """The body of `PUT /api/claims/<id>/verdict`."""
 
     verdict: Verdict
-    rationale: Text
+    rationale: ClaimText
     sources: list[SourceInput] = Field(min_length=0, max_length=200)
 
     @model_validator(mode="after")
@@ -251,14 +276,14 @@ class Decision(Strict):
     """Verdict and rationale alone (the page's verdict form); the cited sources stay."""
 
     verdict: Verdict
-    rationale: Text
+    rationale: ClaimText
 
 
 class Review(Strict):
     """One reviewer's verdict on a claim (room for several reviewers per claim later)."""
 
     verdict: Verdict
-    rationale: Text
+    rationale: ClaimText
     reviewed_at: dt.datetime
     sources: list[Source] = Field(min_length=1)
 
@@ -282,8 +307,8 @@ class Change(Strict):
 class ClaimInput(Strict):
     """The body of `POST /api/claims`."""
 
-    statement: Text
-    claimant: ShortText
+    statement: ClaimText
+    claimant: ClaimShortText
     claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] = Field(min_length=1, max_length=500)
@@ -293,8 +318,8 @@ class ClaimInput(Strict):
 class ClaimPatch(Strict):
     """The body of `PATCH /api/claims/<id>`: only the fields given change."""
 
-    statement: Text | None = None
-    claimant: ShortText | None = None
+    statement: ClaimText | None = None
+    claimant: ClaimShortText | None = None
     claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
@@ -309,8 +334,8 @@ class Claim(Strict):
     schema_version: Literal[1] = 1
     id: ClaimId
     version: Annotated[int, Field(ge=1)]
-    statement: Text
-    claimant: ShortText
+    statement: ClaimText
+    claimant: ClaimShortText
     claimant_type: AgentType | None = Field(
         default=None,
         description="Whether the claimant is a Person or an Organization; unknown when absent.",
@@ -318,7 +343,7 @@ class Claim(Strict):
     claim_date: dt.date | None = None
     appearances: list[Anchor] = Field(min_length=1)
     verdict: Verdict | None = None
-    rationale: Text | None = None
+    rationale: ClaimText | None = None
     reviewer: ShortText | None = None
     reviewed_at: dt.datetime | None = None
     sources: list[Source] = Field(default_factory=list)
