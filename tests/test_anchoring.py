@@ -482,3 +482,117 @@ def test_every_sentence_of_a_seed_survives_an_editors_note(doc: str) -> None:
         a = make_anchor(doc, text, m.start(), m.end())
         p = locate(note + text, a)
         assert (p.status, p.start) == ("moved", m.start() + len(note)), m.group()
+
+
+# -- mutation survivors: locate, verbatim, scoring --------------------------------------------
+
+LEAD = "Alpha beta gamma. " * 3
+CLAIM = "The minister said the missiles were never exported."
+TAIL = "Delta epsilon. " * 40
+
+
+def _claim_anchor() -> tuple[str, Anchor]:
+    text = LEAD + CLAIM + " " + TAIL
+    start = text.index(CLAIM)
+    return text, make_anchor("d", text, start, start + len(CLAIM))
+
+
+def test_checked_anchor_says_why_the_quote_is_refused() -> None:
+    from annotate.record.anchoring import checked_anchor
+    from annotate.record.models import AnchorInput
+
+    given_ = AnchorInput(doc="d", start=0, end=5, exact="hello")
+    with pytest.raises(ValueError, match=r"^the quote is not at offsets 0-5: expected 'hello'"):
+        checked_anchor("d", "world peace", given_)
+
+
+def test_locate_quote_refuses_an_empty_quote_saying_so() -> None:
+    from annotate.record.anchoring import locate_quote
+
+    with pytest.raises(ValueError, match=r"^the quote is empty$"):
+        locate_quote("some text", "")
+
+
+def test_locate_quote_without_context_or_hint_cannot_choose_between_repeats() -> None:
+    from annotate.record.anchoring import locate_quote
+
+    with pytest.raises(ValueError, match="occurs 2 times"):
+        locate_quote("XXXXquote, quoteXXXX", "quote")
+
+
+def test_locate_quote_takes_the_hint_when_the_quote_is_really_there() -> None:
+    from annotate.record.anchoring import locate_quote
+
+    # The context agrees better with the second copy, but the hint points at the first and the
+    # quote is there: the hint wins.
+    assert locate_quote("ab yy; ab xx", "ab", suffix=" xx", start=0, end=2) == (0, 2)
+    assert locate_quote("ab yy; ab xx", "ab", suffix=" xx") == (7, 9)
+
+
+def test_locate_quote_prefers_the_verbatim_copy_over_a_reflowed_one() -> None:
+    from annotate.record.anchoring import locate_quote
+
+    assert locate_quote("a  b then a b", "a b") == (10, 13)
+    assert locate_quote("a  b then", "a b") == (0, 4)
+
+
+def test_locate_quote_context_at_the_very_start_of_the_text_counts() -> None:
+    from annotate.record.anchoring import locate_quote
+
+    assert locate_quote("xQ yQ", "Q", prefix="x") == (1, 2)
+    assert locate_quote("yQ xQ", "Q", prefix="x") == (4, 5)
+
+
+def test_a_quote_moved_verbatim_with_its_context_scores_by_its_distance() -> None:
+    text, a = _claim_anchor()
+    edited = "Editor's note: x. " * 5 + text
+    p = locate(edited, a)
+    assert p == Placement("moved", a.start + 90, a.end + 90, 0.9975, 0)
+    # (50 + 20 + 20 + 2 * (1 - 90 / len(edited))) / 92, to four places
+    assert p.score == round((90 + 2 * (1 - 90 / len(edited))) / 92, 4)
+
+
+def test_a_quote_far_beyond_a_shortened_text_scores_no_position_credit() -> None:
+    text, a = _claim_anchor()
+    far = a.model_copy(update={"start": a.start + 5000, "end": a.end + 5000})
+    assert locate(text, far) == Placement("moved", a.start, a.end, round(90 / 92, 4), 0)
+
+
+def test_a_quote_at_the_end_of_the_text_keeps_its_context_after_text_is_added() -> None:
+    doc = "Some intro text here. The end of the story is this quote"
+    quote = "the story is this quote"
+    a = make_anchor("d", doc, doc.index(quote), len(doc))
+    assert a.suffix == ""
+    edited = "New lead paragraph. " + doc + " And more text after."
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.score) == ("moved", 53, 76, 0.9955)
+
+
+def test_a_quote_at_the_start_of_the_text_keeps_its_context_after_text_is_added() -> None:
+    doc = "This opening quote begins the doc and then it goes on for a while longer."
+    a = make_anchor("d", doc, 0, len("This opening quote"))
+    assert a.prefix == ""
+    p = locate("Prefixed words. " + doc, a)
+    assert (p.status, p.start, p.end, p.score) == ("moved", 16, 34, 0.9961)
+
+
+def test_a_quote_without_any_context_is_found_but_not_with_certainty() -> None:
+    quote = "This opening quote"
+    a = Anchor(doc="d", start=10, end=10 + len(quote), exact=quote)
+    p = locate("Prefixed words. " + quote + " begins the doc and then it goes on.", a)
+    assert (p.status, p.start, p.end) == ("moved", 16, 34)
+    assert MIN_SCORE <= p.score < 0.9
+
+
+def test_a_quote_in_place_whose_context_changed_is_exact_but_not_certain() -> None:
+    a = Anchor(doc="d", start=2, end=3, exact="Q", prefix="ab", suffix="ab")
+    p = locate("xxQab", a)  # the prefix changed (and the text after reads like the old prefix)
+    assert p.status == "exact" and (p.start, p.end) == (2, 3) and p.score < 1.0
+    p = locate("abQxx", a)  # the suffix changed
+    assert p.status == "exact" and (p.start, p.end) == (2, 3) and p.score < 1.0
+
+
+def test_a_one_character_text_still_gives_position_credit() -> None:
+    p = locate("Q", Anchor(doc="d", start=1, end=2, exact="Q", prefix="x"))
+    # quote 1, prefix 0, suffix 1 (none recorded, none there), position 1 - 1/1
+    assert p == Placement("moved", 0, 1, round(70 / 92, 4), 0)

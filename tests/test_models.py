@@ -101,3 +101,86 @@ def test_control_characters_are_refused_in_text() -> None:
         VerdictInput.model_validate(
             {**verdict("confirmed", "supports"), "rationale": "bad\x00byte"}
         )
+
+
+# -- mutation survivors: error types, messages, locations and the public form -----------------
+
+
+def _errors(model: Any, data: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as exc:
+        model.model_validate(data)
+    return [(e["type"], e["msg"]) for e in exc.value.errors()]
+
+
+def test_each_rule_has_its_own_error_type_and_plain_message() -> None:
+    assert ("control_char", "must not contain control characters") in _errors(
+        VerdictInput, {**verdict("confirmed", "supports"), "rationale": "bad\x01"}
+    )
+    assert _errors(Source, {"stance": "supports", "url": "ftp://x.org", "title": "t"}) == [
+        ("url_scheme", "must be an http:// or https:// URL")
+    ]
+    assert _errors(Source, {"stance": "supports"}) == [
+        ("source_kind", "a source needs either a quote or a url, not both and not neither")
+    ]
+    assert _errors(Source, {"stance": "supports", "url": "https://example.org"}) == [
+        ("source_title", "a url source needs a title")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("v", "stances", "message"),
+    [
+        (
+            "confirmed",
+            ["refutes"],
+            "a 'confirmed' verdict needs at least one source that supports the claim",
+        ),
+        (
+            "denied",
+            ["supports"],
+            "a 'denied' verdict needs at least one source that refutes the claim",
+        ),
+        (
+            "disputed",
+            ["supports"],
+            "a 'disputed' verdict needs at least one supporting and one refuting source",
+        ),
+    ],
+)
+def test_verdict_rule_messages_are_given_whole(v: str, stances: list[str], message: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        VerdictInput.model_validate(verdict(v, *stances))
+    assert error_details(exc.value) == [{"field": "sources", "message": message}]
+
+
+def test_error_locations_read_like_paths() -> None:
+    from annotate.record.models import format_loc
+
+    assert format_loc(["sources", 0, "quote", "start"]) == "sources[0].quote.start"
+    assert format_loc([0, 1]) == "[0][1]"
+    assert format_loc(["a", "b"]) == "a.b"
+    assert format_loc([]) == "(claim)"
+
+
+def test_the_public_form_is_json_without_empty_fields_or_history() -> None:
+    from annotate.record.models import Claim
+
+    claim = Claim.model_validate(
+        {
+            "id": "c1",
+            "version": 1,
+            "statement": "s",
+            "claimant": "c",
+            "claim_date": "2024-01-02",
+            "appearances": [QUOTE],
+            "created_at": "2024-01-02T03:04:05Z",
+            "created_by": "me",
+            "updated_at": "2024-01-02T03:04:05Z",
+            "history": [
+                {"version": 1, "at": "2024-01-02T03:04:05Z", "by": "me", "action": "created"}
+            ],
+        }
+    )
+    public = claim.public()
+    assert public["claim_date"] == "2024-01-02" and public["created_at"] == "2024-01-02T03:04:05Z"
+    assert "history" not in public and "verdict" not in public and "claimant_type" not in public
