@@ -62,6 +62,30 @@ def test_the_description_is_served_and_its_schemas_come_from_the_models(client: 
     }
 
 
+def test_the_description_is_as_strict_as_the_server(client: Any, ws: Any) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    put = doc["paths"]["/api/claims/{claim_id}/verdict"]["put"]
+    (if_match,) = [p for p in put["parameters"] if p["name"] == "If-Match"]
+    pattern = jsonschema.Draft202012Validator(if_match["schema"])
+    for value, accepted in (('"3"', True), ("3", True), ('W/"3"', True), ("*", False)):
+        assert pattern.is_valid(value) is accepted, value
+    assert "428" in put["responses"] and "412" in put["responses"]
+    claim = next(iter(ws.claims()))
+    refused = client.put(f"/api/claims/{claim.id}/verdict", json={}, headers={"If-Match": "*"})
+    assert refused.status_code == 422  # `*` is outside the schema and refused
+    listing = doc["paths"]["/api/claims"]["get"]
+    (verdict,) = [p for p in listing["parameters"] if p["name"] == "verdict"]
+    assert "" in verdict["schema"]["enum"]  # the server reads an empty verdict as any
+    assert client.get("/api/claims?verdict=").status_code == 200
+
+
+def test_a_method_a_path_does_not_take_answers_405_with_allow(client: Any) -> None:
+    resp = client.delete("/api/claims")
+    assert resp.status_code == 405
+    assert set(resp.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert resp.get_json()["error"].startswith("Method Not Allowed")
+
+
 @pytest.fixture
 def api_schema(app: Any) -> Any:
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)

@@ -441,6 +441,12 @@ def init_app(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 413:
             message = "the request is too large"
-        if is_api():
-            return error_json(status, f"{exc.name}: {message}")
-        return error_page(status, message)
+        resp = (
+            error_json(status, f"{exc.name}: {message}")
+            if is_api()
+            else error_page(status, message)
+        )
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after", "www-authenticate"):
+                resp.headers[name] = value
+        return resp

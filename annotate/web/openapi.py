@@ -169,7 +169,7 @@ IF_MATCH = {
     "in": "header",
     "required": True,
     "description": 'The version you read, as its ETag: "3". Missing: 428; stale: 412.',
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$'},
 }
 
 
@@ -287,7 +287,12 @@ def _document() -> dict[str, Any]:
                 "summary": "Claims, filtered by document, verdict, claimant and text.",
                 "parameters": [
                     {"name": "doc", "in": "query", "schema": {"type": "string"}},
-                    {"name": "verdict", "in": "query", "schema": {"enum": verdicts}},
+                    {
+                        "name": "verdict",
+                        "in": "query",
+                        "description": "A verdict, or `unreviewed`; empty means any.",
+                        "schema": {"enum": [*verdicts, ""]},
+                    },
                     {"name": "q", "in": "query", "schema": {"type": "string"}},
                     {"name": "claimant", "in": "query", "schema": {"type": "string"}},
                 ],
