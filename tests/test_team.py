@@ -395,6 +395,32 @@ def test_concurrent_guesses_cannot_outrun_the_login_limit(tapp: Any) -> None:
     assert codes.count(303) <= 1
 
 
+def test_guesses_from_one_address_do_not_lock_the_holder_out_elsewhere(tapp: Any) -> None:
+    attacker = {"REMOTE_ADDR": "198.51.100.66"}
+    for _ in range(5):
+        client = tapp.test_client()
+        token = csrf(client, "/login")
+        data = {"name": "alice", "password": "wrong-guess", "csrf_token": token}
+        assert client.post("/login", data=data, environ_base=attacker).status_code == 401
+    client = tapp.test_client()
+    token = csrf(client, "/login")
+    data = {"name": "alice", "password": PASSWORDS["alice"], "csrf_token": token}
+    assert client.post("/login", data=data, environ_base=attacker).status_code == 429
+    # Alice at her own desk is not locked out by the attacker's guesses.
+    assert login(tapp.test_client(), "alice").status_code == 303
+
+
+def test_failed_logins_per_account_from_anywhere_are_limited(workdir: Path, team: Path) -> None:
+    app = team_app(workdir, team, LOGIN_FAILURES_PER_ACCOUNT=4)
+    for i in range(4):
+        client = app.test_client()
+        token = csrf(client, "/login")
+        data = {"name": "alice", "password": "wrong-guess", "csrf_token": token}
+        resp = client.post("/login", data=data, environ_base={"REMOTE_ADDR": f"203.0.113.{i}"})
+        assert resp.status_code == 401
+    assert login(app.test_client(), "alice").status_code == 429
+
+
 def test_failed_logins_per_address_are_limited(workdir: Path, team: Path) -> None:
     app = team_app(workdir, team, LOGIN_FAILURES_PER_ADDRESS=3)
     for name in ("x1", "x2", "x3"):

@@ -42,8 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         ],
         HTTPS=False,
         TRUSTED_PROXIES=0,
-        LOGIN_FAILURES_PER_USER=5,
-        LOGIN_FAILURES_PER_ADDRESS=20,
+        LOGIN_FAILURES_PER_USER=5,  # one account from one address
+        LOGIN_FAILURES_PER_ACCOUNT=50,  # one account from anywhere
+        LOGIN_FAILURES_PER_ADDRESS=100,  # any account from one address (a newsroom behind NAT)
         LOGIN_WINDOW_SECONDS=300,
     )
     if test_config is not None:
@@ -64,6 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     window = float(app.config["LOGIN_WINDOW_SECONDS"])
     app.extensions["annotate_login_by_user"] = FailureLimiter(
         int(app.config["LOGIN_FAILURES_PER_USER"]), window
+    )
+    app.extensions["annotate_login_by_account"] = FailureLimiter(
+        int(app.config["LOGIN_FAILURES_PER_ACCOUNT"]), window
     )
     app.extensions["annotate_login_by_address"] = FailureLimiter(
         int(app.config["LOGIN_FAILURES_PER_ADDRESS"]), window

@@ -41,9 +41,17 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _limiters() -> tuple[FailureLimiter, FailureLimiter]:
+def _limits(name: str, address: str) -> list[tuple[FailureLimiter, str]]:
+    """The counts a login attempt goes against: this account from this address (a few: the
+    attacker's address is slowed, the holder elsewhere is not), this account from anywhere
+    (many: only a distributed attack reaches it), and this address for any account."""
     ext = current_app.extensions
-    return ext["annotate_login_by_user"], ext["annotate_login_by_address"]
+    key = name.casefold()
+    return [
+        (ext["annotate_login_by_user"], f"{key}\n{address}"),
+        (ext["annotate_login_by_account"], key),
+        (ext["annotate_login_by_address"], address),
+    ]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,16 +67,18 @@ def login() -> Any:
         return render_template("login.html", next=target, name="", error=None)
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
-    by_user, by_address = _limiters()
     address = request.remote_addr or "?"
-    key = name.casefold()
-    # Counted before the password is hashed: concurrent guesses cannot outrun the limit.
-    wait, user_stamp = by_user.attempt(key)
-    address_stamp = 0.0
-    if not wait:
-        wait, address_stamp = by_address.attempt(address)
+    limits = _limits(name, address)
+    # Counted before the password is hashed: concurrent guesses cannot outrun the limits.
+    begun: list[tuple[FailureLimiter, str, float]] = []
+    wait = 0
+    for limiter, key in limits:
+        wait, stamp = limiter.attempt(key)
         if wait:
-            by_user.succeeded(key, user_stamp)  # refused before any check: not a guess
+            for earlier, k, s in begun:  # refused before any check: not a guess
+                earlier.succeeded(k, s)
+            break
+        begun.append((limiter, key, stamp))
     if wait:
         html = render_template(
             "login.html",
@@ -87,8 +97,9 @@ def login() -> Any:
             "login.html", next=target, name=name, error="Wrong user name or password."
         )
         return Response(html, status=401, mimetype="text/html")
-    by_address.succeeded(address, address_stamp)
-    by_user.clear(name.casefold())
+    for limiter, key, stamp in begun:
+        limiter.succeeded(key, stamp)
+    limits[0][0].clear(limits[0][1])
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     sid = found.begin_session(user.name, lifetime)
     session.clear()
