@@ -6,6 +6,7 @@ Texts are the shipped seeds read into memory and edited there; nothing is writte
 from __future__ import annotations
 
 import bisect
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ from annotate.record.anchoring import (
     Placement,
     anchor_problem,
     locate,
+    locate_quote,
     make_anchor,
     normalise,
     prefix_distances,
@@ -482,3 +484,66 @@ def test_every_sentence_of_a_seed_survives_an_editors_note(doc: str) -> None:
         a = make_anchor(doc, text, m.start(), m.end())
         p = locate(note + text, a)
         assert (p.status, p.start) == ("moved", m.start() + len(note)), m.group()
+
+
+# -- mutation survivors: placement, hints, context --
+
+
+def _agreement(text: str, span: tuple[int, int], prefix: str, suffix: str) -> int:
+    """How many characters of context agree next to a span (plain reference)."""
+    s, e = span
+    before = text[max(0, s - len(prefix)) : s]
+    after = text[e : e + len(suffix)]
+    back = os.path.commonprefix([before[::-1], prefix[::-1]])
+    return len(back) + len(os.path.commonprefix([after, suffix]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="ab ", max_size=24),
+    exact=st.sampled_from(["a", "ab", "b a"]),
+    prefix=st.text(alphabet="ab ", max_size=6),
+    suffix=st.text(alphabet="ab ", max_size=6),
+)
+def test_locate_quote_takes_the_occurrence_whose_context_agrees_most(
+    text: str, exact: str, prefix: str, suffix: str
+) -> None:
+    spans = [(m.start(), m.end()) for m in re.finditer(re.escape(exact), text)]
+    assume(len(spans) >= 2)
+    agree = sorted(((_agreement(text, sp, prefix, suffix), sp) for sp in spans), reverse=True)
+    if agree[0][0] == agree[1][0]:
+        with pytest.raises(ValueError, match="context does not tell"):
+            locate_quote(text, exact, prefix, suffix)
+    else:
+        assert locate_quote(text, exact, prefix, suffix) == agree[0][1]
+
+
+def test_the_folded_map_slices_and_refuses_offsets_past_its_end() -> None:
+    text = "one  two\tthree \n four"
+    folded, index = normalise(text)
+    assert folded == "one two three four"
+    assert index[2:6] == [index[i] for i in range(2, 6)] == [2, 3, 5, 6]
+    assert index[-1] == len(text)
+    with pytest.raises(IndexError) as e:
+        index[len(folded) + 1]
+    assert e.value.args == (len(folded) + 1,)
+
+
+def test_a_quote_at_the_very_start_edited_scores_its_missing_prefix_as_agreeing() -> None:
+    text, a = anchor(NEWS, seed(NEWS)[:60])
+    assert a.start == 0 and a.prefix == ""
+    edited = "X" + text[1:]
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 0, 60, 1)
+    # Quote 1 error in 60, nothing before it on either side (full agreement), suffix intact.
+    assert p.score == round((50 * (1 - 1 / 60) + 20 + 20 + 2) / 92, 4)
+
+
+def test_text_put_before_a_quote_that_had_none_counts_as_no_evidence() -> None:
+    text, a = anchor(NEWS, seed(NEWS)[:60])
+    edited = "Update: " + "X" + text[1:]
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 8, 68, 1)
+    # Nothing was recorded before the quote, something is there now: half agreement.
+    pos = 1 - 8 / len(edited)
+    assert p.score == round((50 * (1 - 1 / 60) + 20 * 0.5 + 20 + 2 * pos) / 92, 4)
