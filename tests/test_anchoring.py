@@ -547,3 +547,35 @@ def test_text_put_before_a_quote_that_had_none_counts_as_no_evidence() -> None:
     # Nothing was recorded before the quote, something is there now: half agreement.
     pos = 1 - 8 / len(edited)
     assert p.score == round((50 * (1 - 1 / 60) + 20 * 0.5 + 20 + 2 * pos) / 92, 4)
+
+
+SPOKESMAN = "the ministry denied every report of the missiles"
+
+
+def _spokesman_block(day: str, place: str) -> str:
+    return f"On {day}, said the spokesman, {SPOKESMAN} at a briefing in the capital {place}."
+
+
+def test_two_equal_copies_far_beyond_a_shortened_text_take_the_one_nearer_the_old_place() -> None:
+    old = "Filler sentence number one. " * 200 + _spokesman_block("Monday", "city")
+    start = old.index(SPOKESMAN)
+    a = make_anchor("d", old, start, start + len(SPOKESMAN))
+    block = _spokesman_block("Tuesday", "town")
+    new = "Intro. " + block + " Middle part of the text. " + block + " End."
+    assert len(new) < a.start  # both copies are "as far as can be": position cannot tell
+    p = locate(new, a)
+    second = new.rindex(SPOKESMAN)
+    assert (p.status, p.start, p.end) == ("moved", second, second + len(SPOKESMAN))
+
+
+def test_two_equal_copies_as_far_either_side_of_the_old_place_take_the_earlier() -> None:
+    old = "Some opening words here. " * 6 + _spokesman_block("Monday", "city") + " Tail." * 5
+    start = old.index(SPOKESMAN)
+    a = make_anchor("d", old, start, start + len(SPOKESMAN))
+    new = ["."] * (start + 100 + len(SPOKESMAN) + 80)
+    block = _spokesman_block("Tuesday", "town")
+    for at in (start - 100, start + 100):
+        lead = block.index(SPOKESMAN)
+        new[at - lead : at - lead + len(block)] = block
+    p = locate("".join(new), a)
+    assert (p.status, p.start, p.end) == ("moved", start - 100, start - 100 + len(SPOKESMAN))
