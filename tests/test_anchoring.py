@@ -579,3 +579,42 @@ def test_two_equal_copies_as_far_either_side_of_the_old_place_take_the_earlier()
         new[at - lead : at - lead + len(block)] = block
     p = locate("".join(new), a)
     assert (p.status, p.start, p.end) == ("moved", start - 100, start - 100 + len(SPOKESMAN))
+
+
+BRIDGE = "The committee approved the plan to widen the northern bridge"
+BRIDGE_TEXT = "Opening words of the article go here. " + BRIDGE + " over the river before winter."
+
+
+@pytest.mark.parametrize(
+    ("grown", "lands_on"),
+    [
+        (20, BRIDGE.replace("committee", "commitee") + "x" * 20),  # snapped to the word's end
+        (21, BRIDGE.replace("committee", "commitee")),  # too far: the match's own end is kept
+    ],
+)
+def test_a_last_word_grown_moves_the_end_to_its_edge_only_within_snap_chars(
+    grown: int, lands_on: str
+) -> None:
+    start = BRIDGE_TEXT.index(BRIDGE)
+    a = make_anchor("d", BRIDGE_TEXT, start, start + len(BRIDGE))
+    edited = BRIDGE_TEXT.replace("committee", "commitee").replace(
+        "bridge over the river", "bridge" + "x" * grown + " across a lake"
+    )
+    p = locate(edited, a)
+    assert p.placed and p.errors == 1
+    assert (p.start, edited[p.start : p.end]) == (start, lands_on)
+
+
+def test_an_edited_quote_at_the_start_of_a_text_ending_in_a_letter_stays_at_zero() -> None:
+    quote = "Alpha beta gamma delta epsilon"
+    text = quote + " zeta eta theta iota kappa lambda mu"
+    p = locate(text.replace("epsilon", "epsilom"), make_anchor("d", text, 0, len(quote)))
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 0, len(quote), 1)
+
+
+def test_an_edited_quote_at_the_end_of_a_text_ending_in_a_letter_ends_there() -> None:
+    quote = "Alpha beta gamma delta epsilon"
+    text = "zeta eta theta iota kappa lambda mu " + quote
+    a = make_anchor("d", text, len(text) - len(quote), len(text))
+    p = locate(text.replace("Alpha", "Alpho").replace("zeta", "Zeta"), a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", a.start, len(text), 1)
