@@ -618,3 +618,14 @@ def test_an_edited_quote_at_the_end_of_a_text_ending_in_a_letter_ends_there() ->
     a = make_anchor("d", text, len(text) - len(quote), len(text))
     p = locate(text.replace("Alpha", "Alpho").replace("zeta", "Zeta"), a)
     assert (p.status, p.start, p.end, p.errors) == ("moved", a.start, len(text), 1)
+
+
+def test_one_wrong_letter_in_the_suffix_costs_two_per_length_of_the_suffix() -> None:
+    quote = "Alpha beta gamma delta epsilon"
+    text = "Some words come first here and then " + quote + " zeta eta theta iota kappa lambda mu"
+    start = text.index(quote)
+    a = make_anchor("d", text, start, start + len(quote))
+    p = locate(text.replace("epsilon", "epsilom").replace("theta", "theto"), a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", start, start + len(quote), 1)
+    # Quote: 1 error in 30; prefix intact; suffix: 1 error in 32, counted twice.
+    assert p.score == round((50 * (1 - 1 / 30) + 20 + 20 * (1 - 2 / 32) + 2) / 92, 4)
