@@ -629,3 +629,46 @@ def test_one_wrong_letter_in_the_suffix_costs_two_per_length_of_the_suffix() -> 
     assert (p.status, p.start, p.end, p.errors) == ("moved", start, start + len(quote), 1)
     # Quote: 1 error in 30; prefix intact; suffix: 1 error in 32, counted twice.
     assert p.score == round((50 * (1 - 1 / 30) + 20 + 20 * (1 - 2 / 32) + 2) / 92, 4)
+
+
+QUOTED = "The quoted words here."
+QUOTED_TEXT = "Words before it, in a sentence. " + QUOTED + " And after it, more words follow."
+NEW_PREFIX = ("Words before it, in a", "Words placed before it, in one")
+
+
+@pytest.mark.parametrize("at_start", [False, True])
+def test_a_quote_ending_in_spaces_keeps_them_when_the_run_grows(at_start: bool) -> None:
+    # Folding squeezes the run of spaces: the anchor still ends where its own spaces do.
+    quote = QUOTED + "  "
+    text = (
+        quote + " And after it, more words follow. And more."
+        if at_start
+        else "Words before it, in a sentence.   " + quote + " And after it, more words follow."
+    )
+    start = text.index(quote)
+    a = make_anchor("d", text, start, start + len(quote))
+    edited = text.replace("And after it, more", "And then after it, many").replace(*NEW_PREFIX)
+    p = locate(edited, a)
+    where = edited.index(quote)
+    assert p.placed and (p.start, p.end) == (where, where + len(quote))
+
+
+def test_a_pull_quote_before_does_not_capture_a_quote_whose_spaces_grew() -> None:
+    quote = QUOTED + "  "
+    text = "Words before it, in a sentence.   " + quote + " And after it, more words follow."
+    start = text.index(quote)
+    a = make_anchor("d", text, start, start + len(quote))
+    edited = "Intro: " + quote + "(a pull quote)\n" + text.replace(*NEW_PREFIX)
+    p = locate(edited, a)
+    where = edited.rindex(quote)
+    assert (p.status, p.start, p.end) == ("moved", where, where + len(quote))
+
+
+def test_a_quote_lower_cased_in_place_is_not_captured_by_a_verbatim_copy_after_it() -> None:
+    start = QUOTED_TEXT.index(QUOTED)
+    a = make_anchor("d", QUOTED_TEXT, start, start + len(QUOTED))
+    edited = QUOTED_TEXT.replace(*NEW_PREFIX).replace(QUOTED, QUOTED.lower())
+    edited += "\nOutro: " + QUOTED + " (a pull quote)"
+    p = locate(edited, a)
+    where = edited.index(QUOTED.lower())
+    assert (p.status, p.start, p.end) == ("moved", where, where + len(QUOTED))
