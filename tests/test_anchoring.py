@@ -500,14 +500,15 @@ def _agreement(text: str, span: tuple[int, int], prefix: str, suffix: str) -> in
 
 @settings(max_examples=300, deadline=None)
 @given(
-    text=st.text(alphabet="ab ", max_size=24),
+    parts=st.lists(st.text(alphabet="ab ", max_size=8), min_size=3, max_size=3),
     exact=st.sampled_from(["a", "ab", "b a"]),
     prefix=st.text(alphabet="ab ", max_size=6),
     suffix=st.text(alphabet="ab ", max_size=6),
 )
 def test_locate_quote_takes_the_occurrence_whose_context_agrees_most(
-    text: str, exact: str, prefix: str, suffix: str
+    parts: list[str], exact: str, prefix: str, suffix: str
 ) -> None:
+    text = exact.join(parts)
     spans = [(m.start(), m.end()) for m in re.finditer(re.escape(exact), text)]
     assume(len(spans) >= 2)
     agree = sorted(((_agreement(text, sp, prefix, suffix), sp) for sp in spans), reverse=True)
@@ -672,3 +673,171 @@ def test_a_quote_lower_cased_in_place_is_not_captured_by_a_verbatim_copy_after_i
     p = locate(edited, a)
     where = edited.index(QUOTED.lower())
     assert (p.status, p.start, p.end) == ("moved", where, where + len(QUOTED))
+
+
+# Copy-edits at and around quotes of the seeds (found while mutation testing): where each
+# anchor lands, or that it is orphaned, with its score and errors.
+COPY_EDITS = [
+    (
+        NEWS,
+        " the cessatio",
+        [("ent on the ce", "ent onmissilethe ce")],
+        ("moved", "onmissilethe cessatio", 1, 0.8766),
+    ),
+    (
+        CK,
+        " Russia is directly responsible for the strikes on Azerbaijan.",
+        [
+            (
+                "re for Security Studies, believes that Russia is directly responsible for the strikes on Azerbaijan. He does not rule out that Moscow took",  # noqa: E501
+                "re forw took",
+            ),
+            (
+                "publicly adm",
+                "public\n Sexurity Stuyies, belixves that zussia is xirectly rxsponsibleyfor the syrikes on yzerbaijanx He does xot rule oyt that Mozco\nly adm",  # noqa: E501
+            ),
+        ],
+        ("moved", " zussia is xirectly rxsponsibleyfor the syrikes on yzerbaijanx", 7, 0.8557),
+    ),
+    (
+        CK,
+        'The Russian Ministry of Defence (MoD) has also denied the use of "Iskanders".',
+        [
+            (
+                ". To access ",
+                '. To a\natyon of thz Karabakz conflicx. The Ruysian Minxstry of xefence (yoD) has zlso denixd the usy of "Iskynders".\nyIn the ozinion ofyan Azerizmil\nccess ',  # noqa: E501
+            ),
+            (
+                'aggravation of the Karabakh conflict. The Russian Ministry of Defence (MoD) has also denied the use of "Iskanders".\n\nIn the opinion of an Azeri military ',  # noqa: E501
+                "aggravitary ",
+            ),
+        ],
+        ("orphaned", None, 0, 0.0),
+    ),
+    (
+        NEWS,
+        "There should be no such missiles.",
+        [
+            (
+                "rmenian army get these missiles from? There should be no such missiles. This is already clear evidence. This ",  # noqa: E501
+                "rmenia This ",
+            ),
+            (
+                "did the Arme",
+                "did th\nn arzy getythesezmissixes frzm? Thzre shyuld bx no sych mizsilesy Thiszis alzeady xlear zvidenxe.\ne Arme",  # noqa: E501
+            ),
+        ],
+        ("moved", "Thzre shyuld bx no sych mizsilesy", 6, 0.7517),
+    ),
+    (
+        ECHO,
+        "ase of Diplom",
+        [("New Phase of ", "New Phnewse of ")],
+        ("moved", "newse of Diplom", 1, 0.931),
+    ),
+    (
+        NEWS,
+        "aring Shusha o",
+        [("Shusha of min", "Shushaxof min")],
+        ("moved", "aring Shushaxo", 1, 0.9612),
+    ),
+    (
+        CK,
+        'The "Iskander" missile in Yerevan.',
+        [("Photo: Jonj7490,", "Photo:Armenianj7490,")],
+        ("exact", 'The "Iskander" missile in Yerevan.', 0, 0.9049),
+    ),
+    (
+        RFE,
+        "th the statements that the Iskander was not used by Armenia.",
+        [
+            (
+                "is was perha",
+                'is was\nx exprxssingyhis dysagrexment zith tye stayementy thatxthe Ixkandex was xot uszd by zrmenix.\n\n"Ixdisagzee wiyh theystatezent\n perha',  # noqa: E501
+            ),
+            (
+                'hannel, expressing his disagreement with the statements that the Iskander was not used by Armenia.\n\n"I disagree with the statements that',  # noqa: E501
+                "hannels that",
+            ),
+        ],
+        ("orphaned", "ws TV channels that Iskander was not used by Armenia.", 15, 0.4291),
+    ),
+    (
+        RFE,
+        "Collective Security Treaty Organization (CSTO) became the first foreign country to operate the system.",  # noqa: E501
+        [("the Collectiv", "the Co latelectiv")],
+        (
+            "moved",
+            "Co latelective Security Treaty Organization (CSTO) became the first foreign country to operate the system.",  # noqa: E501
+            4,
+            0.9787,
+        ),
+    ),
+    (
+        NEWS,
+        'But we will get it, " the Azerbaijani leader was quoted as saying by his press service.',
+        [("ervice.\nAliy", "erviceZ.\nAliy")],
+        (
+            "moved",
+            'But we will get it, " the Azerbaijani leader was quoted as saying by his press serviceZ.',  # noqa: E501
+            1,
+            0.9938,
+        ),
+    ),
+    (
+        RFE,
+        "So that we wouldn't use it at the right time?",
+        [("g it? So that", "g it? missileo that")],
+        ("moved", "missileo that we wouldn't use it at the right time?", 6, 0.9275),
+    ),
+    (
+        RFE,
+        "Why did we acquire Iskander?",
+        [
+            (
+                "e, the ex-president note",
+                "e, the ex-pr\naijzn's oyl andxgas pzpelinz.\n\n“Wzy didzwe acyuire xskandxr? Why did xhey bzing ix? So yhat \nesident note",  # noqa: E501
+            ),
+            (
+                " Azerbaijan's oil and gas pipeline.\n\n“Why did we acquire Iskander? Why did they bring it? So that we wou",  # noqa: E501
+                " Azerbwe wou",
+            ),
+        ],
+        ("orphaned", None, 0, 0.0),
+    ),
+    (
+        NEWS,
+        "How did this deadly weapon fall into the hands of Armenia?",
+        [(" answer. How did", " answexow did")],
+        ("moved", "answexow did this deadly weapon fall into the hands of Armenia?", 1, 0.9498),
+    ),
+    (
+        NEWS,
+        "In March, Azerbaijan announced the discovery of fragments of Iskander-M missiles while clearing Shusha of mines.",  # noqa: E501
+        [
+            (
+                "or an official response from Yerevan.\nIn March, Azerbaijan announced the discovery of fragments of Iskander-M missiles while clearing Shusha of mines. Representatives of the National Agenc",  # noqa: E501
+                "or an  Agenc",
+            ),
+            (
+                " the wreckag",
+                " the w\noffzcialzrespynse xrom zerevzn.\nIz Marxh, Ayerbayjan xnnouyced yhe dzscovyry ox frazmenty of xskanzer-Mymissyles xhilezcleazing xhushy of zinesy Repzesenxativys ofzthe zatiozal\nreckag",  # noqa: E501
+            ),
+        ],
+        ("orphaned", None, 0, 0.0),
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "quote", "edits", "want"), COPY_EDITS)
+def test_copy_edits_around_a_quote_land_it_where_expected(
+    doc: str, quote: str, edits: list[tuple[str, str]], want: tuple[str, str | None, int, float]
+) -> None:
+    text, a = anchor(doc, quote)
+    edited = text
+    for old, new in edits:
+        assert edited.count(old) == 1, old
+        edited = edited.replace(old, new)
+    p = locate(edited, a)
+    landed = edited[p.start : p.end] if p.start is not None and p.end is not None else None
+    assert (p.status, landed, p.errors, p.score) == want
