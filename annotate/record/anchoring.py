@@ -58,14 +58,14 @@ def _show(s: str, limit: int = 60) -> str:
 
 def _common_suffix(a: str, b: str) -> int:
     n = 0
-    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:  # pragma: no mutate (equivalent: callers give len(a) <= len(b))  # noqa: E501  # fmt: skip
         n += 1
     return n
 
 
 def _common_prefix(a: str, b: str) -> int:
     n = 0
-    while n < len(a) and n < len(b) and a[n] == b[n]:
+    while n < len(a) and n < len(b) and a[n] == b[n]:  # pragma: no mutate (equivalent: callers give len(a) <= len(b))  # noqa: E501  # fmt: skip
         n += 1
     return n
 
