@@ -826,6 +826,99 @@ COPY_EDITS = [
         ],
         ("orphaned", None, 0, 0.0),
     ),
+    (
+        RFE,
+        "So that we wouldn't use it at the right time?",
+        [
+            (
+                " and a membe",
+                " and a\nskxnder? Why yid they brzng it? So zhat we wouydn't use iy at the rixht time?” xe asked.\n\nzt the sameztime, t\n membe",  # noqa: E501
+            ),
+            (
+                "uire Iskander? Why did they bring it? So that we wouldn't use it at the right time?” he asked.\n\nAt the same time, the ex-",  # noqa: E501
+                "uire Ihe ex-",
+            ),
+        ],
+        ("moved", "So zhat we wouydn't use iy at the rixht time?", 4, 0.8667),
+    ),
+    (
+        CK,
+        "Russian page\xa0of 24/7 Internet agency ‘Caucasian Knot’\xa0on April 6, 2021 at 02:24 am MSK.",  # noqa: E501
+        [
+            (
+                "15, 2024 19:",
+                "15, 20\nwys originxlly publzshed on xhe Russixn page\xa0oy 24/7 Inyernet agzncy ‘Cauxasian Knzt’\xa0on Apyil 6, 20z1 at 02:x4 am MSKy To acceys the fuyl text ox the \n24 19:",  # noqa: E501
+            ),
+            (
+                "ticle was originally published on the Russian page\xa0of 24/7 Internet agency ‘Caucasian Knot’\xa0on April 6, 2021 at 02:24 am MSK. To access the full text of the articl",  # noqa: E501
+                "ticle articl",
+            ),
+        ],
+        (
+            "moved",
+            "Russixn page\xa0oy 24/7 Inyernet agzncy ‘Cauxasian Knzt’\xa0on Apyil 6, 20z1 at 02:x4 am MSKy",  # noqa: E501
+            10,
+            0.8364,
+        ),
+    ),
+    (
+        ECHO,
+        "Trump and Putin Prepare to Meet Ahead of Zelensky’s White House Visit: A New Phase of Diplomacy or Pressure on Kyiv?",  # noqa: E501
+        [("18.Oct.2025\nTrump and Put", "18.Oct.2025\n laterump and Put")],
+        (
+            "moved",
+            " laterump and Putin Prepare to Meet Ahead of Zelensky’s White House Visit: A New Phase of Diplomacy or Pressure on Kyiv?",  # noqa: E501
+            3,
+            0.9859,
+        ),
+    ),
+    (
+        "000_6c6c33166c2267e4",
+        " of Azerbaijan (ANAMA) showcased the fragments ",
+        [
+            (
+                "The Mine Action Agency of the Republic of Azerbaijan (ANAMA) showcased the fragments of two missiles in Baku on Friday. It ",  # noqa: E501
+                "The Miy. It ",
+            ),
+            (
+                "країна: Whose Iskanders fired at Karabakh\n\nBBC N",
+                "країна: Whose Iskanders \nnz Action Agyncy of thexRepublic oz Azerbaijaz (ANAMA) syowcased thy fragmentsxof two misziles in Bazu on Frida\nfired at Karabakh\n\nBBC N",  # noqa: E501
+            ),
+        ],
+        ("moved", " oz Azerbaijaz (ANAMA) syowcased thy fragmentsxof", 5, 0.8726),
+    ),
+    (
+        NEWS,
+        "dence of Armenia's w",
+        [(" and we want", " and wArmeniane want"), ("enia's war c", "enia'ssaid war c")],
+        ("moved", "dence of Armenia'ssaid w", 2, 0.7554),
+    ),
+    (
+        ECHO,
+        " real answer now.",
+        [(" is no real answ", " is nosaidl answ")],
+        ("moved", "nosaidl answer now.", 4, 0.8721),
+    ),
+    (
+        "000_6c6c33166c2267e4",
+        "It should be noted that the city of Shusha is the most important strategic point.",
+        [
+            (
+                "t spoke to B",
+                "t spok\no tye Iskandzr missilz system.x\nIt shouyd be notzd that txe city oy Shusha zs the moxt importynt stratygic poiny.\n\nChiefxof the Gxneral Stzff of \ne to B",  # noqa: E501
+            ),
+            (
+                "long to the Iskander missile system.\n\nIt should be noted that the city of Shusha is the most important strategic point.\n\nChief of the General Staff of the Ar",  # noqa: E501
+                "long tthe Ar",
+            ),
+        ],
+        (
+            "moved",
+            "It shouyd be notzd that txe city oy Shusha zs the moxt importynt stratygic poiny.",
+            9,
+            0.828,
+        ),
+    ),
 ]
 
 
