@@ -919,6 +919,22 @@ COPY_EDITS = [
             0.828,
         ),
     ),
+    (ECHO, "tries of", [(" Ministries of ", " Minisofes of ")], ("orphaned", None, 0, 0.0)),
+    (
+        RFE,
+        "Iskander missile complexes cannot be exported.",
+        [
+            (
+                "st of products prohibited for export. Iskander missile complexes cannot be exported. In 2016, Armenia, a Russian ally and ",  # noqa: E501
+                "st of y and ",
+            ),
+            (
+                "have fought ",
+                "have f\npyoducts prxhibited fxr export.zIskander zissile cozplexes caynot be exzorted. Iny2016, Armznia, a Ruzsian all\nought ",  # noqa: E501
+            ),
+        ],
+        ("moved", "zIskander zissile cozplexes caynot be exzorted.", 4, 0.8488),
+    ),
 ]
 
 
