@@ -317,7 +317,7 @@ def search_ends(
     if m == 0:
         return []
     peq = peq or _peq(pattern)
-    mask = (1 << m) - 1
+    mask = (1 << m) - 1  # pragma: no mutate (equivalent: bits above m never flow down)
     last = 1 << (m - 1)
     pv, mv, score = mask, 0, m
     found: list[tuple[int, int]] = []
@@ -349,7 +349,7 @@ def prefix_distances(pattern: str, text: str, peq: dict[str, int] | None = None)
     if m == 0:
         return list(range(len(text) + 1))
     peq = peq or _peq(pattern)
-    mask = (1 << m) - 1
+    mask = (1 << m) - 1  # pragma: no mutate (equivalent: bits above m never flow down)
     last = 1 << (m - 1)
     pv, mv, score = mask, 0, m
     out = [m]
