@@ -6,6 +6,7 @@ Texts are the shipped seeds read into memory and edited there; nothing is writte
 from __future__ import annotations
 
 import bisect
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ from annotate.record.anchoring import (
     Placement,
     anchor_problem,
     locate,
+    locate_quote,
     make_anchor,
     normalise,
     prefix_distances,
@@ -596,3 +598,469 @@ def test_a_one_character_text_still_gives_position_credit() -> None:
     p = locate("Q", Anchor(doc="d", start=1, end=2, exact="Q", prefix="x"))
     # quote 1, prefix 0, suffix 1 (none recorded, none there), position 1 - 1/1
     assert p == Placement("moved", 0, 1, round(70 / 92, 4), 0)
+
+
+# -- mutation survivors: placement, hints, context --
+
+
+def _agreement(text: str, span: tuple[int, int], prefix: str, suffix: str) -> int:
+    """How many characters of context agree next to a span (plain reference)."""
+    s, e = span
+    before = text[max(0, s - len(prefix)) : s]
+    after = text[e : e + len(suffix)]
+    back = os.path.commonprefix([before[::-1], prefix[::-1]])
+    return len(back) + len(os.path.commonprefix([after, suffix]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.text(alphabet="ab ", max_size=8), min_size=3, max_size=3),
+    exact=st.sampled_from(["a", "ab", "b a"]),
+    prefix=st.text(alphabet="ab ", max_size=6),
+    suffix=st.text(alphabet="ab ", max_size=6),
+)
+def test_locate_quote_takes_the_occurrence_whose_context_agrees_most(
+    parts: list[str], exact: str, prefix: str, suffix: str
+) -> None:
+    text = exact.join(parts)
+    spans = [(m.start(), m.end()) for m in re.finditer(re.escape(exact), text)]
+    assume(len(spans) >= 2)
+    agree = sorted(((_agreement(text, sp, prefix, suffix), sp) for sp in spans), reverse=True)
+    if agree[0][0] == agree[1][0]:
+        with pytest.raises(ValueError, match="context does not tell"):
+            locate_quote(text, exact, prefix, suffix)
+    else:
+        assert locate_quote(text, exact, prefix, suffix) == agree[0][1]
+
+
+def test_the_folded_map_slices_and_refuses_offsets_past_its_end() -> None:
+    text = "one  two\tthree \n four"
+    folded, index = normalise(text)
+    assert folded == "one two three four"
+    assert index[2:6] == [index[i] for i in range(2, 6)] == [2, 3, 5, 6]
+    assert index[-1] == len(text)
+    with pytest.raises(IndexError) as e:
+        index[len(folded) + 1]
+    assert e.value.args == (len(folded) + 1,)
+
+
+def test_a_quote_at_the_very_start_edited_scores_its_missing_prefix_as_agreeing() -> None:
+    text, a = anchor(NEWS, seed(NEWS)[:60])
+    assert a.start == 0 and a.prefix == ""
+    edited = "X" + text[1:]
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 0, 60, 1)
+    # Quote 1 error in 60, nothing before it on either side (full agreement), suffix intact.
+    assert p.score == round((50 * (1 - 1 / 60) + 20 + 20 + 2) / 92, 4)
+
+
+def test_text_put_before_a_quote_that_had_none_counts_as_no_evidence() -> None:
+    text, a = anchor(NEWS, seed(NEWS)[:60])
+    edited = "Update: " + "X" + text[1:]
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 8, 68, 1)
+    # Nothing was recorded before the quote, something is there now: half agreement.
+    pos = 1 - 8 / len(edited)
+    assert p.score == round((50 * (1 - 1 / 60) + 20 * 0.5 + 20 + 2 * pos) / 92, 4)
+
+
+SPOKESMAN = "the ministry denied every report of the missiles"
+
+
+def _spokesman_block(day: str, place: str) -> str:
+    return f"On {day}, said the spokesman, {SPOKESMAN} at a briefing in the capital {place}."
+
+
+def test_two_equal_copies_far_beyond_a_shortened_text_take_the_one_nearer_the_old_place() -> None:
+    old = "Filler sentence number one. " * 200 + _spokesman_block("Monday", "city")
+    start = old.index(SPOKESMAN)
+    a = make_anchor("d", old, start, start + len(SPOKESMAN))
+    block = _spokesman_block("Tuesday", "town")
+    new = "Intro. " + block + " Middle part of the text. " + block + " End."
+    assert len(new) < a.start  # both copies are "as far as can be": position cannot tell
+    p = locate(new, a)
+    second = new.rindex(SPOKESMAN)
+    assert (p.status, p.start, p.end) == ("moved", second, second + len(SPOKESMAN))
+
+
+def test_two_equal_copies_as_far_either_side_of_the_old_place_take_the_earlier() -> None:
+    old = "Some opening words here. " * 6 + _spokesman_block("Monday", "city") + " Tail." * 5
+    start = old.index(SPOKESMAN)
+    a = make_anchor("d", old, start, start + len(SPOKESMAN))
+    new = ["."] * (start + 100 + len(SPOKESMAN) + 80)
+    block = _spokesman_block("Tuesday", "town")
+    for at in (start - 100, start + 100):
+        lead = block.index(SPOKESMAN)
+        new[at - lead : at - lead + len(block)] = block
+    p = locate("".join(new), a)
+    assert (p.status, p.start, p.end) == ("moved", start - 100, start - 100 + len(SPOKESMAN))
+
+
+BRIDGE = "The committee approved the plan to widen the northern bridge"
+BRIDGE_TEXT = "Opening words of the article go here. " + BRIDGE + " over the river before winter."
+
+
+@pytest.mark.parametrize(
+    ("grown", "lands_on"),
+    [
+        (20, BRIDGE.replace("committee", "commitee") + "x" * 20),  # snapped to the word's end
+        (21, BRIDGE.replace("committee", "commitee")),  # too far: the match's own end is kept
+    ],
+)
+def test_a_last_word_grown_moves_the_end_to_its_edge_only_within_snap_chars(
+    grown: int, lands_on: str
+) -> None:
+    start = BRIDGE_TEXT.index(BRIDGE)
+    a = make_anchor("d", BRIDGE_TEXT, start, start + len(BRIDGE))
+    edited = BRIDGE_TEXT.replace("committee", "commitee").replace(
+        "bridge over the river", "bridge" + "x" * grown + " across a lake"
+    )
+    p = locate(edited, a)
+    assert p.placed and p.errors == 1
+    assert (p.start, edited[p.start : p.end]) == (start, lands_on)
+
+
+def test_an_edited_quote_at_the_start_of_a_text_ending_in_a_letter_stays_at_zero() -> None:
+    quote = "Alpha beta gamma delta epsilon"
+    text = quote + " zeta eta theta iota kappa lambda mu"
+    p = locate(text.replace("epsilon", "epsilom"), make_anchor("d", text, 0, len(quote)))
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 0, len(quote), 1)
+
+
+def test_an_edited_quote_at_the_end_of_a_text_ending_in_a_letter_ends_there() -> None:
+    quote = "Alpha beta gamma delta epsilon"
+    text = "zeta eta theta iota kappa lambda mu " + quote
+    a = make_anchor("d", text, len(text) - len(quote), len(text))
+    p = locate(text.replace("Alpha", "Alpho").replace("zeta", "Zeta"), a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", a.start, len(text), 1)
+
+
+def test_one_wrong_letter_in_the_suffix_costs_two_per_length_of_the_suffix() -> None:
+    quote = "Alpha beta gamma delta epsilon"
+    text = "Some words come first here and then " + quote + " zeta eta theta iota kappa lambda mu"
+    start = text.index(quote)
+    a = make_anchor("d", text, start, start + len(quote))
+    p = locate(text.replace("epsilon", "epsilom").replace("theta", "theto"), a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", start, start + len(quote), 1)
+    # Quote: 1 error in 30; prefix intact; suffix: 1 error in 32, counted twice.
+    assert p.score == round((50 * (1 - 1 / 30) + 20 + 20 * (1 - 2 / 32) + 2) / 92, 4)
+
+
+QUOTED = "The quoted words here."
+QUOTED_TEXT = "Words before it, in a sentence. " + QUOTED + " And after it, more words follow."
+NEW_PREFIX = ("Words before it, in a", "Words placed before it, in one")
+
+
+@pytest.mark.parametrize("at_start", [False, True])
+def test_a_quote_ending_in_spaces_keeps_them_when_the_run_grows(at_start: bool) -> None:
+    # Folding squeezes the run of spaces: the anchor still ends where its own spaces do.
+    quote = QUOTED + "  "
+    text = (
+        quote + " And after it, more words follow. And more."
+        if at_start
+        else "Words before it, in a sentence.   " + quote + " And after it, more words follow."
+    )
+    start = text.index(quote)
+    a = make_anchor("d", text, start, start + len(quote))
+    edited = text.replace("And after it, more", "And then after it, many").replace(*NEW_PREFIX)
+    p = locate(edited, a)
+    where = edited.index(quote)
+    assert p.placed and (p.start, p.end) == (where, where + len(quote))
+
+
+def test_a_pull_quote_before_does_not_capture_a_quote_whose_spaces_grew() -> None:
+    quote = QUOTED + "  "
+    text = "Words before it, in a sentence.   " + quote + " And after it, more words follow."
+    start = text.index(quote)
+    a = make_anchor("d", text, start, start + len(quote))
+    edited = "Intro: " + quote + "(a pull quote)\n" + text.replace(*NEW_PREFIX)
+    p = locate(edited, a)
+    where = edited.rindex(quote)
+    assert (p.status, p.start, p.end) == ("moved", where, where + len(quote))
+
+
+def test_a_quote_lower_cased_in_place_is_not_captured_by_a_verbatim_copy_after_it() -> None:
+    start = QUOTED_TEXT.index(QUOTED)
+    a = make_anchor("d", QUOTED_TEXT, start, start + len(QUOTED))
+    edited = QUOTED_TEXT.replace(*NEW_PREFIX).replace(QUOTED, QUOTED.lower())
+    edited += "\nOutro: " + QUOTED + " (a pull quote)"
+    p = locate(edited, a)
+    where = edited.index(QUOTED.lower())
+    assert (p.status, p.start, p.end) == ("moved", where, where + len(QUOTED))
+
+
+# Copy-edits at and around quotes of the seeds (found while mutation testing): where each
+# anchor lands, or that it is orphaned, with its score and errors.
+COPY_EDITS = [
+    (
+        NEWS,
+        " the cessatio",
+        [("ent on the ce", "ent onmissilethe ce")],
+        ("moved", "onmissilethe cessatio", 1, 0.8766),
+    ),
+    (
+        CK,
+        " Russia is directly responsible for the strikes on Azerbaijan.",
+        [
+            (
+                "re for Security Studies, believes that Russia is directly responsible for the strikes on Azerbaijan. He does not rule out that Moscow took",  # noqa: E501
+                "re forw took",
+            ),
+            (
+                "publicly adm",
+                "public\n Sexurity Stuyies, belixves that zussia is xirectly rxsponsibleyfor the syrikes on yzerbaijanx He does xot rule oyt that Mozco\nly adm",  # noqa: E501
+            ),
+        ],
+        ("moved", " zussia is xirectly rxsponsibleyfor the syrikes on yzerbaijanx", 7, 0.8557),
+    ),
+    (
+        CK,
+        'The Russian Ministry of Defence (MoD) has also denied the use of "Iskanders".',
+        [
+            (
+                ". To access ",
+                '. To a\natyon of thz Karabakz conflicx. The Ruysian Minxstry of xefence (yoD) has zlso denixd the usy of "Iskynders".\nyIn the ozinion ofyan Azerizmil\nccess ',  # noqa: E501
+            ),
+            (
+                'aggravation of the Karabakh conflict. The Russian Ministry of Defence (MoD) has also denied the use of "Iskanders".\n\nIn the opinion of an Azeri military ',  # noqa: E501
+                "aggravitary ",
+            ),
+        ],
+        ("orphaned", None, 0, 0.0),
+    ),
+    (
+        NEWS,
+        "There should be no such missiles.",
+        [
+            (
+                "rmenian army get these missiles from? There should be no such missiles. This is already clear evidence. This ",  # noqa: E501
+                "rmenia This ",
+            ),
+            (
+                "did the Arme",
+                "did th\nn arzy getythesezmissixes frzm? Thzre shyuld bx no sych mizsilesy Thiszis alzeady xlear zvidenxe.\ne Arme",  # noqa: E501
+            ),
+        ],
+        ("moved", "Thzre shyuld bx no sych mizsilesy", 6, 0.7517),
+    ),
+    (
+        ECHO,
+        "ase of Diplom",
+        [("New Phase of ", "New Phnewse of ")],
+        ("moved", "newse of Diplom", 1, 0.931),
+    ),
+    (
+        NEWS,
+        "aring Shusha o",
+        [("Shusha of min", "Shushaxof min")],
+        ("moved", "aring Shushaxo", 1, 0.9612),
+    ),
+    (
+        CK,
+        'The "Iskander" missile in Yerevan.',
+        [("Photo: Jonj7490,", "Photo:Armenianj7490,")],
+        ("exact", 'The "Iskander" missile in Yerevan.', 0, 0.9049),
+    ),
+    (
+        RFE,
+        "th the statements that the Iskander was not used by Armenia.",
+        [
+            (
+                "is was perha",
+                'is was\nx exprxssingyhis dysagrexment zith tye stayementy thatxthe Ixkandex was xot uszd by zrmenix.\n\n"Ixdisagzee wiyh theystatezent\n perha',  # noqa: E501
+            ),
+            (
+                'hannel, expressing his disagreement with the statements that the Iskander was not used by Armenia.\n\n"I disagree with the statements that',  # noqa: E501
+                "hannels that",
+            ),
+        ],
+        ("orphaned", "ws TV channels that Iskander was not used by Armenia.", 15, 0.4291),
+    ),
+    (
+        RFE,
+        "Collective Security Treaty Organization (CSTO) became the first foreign country to operate the system.",  # noqa: E501
+        [("the Collectiv", "the Co latelectiv")],
+        (
+            "moved",
+            "Co latelective Security Treaty Organization (CSTO) became the first foreign country to operate the system.",  # noqa: E501
+            4,
+            0.9787,
+        ),
+    ),
+    (
+        NEWS,
+        'But we will get it, " the Azerbaijani leader was quoted as saying by his press service.',
+        [("ervice.\nAliy", "erviceZ.\nAliy")],
+        (
+            "moved",
+            'But we will get it, " the Azerbaijani leader was quoted as saying by his press serviceZ.',  # noqa: E501
+            1,
+            0.9938,
+        ),
+    ),
+    (
+        RFE,
+        "So that we wouldn't use it at the right time?",
+        [("g it? So that", "g it? missileo that")],
+        ("moved", "missileo that we wouldn't use it at the right time?", 6, 0.9275),
+    ),
+    (
+        RFE,
+        "Why did we acquire Iskander?",
+        [
+            (
+                "e, the ex-president note",
+                "e, the ex-pr\naijzn's oyl andxgas pzpelinz.\n\n“Wzy didzwe acyuire xskandxr? Why did xhey bzing ix? So yhat \nesident note",  # noqa: E501
+            ),
+            (
+                " Azerbaijan's oil and gas pipeline.\n\n“Why did we acquire Iskander? Why did they bring it? So that we wou",  # noqa: E501
+                " Azerbwe wou",
+            ),
+        ],
+        ("orphaned", None, 0, 0.0),
+    ),
+    (
+        NEWS,
+        "How did this deadly weapon fall into the hands of Armenia?",
+        [(" answer. How did", " answexow did")],
+        ("moved", "answexow did this deadly weapon fall into the hands of Armenia?", 1, 0.9498),
+    ),
+    (
+        NEWS,
+        "In March, Azerbaijan announced the discovery of fragments of Iskander-M missiles while clearing Shusha of mines.",  # noqa: E501
+        [
+            (
+                "or an official response from Yerevan.\nIn March, Azerbaijan announced the discovery of fragments of Iskander-M missiles while clearing Shusha of mines. Representatives of the National Agenc",  # noqa: E501
+                "or an  Agenc",
+            ),
+            (
+                " the wreckag",
+                " the w\noffzcialzrespynse xrom zerevzn.\nIz Marxh, Ayerbayjan xnnouyced yhe dzscovyry ox frazmenty of xskanzer-Mymissyles xhilezcleazing xhushy of zinesy Repzesenxativys ofzthe zatiozal\nreckag",  # noqa: E501
+            ),
+        ],
+        ("orphaned", None, 0, 0.0),
+    ),
+    (
+        RFE,
+        "So that we wouldn't use it at the right time?",
+        [
+            (
+                " and a membe",
+                " and a\nskxnder? Why yid they brzng it? So zhat we wouydn't use iy at the rixht time?” xe asked.\n\nzt the sameztime, t\n membe",  # noqa: E501
+            ),
+            (
+                "uire Iskander? Why did they bring it? So that we wouldn't use it at the right time?” he asked.\n\nAt the same time, the ex-",  # noqa: E501
+                "uire Ihe ex-",
+            ),
+        ],
+        ("moved", "So zhat we wouydn't use iy at the rixht time?", 4, 0.8667),
+    ),
+    (
+        CK,
+        "Russian page\xa0of 24/7 Internet agency ‘Caucasian Knot’\xa0on April 6, 2021 at 02:24 am MSK.",  # noqa: E501
+        [
+            (
+                "15, 2024 19:",
+                "15, 20\nwys originxlly publzshed on xhe Russixn page\xa0oy 24/7 Inyernet agzncy ‘Cauxasian Knzt’\xa0on Apyil 6, 20z1 at 02:x4 am MSKy To acceys the fuyl text ox the \n24 19:",  # noqa: E501
+            ),
+            (
+                "ticle was originally published on the Russian page\xa0of 24/7 Internet agency ‘Caucasian Knot’\xa0on April 6, 2021 at 02:24 am MSK. To access the full text of the articl",  # noqa: E501
+                "ticle articl",
+            ),
+        ],
+        (
+            "moved",
+            "Russixn page\xa0oy 24/7 Inyernet agzncy ‘Cauxasian Knzt’\xa0on Apyil 6, 20z1 at 02:x4 am MSKy",  # noqa: E501
+            10,
+            0.8364,
+        ),
+    ),
+    (
+        ECHO,
+        "Trump and Putin Prepare to Meet Ahead of Zelensky’s White House Visit: A New Phase of Diplomacy or Pressure on Kyiv?",  # noqa: E501
+        [("18.Oct.2025\nTrump and Put", "18.Oct.2025\n laterump and Put")],
+        (
+            "moved",
+            " laterump and Putin Prepare to Meet Ahead of Zelensky’s White House Visit: A New Phase of Diplomacy or Pressure on Kyiv?",  # noqa: E501
+            3,
+            0.9859,
+        ),
+    ),
+    (
+        "000_6c6c33166c2267e4",
+        " of Azerbaijan (ANAMA) showcased the fragments ",
+        [
+            (
+                "The Mine Action Agency of the Republic of Azerbaijan (ANAMA) showcased the fragments of two missiles in Baku on Friday. It ",  # noqa: E501
+                "The Miy. It ",
+            ),
+            (
+                "країна: Whose Iskanders fired at Karabakh\n\nBBC N",
+                "країна: Whose Iskanders \nnz Action Agyncy of thexRepublic oz Azerbaijaz (ANAMA) syowcased thy fragmentsxof two misziles in Bazu on Frida\nfired at Karabakh\n\nBBC N",  # noqa: E501
+            ),
+        ],
+        ("moved", " oz Azerbaijaz (ANAMA) syowcased thy fragmentsxof", 5, 0.8726),
+    ),
+    (
+        NEWS,
+        "dence of Armenia's w",
+        [(" and we want", " and wArmeniane want"), ("enia's war c", "enia'ssaid war c")],
+        ("moved", "dence of Armenia'ssaid w", 2, 0.7554),
+    ),
+    (
+        ECHO,
+        " real answer now.",
+        [(" is no real answ", " is nosaidl answ")],
+        ("moved", "nosaidl answer now.", 4, 0.8721),
+    ),
+    (
+        "000_6c6c33166c2267e4",
+        "It should be noted that the city of Shusha is the most important strategic point.",
+        [
+            (
+                "t spoke to B",
+                "t spok\no tye Iskandzr missilz system.x\nIt shouyd be notzd that txe city oy Shusha zs the moxt importynt stratygic poiny.\n\nChiefxof the Gxneral Stzff of \ne to B",  # noqa: E501
+            ),
+            (
+                "long to the Iskander missile system.\n\nIt should be noted that the city of Shusha is the most important strategic point.\n\nChief of the General Staff of the Ar",  # noqa: E501
+                "long tthe Ar",
+            ),
+        ],
+        (
+            "moved",
+            "It shouyd be notzd that txe city oy Shusha zs the moxt importynt stratygic poiny.",
+            9,
+            0.828,
+        ),
+    ),
+    (ECHO, "tries of", [(" Ministries of ", " Minisofes of ")], ("orphaned", None, 0, 0.0)),
+    (
+        RFE,
+        "Iskander missile complexes cannot be exported.",
+        [
+            (
+                "st of products prohibited for export. Iskander missile complexes cannot be exported. In 2016, Armenia, a Russian ally and ",  # noqa: E501
+                "st of y and ",
+            ),
+            (
+                "have fought ",
+                "have f\npyoducts prxhibited fxr export.zIskander zissile cozplexes caynot be exzorted. Iny2016, Armznia, a Ruzsian all\nought ",  # noqa: E501
+            ),
+        ],
+        ("moved", "zIskander zissile cozplexes caynot be exzorted.", 4, 0.8488),
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "quote", "edits", "want"), COPY_EDITS)
+def test_copy_edits_around_a_quote_land_it_where_expected(
+    doc: str, quote: str, edits: list[tuple[str, str]], want: tuple[str, str | None, int, float]
+) -> None:
+    text, a = anchor(doc, quote)
+    edited = text
+    for old, new in edits:
+        assert edited.count(old) == 1, old
+        edited = edited.replace(old, new)
+    p = locate(edited, a)
+    landed = edited[p.start : p.end] if p.start is not None and p.end is not None else None
+    assert (p.status, landed, p.errors, p.score) == want

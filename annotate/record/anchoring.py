@@ -58,14 +58,14 @@ def _show(s: str, limit: int = 60) -> str:
 
 def _common_suffix(a: str, b: str) -> int:
     n = 0
-    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:  # pragma: no mutate (equivalent: callers give len(a) <= len(b))  # noqa: E501  # fmt: skip
         n += 1
     return n
 
 
 def _common_prefix(a: str, b: str) -> int:
     n = 0
-    while n < len(a) and n < len(b) and a[n] == b[n]:
+    while n < len(a) and n < len(b) and a[n] == b[n]:  # pragma: no mutate (equivalent: callers give len(a) <= len(b))  # noqa: E501  # fmt: skip
         n += 1
     return n
 
@@ -216,7 +216,7 @@ class _GapMap(Sequence[int]):
         self.starts = [s for s, _ in spans]
         # Where each gap's single space sits in the folded text.
         removed = itertools.accumulate((e - s - 1 for s, e in spans), initial=0)
-        self.folded = [s - r for (s, _), r in zip(spans, removed, strict=False)]
+        self.folded = [s - r for (s, _), r in zip(spans, removed, strict=False)]  # pragma: no mutate (equivalent: equal lengths)  # noqa: E501  # fmt: skip
         self.length = length - sum(e - s - 1 for s, e in spans) + 1
 
     def __len__(self) -> int:
@@ -247,7 +247,7 @@ class _GapMap(Sequence[int]):
         start, end = self.spans[g]
         if offset == start:
             return self.folded[g]
-        if offset < end:
+        if offset < end:  # pragma: no mutate (equivalent: == end gives the same)
             return self.folded[g] + 1
         return self.folded[g] + 1 + (offset - end)
 
@@ -265,7 +265,7 @@ def _squeeze(text: str, pattern: re.Pattern[str], by: str) -> tuple[str, Sequenc
     for start, end in spans:
         index.extend(range(prev, start))
         prev = end
-    index.extend(range(prev, len(text) + 1))
+    index.extend(range(prev, len(text) + 1))  # pragma: no mutate (equivalent: unread entry)
     return squeezed, index
 
 
@@ -318,7 +318,7 @@ def search_ends(
     if m == 0:
         return []
     peq = peq or _peq(pattern)
-    mask = (1 << m) - 1
+    mask = (1 << m) - 1  # pragma: no mutate (equivalent: bits above m never flow down)
     last = 1 << (m - 1)
     pv, mv, score = mask, 0, m
     found: list[tuple[int, int]] = []
@@ -350,7 +350,7 @@ def prefix_distances(pattern: str, text: str, peq: dict[str, int] | None = None)
     if m == 0:
         return list(range(len(text) + 1))
     peq = peq or _peq(pattern)
-    mask = (1 << m) - 1
+    mask = (1 << m) - 1  # pragma: no mutate (equivalent: bits above m never flow down)
     last = 1 << (m - 1)
     pv, mv, score = mask, 0, m
     out = [m]
