@@ -184,3 +184,43 @@ def test_the_public_form_is_json_without_empty_fields_or_history() -> None:
     public = claim.public()
     assert public["claim_date"] == "2024-01-02" and public["created_at"] == "2024-01-02T03:04:05Z"
     assert "history" not in public and "verdict" not in public and "claimant_type" not in public
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "message"),
+    [
+        (
+            {"statement": "a\x07b"},
+            "control_char",
+            "must not contain control characters",
+        ),
+        (
+            {"statement": "not\u202eused"},
+            "invisible_char",
+            "must not contain the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE), which "
+            "can make the text display differently from what it says",
+        ),
+        (
+            {"claimant": "Krem\u200blin"},
+            "invisible_char",
+            "must not contain the invisible character U+200B (ZERO WIDTH SPACE), which can "
+            "make the text display differently from what it says",
+        ),
+        (
+            {"id": "lpt1"},
+            "reserved_name",
+            "'lpt1' is a reserved file name on Windows; choose another id",
+        ),
+    ],
+)
+def test_each_text_rule_has_its_own_error_type_and_message(
+    data: dict[str, Any], kind: str, message: str
+) -> None:
+    from annotate.record.models import ClaimInput
+
+    body = {"statement": "s", "claimant": "c", "appearances": [QUOTE], **data}
+    with pytest.raises(ValidationError) as caught:
+        ClaimInput.model_validate(body)
+    (error,) = caught.value.errors()
+    assert (error["type"], error["msg"]) == (kind, message)
+    assert error["loc"] == (next(iter(data)),)

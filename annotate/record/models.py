@@ -103,7 +103,7 @@ def _no_invisible_chars(value: str) -> str:
             "invisible_char",
             "must not contain the invisible character U+{code} ({name}), which can make the "
             "text display differently from what it says",
-            {"code": f"{ord(char):04X}", "name": unicodedata.name(char, "format character")},
+            {"code": f"{ord(char):04X}", "name": unicodedata.name(char)},
         )
     return value
 
