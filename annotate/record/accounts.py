@@ -162,13 +162,7 @@ class Users:
 
     def get(self, name: str) -> User | None:
         """A user by name, or None."""
-        entry = self._data()["users"].get(name)
-        if not isinstance(entry, dict):
-            return None
-        role = entry.get("role")
-        if role not in ROLES:
-            return None
-        return User(name, role, str(entry.get("password", "")))
+        return _user(name, self._data()["users"].get(name))
 
     def records(self) -> list[dict[str, Any]]:
         """Every user with role, creation time and number of tokens (for `user list`)."""
@@ -203,14 +197,15 @@ class Users:
                 return self.get(name)
         return None
 
-    def has_session(self, name: str, sid: str) -> bool:
-        """Whether `sid` is a live session of user `name` (begun by `begin_session`, not ended
-        by logout, `user logout`, a password reset or the user's removal)."""
+    def session_user(self, name: str, sid: str) -> User | None:
+        """User `name` when `sid` is one of their live sessions (begun by `begin_session`, not
+        ended by logout, `user logout`, a password reset or the user's removal), else None.
+        One read of the users file, as every request of a logged-in page makes it."""
         entry = self._data()["users"].get(name)
-        if not isinstance(entry, dict):
-            return False
-        sessions = entry.get("sessions", {})
-        return isinstance(sessions, dict) and _token_hash(sid) in sessions
+        sessions = entry.get("sessions") if isinstance(entry, dict) else None
+        if not isinstance(sessions, dict) or _token_hash(sid) not in sessions:
+            return None
+        return _user(name, entry)
 
     def tokens(self, name: str | None = None) -> list[TokenInfo]:
         """The tokens of one user (or of everyone), without their secrets."""
@@ -347,6 +342,13 @@ class Users:
             if token_id not in tokens:
                 raise NotFound(f"user '{name}' has no token '{token_id}'")
             del tokens[token_id]
+
+
+def _user(name: str, entry: Any) -> User | None:
+    """The User of a users-file entry, or None when it is not a valid one."""
+    if not isinstance(entry, dict) or entry.get("role") not in ROLES:
+        return None
+    return User(name, entry["role"], str(entry.get("password", "")))
 
 
 def _fresh(at: Any, now: float, max_age: float) -> bool:

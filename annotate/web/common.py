@@ -302,16 +302,10 @@ def authenticate() -> Response | None:
         g.user = user
         g.bearer = True
         return None
-    name = session.get("user")
+    name, sid = session.get("user"), session.get("sid")
     if isinstance(name, str):
-        user = found.get(name)
-        sid = session.get("sid")
-        if (
-            user is not None
-            and session.get("stamp") == user.stamp
-            and isinstance(sid, str)
-            and found.has_session(name, sid)
-        ):
+        user = found.session_user(name, sid) if isinstance(sid, str) else None
+        if user is not None and session.get("stamp") == user.stamp:
             g.user = user
             return None
         # Logged out (here or with a copy of this cookie), ended by `annotate user logout`,

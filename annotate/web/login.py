@@ -99,7 +99,8 @@ def login() -> Any:
         return Response(html, status=401, mimetype="text/html")
     for limiter, key, stamp in begun:
         limiter.succeeded(key, stamp)
-    limits[0][0].clear(limits[0][1])
+    (pair, pair_key), *_ = limits
+    pair.clear(pair_key)  # a right password forgets this address's earlier failures here
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     sid = found.begin_session(user.name, lifetime)
     session.clear()

@@ -20,16 +20,23 @@ class AtomicFiles(StoreState):
     def _atomic_write(self, path: Path, data: bytes) -> int:
         """Write `data` to `path` so that it is either the old file or the new, whole and on
         disk, whatever happens: temp file, fsync, rename, folder fsync. The new file's
-        signature (taken from the open temp file: the rename keeps inode, size and mtime)."""
-        into_store = path.parent == self.root
-        prepare = self.root / TEMP if into_store else path.parent
+        signature (taken from the open temp file: the rename keeps inode, size and mtime).
+
+        :raise DiskProblem: the disk refused the write (full, quota, read-only); nothing
+            was changed.
+        """
         try:
-            fd, tmp = self._temp_file(prepare, path.name)
+            return self._write_whole(path, data)
         except OSError as exc:
             problem = disk_problem(exc)
             if problem is not None:
                 raise problem from exc
             raise
+
+    def _write_whole(self, path: Path, data: bytes) -> int:
+        into_store = path.parent == self.root
+        prepare = self.root / TEMP if into_store else path.parent
+        fd, tmp = self._temp_file(prepare, path.name)
         try:
             try:
                 view = memoryview(data)
@@ -45,12 +52,9 @@ class AtomicFiles(StoreState):
                     os.replace(tmp, path)
             else:
                 os.replace(tmp, path)
-        except BaseException as exc:
+        except BaseException:
             with suppress():
                 os.unlink(tmp)
-            problem = disk_problem(exc) if isinstance(exc, OSError) else None
-            if problem is not None:
-                raise problem from exc
             raise
         if self.fsync:
             self._fsync_dir(path.parent)
