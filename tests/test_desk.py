@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +170,17 @@ def test_a_generated_desk_installs_and_checks_itself_with_its_workflow(tmp_path:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # The versions of the lock file (installed here by .ci/setup), for the dependencies and
+    # the build backend alike: the test must not break when a new release comes out.
+    locked = tmp_path / "locked.txt"
+    locked.write_text(
+        "".join(
+            f"{d.metadata['Name']}=={d.version}\n"
+            for d in metadata.distributions()
+            if d.metadata["Name"] and d.metadata["Name"].lower() != "annotate-factcheck"
+        )
+    )
+    env["PIP_CONSTRAINT"] = str(locked)
     flow = yaml.safe_load((clone / ".github/workflows/annotate.yml").read_text())
     runs = [s["run"] for s in flow["jobs"]["check"]["steps"] if "run" in s]
     assert len(runs) == 2
@@ -187,6 +199,14 @@ def test_a_generated_desk_installs_and_checks_itself_with_its_workflow(tmp_path:
         check=True,
     )
     assert where.stdout.startswith(str(venv)), "the venv's own annotate ran the check"
+    pydantic = subprocess.run(
+        ["python", "-c", "from importlib.metadata import version; print(version('pydantic'))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert pydantic.stdout.strip() == metadata.version("pydantic")  # the locked one
 
 
 def test_a_new_desk_adds_three_articles_annotates_them_and_ci_passes(tmp_path: Path) -> None:
