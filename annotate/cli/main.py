@@ -211,6 +211,32 @@ def import_cmd(
 
 
 @cli.command(context_settings=CONTEXT)
+@workspace_options
+@click.option("--doc", "doc_id", default=None, help="Only the claims in this document.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def agreement(ws: Workspace, doc_id: str | None, fmt: str) -> None:
+    """Agreement between reviewers: Krippendorff's alpha, Fleiss' kappa and Gwet's AC1 over
+    all reviewers, Cohen's kappa with a confusion matrix for each pair, overall and per
+    document, over the claims with at least two reviews. A figure the data leaves undefined
+    is null, with the reason in the text output."""
+    from ..record.agreement import to_text
+
+    if doc_id is not None and not ws.corpus.has(doc_id):
+        raise click.UsageError(f"--doc: no document '{doc_id}' in the corpus")
+    result = ws.agreement(doc_id)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        click.echo(to_text(result), nl=False)
+
+
+@cli.command(context_settings=CONTEXT)
 def schema() -> None:
     """Print the JSON Schema of a claim file in the store."""
     click.echo(json.dumps(Claim.model_json_schema(), indent=2, sort_keys=True))

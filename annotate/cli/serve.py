@@ -15,6 +15,7 @@ import click
 from .. import __version__
 from ..errors import AnnotateError
 from ..record.service import Workspace
+from ..record.settings import DeskSettings
 from ..web.common import is_loopback
 from .options import CONTEXT, workspace_options
 from .users import load_users, users_option
@@ -128,14 +129,30 @@ def warm(app: Any) -> Any:
     help="Server processes sharing the port (more than 1: gunicorn's pre-fork server, "
     "each process with --threads threads).",
 )
+@click.option(
+    "--required-reviews",
+    type=click.IntRange(1, 20),
+    default=None,
+    help="Agreeing reviews that settle a claim's final verdict [default: the settings "
+    "file's, else 1 in local mode, 2 in team mode].",
+)
+@click.option(
+    "--blind/--no-blind",
+    default=None,
+    help="Hide the other reviews and the final verdict of a claim from a reviewer until "
+    "they have given their own [default: the settings file's, else on in team mode].",
+)
 @serve_options
 def serve(
     ws: Workspace,
+    desk: DeskSettings,
     host: str,
     port: int,
     reviewer: str | None,
     threads: int,
     workers: int,
+    required_reviews: int | None,
+    blind: bool | None,
     **team: Any,
 ) -> None:
     """Run the web app on a production WSGI server (waitress), on loopback by default.
@@ -154,6 +171,10 @@ def serve(
         "STORE": str(ws.store.root),
         "REVIEWER": reviewer or default_reviewer(),
         "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
+        # The settings file was read already: the app takes its values as given here.
+        "SETTINGS_FILE": None,
+        "REQUIRED_REVIEWS": required_reviews or desk.reviews.required,
+        "BLIND": blind if blind is not None else desk.reviews.blind,
         **team_config(host, **team),
     }
     if workers > 1 and not config["USERS_FILE"]:
@@ -168,6 +189,11 @@ def serve(
         f"in team mode (users from {app.config['USERS_FILE']})"
         if app.config["USERS_FILE"]
         else f"as reviewer '{app.config['REVIEWER']}'"
+    )
+    rules = app.extensions["annotate"].rules
+    who += (
+        f"; {rules.required} agreeing review{'s' if rules.required > 1 else ''} settle a claim"
+        + (", blind" if rules.blind else "")
     )
     if workers > 1:
         from . import prefork

@@ -48,6 +48,13 @@ def json_records(data: Any) -> Iterator[tuple[str, Any]]:
 def claim_from_json(record: Any, docs: dict[str, CorpusDocument]) -> Claim:
     if not isinstance(record, dict):
         raise Unimportable("a claim must be a JSON object")
+    if record.get("blind") is True:
+        raise Unimportable(
+            "exported with its reviews and final verdict hidden (blind review): export it "
+            "again as an adjudicator, who sees every review"
+        )
+    # Derived from the claim, not part of it: `public()` adds it.
+    record = {k: v for k, v in record.items() if k != "review_status"}
     try:
         claim = Claim.model_validate(record)
     except ValidationError as exc:

@@ -1,4 +1,7 @@
-"""The `csv` export: one row per claim for spreadsheets; no cell can start a formula."""
+"""The `csv` export: one row per claim for spreadsheets; no cell can start a formula.
+
+`verdict` is the final verdict (or `unreviewed`); `reviews` lists each reviewer's own verdict
+(`name: verdict; ...`) beside the claim's `review_status`."""
 
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ CSV_COLUMNS = [
     "context_sources",
     "urls",
     "version",
+    "review_status",
+    "reviews",
 ]
 
 
@@ -59,6 +64,8 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             str(stances.count("context")),
             " ".join(s.url for s in c.sources if s.url),
             str(c.version),
+            c.review_status,
+            "; ".join(f"{name}: {r.verdict}" for name, r in sorted(c.reviews.items())),
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

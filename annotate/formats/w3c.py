@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import ValidationError
 
@@ -112,10 +113,70 @@ def _timestamp(value: Any) -> str:
     return str(value.isoformat().replace("+00:00", "Z"))
 
 
+def _verdict_bodies(
+    verdict: str,
+    rationale: str,
+    sources: list[Source],
+    reviewer: str,
+    at: Any,
+    docs: Mapping[str, CorpusDocument],
+    settings: ExportSettings,
+) -> list[dict[str, Any]]:
+    """A verdict as bodies: the verdict (`classifying`), the rationale (`assessing`), and
+    each source (`linking`)."""
+    creator = _agent(reviewer)
+    return [
+        {
+            "type": "TextualBody",
+            "purpose": "classifying",
+            "value": verdict,
+            "creator": creator,
+            "created": _timestamp(at),
+        },
+        {
+            "type": "TextualBody",
+            "purpose": "assessing",
+            "value": rationale,
+            "format": "text/plain",
+            "creator": creator,
+            "created": _timestamp(at),
+        },
+        *(_source_body(s, docs, settings) for s in sources),
+    ]
+
+
+def review_annotation(
+    claim: Claim, name: str, docs: Mapping[str, CorpusDocument], settings: ExportSettings
+) -> dict[str, Any]:
+    """One reviewer's own review of a claim as its own `assessing` annotation, whose target
+    is the claim's annotation."""
+    review = claim.reviews[name]
+    claim_anno = settings.annotation_url(claim.id)
+    return {
+        "@context": w3c_context(settings),
+        "id": f"{claim_anno}/reviews/{quote(name, safe='')}",
+        "type": "Annotation",
+        "motivation": "assessing",
+        "body": _verdict_bodies(
+            review.verdict,
+            review.rationale,
+            review.sources,
+            name,
+            review.reviewed_at,
+            docs,
+            settings,
+        ),
+        "target": claim_anno,
+        "creator": _agent(name),
+        "created": _timestamp(review.reviewed_at),
+    }
+
+
 def annotation(
     claim: Claim, docs: Mapping[str, CorpusDocument], settings: ExportSettings
 ) -> dict[str, Any]:
-    """One claim as a W3C Web Annotation with motivation `assessing`."""
+    """One claim as a W3C Web Annotation with motivation `assessing`: its final verdict as
+    bodies (each review is an annotation of its own, `review_annotation`)."""
     bodies: list[dict[str, Any]] = [
         {
             "type": "TextualBody",
@@ -124,28 +185,16 @@ def annotation(
             "format": "text/plain",
         }
     ]
-    if claim.verdict is not None and claim.reviewer and claim.reviewed_at:
-        reviewer = _agent(claim.reviewer)
-        bodies.append(
-            {
-                "type": "TextualBody",
-                "purpose": "classifying",
-                "value": claim.verdict,
-                "creator": reviewer,
-                "created": _timestamp(claim.reviewed_at),
-            }
+    if claim.verdict is not None and claim.rationale and claim.reviewer and claim.reviewed_at:
+        bodies += _verdict_bodies(
+            claim.verdict,
+            claim.rationale,
+            claim.sources,
+            claim.reviewer,
+            claim.reviewed_at,
+            docs,
+            settings,
         )
-        bodies.append(
-            {
-                "type": "TextualBody",
-                "purpose": "assessing",
-                "value": claim.rationale,
-                "format": "text/plain",
-                "creator": reviewer,
-                "created": _timestamp(claim.reviewed_at),
-            }
-        )
-        bodies += [_source_body(s, docs, settings) for s in claim.sources]
     anno: dict[str, Any] = {
         "@context": w3c_context(settings),
         "id": settings.annotation_url(claim.id),
@@ -174,7 +223,14 @@ def annotation(
 def export_w3c(ws: Workspace, settings: ExportSettings) -> str:
     """An AnnotationCollection of one annotation per claim, in one inline page."""
     docs = {d.id: d for d in ws.corpus.documents()}
-    items = [annotation(c, docs, settings) for c in ws.every_claim()]
+    items = [
+        item
+        for c in ws.every_claim()
+        for item in (
+            annotation(c, docs, settings),
+            *(review_annotation(c, name, docs, settings) for name in sorted(c.reviews)),
+        )
+    ]
     collection_id = f"{settings.base_url}/annotations"
     collection: dict[str, Any] = {
         "@context": w3c_context(settings),
@@ -243,9 +299,26 @@ def w3c_records(data: Any) -> Iterator[tuple[str, Any]]:
             "a w3c import is an AnnotationCollection with inline pages, an AnnotationPage, "
             'an Annotation, a list of annotations, or a Hypothesis answer {"rows": [...]}'
         )
-    for i, item in enumerate(items):
+    # A review is an annotation whose target is another annotation of the file (as
+    # `review_annotation` writes them): it goes with that annotation, as one of its reviews.
+    ids = {item.get("id") for item in items if isinstance(item, dict)}
+    reviews: dict[str, list[dict[str, Any]]] = {}
+    rest = []
+    for item in items:
+        target = item.get("target") if isinstance(item, dict) else None
+        if isinstance(target, str) and target in ids:
+            reviews.setdefault(target, []).append(item)
+        else:
+            rest.append(item)
+    for i, item in enumerate(rest):
         ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident in reviews:
+            item = {**item, REVIEWS_KEY: reviews[ident]}
         yield (f"annotation {ident}" if isinstance(ident, str) else f"annotation #{i + 1}"), item
+
+
+REVIEWS_KEY = "annotate:reviews"
+"""Where `w3c_records` puts the review annotations of an annotation, for the import."""
 
 
 _DOC_SUFFIX = re.compile(r"\.(txt|json|html?)$")
@@ -464,10 +537,60 @@ def claim_from_annotation(
         except Unimportable as exc:
             raise Unimportable(f"target {i + 1}: {exc}") from None
 
+    described, verdict, comments = _read_bodies(_bodies(anno), docs, settings)
+    statement = " ".join((described or appearances[0].exact).split())[:20_000]
+    claimant = anno.get("claimant")
+    claimant_type = next((t for t in _types(claimant) if t in ("Person", "Organization")), None)
+    created = _time(anno.get("created")) or clock.now()
+    data: dict[str, Any] = {
+        "id": _claim_id(anno, statement),
+        "version": 1,
+        "statement": statement,
+        "claimant": _agent_name(claimant) or "unknown",
+        "claimant_type": claimant_type,
+        "claim_date": _str(anno.get("claimDate")),
+        "appearances": appearances,
+        "created_at": created,
+        "created_by": _agent_name(anno.get("creator")) or _agent_name(anno.get("user")) or actor,
+        "updated_at": _time(anno.get("modified")) or _time(anno.get("updated")) or created,
+    }
+    if verdict is not None:
+        data.update(verdict)
+        data["reviewer"] = data["reviewer"] or actor
+        data["reviewed_at"] = data["reviewed_at"] or created
+    reviews: dict[str, Any] = {}
+    for i, item in enumerate(_as_list(anno.get(REVIEWS_KEY))):
+        _, review, _ = _read_bodies(_bodies(item), docs, settings)
+        name = _agent_name(item.get("creator")) or (review or {}).get("reviewer")
+        if review is None or not name:
+            raise Unimportable(f"review {i + 1}: no verdict, or no reviewer named")
+        reviews[name] = {
+            "verdict": review["verdict"],
+            "rationale": review["rationale"],
+            "sources": review["sources"],
+            "reviewed_at": review["reviewed_at"] or _time(item.get("created")) or created,
+        }
+    if reviews:
+        data["reviews"] = reviews
+    try:
+        claim = Claim.model_validate(data)
+    except ValidationError as exc:
+        raise Unimportable(
+            "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
+        ) from None
+    note = "; ".join(comments)[:2000] if comments else None
+    return claim, note
+
+
+def _read_bodies(
+    bodies: list[Any], docs: dict[str, CorpusDocument], settings: ExportSettings
+) -> tuple[str | None, dict[str, Any] | None, list[str]]:
+    """An annotation's bodies read: its description, its verdict (verdict, rationale,
+    reviewer, reviewed_at, sources; None without one) and what else it says, as comments."""
     described = classified = assessed = None
     comments: list[str] = []
     sources: list[dict[str, Any]] = []
-    for i, body in enumerate(_bodies(anno)):
+    for i, body in enumerate(bodies):
         purposes = _purposes(body)
         value = _str(body.get("value")) if isinstance(body, dict) else _str(body)
         if isinstance(body, dict) and "stance" in body:
@@ -485,41 +608,15 @@ def claim_from_annotation(
             comments.append(f"{purposes[0]}: {value}" if purposes else value)
         elif isinstance(body, dict) and _str(body.get("id")):
             comments.append(f"linked: {_str(body.get('id'))}")
-
-    statement = " ".join((described or appearances[0].exact).split())[:20_000]
-    claimant = anno.get("claimant")
-    claimant_type = next((t for t in _types(claimant) if t in ("Person", "Organization")), None)
-    created = _time(anno.get("created")) or clock.now()
-    data: dict[str, Any] = {
-        "id": _claim_id(anno, statement),
-        "version": 1,
-        "statement": statement,
-        "claimant": _agent_name(claimant) or "unknown",
-        "claimant_type": claimant_type,
-        "claim_date": _str(anno.get("claimDate")),
-        "appearances": appearances,
-        "created_at": created,
-        "created_by": _agent_name(anno.get("creator")) or _agent_name(anno.get("user")) or actor,
-        "updated_at": _time(anno.get("modified")) or _time(anno.get("updated")) or created,
-    }
-    if classified is not None:
-        review = assessed or {}
-        data["verdict"] = _str(classified.get("value"))
-        data["rationale"] = _str(review.get("value"))
-        data["reviewer"] = (
-            _agent_name(review.get("creator")) or _agent_name(classified.get("creator")) or actor
-        )
-        data["reviewed_at"] = (
-            _time(review.get("created")) or _time(classified.get("created")) or created
-        )
-        data["sources"] = sources
-    elif sources:
+    if classified is None:
         comments += [f"source without a verdict: {s.get('url') or 'a quote'}" for s in sources]
-    try:
-        claim = Claim.model_validate(data)
-    except ValidationError as exc:
-        raise Unimportable(
-            "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
-        ) from None
-    note = "; ".join(comments)[:2000] if comments else None
-    return claim, note
+        return described, None, comments
+    review = assessed or {}
+    verdict = {
+        "verdict": _str(classified.get("value")),
+        "rationale": _str(review.get("value")),
+        "reviewer": _agent_name(review.get("creator")) or _agent_name(classified.get("creator")),
+        "reviewed_at": _time(review.get("created")) or _time(classified.get("created")),
+        "sources": sources,
+    }
+    return described, verdict, comments

@@ -180,6 +180,10 @@ def _anchors(claim: Claim) -> Iterator[Anchor]:
     for source in claim.sources:
         if source.quote is not None:
             yield source.quote
+    for review in claim.reviews.values():
+        for source in review.sources:
+            if source.quote is not None:
+                yield source.quote
 
 
 def _anchor_problems(

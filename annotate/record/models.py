@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,9 @@ VERDICTS: tuple[str, ...] = ("confirmed", "denied", "disputed")
 STANCES: tuple[str, ...] = ("supports", "refutes", "context")
 
 Verdict = Literal["confirmed", "denied", "disputed"]
+ReviewStatus = Literal["unreviewed", "in review", "agreed", "disagreement", "decided"]
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = get_args(ReviewStatus)
+Settled = Literal["agreed", "decided"]
 Stance = Literal["supports", "refutes", "context"]
 AgentType = Literal["Person", "Organization"]
 """What kind of agent a claimant is (schema.org and FOAF both have these two types)."""
@@ -112,6 +115,14 @@ ClaimText = Annotated[Text, AfterValidator(_no_invisible_chars)]
 """A statement or rationale: what a reviewer reads as written, nothing hidden in it."""
 ClaimShortText = Annotated[ShortText, AfterValidator(_no_invisible_chars)]
 """A claimant: a name that cannot pass for another."""
+
+ReviewerName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_no_invisible_chars),
+]
+"""Who reviewed: an account name in team mode, the configured reviewer name in local mode."""
 
 HttpUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)
@@ -280,12 +291,13 @@ class Decision(Strict):
 
 
 class Review(Strict):
-    """One reviewer's verdict on a claim (room for several reviewers per claim later)."""
+    """One reviewer's own verdict on a claim, under the same verdict/source rules as the
+    final verdict (DESIGN.md, "Several reviewers")."""
 
     verdict: Verdict
     rationale: ClaimText
     reviewed_at: dt.datetime
-    sources: list[Source] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _rules(self) -> Review:
@@ -299,7 +311,9 @@ class Change(Strict):
     version: Annotated[int, Field(ge=1)]
     at: dt.datetime
     by: ShortText
-    action: Literal["created", "edited", "verdict", "reanchored", "deleted", "imported"]
+    action: Literal[
+        "created", "edited", "verdict", "reviewed", "withdrawn", "reanchored", "deleted", "imported"
+    ]
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     note: str | None = None
 
@@ -347,9 +361,20 @@ class Claim(Strict):
     reviewer: ShortText | None = None
     reviewed_at: dt.datetime | None = None
     sources: list[Source] = Field(default_factory=list)
-    reviews: dict[str, Review] = Field(
+    reviews: dict[ReviewerName, Review] = Field(
         default_factory=dict,
-        description="Each reviewer's own verdict, beside the final one above (multi-review).",
+        description="Each reviewer's own review by name, beside the final verdict above.",
+    )
+    settled: Settled | None = Field(
+        default=None,
+        description="How the final verdict was set: `agreed` (the required number of reviews "
+        "agreed) or `decided` (set directly, by an adjudicator or a single reviewer); absent "
+        "with a verdict means `decided`.",
+    )
+    reopened: ClaimText | None = Field(
+        default=None,
+        description="Why a settled claim is open again (a review changed after the final "
+        "verdict): its review status is `disagreement` until the verdict is set again.",
     )
     created_at: dt.datetime
     created_by: ShortText
@@ -376,6 +401,15 @@ class Claim(Strict):
                     "{message}",
                     {"field": missing[0], "message": f"a verdict needs {', '.join(missing)}"},
                 )
+        if self.verdict is None and (self.settled or self.reopened):
+            raise PydanticCustomError(
+                "verdict_rules",
+                "{message}",
+                {
+                    "field": "settled" if self.settled else "reopened",
+                    "message": "only a claim with a final verdict is settled or reopened",
+                },
+            )
         _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
         return self
 
@@ -384,15 +418,57 @@ class Claim(Strict):
         """The verdict, or `unreviewed`."""
         return self.verdict or "unreviewed"
 
+    @property
+    def review_status(self) -> ReviewStatus:
+        """Where the claim is in review: see `review_status`."""
+        return review_status(
+            self.verdict,
+            self.settled,
+            self.reopened is not None,
+            [r.verdict for r in self.reviews.values()],
+        )
+
     def anchors(self) -> list[tuple[str, Anchor]]:
         """Every anchor of the claim with the field path that holds it."""
         found = [(f"appearances[{i}]", a) for i, a in enumerate(self.appearances)]
         found += [(f"sources[{i}].quote", s.quote) for i, s in enumerate(self.sources) if s.quote]
+        found += [
+            (f"reviews.{name}.sources[{i}].quote", s.quote)
+            for name, review in sorted(self.reviews.items())
+            for i, s in enumerate(review.sources)
+            if s.quote
+        ]
         return found
 
     def public(self) -> dict[str, Any]:
-        """The claim as the API and the `json` export give it (without the change history)."""
-        return self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
+        """The claim as the API and the `json` export give it (without the change history),
+        with its `review_status`."""
+        out = self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
+        out["review_status"] = self.review_status
+        return out
+
+
+def review_status(
+    verdict: str | None, settled: str | None, reopened: bool, reviews: list[str]
+) -> ReviewStatus:
+    """A claim's review status from its final verdict, how that was set, whether a review
+    changed since, and the verdicts of its reviews:
+
+    - `unreviewed`: no review, no final verdict;
+    - `in review`: reviews that agree, fewer than the required number (they would have
+      settled it otherwise);
+    - `disagreement`: reviews that differ, or a review changed after the final verdict;
+    - `agreed`: the required number of reviews agreed and set the final verdict;
+    - `decided`: the final verdict was set directly (by an adjudicator, or by the single
+      reviewer of a store that needs one review).
+    """
+    if verdict is not None:
+        if reopened:
+            return "disagreement"
+        return "agreed" if settled == "agreed" else "decided"
+    if not reviews:
+        return "unreviewed"
+    return "in review" if len(set(reviews)) == 1 else "disagreement"
 
 
 def error_details(exc: Any, prefix: tuple[str | int, ...] = ()) -> list[Detail]:

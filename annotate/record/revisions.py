@@ -63,7 +63,9 @@ class Relocation:
         return f"{head} {span}"
 
 
-Action = Literal["created", "edited", "verdict", "reanchored", "deleted", "imported"]
+Action = Literal[
+    "created", "edited", "verdict", "reviewed", "withdrawn", "reanchored", "deleted", "imported"
+]
 
 
 def _anchor_record(anchor: Anchor) -> dict[str, Any]:
@@ -81,13 +83,26 @@ def reanchored(claim: Claim, moves: list[Relocation], actor: str, note: str | No
         else s
         for i, s in enumerate(claim.sources)
     ]
+    reviews = {
+        name: review.model_copy(
+            update={
+                "sources": [
+                    s.model_copy(update={"quote": by_field[f"reviews.{name}.sources[{i}].quote"]})
+                    if f"reviews.{name}.sources[{i}].quote" in by_field
+                    else s
+                    for i, s in enumerate(review.sources)
+                ]
+            }
+        )
+        for name, review in claim.reviews.items()
+    }
     changes = {m.field: [_anchor_record(m.old), _anchor_record(m.new)] for m in moves}
     if note is None:
         note = "; ".join(f"{m.outcome} {m.detail()}" for m in moves)
         note = ("re-anchored after documents changed: " + note)[:2000]
     return revise(
         claim,
-        {"appearances": appearances, "sources": sources},
+        {"appearances": appearances, "sources": sources, "reviews": reviews},
         actor,
         "reanchored",
         note=note,
@@ -137,6 +152,13 @@ def revise(
             if k not in ("version", "updated_at", "history", "reviewed_at")
             and before.get(k) != after.get(k)
         }
+    if "reviews" in changes:
+        # One entry per reviewer whose review changed, not the whole map twice.
+        old_reviews, new_reviews = changes.pop("reviews")
+        old_reviews, new_reviews = old_reviews or {}, new_reviews or {}
+        for name in sorted(set(old_reviews) | set(new_reviews)):
+            if old_reviews.get(name) != new_reviews.get(name):
+                changes[f"reviews.{name}"] = [old_reviews.get(name), new_reviews.get(name)]
     if not changes and action == "edited":
         raise InvalidInput(
             "nothing to change: the values sent are the ones the claim has",

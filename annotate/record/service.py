@@ -7,11 +7,12 @@ is recorded in the claim's history.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import secrets
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,11 +33,13 @@ from .models import (
     ClaimPatch,
     Decision,
     DocumentMeta,
+    Review,
     Source,
     SourceInput,
     VerdictInput,
     error_details,
 )
+from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, revise
 from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
@@ -81,11 +84,32 @@ class Workspace:
 
     corpus: Corpus
     store: Store
+    rules: ReviewRules = ReviewRules()
+    lens: Callable[[Claim], Claim] | None = None
+    """How the claims look to whoever asked (blind review); None: as they are."""
 
     @classmethod
-    def open(cls, seeds: Path | str, store: Path | str, fsync: bool = True) -> Workspace:
+    def open(
+        cls,
+        seeds: Path | str,
+        store: Path | str,
+        fsync: bool = True,
+        rules: ReviewRules | None = None,
+    ) -> Workspace:
         """The workspace of a corpus folder and a store folder."""
-        return cls(Corpus(Path(seeds)), Store(Path(store), fsync=fsync))
+        return cls(Corpus(Path(seeds)), Store(Path(store), fsync=fsync), rules or ReviewRules())
+
+    def seen_by(self, viewer: str | None, adjudicator: bool) -> Workspace:
+        """This workspace as `viewer` reads it: under blind review, the claims they have not
+        reviewed yet without reviews or final verdict (what exports for them read)."""
+        if not self.rules.blind or adjudicator:
+            return self
+        rules = self.rules
+
+        def lens(claim: Claim) -> Claim:
+            return hidden(claim) if blinded(claim, viewer, adjudicator, rules) else claim
+
+        return dataclasses.replace(self, lens=lens)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -163,7 +187,8 @@ class Workspace:
     def every_claim(self) -> list[Claim]:
         """Every valid claim, by id, as the files are now (each file stat-ed): what exports
         read."""
-        return self.store.claims()
+        claims = self.store.claims()
+        return claims if self.lens is None else [self.lens(c) for c in claims]
 
     def exists(self, claim_id: str) -> bool:
         """Whether a file for that claim id is in the store (valid or not)."""
@@ -328,10 +353,74 @@ class Workspace:
             "rationale": given.rationale,
             "sources": sources,
             "reviewer": actor,
+            "settled": None,
+            "reopened": None,
         }
         return self.store.update(
             claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
         )
+
+    def set_review(
+        self, claim_id: str, expected_version: int, data: dict[str, Any] | VerdictInput, actor: str
+    ) -> Claim:
+        """Give or revise `actor`'s own review of a claim (verdict, rationale, sources, under
+        the verdict/source rules). When the store's required number of reviews agree, their
+        verdict becomes the final one (`agreed`); a review that no longer agrees with a final
+        verdict reopens the claim (`disagreement`).
+
+        :raise InvalidInput: :raise NotFound: :raise StaleVersion:
+        """
+        given = data if isinstance(data, VerdictInput) else parse(VerdictInput, data)
+        sources = self._sources(given.sources)
+        review = Review(
+            verdict=given.verdict,
+            rationale=given.rationale,
+            reviewed_at=clock.now(),
+            sources=sources,
+        )
+        return self.store.update(
+            claim_id,
+            expected_version,
+            lambda c: revise(c, after_review(c, actor, review, self.rules), actor, "reviewed"),
+        )
+
+    def agreement(self, doc: str | None = None) -> dict[str, Any]:
+        """Agreement between reviewers over the claims with at least two reviews, overall,
+        per pair and per document (or for one document): see `agreement.agreement`."""
+        from .agreement import Rated, agreement
+
+        items = [
+            Rated(s.id, tuple(sorted({m.doc for m in s.appearances})), dict(s.reviews))
+            for s in self.store.summaries()[0]
+            if len(s.reviews) >= 2
+        ]
+        return agreement(items, document=doc)
+
+    def withdraw_review(self, claim_id: str, expected_version: int, actor: str) -> Claim:
+        """Withdraw `actor`'s own review of a claim (a settled claim is reopened).
+
+        :raise InvalidInput: they have none. :raise NotFound: :raise StaleVersion:
+        """
+        return self.store.update(
+            claim_id,
+            expected_version,
+            lambda c: revise(c, after_review(c, actor, None, self.rules), actor, "withdrawn"),
+        )
+
+    def queue(self, status: str | None = None, reviewer: str | None = None) -> list[Summary]:
+        """Claims by review status (`REVIEW_STATUSES`), by id; with `reviewer`, only those
+        waiting for that reviewer: not settled, and not reviewed by them yet."""
+        found, _ = self.store.summaries()
+        if status:
+            found = [s for s in found if s.review_status == status]
+        if reviewer:
+            found = [
+                s
+                for s in found
+                if s.review_status in ("unreviewed", "in review", "disagreement")
+                and reviewer not in s.reviewers
+            ]
+        return found
 
     def decide(
         self, claim_id: str, expected_version: int, verdict: str, rationale: str, actor: str
@@ -341,7 +430,13 @@ class Workspace:
         :raise InvalidInput: when the sources cited do not allow that verdict.
         """
         given = parse(Decision, {"verdict": verdict, "rationale": rationale})
-        fields = {"verdict": given.verdict, "rationale": given.rationale, "reviewer": actor}
+        fields = {
+            "verdict": given.verdict,
+            "rationale": given.rationale,
+            "reviewer": actor,
+            "settled": None,
+            "reopened": None,
+        }
         return self.store.update(
             claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
         )

@@ -6,19 +6,31 @@ current claim in the body. Bad input is 422 with `{"error", "details"}` naming t
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..errors import detail
+from ..errors import Forbidden, detail
 from ..formats.export import FORMATS, export
-from ..record.models import VERDICTS, Claim
-from .common import actor, body, error_json, if_match, permission, workspace
+from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
+from .common import (
+    actor,
+    as_seen,
+    body,
+    error_json,
+    if_match,
+    may,
+    permission,
+    seen_json,
+    workspace,
+)
 
 bp = Blueprint("api", __name__)
 
 
 def with_etag(claim: Claim, status: int = 200) -> Response:
     """The claim as JSON with its version as the ETag."""
-    resp = jsonify(claim.public())
+    resp = jsonify(seen_json(claim))
     resp.status_code = status
     resp.headers["ETag"] = f'"{claim.version}"'
     return resp
@@ -74,7 +86,7 @@ def claims() -> Response:
         q=args.get("q"),
         claimant=args.get("claimant"),
     )
-    return jsonify([c.public() for c in found])
+    return jsonify([seen_json(c) for c in found])
 
 
 @bp.post("/api/claims")
@@ -103,7 +115,7 @@ def claim(claim_id: str) -> Response:
 @permission("viewer")
 def history(claim_id: str) -> Response:
     """Every recorded change of a claim: version, who, when, what changed."""
-    found = workspace().claim(claim_id)
+    found = as_seen(workspace().claim(claim_id))
     return jsonify([h.model_dump(mode="json", exclude_none=True) for h in found.history])
 
 
@@ -116,11 +128,87 @@ def patch(claim_id: str) -> Response:
 
 
 @bp.put("/api/claims/<claim_id>/verdict")
-@permission("reviewer")
+@permission("adjudicator")
 def verdict(claim_id: str) -> Response:
-    """Set verdict, rationale and sources. Needs If-Match."""
+    """Set the final verdict, rationale and sources (an adjudicator's, in team mode): the
+    claim is `decided`. Needs If-Match."""
     version = if_match()
     return with_etag(workspace().set_verdict(claim_id, version, body(), actor()))
+
+
+@bp.put("/api/claims/<claim_id>/review")
+@permission("reviewer")
+def review(claim_id: str) -> Response:
+    """Give or revise the requester's own review (verdict, rationale, sources). Needs
+    If-Match."""
+    version = if_match()
+    return with_etag(workspace().set_review(claim_id, version, body(), actor()))
+
+
+@bp.delete("/api/claims/<claim_id>/review")
+@permission("reviewer")
+def withdraw(claim_id: str) -> Response:
+    """Withdraw the requester's own review. Needs If-Match."""
+    version = if_match()
+    return with_etag(workspace().withdraw_review(claim_id, version, actor()))
+
+
+@bp.get("/api/queue")
+@permission("viewer")
+def queue() -> Response:
+    """Claim summaries by review status (`status`), or those waiting for a reviewer's review
+    (`reviewer`); under blind review, claims the requester has not reviewed say only
+    `"blind": true` in place of their status, verdict and reviewers."""
+    args = request.args
+    status = args.get("status") or None
+    if status is not None and status not in REVIEW_STATUSES:
+        return error_json(
+            422,
+            f"unknown review status '{status}'",
+            [detail("status", f"one of {', '.join(REVIEW_STATUSES)}")],
+        )
+    ws = workspace()
+    me, adjudicator = actor(), may("adjudicator")
+    out = []
+    for s in ws.queue(status=status, reviewer=args.get("reviewer") or None):
+        item: dict[str, Any] = {
+            "id": s.id,
+            "version": s.version,
+            "statement": s.statement,
+            "claimant": s.claimant,
+            "documents": sorted({m.doc for m in s.appearances}),
+        }
+        if ws.rules.blind and not adjudicator and me not in s.reviewers:
+            if status is not None:
+                continue  # its status is not the requester's to see
+            item["blind"] = True
+        else:
+            item.update(
+                review_status=s.review_status,
+                verdict=s.verdict,
+                reviewers=list(s.reviewers),
+            )
+        out.append(item)
+    return jsonify(out)
+
+
+@bp.get("/api/agreement")
+@permission("viewer")
+def agreement_view() -> Response:
+    """Agreement between reviewers (what `annotate agreement --format json` prints), over all
+    documents or one (`doc`). While reviews are blind, for adjudicators only."""
+    ws = workspace()
+    if ws.rules.blind and not may("adjudicator"):
+        raise Forbidden(
+            "agreement figures show how reviewers voted: while reviews are blind, only "
+            "adjudicators see them"
+        )
+    doc = request.args.get("doc") or None
+    if doc is not None and not ws.corpus.has(doc):
+        return error_json(
+            404, f"no document '{doc}' in the corpus", [detail("doc", f"no document '{doc}'")]
+        )
+    return jsonify(ws.agreement(doc))
 
 
 @bp.delete("/api/claims/<claim_id>")
@@ -145,7 +233,8 @@ def export_view() -> Response:
         )
     spec = FORMATS[fmt]
     settings = current_app.extensions["annotate_export"]
-    resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
+    ws = workspace().seen_by(actor(), may("adjudicator"))
+    resp = Response(export(ws, fmt, settings), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="annotate-{spec.name}.{spec.extension}"'

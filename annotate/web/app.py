@@ -14,7 +14,9 @@ from flask import Flask
 from .. import default_reviewer, templates_folder
 from ..formats.export import ExportSettings
 from ..record.accounts import FailureLimiter, Users, secret_key
+from ..record.reviews import ReviewRules
 from ..record.service import Workspace
+from ..record.settings import load_settings
 from . import api, common, documents, login, pages
 
 
@@ -46,6 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         LOGIN_FAILURES_PER_ACCOUNT=50,  # one account from anywhere
         LOGIN_FAILURES_PER_ADDRESS=100,  # any account from one address (a newsroom behind NAT)
         LOGIN_WINDOW_SECONDS=300,
+        # Review rules (None: the settings file's, else the mode's default).
+        SETTINGS_FILE=os.environ.get("ANNOTATE_SETTINGS") or None,
+        REQUIRED_REVIEWS=None,
+        BLIND=None,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -72,8 +78,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     app.extensions["annotate_login_by_address"] = FailureLimiter(
         int(app.config["LOGIN_FAILURES_PER_ADDRESS"]), window
     )
+    desk = load_settings(app.config["SETTINGS_FILE"]).reviews
+    rules = ReviewRules.for_mode(
+        "annotate_users" in app.extensions,
+        required=app.config["REQUIRED_REVIEWS"] or desk.required,
+        blind=app.config["BLIND"] if app.config["BLIND"] is not None else desk.blind,
+    )
     app.extensions["annotate"] = Workspace.open(
-        app.config["SEEDS"], app.config["STORE"], fsync=app.config["FSYNC"]
+        app.config["SEEDS"], app.config["STORE"], fsync=app.config["FSYNC"], rules=rules
     )
     defaults = ExportSettings()
     app.extensions["annotate_export"] = ExportSettings(

@@ -37,6 +37,8 @@ from ..errors import (
     disk_problem,
 )
 from ..record.accounts import Role, User, Users
+from ..record.models import Claim
+from ..record.reviews import blinded, hidden
 from ..record.service import Workspace
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -92,6 +94,28 @@ def actor() -> str:
     if user is not None:
         return str(user.name)
     return str(current_app.config["REVIEWER"])
+
+
+def sees_all(claim: Claim) -> bool:
+    """Whether this request sees the claim's reviews and final verdict: blind review hides
+    them from a reviewer who has not given their own review yet."""
+    return not blinded(claim, actor(), may("adjudicator"), workspace().rules)
+
+
+def as_seen(claim: Claim) -> Claim:
+    """The claim as this request may see it (see `sees_all`)."""
+    return claim if sees_all(claim) else hidden(claim)
+
+
+def seen_json(claim: Claim) -> dict[str, Any]:
+    """The claim's JSON as this request may see it: a claim blind review hides has no
+    reviews, no final verdict and no `review_status`, and says `"blind": true`."""
+    if sees_all(claim):
+        return claim.public()
+    out = hidden(claim).public()
+    del out["review_status"]
+    out["blind"] = True
+    return out
 
 
 # -- permissions -------------------------------------------------------------------------------
@@ -409,7 +433,7 @@ def init_app(app: Flask) -> None:
         if is_api():
             extra: dict[str, Any] = {}
             if isinstance(exc, StaleVersion):
-                extra["current"] = exc.current.public()
+                extra["current"] = seen_json(exc.current)
             if isinstance(exc, BrokenRecord):
                 extra["file"] = exc.file
             resp = error_json(exc.status, exc.message, exc.details, **extra)

@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 from .. import __version__
 from ..formats.export import FORMATS
 from ..record.models import (
+    REVIEW_STATUSES,
     VERDICTS,
     Change,
     Claim,
@@ -47,6 +48,48 @@ def _schemas() -> dict[str, Any]:
         ref_template=REF,
     )
     schemas: dict[str, Any] = top["$defs"]
+    claim = schemas["Claim"]
+    claim["properties"]["review_status"] = {
+        "enum": list(REVIEW_STATUSES),
+        "description": "Where the claim is in review (absent when blind review hides it).",
+    }
+    claim["properties"]["blind"] = {
+        "const": True,
+        "description": "Blind review hides this claim's reviews and final verdict from the "
+        "requester until they have given their own review.",
+    }
+    schemas["QueueItem"] = {
+        "type": "object",
+        "title": "QueueItem",
+        "required": ["id", "version", "statement", "claimant", "documents"],
+        "properties": {
+            "id": {"type": "string"},
+            "version": {"type": "integer", "minimum": 1},
+            "statement": {"type": "string"},
+            "claimant": {"type": "string"},
+            "documents": {"type": "array", "items": {"type": "string"}},
+            "review_status": {"enum": list(REVIEW_STATUSES)},
+            "verdict": {"enum": [*VERDICTS, None]},
+            "reviewers": {"type": "array", "items": {"type": "string"}},
+            "blind": {"const": True},
+        },
+        "additionalProperties": False,
+    }
+    figures = {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "See `annotate agreement --format json` in the manual.",
+    }
+    schemas["Agreement"] = {
+        "type": "object",
+        "title": "Agreement",
+        "required": ["overall", "pairs", "documents"],
+        "properties": {
+            "overall": figures,
+            "pairs": {"type": "array", "items": figures},
+            "documents": {"type": "object", "additionalProperties": figures},
+        },
+    }
     with_text = copy.deepcopy(schemas["Document"])
     with_text["title"] = "DocumentWithText"
     with_text["properties"]["text"] = {"type": "string", "title": "Text"}
@@ -360,12 +403,77 @@ def _document() -> dict[str, Any]:
         "/api/claims/{claim_id}/verdict": {
             "put": {
                 "operationId": "setVerdict",
-                "summary": "Set verdict, rationale and sources (the source rules apply).",
+                "summary": "Set the final verdict, rationale and sources (the source rules "
+                "apply); adjudicators in team mode.",
                 "parameters": [CLAIM_ID, IF_MATCH],
                 "requestBody": _body("VerdictInput"),
                 "responses": {
                     "200": _claim_answer("The claim's new version."),
                     **_errors(CHANGE_ERRORS),
+                },
+            }
+        },
+        "/api/claims/{claim_id}/review": {
+            "put": {
+                "operationId": "setReview",
+                "summary": "Give or revise your own review (the source rules apply); agreeing "
+                "reviews settle the final verdict.",
+                "parameters": [CLAIM_ID, IF_MATCH],
+                "requestBody": _body("VerdictInput"),
+                "responses": {
+                    "200": _claim_answer("The claim's new version."),
+                    **_errors(CHANGE_ERRORS),
+                },
+            },
+            "delete": {
+                "operationId": "withdrawReview",
+                "summary": "Withdraw your own review.",
+                "parameters": [CLAIM_ID, IF_MATCH],
+                "responses": {
+                    "200": _claim_answer("The claim's new version."),
+                    **_errors(tuple(c for c in CHANGE_ERRORS if c != "415")),
+                },
+            },
+        },
+        "/api/queue": {
+            "get": {
+                "operationId": "queue",
+                "summary": "Claims by review status, or those waiting for a reviewer.",
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "schema": {"enum": [*REVIEW_STATUSES, ""]},
+                    },
+                    {
+                        "name": "reviewer",
+                        "in": "query",
+                        "description": "Only the claims waiting for this reviewer's review.",
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Claim summaries, by id.",
+                        "content": {
+                            JSON: {"schema": {"type": "array", "items": _ref("QueueItem")}}
+                        },
+                    },
+                    **_errors((*READ_ERRORS, "422")),
+                },
+            }
+        },
+        "/api/agreement": {
+            "get": {
+                "operationId": "agreement",
+                "summary": "Agreement between reviewers, overall, per pair and per document.",
+                "parameters": [{"name": "doc", "in": "query", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "The figures.",
+                        "content": {JSON: {"schema": _ref("Agreement")}},
+                    },
+                    **_errors((*READ_ERRORS, "403")),
                 },
             }
         },

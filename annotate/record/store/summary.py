@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ..models import Claim
+from ..models import Claim, ReviewStatus, review_status
 from .claimfile import StoreProblem
 
 
@@ -58,11 +58,27 @@ class Summary:
     _rationale: str | bytes | None
     updated_at: datetime
     appearances: tuple[Mark, ...]
+    reviews: tuple[tuple[str, str], ...] = ()
+    """Each review's reviewer and verdict, by name."""
+    settled: str | None = None
+    reopened: bool = False
 
     @property
     def status(self) -> str:
         """The verdict, or `unreviewed`."""
         return self.verdict or "unreviewed"
+
+    @property
+    def review_status(self) -> ReviewStatus:
+        """Where the claim is in review (see `models.review_status`)."""
+        return review_status(
+            self.verdict, self.settled, self.reopened, [v for _, v in self.reviews]
+        )
+
+    @property
+    def reviewers(self) -> tuple[str, ...]:
+        """Who has reviewed the claim, by name."""
+        return tuple(n for n, _ in self.reviews)
 
     @property
     def statement(self) -> str:
@@ -90,6 +106,9 @@ class Summary:
                 Mark(sys.intern(a.doc), a.start, a.end, hash(a.exact), a.orphaned)
                 for a in claim.appearances
             ),
+            tuple((sys.intern(n), sys.intern(r.verdict)) for n, r in sorted(claim.reviews.items())),
+            claim.settled,
+            claim.reopened is not None,
         )
 
 
