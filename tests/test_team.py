@@ -473,10 +473,27 @@ def test_pages_hide_write_controls_from_viewers(tapp: Any) -> None:
     ]
     assert vera_page.find(class_="rationale") is not None
     alice_page = page(logged_in(tapp, "alice").get(doc))
-    assert alice_page.find("form", action=f"/claims/{EXISTING}/verdict") is not None
+    # A reviewer gives their own review; the final verdict is the adjudicator's.
+    assert alice_page.find("form", action=f"/claims/{EXISTING}/review") is not None
+    assert alice_page.find("form", action=f"/claims/{EXISTING}/verdict") is None
+    assert alice_page.find("form", action=f"/claims/{EXISTING}/adjudicate") is None
     assert alice_page.find("form", action=f"/claims/{EXISTING}/delete") is None
     adam_page = page(logged_in(tapp, "adam").get(doc))
     assert adam_page.find("form", action=f"/claims/{EXISTING}/delete") is not None
+    assert adam_page.find("form", action=f"/claims/{EXISTING}/adjudicate") is not None
+
+
+def test_a_reviewer_cannot_post_a_final_verdict_through_the_page_in_team_mode(
+    tapp: Any, store: Path
+) -> None:
+    alice = logged_in(tapp, "alice")
+    before = snapshot(store)
+    resp = alice.post(
+        f"/claims/{EXISTING}/verdict",
+        data={"verdict": "denied", "rationale": "r", "version": "2", "csrf_token": csrf(alice)},
+    )
+    assert resp.status_code == 403
+    assert snapshot(store) == before
 
 
 def test_only_adjudicators_delete(tapp: Any, store: Path) -> None:

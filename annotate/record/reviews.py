@@ -171,3 +171,69 @@ def _hidden_change(change: Change) -> Change:
             "note": None,
         }
     )
+
+
+def source_input(source: Source) -> dict[str, Any]:
+    """A stored source as a client would send it again (its quote's anchor checked anew)."""
+    data = source.model_dump(mode="json", exclude_none=True, exclude={"quote"})
+    if source.quote is not None:
+        data["quote"] = source.quote.model_dump(
+            mode="json", include={"doc", "start", "end", "exact"}
+        )
+    return data
+
+
+def review_choices(claim: Claim, name: str) -> list[Source]:
+    """The sources a reviewer may cite in their review: the evidence cited on the claim, and
+    those of their own review that it no longer lists."""
+    out = list(claim.sources)
+    seen = {_source_key(s) for s in out}
+    own = claim.reviews.get(name)
+    for s in own.sources if own else []:
+        if _source_key(s) not in seen:
+            seen.add(_source_key(s))
+            out.append(s)
+    return out
+
+
+def final_choices(claim: Claim) -> list[Source]:
+    """The sources an adjudicator may cite in the final verdict: every review's, merged,
+    then the claim's own that no review cites."""
+    out = merged_sources(claim.reviews)
+    seen = {_source_key(s) for s in out}
+    for s in claim.sources:
+        if _source_key(s) not in seen:
+            seen.add(_source_key(s))
+            out.append(s)
+    return out
+
+
+def chosen(sources: list[Source], picked: list[str]) -> list[dict[str, Any]]:
+    """The sources a form picked by their index in `sources`.
+
+    :raise InvalidInput: an index that is not one of them.
+    """
+    out = []
+    for raw in picked:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) >= len(sources):
+            raise InvalidInput(
+                f"sources: no source {raw!r} on this claim; reload the page",
+                [detail("sources", f"no source {raw!r}")],
+            )
+        out.append(source_input(sources[int(raw)]))
+    return out
+
+
+def differing(reviews: Mapping[str, Review]) -> set[str]:
+    """The reviewers whose verdict is not every other reviewer's."""
+    verdicts = {r.verdict for r in reviews.values()}
+    if len(verdicts) <= 1:
+        return set()
+    counts: dict[str, int] = {}
+    for r in reviews.values():
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    most = max(counts.values())
+    leaders = [v for v, n in counts.items() if n == most]
+    if len(leaders) > 1:  # no majority: every review differs from another
+        return set(reviews)
+    return {name for name, r in reviews.items() if r.verdict != leaders[0]}

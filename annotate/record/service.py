@@ -87,6 +87,8 @@ class Workspace:
     rules: ReviewRules = ReviewRules()
     lens: Callable[[Claim], Claim] | None = None
     """How the claims look to whoever asked (blind review); None: as they are."""
+    summary_lens: Callable[[Summary], Summary] | None = None
+    """The same for the index's summaries."""
 
     @classmethod
     def open(
@@ -109,13 +111,21 @@ class Workspace:
         def lens(claim: Claim) -> Claim:
             return hidden(claim) if blinded(claim, viewer, adjudicator, rules) else claim
 
-        return dataclasses.replace(self, lens=lens)
+        def summary_lens(s: Summary) -> Summary:
+            if viewer is not None and viewer in s.reviewers:
+                return s
+            return dataclasses.replace(
+                s, verdict=None, _rationale=None, reviews=(), settled=None, reopened=False
+            )
+
+        return dataclasses.replace(self, lens=lens, summary_lens=summary_lens)
 
     # -- reading -------------------------------------------------------------------------
 
     def claim(self, claim_id: str) -> Claim:
-        """One claim. :raise NotFound:"""
-        return self.store.get(claim_id)
+        """One claim (as whoever asked may see it). :raise NotFound:"""
+        found = self.store.get(claim_id)
+        return found if self.lens is None else self.lens(found)
 
     def find(
         self,
@@ -127,6 +137,8 @@ class Workspace:
         """Claims (as the index summarises them) filtered by document, verdict (or
         `unreviewed`), claimant and text, by id. Reads no claim file."""
         found, _ = self.store.summaries(doc=doc or None)
+        if self.summary_lens is not None:
+            found = [self.summary_lens(s) for s in found]
         if q:
             self.corpus.refresh()
         if verdict:
@@ -196,8 +208,18 @@ class Workspace:
 
     def counts(self) -> Counts:
         """Claims per verdict, overall and per document, the claimants, and the problems of
-        broken claim files: from the store's index (cheap)."""
-        return self.store.counts()
+        broken claim files: from the store's index (cheap; under blind review, counted
+        again from the summaries as the reader may see them)."""
+        counts = self.store.counts()
+        if self.summary_lens is None:
+            return counts
+        total: Counter[str] = Counter()
+        per_doc: dict[str, Counter[str]] = {}
+        for s in self.find():
+            total[s.status] += 1
+            for doc in {m.doc for m in s.appearances}:
+                per_doc.setdefault(doc, Counter())[s.status] += 1
+        return Counts(total, per_doc, counts.problems, counts.claimants)
 
     def problems(self) -> list[StoreProblem]:
         """The claim files that cannot be used as they are (what `annotate check` reports)."""
@@ -208,7 +230,7 @@ class Workspace:
         are enough; a claim whose quote is no longer at its offsets is read in full, to find
         where the quote is now (or list it as orphaned)."""
         return [
-            self.claim(s.id)
+            self.claim(s.id)  # through the lens, as the summaries are
             if any(m.doc == doc_id and (m.orphaned or not m.matches(text)) for m in s.appearances)
             else s
             for s in self.find(doc=doc_id)

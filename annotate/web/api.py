@@ -15,13 +15,12 @@ from ..formats.export import FORMATS, export
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
 from .common import (
     actor,
-    as_seen,
     body,
     error_json,
     if_match,
-    may,
     permission,
     seen_json,
+    sees_every_review,
     workspace,
 )
 
@@ -115,7 +114,7 @@ def claim(claim_id: str) -> Response:
 @permission("viewer")
 def history(claim_id: str) -> Response:
     """Every recorded change of a claim: version, who, when, what changed."""
-    found = as_seen(workspace().claim(claim_id))
+    found = workspace().claim(claim_id)
     return jsonify([h.model_dump(mode="json", exclude_none=True) for h in found.history])
 
 
@@ -168,7 +167,7 @@ def queue() -> Response:
             [detail("status", f"one of {', '.join(REVIEW_STATUSES)}")],
         )
     ws = workspace()
-    me, adjudicator = actor(), may("adjudicator")
+    me, adjudicator = actor(), sees_every_review()
     out = []
     for s in ws.queue(status=status, reviewer=args.get("reviewer") or None):
         item: dict[str, Any] = {
@@ -198,10 +197,10 @@ def agreement_view() -> Response:
     """Agreement between reviewers (what `annotate agreement --format json` prints), over all
     documents or one (`doc`). While reviews are blind, for adjudicators only."""
     ws = workspace()
-    if ws.rules.blind and not may("adjudicator"):
+    if ws.rules.blind and not sees_every_review():
         raise Forbidden(
-            "agreement figures show how reviewers voted: while reviews are blind, only "
-            "adjudicators see them"
+            "agreement figures show how reviewers voted: while reviews are blind, reviewers "
+            "do not see them (adjudicators and viewers do)"
         )
     doc = request.args.get("doc") or None
     if doc is not None and not ws.corpus.has(doc):
@@ -233,8 +232,7 @@ def export_view() -> Response:
         )
     spec = FORMATS[fmt]
     settings = current_app.extensions["annotate_export"]
-    ws = workspace().seen_by(actor(), may("adjudicator"))
-    resp = Response(export(ws, fmt, settings), content_type=spec.media_type)
+    resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="annotate-{spec.name}.{spec.extension}"'

@@ -38,7 +38,7 @@ from ..errors import (
 )
 from ..record.accounts import Role, User, Users
 from ..record.models import Claim
-from ..record.reviews import blinded, hidden
+from ..record.reviews import hidden
 from ..record.service import Workspace
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -58,9 +58,26 @@ htmx = HTMX()
 
 
 def workspace() -> Workspace:
-    """The workspace the app serves."""
+    """The workspace the app serves, as this request may read it: under blind review, the
+    claims the requester has not reviewed yet without their reviews and final verdict, in
+    every page, list, count and export (writes go to the same store)."""
     ws: Workspace = current_app.extensions["annotate"]
-    return ws
+    if not ws.rules.blind:
+        return ws
+    return ws.seen_by(actor(), sees_every_review())
+
+
+def sees_every_review() -> bool:
+    """Whether blind review leaves this request every review: adjudicators see them all,
+    and so do viewers, who give no review of their own to be swayed."""
+    return may("adjudicator") or not may("reviewer")
+
+
+def blind_to(claim: Claim) -> bool:
+    """Whether blind review hides the reviews and final verdict of `claim` (as read from
+    `workspace()`) from this request."""
+    ws = workspace()
+    return ws.rules.blind and not sees_every_review() and actor() not in claim.reviews
 
 
 def users() -> Users | None:
@@ -96,21 +113,10 @@ def actor() -> str:
     return str(current_app.config["REVIEWER"])
 
 
-def sees_all(claim: Claim) -> bool:
-    """Whether this request sees the claim's reviews and final verdict: blind review hides
-    them from a reviewer who has not given their own review yet."""
-    return not blinded(claim, actor(), may("adjudicator"), workspace().rules)
-
-
-def as_seen(claim: Claim) -> Claim:
-    """The claim as this request may see it (see `sees_all`)."""
-    return claim if sees_all(claim) else hidden(claim)
-
-
 def seen_json(claim: Claim) -> dict[str, Any]:
     """The claim's JSON as this request may see it: a claim blind review hides has no
     reviews, no final verdict and no `review_status`, and says `"blind": true`."""
-    if sees_all(claim):
+    if not blind_to(claim):
         return claim.public()
     out = hidden(claim).public()
     del out["review_status"]

@@ -14,12 +14,22 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import __version__
-from ..errors import AnnotateError, DiskProblem, InvalidInput, NotFound, StaleVersion, detail
+from ..errors import (
+    AnnotateError,
+    DiskProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StaleVersion,
+    detail,
+)
 from ..formats.export import FORMATS
-from ..record.models import VERDICTS, AnchorInput, Claim
+from ..record.models import REVIEW_STATUSES, VERDICTS, AnchorInput, Claim
+from ..record.reviews import chosen, differing, final_choices, joined_rationale, review_choices
 from ..record.service import Summary
 from .common import (
     actor,
+    blind_to,
     current_user,
     error_page,
     form_fields,
@@ -29,6 +39,7 @@ from .common import (
     may,
     messages,
     permission,
+    sees_every_review,
     team_mode,
     workspace,
 )
@@ -120,8 +131,22 @@ def index() -> str:
         mine = counts.per_doc.get(doc.id, empty)
         rows.append({"doc": doc, "counts": mine, "total": mine.total()})
     total = counts.total.total()
+    progress: dict[str, Any] = {}
+    if review_mode():
+        # Who has reviewed how many claims, overall and in each listed document (names and
+        # numbers only: no verdict, so blind review has nothing to hide here).
+        listed = {row["doc"].id for row in rows}
+        overall: Counter[str] = Counter()
+        per_doc: dict[str, Counter[str]] = {d: Counter() for d in listed}
+        for summary in ws.store.summaries()[0]:
+            overall.update(summary.reviewers)
+            for d in {m.doc for m in summary.appearances} & listed:
+                per_doc[d].update(summary.reviewers)
+        progress = {"overall": sorted(overall.items()), "per_doc": per_doc}
     return render_template(
         "index.html",
+        progress=progress,
+        me=actor(),
         rows=rows,
         counts=counts.total,
         total=total,
@@ -131,11 +156,31 @@ def index() -> str:
     )
 
 
+def _review_context(claim: Claim) -> dict[str, Any]:
+    """What the panel shows of the reviews: whether blind review hides them, the requester's
+    own, who differs, and the sources each form offers."""
+    me = actor()
+    own = claim.reviews.get(me)
+    choices = review_choices(claim, me)
+    picked = own.sources if own else claim.sources
+    return {
+        "blind": blind_to(claim),
+        "own_review": own,
+        "differs": differing(claim.reviews),
+        "review_sources": [(i, s, s in picked) for i, s in enumerate(choices)],
+        "final_sources": list(enumerate(final_choices(claim))),
+        "final_rationale": claim.rationale
+        if claim.rationale
+        else (joined_rationale(claim.reviews) if claim.reviews else ""),
+    }
+
+
 def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, Any]:
     ws = workspace()
     titles = _doc_titles()
     near = ws.neighbourhood(claim, doc_id)
     return {
+        **_review_context(claim),
         "claim": claim,
         "doc_id": doc_id,
         "titles": titles,
@@ -241,6 +286,71 @@ def claims() -> str:
     if fragment_wanted() and htmx.target == "claim-rows":
         return render_template("partials/_claim_rows.html", **ctx)
     return render_template("claims.html", **ctx)
+
+
+@bp.get("/queue")
+@permission("viewer")
+def queue() -> str:
+    """The review queue: the claims waiting for the requester's review, the disagreements to
+    adjudicate, and the claims by review status, with counts."""
+    ws = workspace()
+    me = actor()
+    every = ws.queue()
+    all_seen = not ws.rules.blind or sees_every_review()
+    waiting = ws.queue(reviewer=me) if may("reviewer") else []
+    mine = [s for s in every if me in s.reviewers]
+    tabs: list[tuple[str, str, int]] = []
+    if may("reviewer"):
+        tabs += [("waiting", "Waiting for your review", len(waiting))]
+        tabs += [("mine", "Reviewed by you", len(mine))]
+    by_status: Counter[str] = Counter(s.review_status for s in every)
+    if all_seen:
+        tabs += [(st, st.capitalize(), by_status[st]) for st in REVIEW_STATUSES]
+    default = "disagreement" if may("adjudicator") and all_seen else tabs[0][0]
+    tab = request.args.get("status") or default
+    if tab not in {t for t, _, _ in tabs}:
+        tab = default
+    if tab == "waiting":
+        rows = waiting
+    elif tab == "mine":
+        rows = mine
+    else:
+        rows = [s for s in every if s.review_status == tab]
+    pager = _pager(len(rows))
+    return render_template(
+        "queue.html",
+        tabs=tabs,
+        tab=tab,
+        rows=rows[pager["start"] : pager["end"]],
+        pager=pager,
+        titles=_doc_titles(),
+        show_status=all_seen or tab == "mine",
+        required=ws.rules.required,
+        blind=ws.rules.blind,
+    )
+
+
+@bp.get("/agreement")
+@permission("viewer")
+def agreement_page() -> str:
+    """Agreement between reviewers, overall, per pair (with confusion matrices) and per
+    document; while reviews are blind, not for reviewers."""
+    ws = workspace()
+    if ws.rules.blind and not sees_every_review():
+        raise Forbidden(
+            "agreement figures show how reviewers voted: while reviews are blind, reviewers "
+            "do not see them (adjudicators and viewers do)"
+        )
+    doc = request.args.get("doc") or None
+    if doc is not None and not ws.corpus.has(doc):
+        raise NotFound(f"no document '{doc}' in the corpus")
+    return render_template(
+        "agreement.html",
+        result=ws.agreement(doc),
+        doc=doc,
+        titles=_doc_titles(),
+        verdicts=VERDICTS,
+    )
 
 
 @bp.get("/export")
@@ -362,7 +472,13 @@ def edit(claim_id: str) -> Response:
 @bp.post("/claims/<claim_id>/verdict")
 @permission("reviewer")
 def verdict(claim_id: str) -> Response:
-    """Set the verdict and rationale (the cited sources stay)."""
+    """Set the verdict and rationale (the cited sources stay): the final verdict, which
+    under several reviewers only an adjudicator sets."""
+    if review_mode() and not may("adjudicator"):
+        raise Forbidden(
+            "the final verdict is set by an adjudicator (or by agreeing reviews): give your "
+            "own review instead"
+        )
     f = request.form
     return _write(
         claim_id,
@@ -372,6 +488,60 @@ def verdict(claim_id: str) -> Response:
         ),
         "Verdict saved.",
     )
+
+
+@bp.post("/claims/<claim_id>/review")
+@permission("reviewer")
+def review(claim_id: str) -> Response:
+    """Give or revise one's own review: verdict, rationale, and the sources it cites (picked
+    from the evidence cited on the claim)."""
+    f = request.form
+
+    def action() -> Claim:
+        ws = workspace()
+        version = _version()
+        choices = review_choices(ws.store.get(claim_id), actor())
+        data = {
+            "verdict": f.get("verdict", ""),
+            "rationale": f.get("rationale", ""),
+            "sources": chosen(choices, f.getlist("source")),
+        }
+        return ws.set_review(claim_id, version, data, actor())
+
+    return _write(claim_id, "review", action, "Your review is saved.")
+
+
+@bp.post("/claims/<claim_id>/review/withdraw")
+@permission("reviewer")
+def withdraw_review(claim_id: str) -> Response:
+    """Withdraw one's own review."""
+    return _write(
+        claim_id,
+        "review",
+        lambda: workspace().withdraw_review(claim_id, _version(), actor()),
+        "Your review is withdrawn.",
+    )
+
+
+@bp.post("/claims/<claim_id>/adjudicate")
+@permission("adjudicator")
+def adjudicate(claim_id: str) -> Response:
+    """Set the final verdict: verdict, rationale, and the sources picked from the reviews'
+    (merged) and the claim's."""
+    f = request.form
+
+    def action() -> Claim:
+        ws = workspace()
+        version = _version()
+        choices = final_choices(ws.store.get(claim_id))
+        data = {
+            "verdict": f.get("verdict", ""),
+            "rationale": f.get("rationale", ""),
+            "sources": chosen(choices, f.getlist("source")),
+        }
+        return ws.set_verdict(claim_id, version, data, actor())
+
+    return _write(claim_id, "adjudicate", action, "Final verdict saved: the claim is decided.")
 
 
 @bp.post("/claims/<claim_id>/sources")
@@ -481,4 +651,12 @@ def globals_for_templates() -> dict[str, Any]:
         "can_write": may("reviewer"),
         "can_delete": may("adjudicator"),
         "can_adjudicate": may("adjudicator"),
+        "review_mode": review_mode(),
     }
+
+
+def review_mode() -> bool:
+    """Whether claims are reviewed by several reviewers (team mode, or a store that needs
+    more than one review): the panel shows each reviewer's own review and the final verdict
+    apart; otherwise a verdict is the final one, as for one reviewer."""
+    return team_mode() or workspace().rules.required > 1
