@@ -25,6 +25,7 @@ from annotate.record.agreement import (
     cohen_kappa,
     fleiss_kappa,
     gwet_ac1,
+    iter_documents,
     krippendorff_alpha,
     observed_agreement,
     to_text,
@@ -361,6 +362,15 @@ def test_document_filter() -> None:
     text = to_text(result)
     assert text.startswith("Agreement in document d2\n")
     assert "undefined: fewer than two claims shared" in text
+
+
+def test_documents_one_at_a_time() -> None:
+    # For a server that streams the JSON: the head without documents, then each document.
+    whole = agreement(HAND)
+    head = agreement(HAND, with_documents=False)
+    assert head == {"overall": whole["overall"], "pairs": whole["pairs"]}
+    assert dict(iter_documents(HAND)) == whole["documents"]
+    assert [doc for doc, _ in iter_documents(HAND)] == list(whole["documents"])
 
 
 def test_document_filter_without_claims() -> None:

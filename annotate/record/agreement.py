@@ -46,9 +46,10 @@ Choices:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from itertools import combinations
 from typing import Any, TypeVar
 
@@ -100,6 +101,17 @@ def _figure(numerator: Fraction, denominator: Fraction, reason: str) -> Figure:
 # --- The figures, for any category labels --------------------------------------------------
 
 
+#: A multiset of units, each as its (label, count) pairs: the figures below depend on nothing
+#: else, so that equal units (two "confirmed" and a "denied", whoever gave them) are added up
+#: once, however many claims there are.
+Tally = Counter[frozenset[tuple[L, int]]]
+
+
+def tally(units: Iterable[Iterable[L]]) -> Tally[L]:
+    """The units (each the values it was given, in any order) as a `Tally`."""
+    return Counter(frozenset(Counter(unit).items()) for unit in units)
+
+
 def krippendorff_alpha(units: Iterable[Iterable[L]]) -> Figure:
     """Krippendorff's alpha for nominal data: each unit is the values it was given.
 
@@ -108,15 +120,19 @@ def krippendorff_alpha(units: Iterable[Iterable[L]]) -> Figure:
     c in all: alpha = 1 - (n - 1) * D / (n^2 - sum_c n_c^2), with
     D = sum_u (m_u^2 - sum_c n_uc^2) / (m_u - 1), the disagreeing coincidences.
     """
+    return _alpha(tally(units))
+
+
+def _alpha(units: Tally[L]) -> Figure:
     disagreeing: Counter[int] = Counter()  # m_u -> sum of (m_u^2 - sum_c n_uc^2)
     totals: Counter[L] = Counter()
-    for unit in units:
-        counts = Counter(unit)
-        m = sum(counts.values())
+    for unit, times in units.items():
+        m = sum(c for _, c in unit)
         if m < 2:
             continue
-        disagreeing[m] += m * m - sum(n * n for n in counts.values())
-        totals.update(counts)
+        disagreeing[m] += times * (m * m - sum(c * c for _, c in unit))
+        for k, c in unit:
+            totals[k] += times * c
     n = sum(totals.values())
     if n == 0:
         return Figure(None, NO_CLAIMS)
@@ -132,25 +148,24 @@ def fleiss_kappa(units: Iterable[Iterable[L]]) -> Figure:
     P-bar = (sum_ij n_ij^2 - N n) / (N n (n - 1)), P_e = sum_j p_j^2,
     kappa = (P-bar - P_e) / (1 - P_e).
     """
+    return _fleiss(tally(units))
+
+
+def _fleiss(units: Tally[L]) -> Figure:
     sizes: set[int] = set()
     squares = 0
     totals: Counter[L] = Counter()
     units_seen = 0
-    for unit in units:
-        counts = Counter(unit)
-        sizes.add(sum(counts.values()))
-        squares += sum(c * c for c in counts.values())
-        totals.update(counts)
-        units_seen += 1
+    for unit, times in units.items():
+        sizes.add(sum(c for _, c in unit))
+        squares += times * sum(c * c for _, c in unit)
+        for k, c in unit:
+            totals[k] += times * c
+        units_seen += times
     if units_seen == 0:
         return Figure(None, NO_CLAIMS)
     if len(sizes) > 1:
-        return Figure(
-            None,
-            f"claims have different numbers of reviews ({min(sizes)} to {max(sizes)}); Fleiss' "
-            "kappa needs the same number on every claim (Krippendorff's alpha and Gwet's AC1 "
-            "do not)",
-        )
+        return Figure(None, _sizes_differ(min(sizes), max(sizes)))
     (n,) = sizes
     if n < 2:
         return Figure(None, NO_CLAIMS)
@@ -158,6 +173,14 @@ def fleiss_kappa(units: Iterable[Iterable[L]]) -> Figure:
     p_bar = Fraction(squares - ratings, ratings * (n - 1))
     p_e = sum((Fraction(c, ratings) ** 2 for c in totals.values()), Fraction(0))
     return _figure(p_bar - p_e, 1 - p_e, ONE_VERDICT)
+
+
+@lru_cache(maxsize=256)  # one string for the many blocks that give it
+def _sizes_differ(fewest: int, most: int) -> str:
+    return (
+        f"claims have different numbers of reviews ({fewest} to {most}); Fleiss' kappa needs "
+        "the same number on every claim (Krippendorff's alpha and Gwet's AC1 do not)"
+    )
 
 
 def gwet_ac1(units: Iterable[Iterable[L]], categories: Collection[L]) -> Figure:
@@ -170,50 +193,62 @@ def gwet_ac1(units: Iterable[Iterable[L]], categories: Collection[L]) -> Figure:
     AC1 = (p_a - p_e) / (1 - p_e). The categories are all those the raters could choose from,
     used or not: q is part of the formula.
     """
+    return _ac1(tally(units), categories)
+
+
+def _ac1(units: Tally[L], categories: Collection[L]) -> Figure:
     q = len(categories)
     if q < 2:
         raise ValueError("Gwet's AC1 needs two or more categories")
-    agreeing: Counter[int] = Counter()  # r_i -> sum_k r_ik (r_ik - 1), over units of r_i values
-    shares: defaultdict[int, Counter[L]] = defaultdict(Counter)  # r_i -> sum of r_ik
-    rated = pairable = 0
-    for unit in units:
-        counts = Counter(unit)
-        if not counts.keys() <= set(categories):
-            raise ValueError(f"values outside the categories: {set(counts) - set(categories)}")
-        r = sum(counts.values())
+    offered = set(categories)
+    p_a = _pairwise(units)
+    shares: defaultdict[L, Fraction] = defaultdict(Fraction)  # n * pi_k
+    rated = 0
+    for unit, times in units.items():
+        r = sum(c for _, c in unit)
         if r == 0:
             continue
-        rated += 1
-        shares[r].update(counts)
-        if r >= 2:
-            pairable += 1
-            agreeing[r] += sum(c * (c - 1) for c in counts.values())
-    if pairable == 0:
-        return Figure(None, NO_CLAIMS)
-    p_a = sum((Fraction(a, r * (r - 1)) for r, a in agreeing.items()), Fraction(0)) / pairable
-    pi: defaultdict[L, Fraction] = defaultdict(Fraction)
-    for r, counts in shares.items():
-        for k, c in counts.items():
-            pi[k] += Fraction(c, r * rated)
-    p_e = sum((p * (1 - p) for p in pi.values()), Fraction(0)) / (q - 1)
-    # p_e <= 1/q < 1, so AC1 is defined whenever two reviews could be compared.
-    return _figure(p_a - p_e, 1 - p_e, ONE_VERDICT)
+        rated += times
+        for k, c in unit:
+            if k not in offered:
+                raise ValueError(f"value {k!r} is not one of the categories")
+            shares[k] += Fraction(times * c, r)
+    if p_a.value is None:
+        return Figure(None, p_a.reason)
+    p_e = sum((p / rated * (1 - p / rated) for p in shares.values()), Fraction(0)) / (q - 1)
+    # p_e <= 1/q < 1, so AC1 is defined whenever two values could be compared.
+    return _figure(Fraction(p_a.value) - p_e, 1 - p_e, ONE_VERDICT)
 
 
 def observed_agreement(units: Iterable[Iterable[L]]) -> Figure:
     """The mean, over units with two or more values, of the share of their pairs that agree."""
-    agreeing: Counter[int] = Counter()
+    return _observed(tally(units))
+
+
+def _observed(units: Tally[L]) -> Figure:
+    figure = _pairwise(units)
+    return Figure(None if figure.value is None else float(figure.value), figure.reason)
+
+
+def _pairwise(units: Tally[L]) -> _Exact:
+    # Gwet's p_a, Fleiss's P-bar where every unit has as many values.
+    agreeing: Counter[int] = Counter()  # r_i -> sum of sum_k r_ik (r_ik - 1)
     pairable = 0
-    for unit in units:
-        counts = Counter(unit)
-        r = sum(counts.values())
+    for unit, times in units.items():
+        r = sum(c for _, c in unit)
         if r >= 2:
-            pairable += 1
-            agreeing[r] += sum(c * (c - 1) for c in counts.values())
+            pairable += times
+            agreeing[r] += times * sum(c * (c - 1) for _, c in unit)
     if pairable == 0:
-        return Figure(None, NO_CLAIMS)
+        return _Exact(None, NO_CLAIMS)
     total = sum((Fraction(a, r * (r - 1)) for r, a in agreeing.items()), Fraction(0))
-    return Figure(float(total / pairable))
+    return _Exact(total / pairable)
+
+
+@dataclass(frozen=True)
+class _Exact:
+    value: Fraction | None
+    reason: str | None = None
 
 
 def cohen_kappa(pairs: Iterable[tuple[L, L]]) -> Figure:
@@ -241,15 +276,52 @@ def _cohen(table: Mapping[tuple[Any, Any], int]) -> Figure:
 # --- The report over claims and verdicts ---------------------------------------------------
 
 
-def agreement(items: Iterable[Rated], *, document: str | None = None) -> dict[str, Any]:
+#: A counted claim: its verdicts by reviewer, and the same as a unit of `Tally`.
+_Claim = tuple[Mapping[str, str], frozenset[tuple[str, int]]]
+
+
+def agreement(
+    items: Iterable[Rated], *, document: str | None = None, with_documents: bool = True
+) -> dict[str, Any]:
     """The agreement figures of ``annotate agreement --format json`` (module docstring).
 
     Only claims with two or more reviews count. With ``document``, only the claims that appear
     in it, and ``documents`` holds that one document alone (even when it has no such claim).
+
+    ``with_documents=False`` leaves out ``documents`` (no other key changes), for a caller that
+    streams them one at a time from `iter_documents`: over 100,000 claims in 10,000 documents
+    the whole result is some 90 MB of Python objects (docs/development.md).
     """
-    counted: list[Mapping[str, str]] = []
-    by_document: defaultdict[str, list[Mapping[str, str]]] = defaultdict(list)
+    counted, by_document = _group(items, document)
+    overall, pairs = _report(counted)
+    if not with_documents:
+        return {"overall": overall, "pairs": pairs}
+    documents: dict[str, Any] = {}
+    if document is not None:
+        documents[document] = {"overall": overall, "pairs": pairs}
+    for doc in sorted(by_document):
+        doc_overall, doc_pairs = _report(by_document[doc])
+        documents[doc] = {"overall": doc_overall, "pairs": doc_pairs}
+    return {"overall": overall, "pairs": pairs, "documents": documents}
+
+
+def iter_documents(items: Iterable[Rated]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``agreement(items)["documents"]``'s entries in its order, each made only when asked for."""
+    _, by_document = _group(items, None)
+    for doc in sorted(by_document):
+        claims = by_document.pop(doc)
+        doc_overall, doc_pairs = _report(claims)
+        yield doc, {"overall": doc_overall, "pairs": doc_pairs}
+
+
+def _group(
+    items: Iterable[Rated], document: str | None
+) -> tuple[list[_Claim], defaultdict[str, list[_Claim]]]:
+    """The counted claims, and (without ``document``) those of each document."""
+    counted: list[_Claim] = []
+    by_document: defaultdict[str, list[_Claim]] = defaultdict(list)
     seen: set[str] = set()
+    units: dict[tuple[str, ...], frozenset[tuple[str, int]]] = {}  # one object per kind
     for item in items:
         if item.claim in seen:
             raise ValueError(f"claim {item.claim!r} given twice")
@@ -263,35 +335,33 @@ def agreement(items: Iterable[Rated], *, document: str | None = None) -> dict[st
             continue
         if document is not None and document not in item.documents:
             continue
-        counted.append(item.verdicts)
-        for doc in dict.fromkeys(item.documents):
-            if document is None or doc == document:
-                by_document[doc].append(item.verdicts)
-    if document is not None:
-        by_document.setdefault(document, [])
-    overall, pairs = _report(counted)
-    documents: dict[str, Any] = {}
-    for doc in sorted(by_document):
-        if document is not None:
-            doc_overall, doc_pairs = overall, pairs
-        else:
-            doc_overall, doc_pairs = _report(by_document[doc])
-        documents[doc] = {"overall": doc_overall, "pairs": doc_pairs}
-    return {"overall": overall, "pairs": pairs, "documents": documents}
+        key = tuple(sorted(item.verdicts.values()))
+        unit = units.get(key)
+        if unit is None:
+            unit = units[key] = frozenset(Counter(key).items())
+        claim = (item.verdicts, unit)
+        counted.append(claim)
+        if document is None:
+            for doc in dict.fromkeys(item.documents):
+                by_document[doc].append(claim)
+    return counted, by_document
 
 
-def _report(claims: Sequence[Mapping[str, str]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    units = [list(verdicts.values()) for verdicts in claims]
-    counts = Counter(v for unit in units for v in unit)
+def _report(claims: Sequence[_Claim]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    units: Tally[str] = Counter(unit for _, unit in claims)
+    counts: Counter[str] = Counter()
+    for unit, times in units.items():
+        for verdict, c in unit:
+            counts[verdict] += times * c
     figures = {
-        "krippendorff_alpha": krippendorff_alpha(units),
-        "fleiss_kappa": fleiss_kappa(units),
-        "gwet_ac1": gwet_ac1(units, VERDICTS),
-        "observed_agreement": observed_agreement(units),
+        "krippendorff_alpha": _alpha(units),
+        "fleiss_kappa": _fleiss(units),
+        "gwet_ac1": _ac1(units, VERDICTS),
+        "observed_agreement": _observed(units),
     }
     overall: dict[str, Any] = {
         "claims": len(claims),
-        "reviewers": len({name for verdicts in claims for name in verdicts}),
+        "reviewers": len({name for verdicts, _ in claims for name in verdicts}),
         "reviews": sum(counts.values()),
         **{name: figure.value for name, figure in figures.items()},
         "verdicts": {v: counts[v] for v in VERDICTS},
@@ -300,7 +370,7 @@ def _report(claims: Sequence[Mapping[str, str]]) -> tuple[dict[str, Any], list[d
     overall["notes"] = _notes(counts, figures["observed_agreement"].value, "kappa and alpha")
 
     tables: defaultdict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)
-    for verdicts in claims:
+    for verdicts, _ in claims:
         for a, b in combinations(sorted(verdicts), 2):
             tables[a, b][verdicts[a], verdicts[b]] += 1
     pairs = [_pair(a, b, tables[a, b]) for a, b in sorted(tables)]
@@ -310,21 +380,23 @@ def _report(claims: Sequence[Mapping[str, str]]) -> tuple[dict[str, Any], list[d
 def _pair(a: str, b: str, table: Counter[tuple[str, str]]) -> dict[str, Any]:
     shared = sum(table.values())
     kappa = _cohen(table)
-    agree = sum(table[v, v] for v in VERDICTS)
-    observed = agree / shared  # shared >= 1: a pair is listed only for a claim they share
-    counts: Counter[str] = Counter()
-    for (va, vb), count in table.items():
-        counts[va] += count
-        counts[vb] += count
+    observed = sum(table[v, v] for v in VERDICTS) / shared  # a pair shares at least one claim
+    notes: list[str] = []
+    if shared >= 2:
+        counts: Counter[str] = Counter()
+        for (va, vb), count in table.items():
+            counts[va] += count
+            counts[vb] += count
+        notes = _notes(counts, observed, "Cohen's kappa")
     return {
         "a": a,
         "b": b,
         "claims": shared,
         "cohen_kappa": kappa.value,
         "observed_agreement": observed,
-        "confusion": {va: {vb: table[va, vb] for vb in VERDICTS} for va in VERDICTS},
+        "confusion": {va: {vb: table.get((va, vb), 0) for vb in VERDICTS} for va in VERDICTS},
         "reasons": {} if kappa.reason is None else {"cohen_kappa": kappa.reason},
-        "notes": _notes(counts, observed, "Cohen's kappa") if shared >= 2 else [],
+        "notes": notes,
     }
 
 
@@ -337,11 +409,16 @@ def _notes(counts: Counter[str], observed: float | None, figures: str) -> list[s
     if top < DOMINANT_SHARE * total or top == total:
         return []
     agreed = "" if observed is None else f" (observed agreement {observed:.0%})"
-    return [
-        f"{verdict!r} is {top / total:.0%} of the reviews: with one verdict this common, chance "
-        f"agreement is high, and {figures} can be low even where the reviewers agree{agreed}; "
-        "Gwet's AC1 is less affected by one verdict dominating"
-    ]
+    return [_dominant(verdict, f"{top / total:.0%}", figures, agreed)]
+
+
+@lru_cache(maxsize=4096)  # one string for the many blocks that give it
+def _dominant(verdict: str, share: str, figures: str, agreed: str) -> str:
+    return (
+        f"{verdict!r} is {share} of the reviews: with one verdict this common, chance agreement "
+        f"is high, and {figures} can be low even where the reviewers agree{agreed}; Gwet's AC1 "
+        "is less affected by one verdict dominating"
+    )
 
 
 # --- Text ----------------------------------------------------------------------------------
