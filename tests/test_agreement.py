@@ -191,7 +191,7 @@ def test_alpha_matches_krippendorff_library(units: list[list[int]]) -> None:
     ours = krippendorff_alpha(units)
     pairable = Counter(v for unit in units if len(unit) >= 2 for v in unit)
     if not pairable:
-        assert ours == (None, NO_CLAIMS) or ours.reason == NO_CLAIMS
+        assert ours.value is None and ours.reason == NO_CLAIMS
         return
     if len(pairable) == 1:
         assert ours.value is None and ours.reason == ONE_VERDICT
@@ -523,6 +523,46 @@ def test_text_report() -> None:
     # The confusion matrix, rows reviewer a.
     assert "ann \\ bob  confirmed  denied  disputed" in text
     assert "confirmed          1       1         0" in text
+
+
+rated = st.lists(
+    st.builds(
+        lambda docs, verdicts: (docs, verdicts),
+        st.lists(st.sampled_from(["d1", "d2", "d3"]), max_size=2).map(tuple),
+        st.dictionaries(st.sampled_from(["ann", "bob", "cy", "dee"]), st.sampled_from(VERDICTS)),
+    ),
+    max_size=12,
+).map(lambda rows: [Rated(f"c{i}", docs, v) for i, (docs, v) in enumerate(rows)])
+
+
+@settings(max_examples=100, deadline=None)
+@given(rated)
+def test_properties_on_generated_reviews(items: list[Rated]) -> None:
+    result = agreement(items)
+    assert json.loads(json.dumps(result, allow_nan=False)) == result
+    counted = [item for item in items if len(item.verdicts) >= 2]
+    assert result["overall"]["claims"] == len(counted)
+    assert result["overall"]["reviews"] == sum(len(item.verdicts) for item in counted)
+    assert set(result["documents"]) == {doc for item in counted for doc in item.documents}
+    for doc, block in result["documents"].items():
+        alone = agreement(items, document=doc)
+        assert alone["documents"] == {doc: block}
+        assert {"overall": alone["overall"], "pairs": alone["pairs"]} == block
+    for pair in result["pairs"]:
+        shared = [i for i in counted if pair["a"] in i.verdicts and pair["b"] in i.verdicts]
+        assert pair["claims"] == len(shared)
+        table = pair["confusion"]
+        for item in shared:
+            table[item.verdicts[pair["a"]]][item.verdicts[pair["b"]]] -= 1
+        assert all(n == 0 for row in table.values() for n in row.values())
+    for block in [result["overall"], *result["pairs"]]:
+        for name, reason in block["reasons"].items():
+            assert block[name] is None and reason
+    for name in ("krippendorff_alpha", "fleiss_kappa", "gwet_ac1", "observed_agreement"):
+        value = result["overall"][name]
+        assert (value is None) == (name in result["overall"]["reasons"])
+        assert value is None or value <= 1.0
+    assert to_text(result)
 
 
 def test_importing_the_module_loads_no_numpy() -> None:

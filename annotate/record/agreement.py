@@ -13,10 +13,28 @@ the claims with at least two reviews, nominal data with the three verdicts as th
 overall and per document. `to_text(result)` renders it for a person, with the reason for every
 figure that is undefined and a caution where one verdict dominates.
 
+The result (the contract's keys, and the additions marked +)::
+
+    {"overall": BLOCK, "pairs": [PAIR, ...], "documents": {"ID": {"overall": BLOCK,
+                                                                   "pairs": [PAIR, ...]}}}
+    BLOCK = {"claims": N, "reviewers": N, "krippendorff_alpha": x, "fleiss_kappa": x,
+             "gwet_ac1": x,
+             + "reviews": N, "observed_agreement": x,
+             + "verdicts": {"confirmed": n, "denied": n, "disputed": n},   # reviews of each
+             + "reasons": {FIGURE: "why it is null", ...},                  # null figures only
+             + "notes": ["caution", ...]}                                   # one verdict dominates
+    PAIR = {"a": NAME, "b": NAME, "claims": N, "cohen_kappa": x,
+            "confusion": {VERDICT_OF_A: {VERDICT_OF_B: n, ...}, ...},       # 3 x 3, zeros kept
+            + "observed_agreement": x, + "reasons": {...}, + "notes": [...]}
+
+x is a float or None; pairs are sorted by (a, b) with a < b; documents by id. With
+``document=ID`` the overall figures are that document's, and ``documents`` has it alone.
+`iter_documents` gives the documents one at a time, for a server that streams them.
+
 The figures are computed here, each with its textbook formula in exact rational arithmetic
 (`fractions.Fraction`), and turned into plain floats at the end: the libraries that compute
-them need numpy (krippendorff) or numpy, scipy and pandas (statsmodels), which would cost the
-server 16 to 120 MB when someone opens the agreement page (docs/development.md, "Agreement
+them need numpy (krippendorff) or numpy, scipy and pandas (statsmodels), which would add 11 and
+105 MB to the server when someone opens the agreement page (docs/development.md, "Agreement
 figures"). tests/test_agreement.py checks every figure against those libraries, on published
 worked examples and on generated data.
 
@@ -32,9 +50,10 @@ Choices:
   every subject (not the same raters). It is given when every counted claim has the same
   number of reviews, and is otherwise `None` with the reason, rather than a generalisation
   under Fleiss's name: Gwet's (2014) extension to missing ratings weighs the claims otherwise
-  and is a different figure (0.761 against alpha's 0.743 on Krippendorff's example), and the
-  two figures built for missing data are already given. Dropping claims until the rest share a
-  number of reviews would report agreement on a subset chosen for the statistic's sake.
+  and is a different figure (irrCAC's fleiss.kappa.raw gives 0.761 on Krippendorff's example,
+  whose alpha is 0.743), and the two figures built for missing data are already given.
+  Dropping claims until the rest share a number of reviews would report agreement on a subset
+  chosen for the statistic's sake.
 - **Observed agreement** over several reviewers is the mean, over the claims, of the share of
   pairs of reviews of a claim that gave the same verdict (Fleiss's P-bar, Gwet's p_a); for a
   pair of reviewers it is the share of their shared claims on which they agree.
