@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from . import DISTRIBUTION, __version__
+from .record.settings import SETTINGS_FILE
 
 WORKFLOW = ".github/workflows/annotate.yml"
 REQUIREMENTS = ".github/annotate-requirements.txt"
@@ -112,6 +113,8 @@ Fact-check annotations kept with annotate {__version__}.
 - `fixtures/`: the claims, one JSON file each, with verdicts, sources and history.
 - `.github/workflows/annotate.yml`: CI runs `annotate check` on every push and pull request.
 - `.github/annotate-requirements.txt`: the annotate CI installs (one pip requirement).
+- `annotate.toml`: how the desk reviews (how many agreeing reviews settle a claim, blind
+  review), the same for every server and CI run.
 
 ```sh
 annotate add article.html notes.txt       # bring articles in (text or HTML)
@@ -158,10 +161,22 @@ __pycache__/
 .annotate-tmp/
 fixtures/.*.tmp
 """
+    settings = """\
+# How this desk reviews: every `annotate` command run here (the servers, CI's
+# `annotate check`) reads this file. See the manual, "Several reviewers".
+[reviews]
+# Agreeing reviews that settle a claim's final verdict
+# (default: 1 in local mode, 2 in team mode).
+# required = 2
+# Hide a claim's other reviews and final verdict from a reviewer until they
+# have given their own (default: on in team mode, off in local mode).
+# blind = true
+"""
     return Template(
         files={
             "README.md": readme,
             ".gitignore": gitignore,
+            SETTINGS_FILE: settings,
             WORKFLOW: workflow,
             REQUIREMENTS: requirements,
             "seeds/.gitkeep": "",

@@ -54,12 +54,18 @@ def test_init_creates_the_desk_and_refuses_to_overwrite(tmp_path: Path) -> None:
         ".github/workflows/annotate.yml",
         ".gitignore",
         "README.md",
+        "annotate.toml",
         "fixtures/.gitkeep",
         "seeds/.gitkeep",
     ]
     assert "created" in result.output and "annotate add" in result.output
     readme = (desk / "README.md").read_text()
     assert readme.startswith("# desk\n") and "annotate check" in readme
+    # The settings file is read as written: its every setting left at the mode's default.
+    settings = (desk / "annotate.toml").read_text()
+    assert "[reviews]" in settings and "# required = 2" in settings
+    checked = cmd("check", "--settings", str(desk / "annotate.toml"))
+    assert checked.exit_code == 0, checked.output
 
     (desk / "README.md").write_text("# Our own readme\n")
     before = snapshot(desk)

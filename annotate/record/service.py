@@ -406,6 +406,18 @@ class Workspace:
             lambda c: revise(c, after_review(c, actor, review, self.rules), actor, "reviewed"),
         )
 
+    def reviewer_progress(self, docs: list[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+        """How many claims each reviewer has reviewed, overall and in each of `docs` (names
+        and numbers: no verdict, nothing blind review hides)."""
+        listed = set(docs)
+        overall: Counter[str] = Counter()
+        per_doc: dict[str, Counter[str]] = {d: Counter() for d in docs}
+        for summary in self.store.summaries()[0]:
+            overall.update(summary.reviewers)
+            for d in {m.doc for m in summary.appearances} & listed:
+                per_doc[d].update(summary.reviewers)
+        return overall, per_doc
+
     def agreement(self, doc: str | None = None) -> dict[str, Any]:
         """Agreement between reviewers over the claims with at least two reviews, overall,
         per pair and per document (or for one document): see `agreement.agreement`."""

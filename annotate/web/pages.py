@@ -135,13 +135,8 @@ def index() -> str:
     if review_mode():
         # Who has reviewed how many claims, overall and in each listed document (names and
         # numbers only: no verdict, so blind review has nothing to hide here).
-        listed = {row["doc"].id for row in rows}
-        overall: Counter[str] = Counter()
-        per_doc: dict[str, Counter[str]] = {d: Counter() for d in listed}
-        for summary in ws.store.summaries()[0]:
-            overall.update(summary.reviewers)
-            for d in {m.doc for m in summary.appearances} & listed:
-                per_doc[d].update(summary.reviewers)
+        listed = [doc.id for doc in docs[pager["start"] : pager["end"]]]
+        overall, per_doc = ws.reviewer_progress(listed)
         progress = {"overall": sorted(overall.items()), "per_doc": per_doc}
     return render_template(
         "index.html",
@@ -500,7 +495,7 @@ def review(claim_id: str) -> Response:
     def action() -> Claim:
         ws = workspace()
         version = _version()
-        choices = review_choices(ws.store.get(claim_id), actor())
+        choices = review_choices(ws.claim(claim_id), actor())
         data = {
             "verdict": f.get("verdict", ""),
             "rationale": f.get("rationale", ""),
@@ -533,7 +528,7 @@ def adjudicate(claim_id: str) -> Response:
     def action() -> Claim:
         ws = workspace()
         version = _version()
-        choices = final_choices(ws.store.get(claim_id))
+        choices = final_choices(ws.claim(claim_id))
         data = {
             "verdict": f.get("verdict", ""),
             "rationale": f.get("rationale", ""),
