@@ -17,7 +17,7 @@ from annotate.cli import cli
 
 from .conftest import DOC_AZERNEWS, DOC_BBC
 from .test_team import login
-from .webutil import make_app
+from .webutil import make_app, page
 
 REVIEWERS = {"alice": "alice-pass-1", "bob": "bob-pass-12", "adam": "adam-pass-1"}
 ROLES = {"alice": "reviewer", "bob": "reviewer", "adam": "adjudicator"}
@@ -467,3 +467,122 @@ def test_the_reviews_of_a_claim_keep_their_quote_when_documents_are_edited(
     anchor = stored["reviews"]["tester"]["sources"][0]["quote"]
     text = path.read_text(encoding="utf-8")
     assert text[anchor["start"] : anchor["end"]] == SUPPORT
+
+
+# -- agreement, through the command line, the API and the page ------------------------------------
+
+
+def three_claims(workdir: Path, alice: Any, bob: Any) -> list[str]:
+    """Three new claims: both confirm the first, both deny the second, they differ on the
+    third (alice confirms, bob denies)."""
+    text = (workdir / "seeds" / f"{DOC_BBC}.txt").read_text(encoding="utf-8")
+    ids = []
+    for exact in ("Two missiles fired on Shusha", "Iskander", "Shusha"):
+        start = text.index(exact)
+        resp = alice.post(
+            "/api/claims",
+            json={
+                "statement": f"A claim about {exact}",
+                "claimant": "ANAMA",
+                "appearances": [
+                    {"doc": DOC_BBC, "start": start, "end": start + len(exact), "exact": exact}
+                ],
+            },
+        )
+        assert resp.status_code == 201, resp.get_json()
+        ids.append(resp.get_json()["id"])
+    votes = [("confirmed", "confirmed"), ("denied", "denied"), ("confirmed", "denied")]
+    for cid, (a, b) in zip(ids, votes, strict=True):
+        for n, (client, verdict) in enumerate(((alice, a), (bob, b))):
+            sources = [support(workdir)] if verdict == "confirmed" else [REFUTE]
+            assert review(client, cid, 1 + n, verdict, sources).status_code == 200
+    return ids
+
+
+def test_agreement_is_the_same_from_the_command_line_the_api_and_the_page(
+    workdir: Path, alice: Any, bob: Any, adam: Any, run: Any
+) -> None:
+    three_claims(workdir, alice, bob)
+    result = run("agreement", "--format", "json")
+    assert result.exit_code == 0, result.output
+    cli_figures = json.loads(result.output)
+    # By hand: the pair agrees on 2 of 3 claims (p_o = 2/3); alice confirms 2 and denies 1,
+    # bob the other way round, so chance agreement p_e = 2/3 * 1/3 + 1/3 * 2/3 = 4/9 and
+    # Cohen's kappa = (2/3 - 4/9) / (1 - 4/9) = 2/5.
+    (pair,) = cli_figures["pairs"]
+    assert (pair["a"], pair["b"], pair["claims"]) == ("alice", "bob", 3)
+    assert pair["cohen_kappa"] == pytest.approx(0.4)
+    assert pair["confusion"]["confirmed"] == {"confirmed": 1, "denied": 1, "disputed": 0}
+    assert cli_figures["overall"]["claims"] == 3
+    assert list(cli_figures["documents"]) == [DOC_BBC]
+    api = adam.get("/api/agreement")
+    assert api.status_code == 200 and api.get_json() == cli_figures
+    text = run("agreement")
+    assert text.exit_code == 0 and "alice and bob: 3 shared claims" in text.output
+    page = adam.get("/agreement").get_data(as_text=True)
+    assert 'data-pair="alice/bob"' in page and "0.400" in page
+    one = adam.get(f"/agreement?doc={DOC_BBC}")
+    assert one.status_code == 200 and "This document" in one.get_data(as_text=True)
+    assert bob.get("/agreement").status_code == 403
+
+
+def test_agreement_of_an_unknown_document_is_a_usage_error(run: Any) -> None:
+    result = run("agreement", "--doc", "nope")
+    assert result.exit_code == 2 and "no document 'nope'" in result.output
+
+
+def test_the_queue_page_shows_each_reviewer_their_own_work(
+    workdir: Path, alice: Any, bob: Any, adam: Any
+) -> None:
+    ids = three_claims(workdir, alice, bob)
+    mine = page(bob.get("/queue"))
+    assert mine.one("a", data_queue="waiting") is not None
+    adjudicator = page(adam.get("/queue"))
+    current = adjudicator.one("ul", class_="queue-counts").one("a", aria_current="page")
+    assert current.get("data-queue") == "disagreement" and "1" in current.text()
+    rows = [r.get("data-claim") for r in adjudicator.find_all("tr", data_claim=True)]
+    assert rows == [ids[2]]
+    # The panel shows both reviews side by side, the differing ones marked, and the
+    # adjudicator's form.
+    panel = page(adam.get(f"/documents/{DOC_BBC}?claim={ids[2]}"))
+    reviews = panel.find_all("article", class_="review differs")
+    assert sorted(r.get("data-reviewer") for r in reviews) == ["alice", "bob"]
+    assert panel.one("form", action=f"/claims/{ids[2]}/adjudicate") is not None
+    # A claim both agreed on settled itself.
+    agreed = page(adam.get(f"/documents/{DOC_BBC}?claim={ids[0]}"))
+    assert agreed.one(data_review_status=True).get("data-review-status") == "agreed"
+
+
+def test_a_blind_reviewer_sees_no_verdict_in_the_pages(workdir: Path, alice: Any, bob: Any) -> None:
+    cid = new_claim(alice, workdir)["id"]
+    review(alice, cid, 1, "denied", [REFUTE], "Nobody else saw it.")
+    html = bob.get(f"/documents/{DOC_BBC}?claim={cid}").get_data(as_text=True)
+    doc = page(bob.get(f"/documents/{DOC_BBC}?claim={cid}"))
+    assert doc.one(data_blind=True) is not None
+    assert "Nobody else saw it" not in html and 'data-final="denied"' not in html
+    marks = doc.find_all("mark", data_claim=cid)
+    assert marks and {m.get("data-verdict") for m in marks} == {"unreviewed"}
+    claims_list = bob.get("/claims?verdict=denied").get_data(as_text=True)
+    assert cid not in claims_list
+    assert page(alice.get(f"/documents/{DOC_BBC}?claim={cid}")).find(data_blind=True) is None
+
+
+def test_a_review_through_the_page_form_keeps_what_was_typed_when_refused(
+    workdir: Path, alice: Any
+) -> None:
+    from .webutil import csrf
+
+    cid = new_claim(alice, workdir)["id"]
+    resp = alice.post(
+        f"/claims/{cid}/review",
+        data={
+            "verdict": "confirmed",
+            "rationale": "My careful reasoning.",
+            "version": "1",
+            "csrf_token": csrf(alice),
+        },
+    )
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "My careful reasoning." in html and "supports" in html
+    assert get(alice, cid)["version"] == 1
