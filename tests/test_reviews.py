@@ -586,3 +586,29 @@ def test_a_review_through_the_page_form_keeps_what_was_typed_when_refused(
     html = resp.get_data(as_text=True)
     assert "My careful reasoning." in html and "supports" in html
     assert get(alice, cid)["version"] == 1
+
+
+def test_check_refuses_an_agreement_the_reviews_do_not_make(
+    workdir: Path, run: Any, tmp_path: Path
+) -> None:
+    client = make_app(workdir).test_client()
+    cid = new_claim(client, workdir)["id"]
+    assert review(client, cid, 1, "denied", [REFUTE]).get_json()["review_status"] == "agreed"
+    assert run("check").exit_code == 0
+    # The desk now requires two reviews: one no longer makes an agreement.
+    (workdir / "annotate.toml").write_text("[reviews]\nrequired = 2\n", encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1
+    assert "settled" in result.output and "requires 2" in result.output
+    # A hand edit that makes the review disagree with the final verdict.
+    (workdir / "annotate.toml").unlink()
+    path = workdir / "fixtures" / f"{cid}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["reviews"]["tester"]["verdict"] = "disputed"
+    data["reviews"]["tester"]["sources"] = [
+        REFUTE,
+        {"stance": "supports", "url": "https://example.org/s", "title": "S"},
+    ]
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result = run("check")
+    assert result.exit_code == 1 and "tester says otherwise" in result.output

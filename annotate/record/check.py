@@ -92,7 +92,7 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     # start while this process loads the corpus and checks its metadata.
     docs = ws.corpus.text_files()
     chunks = [
-        _Chunk(str(root), str(ws.corpus.root), docs, names[i : i + CHUNK])
+        _Chunk(str(root), str(ws.corpus.root), docs, names[i : i + CHUNK], ws.rules.required)
         for i in range(0, len(names), CHUNK)
     ]
     if workers is None:
@@ -147,6 +147,7 @@ class _Chunk:
     corpus: str
     docs: dict[str, str]
     names: list[str]
+    required: int = 1
 
 
 _Checked = tuple[str, list[Problem], str | None, list[Problem]]
@@ -171,8 +172,30 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
         if claim is None:
             out.append((name, file_problems, None, []))
             continue
-        out.append((name, file_problems, claim.id, _anchor_problems(claim, file, chunk, _TEXTS)))
+        found = _anchor_problems(claim, file, chunk, _TEXTS)
+        if claim.settled == "agreed" and claim.reopened is None:
+            found += _agreement_problems(claim, file, chunk.required)
+        out.append((name, file_problems, claim.id, found))
     return out
+
+
+def _agreement_problems(claim: Claim, file: str, required: int) -> list[Problem]:
+    """A final verdict recorded as settled by agreeing reviews must have them: the desk's
+    required number of reviews (`annotate.toml`), every one with the final verdict."""
+    others = sorted(n for n, r in claim.reviews.items() if r.verdict != claim.verdict)
+    if others:
+        message = (
+            f"settled as agreed on '{claim.verdict}', but the review of "
+            f"{', '.join(others)} says otherwise (and the claim is not reopened)"
+        )
+    elif len(claim.reviews) < required:
+        message = (
+            f"settled as agreed with {len(claim.reviews)} review(s); the desk requires "
+            f"{required} (annotate.toml): an adjudicator's decision, or more reviews, settle it"
+        )
+    else:
+        return []
+    return [Problem("review-rules", file, claim.id, "settled", message)]
 
 
 def _anchors(claim: Claim) -> Iterator[Anchor]:

@@ -112,8 +112,10 @@ class Workspace:
             return hidden(claim) if blinded(claim, viewer, adjudicator, rules) else claim
 
         def summary_lens(s: Summary) -> Summary:
-            if viewer is not None and viewer in s.reviewers:
-                return s
+            if (s.verdict is None and not s.reviews) or (
+                viewer is not None and viewer in s.reviewers
+            ):
+                return s  # nothing to hide, or theirs to see
             return dataclasses.replace(
                 s, verdict=None, _rationale=None, reviews=(), settled=None, reopened=False
             )
