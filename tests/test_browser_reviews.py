@@ -134,7 +134,7 @@ def test_two_reviewers_disagree_blind_and_an_adjudicator_settles_it(
     assert settle.is_visible()  # open by itself on a disagreement
     assert "alice: SIPRI lists the delivery." in settle.locator("textarea").input_value()
     assert settle.locator("input[name=source]:checked").count() == 2
-    adam.screenshot(path=str(tmp_path / "review-adjudicate.png"), full_page=True, caret="initial")
+    adam.screenshot(path=str(tmp_path / "review-adjudicate.png"), caret="initial")
     settle.locator("input[name=verdict][value=disputed]").check()
     settle.locator("textarea[name=rationale]").fill(
         "SIPRI records the delivery; the denial is later and unsourced."
