@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from . import DISTRIBUTION, __version__
+from .record.gitrepo import ATTRIBUTES_LINE, GitProblem, configure_driver, repository
 from .record.settings import SETTINGS_FILE
 
 WORKFLOW = ".github/workflows/annotate.yml"
@@ -90,12 +91,15 @@ on:
 
 permissions:
   contents: read
+  pull-requests: write
 
 jobs:
   check:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
@@ -103,6 +107,15 @@ jobs:
         run: python -m pip install -r {REQUIREMENTS}
       - name: Check the annotations
         run: annotate check --format github
+      - name: The verdict changes of this pull request
+        if: github.event_name == 'pull_request'
+        env:
+          GH_TOKEN: ${{{{ github.token }}}}
+        run: |
+          annotate diff "origin/${{{{ github.base_ref }}}}" --format markdown > corrections.md
+          cat corrections.md >> "$GITHUB_STEP_SUMMARY"
+          gh pr comment "${{{{ github.event.pull_request.number }}}}" \\
+            --body-file corrections.md || true
 """
     readme = f"""\
 # {name}
@@ -113,6 +126,10 @@ Fact-check annotations kept with annotate {__version__}.
 - `fixtures/`: the claims, one JSON file each, with verdicts, sources and history.
 - `.github/workflows/annotate.yml`: CI runs `annotate check` on every push and pull request.
 - `.github/annotate-requirements.txt`: the annotate CI installs (one pip requirement).
+- `.gitattributes`: claim files merge field by field. In each clone, once:
+  `annotate init --existing` (registers the merge driver in the clone's git config;
+  `annotate sync` does it too). Web merges on GitHub or GitLab do not run it: merge there and
+  CI's `annotate check` fails on the conflicted claims; merge locally (`annotate sync`) instead.
 - `annotate.toml`: how the desk reviews (how many agreeing reviews settle a claim, blind
   review), the same for every server and CI run.
 
@@ -176,6 +193,7 @@ fixtures/.*.tmp
         files={
             "README.md": readme,
             ".gitignore": gitignore,
+            ".gitattributes": GITATTRIBUTES,
             SETTINGS_FILE: settings,
             WORKFLOW: workflow,
             REQUIREMENTS: requirements,
@@ -183,6 +201,35 @@ fixtures/.*.tmp
             "fixtures/.gitkeep": "",
         }
     )
+
+
+GITATTRIBUTES = f"""\
+# Claim files merge field by field (annotate merge-driver); each clone registers the driver
+# once with `annotate init --existing` (`annotate sync` does it too).
+{ATTRIBUTES_LINE}
+"""
+
+
+def register_merge_driver(root: Path) -> list[str]:
+    """Make an existing desk merge its claim files with the driver: the `.gitattributes` line
+    (added when missing) and, in a git clone, the driver in its config. What was done."""
+    done = []
+    attributes = root / ".gitattributes"
+    text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    if ATTRIBUTES_LINE not in text.splitlines():
+        attributes.write_text(
+            (text if not text or text.endswith("\n") else text + "\n") + GITATTRIBUTES,
+            encoding="utf-8",
+        )
+        done.append(f"added the merge driver to {attributes}")
+    try:
+        repo = repository(root)
+    except GitProblem:
+        done.append("not a git clone yet: run `annotate init --existing` again after git init")
+        return done
+    configure_driver(repo)
+    done.append(f"registered the merge driver in {repo}'s git config")
+    return done
 
 
 def create(root: Path, package: str) -> list[Path]:

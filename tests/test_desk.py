@@ -50,6 +50,7 @@ def test_init_creates_the_desk_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     files = sorted(str(p.relative_to(desk)) for p in desk.rglob("*") if p.is_file())
     assert files == [
+        ".gitattributes",
         ".github/annotate-requirements.txt",
         ".github/workflows/annotate.yml",
         ".gitignore",
@@ -141,7 +142,7 @@ def test_the_workflow_installs_annotate_and_runs_the_check(
     triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as true
     assert set(triggers) == {"push", "pull_request"}
     steps = flow["jobs"]["check"]["steps"]
-    runs = [s["run"] for s in steps if "run" in s]
+    runs = [s["run"] for s in steps if "run" in s and "if" not in s]
     install = shlex.split(runs[0])
     assert install == ["python", "-m", "pip", "install", "-r", ".github/annotate-requirements.txt"]
     lines = (tmp_path / "d/.github/annotate-requirements.txt").read_text().splitlines()
@@ -149,6 +150,9 @@ def test_the_workflow_installs_annotate_and_runs_the_check(
         assert lines[-1] == package
     assert runs[-1] == "annotate check --format github"
     assert any(s.get("uses", "").startswith("actions/checkout@") for s in steps)
+    # On a pull request, the verdict changes it makes, as Markdown, on the pull request.
+    (pr,) = [s for s in steps if s.get("if") == "github.event_name == 'pull_request'"]
+    assert 'annotate diff "origin/${{ github.base_ref }}" --format markdown' in pr["run"]
 
 
 @pytest.mark.parametrize("package", ["", "a\nb"])
@@ -188,7 +192,7 @@ def test_a_generated_desk_installs_and_checks_itself_with_its_workflow(tmp_path:
     )
     env["PIP_CONSTRAINT"] = str(locked)
     flow = yaml.safe_load((clone / ".github/workflows/annotate.yml").read_text())
-    runs = [s["run"] for s in flow["jobs"]["check"]["steps"] if "run" in s]
+    runs = [s["run"] for s in flow["jobs"]["check"]["steps"] if "run" in s and "if" not in s]
     assert len(runs) == 2
     for line in runs:
         done = subprocess.run(
@@ -298,7 +302,9 @@ def test_a_new_desk_adds_three_articles_annotates_them_and_ci_passes(tmp_path: P
 
     # What CI runs, taken from the workflow itself.
     flow = yaml.safe_load((desk / ".github/workflows/annotate.yml").read_text())
-    check_line = flow["jobs"]["check"]["steps"][-1]["run"]
+    (check_line,) = [
+        s["run"] for s in flow["jobs"]["check"]["steps"] if s.get("name") == "Check the annotations"
+    ]
     ci = shell(desk, *shlex.split(check_line)[1:])
     assert ci.returncode == 0, ci.stdout + ci.stderr
     text_check = shell(desk, "check")

@@ -19,6 +19,7 @@ from ..record.models import Claim
 from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
 from .documents import add, doc
+from .gitdesk import diff_cmd, merge_driver, resolve, sync_cmd
 from .options import CONTEXT, base_url_option, workspace_options
 from .serve import serve
 from .users import user as user_group
@@ -251,14 +252,37 @@ def schema() -> None:
     help="The pip requirement CI installs annotate by  [default: this annotate, as it was "
     "installed here: a git URL at its commit, an index version, or a folder].",
 )
-def init(folder: Path, package: str | None) -> None:
+@click.option(
+    "--existing",
+    is_flag=True,
+    help="FOLDER is a desk made earlier: only register the claim merge driver there "
+    "(.gitattributes, and this clone's git config).",
+)
+def init(folder: Path, package: str | None, existing: bool) -> None:
     """Start a desk's own repository of annotations in FOLDER.
 
     Creates seeds/ (the articles), fixtures/ (the claims), a GitHub Actions workflow that
     installs annotate from .github/annotate-requirements.txt and runs `annotate check
-    --format github`, a README and a .gitignore. Refuses to overwrite any file.
+    --format github`, a README, a .gitignore, a .gitattributes that merges claim files with
+    `annotate merge-driver`, and annotate.toml (the review rules). Refuses to overwrite any
+    file. With --existing, registers the merge driver in a desk made earlier.
     """
-    from ..desk import REQUIREMENTS, WORKFLOW, Package, create, default_package, set_package_command
+    from ..desk import (
+        REQUIREMENTS,
+        WORKFLOW,
+        Package,
+        create,
+        default_package,
+        register_merge_driver,
+        set_package_command,
+    )
+
+    if existing:
+        if not folder.is_dir():
+            raise click.UsageError(f"--existing: folder '{folder}' does not exist")
+        for line in register_merge_driver(folder):
+            click.echo(line)
+        return
 
     chosen = Package(package) if package is not None else default_package()
     if not chosen.requirement.strip() or "\n" in chosen.requirement:
@@ -285,5 +309,5 @@ def init(folder: Path, package: str | None) -> None:
         )
 
 
-for command in (add, doc, serve, user_group):
+for command in (add, doc, serve, user_group, merge_driver, diff_cmd, sync_cmd, resolve):
     cli.add_command(command)

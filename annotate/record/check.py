@@ -173,6 +173,17 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             out.append((name, file_problems, None, []))
             continue
         found = _anchor_problems(claim, file, chunk, _TEXTS)
+        for i, conflict in enumerate(claim.conflicts):
+            found.append(
+                Problem(
+                    "merge-conflict",
+                    file,
+                    claim.id,
+                    f"conflicts[{i}]",
+                    f"a git merge found {conflict.field} changed two ways: decide in the "
+                    f"claim panel, or `annotate resolve {claim.id} {i} --take ours|theirs`",
+                )
+            )
         if claim.settled == "agreed" and claim.reopened is None:
             found += _agreement_problems(claim, file, chunk.required)
         out.append((name, file_problems, claim.id, found))

@@ -312,10 +312,30 @@ class Change(Strict):
     at: dt.datetime
     by: ShortText
     action: Literal[
-        "created", "edited", "verdict", "reviewed", "withdrawn", "reanchored", "deleted", "imported"
+        "created",
+        "edited",
+        "verdict",
+        "reviewed",
+        "withdrawn",
+        "reanchored",
+        "deleted",
+        "imported",
+        "merged",
+        "resolved",
     ]
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     note: str | None = None
+
+
+class MergeConflict(Strict):
+    """A field that two lines of work changed two ways (`annotate merge-driver`): the claim
+    keeps `ours` in place until someone decides; `theirs` and the common `base` are kept."""
+
+    field: ShortText
+    base: Any = None
+    ours: Any = None
+    theirs: Any = None
+    at: dt.datetime
 
 
 class ClaimInput(Strict):
@@ -380,6 +400,10 @@ class Claim(Strict):
     created_by: ShortText
     updated_at: dt.datetime
     history: list[Change] = Field(default_factory=list)
+    conflicts: list[MergeConflict] = Field(
+        default_factory=list,
+        description="What a git merge found changed two ways, to be decided (both sides kept).",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> Claim:
@@ -444,6 +468,8 @@ class Claim(Strict):
         """The claim as the API and the `json` export give it (without the change history),
         with its `review_status`."""
         out = self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
+        if not out["conflicts"]:
+            del out["conflicts"]
         out["review_status"] = self.review_status
         return out
 

@@ -64,7 +64,16 @@ class Relocation:
 
 
 Action = Literal[
-    "created", "edited", "verdict", "reviewed", "withdrawn", "reanchored", "deleted", "imported"
+    "created",
+    "edited",
+    "verdict",
+    "reviewed",
+    "withdrawn",
+    "reanchored",
+    "deleted",
+    "imported",
+    "merged",
+    "resolved",
 ]
 
 

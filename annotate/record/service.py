@@ -23,6 +23,7 @@ from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersi
 from . import clock
 from .anchoring import checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
+from .merge import VERDICT_UNIT
 from .models import (
     RESERVED_NAME,
     Anchor,
@@ -431,6 +432,50 @@ class Workspace:
             if len(s.reviews) >= 2
         ]
         return agreement(items, document=doc)
+
+    def resolve_conflict(
+        self, claim_id: str, expected_version: int, index: int, take: str, actor: str
+    ) -> Claim:
+        """Decide one conflict a git merge recorded (`conflicts[index]`): keep `ours` (the
+        value in place) or take `theirs`; the other side stays in the history's note.
+
+        :raise InvalidInput: no such conflict, or `take` not ours/theirs, or the value taken
+            breaks a rule. :raise NotFound: :raise StaleVersion:
+        """
+        if take not in ("ours", "theirs"):
+            raise InvalidInput(
+                f"take: '{take}' is neither ours nor theirs",
+                [detail("take", "one of ours, theirs")],
+            )
+
+        def change(c: Claim) -> Claim:
+            if not 0 <= index < len(c.conflicts):
+                raise InvalidInput(
+                    f"conflicts[{index}]: no such conflict",
+                    [detail(f"conflicts[{index}]", "no such conflict")],
+                )
+            found = c.conflicts[index]
+            value = found.ours if take == "ours" else found.theirs
+            fields: dict[str, Any] = {
+                "conflicts": [x for i, x in enumerate(c.conflicts) if i != index]
+            }
+            if found.field == "verdict":
+                chosen = value or dict.fromkeys(VERDICT_UNIT)
+                fields.update({k: v for k, v in chosen.items() if k in Claim.model_fields})
+            elif found.field.startswith("reviews."):
+                reviews = dict(c.model_dump(mode="json")["reviews"])
+                name = found.field.split(".", 1)[1]
+                if value is None:
+                    reviews.pop(name, None)
+                else:
+                    reviews[name] = value
+                fields["reviews"] = reviews
+            else:
+                fields[found.field] = value
+            note = f"merge conflict on {found.field} decided: {take} kept"
+            return revise(c, fields, actor, "resolved", note=note)
+
+        return self.store.update(claim_id, expected_version, change)
 
     def withdraw_review(self, claim_id: str, expected_version: int, actor: str) -> Claim:
         """Withdraw `actor`'s own review of a claim (a settled claim is reopened).

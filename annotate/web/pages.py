@@ -539,6 +539,29 @@ def adjudicate(claim_id: str) -> Response:
     return _write(claim_id, "adjudicate", action, "Final verdict saved: the claim is decided.")
 
 
+@bp.post("/claims/<claim_id>/conflicts/<int:index>")
+@permission("reviewer")
+def resolve_conflict(claim_id: str, index: int) -> Response:
+    """Decide a conflict a git merge recorded: keep ours or take theirs (a final verdict's
+    conflict is an adjudicator's to decide under several reviewers)."""
+    ws = workspace()
+    found = ws.claim(claim_id)
+    if (
+        0 <= index < len(found.conflicts)
+        and found.conflicts[index].field == "verdict"
+        and review_mode()
+        and not may("adjudicator")
+    ):
+        raise Forbidden("two different final verdicts are an adjudicator's to decide")
+    take = request.form.get("take", "")
+    return _write(
+        claim_id,
+        "conflicts",
+        lambda: ws.resolve_conflict(claim_id, _version(), index, take, actor()),
+        "Conflict decided.",
+    )
+
+
 @bp.post("/claims/<claim_id>/sources")
 @permission("reviewer")
 def add_source(claim_id: str) -> Response:

@@ -40,7 +40,10 @@ NO_PROBLEMS: list[StoreProblem] = []
 
 def dumps(claim: Claim) -> str:
     """A claim as it is stored: pretty, keys sorted, trailing newline (git diffs read well)."""
-    return to_json(claim.model_dump(mode="json", exclude_none=True))
+    data = claim.model_dump(mode="json", exclude_none=True)
+    if not data.get("conflicts"):
+        del data["conflicts"]  # a file without merge conflicts says nothing of them
+    return to_json(data)
 
 
 def to_json(data: Any) -> str:
