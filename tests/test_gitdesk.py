@@ -5,6 +5,7 @@ the pages, and `annotate diff` of a known history."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -136,8 +137,10 @@ def test_two_desks_sync_both_ways_and_lose_nothing(
     authors = sh(a, "log", "--format=%an", "origin/main").split()
     assert {"ann", "bea"} <= set(authors)
     # Both clones are where the remote is: nothing waits to be pushed or pulled.
-    assert sh(a, "rev-parse", "HEAD") == sh(b, "rev-parse", "HEAD") == sh(
-        a, "rev-parse", "origin/main"
+    assert (
+        sh(a, "rev-parse", "HEAD")
+        == sh(b, "rev-parse", "HEAD")
+        == sh(a, "rev-parse", "origin/main")
     )
 
 
@@ -308,3 +311,80 @@ def test_init_existing_registers_the_merge_driver(
         .endswith("-m annotate merge-driver %O %A %B %P")
     )
     assert "fixtures/*.json merge=annotate-claim" in (a / ".gitattributes").read_text()
+
+
+def test_a_server_syncing_in_the_background_shows_what_arrived_and_pushes_its_own(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+    import sys
+    import time
+    import urllib.request
+
+    a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "annotate",
+            "serve",
+            "--port",
+            "0",
+            "--reviewer",
+            "Rita",
+            "--sync-every",
+            "5",
+        ],
+        cwd=a,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = ""
+        for line in proc.stdout:
+            found = re.search(r"Open (http://\S+)/", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url
+
+        def get(path: str) -> Any:
+            with urllib.request.urlopen(url + path, timeout=10) as resp:
+                return json.loads(resp.read())
+
+        # A change at the other desk, synced there, shows up in this server's pages.
+        bea = app_of(b, "bea")
+        assert set_verdict(bea, "disputed", "Both ways.", [REFUTE, SUPPORT]).status_code == 200
+        assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 0
+        deadline = time.monotonic() + 40
+        while get(f"/api/claims/{CLAIM}")["verdict"] != "disputed":
+            assert time.monotonic() < deadline, "the server never showed the synced change"
+            time.sleep(0.5)
+        # A change made on this server is pushed by it.
+        other = "armenia-first-foreign-iskander-operator-2016"
+        claim = get(f"/api/claims/{other}")
+        req = urllib.request.Request(
+            f"{url}/api/claims/{other}",
+            data=json.dumps({"claimant": "SIPRI (Stockholm)"}).encode(),
+            method="PATCH",
+            headers={"Content-Type": "application/json", "If-Match": f'"{claim["version"]}"'},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200
+        deadline = time.monotonic() + 40
+        while True:
+            assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 0
+            if json.loads((b / "fixtures" / f"{other}.json").read_text())["claimant"] == (
+                "SIPRI (Stockholm)"
+            ):
+                break
+            assert time.monotonic() < deadline, "the server never pushed its change"
+            time.sleep(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -77,6 +77,38 @@ def serve_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return users_option(fn)
 
 
+def start_sync(ws: Workspace, every: int, remote: str) -> None:
+    """Sync the store through git every `every` seconds, in a thread of its own; a refusal
+    is printed and tried again next time, never fatal to the server."""
+    import threading
+    import time
+
+    from ..record.gitrepo import GitProblem, repository, sync
+
+    try:
+        repository(ws.store.root)
+    except GitProblem as exc:
+        raise click.UsageError(f"--sync-every: {exc.message}") from None
+
+    def loop() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                report = sync(ws.store.root, ws.corpus.root, remote)
+            except GitProblem as exc:
+                click.echo(f"sync: {exc.message}", err=True)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a sync must never stop the server
+                click.echo(f"sync failed: {exc!r}", err=True)
+                continue
+            if report.merged or report.conflicted:
+                ws.reload()
+            if report.committed or report.merged or report.pushed:
+                click.echo(report.text(), nl=False)
+
+    threading.Thread(target=loop, name="annotate-sync", daemon=True).start()
+
+
 def warm(app: Any) -> Any:
     """Build the store's index and load the corpus before listening: the first request is
     then as fast as the others."""
@@ -142,6 +174,17 @@ def warm(app: Any) -> Any:
     help="Hide the other reviews and the final verdict of a claim from a reviewer until "
     "they have given their own [default: the settings file's, else on in team mode].",
 )
+@click.option(
+    "--sync-every",
+    type=click.IntRange(5, 86400),
+    default=None,
+    metavar="SECONDS",
+    help="Run `annotate sync` (commit, merge, push through git) every SECONDS in the "
+    "background; the pages show what arrived.",
+)
+@click.option(
+    "--sync-remote", default="origin", show_default=True, help="The git remote to sync with."
+)
 @serve_options
 def serve(
     ws: Workspace,
@@ -153,6 +196,8 @@ def serve(
     workers: int,
     required_reviews: int | None,
     blind: bool | None,
+    sync_every: int | None,
+    sync_remote: str,
     **team: Any,
 ) -> None:
     """Run the web app on a production WSGI server (waitress), on loopback by default.
@@ -195,6 +240,10 @@ def serve(
         f"; {rules.required} agreeing review{'s' if rules.required > 1 else ''} settle a claim"
         + (", blind" if rules.blind else "")
     )
+    if sync_every is not None:
+        if workers > 1:
+            raise click.UsageError("--sync-every runs in one process: use --workers 1")
+        start_sync(app.extensions["annotate"], sync_every, sync_remote)
     if workers > 1:
         from . import prefork
 

@@ -792,6 +792,12 @@ class Workspace:
         """Remove the temp files of writes a crash interrupted (see `Store.sweep`); the paths."""
         return self.store.sweep()
 
+    def reload(self) -> None:
+        """Read the store and the corpus again after something else changed their files in
+        bulk (a git merge by `annotate sync`)."""
+        self.store.refresh(full=True)
+        self.corpus.refresh()
+
     def follow(self) -> None:
         """Keep the store's index current from a background thread, as a server does."""
         self.store.follow()
