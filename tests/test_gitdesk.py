@@ -183,7 +183,7 @@ def test_two_final_verdicts_become_a_decision_in_the_pages(
     assert json.loads((a / "fixtures" / f"{CLAIM}.json").read_text())["verdict"] == "denied"
 
 
-def test_a_deletion_on_one_side_and_an_edit_on_the_other_is_refused_whole(
+def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
@@ -194,16 +194,41 @@ def test_a_deletion_on_one_side_and_an_edit_on_the_other_is_refused_whole(
     )
     assert set_verdict(bea, "denied", "Still refuted.", [REFUTE]).status_code == 200
     assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
+    synced = annotate(b, "sync", monkeypatch=monkeypatch)
+    assert synced.exit_code == 1, synced.output  # a decision waits
+    assert not (b / ".git" / "MERGE_HEAD").exists() and sh(b, "status", "--porcelain") == ""
+    # Bea's edit is kept whole, with the deletion as the decision to take.
+    stored = json.loads((b / "fixtures" / f"{CLAIM}.json").read_text())
+    assert stored["rationale"] == "Still refuted."
+    assert stored["conflicts"][0]["field"] == "deleted"
+    assert stored["conflicts"][0]["theirs"] == "deleted"
+    client = app_of(b, "bea")
+    resp = client.post(
+        f"/claims/{CLAIM}/conflicts/0",
+        data={"take": "theirs", "version": str(version(client)), "csrf_token": csrf(client)},
+    )
+    assert resp.status_code == 303
+    assert client.get(f"/api/claims/{CLAIM}").status_code == 404
+    assert list((b / "fixtures" / ".trash").glob(f"{CLAIM}*"))  # kept, with its history
+    assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 0
+    assert annotate(b, "check", monkeypatch=monkeypatch).exit_code == 0
+
+
+def test_a_text_conflict_git_cannot_hand_to_the_driver_is_undone_whole(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
+    for desk, words in ((a, "ours"), (b, "theirs")):
+        path = desk / "README.md"
+        path.write_text(path.read_text() + f"\n{words}\n")
+        sh(desk, "commit", "-q", "-am", f"readme: {words}")
+    assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
+    head = sh(b, "rev-parse", "HEAD")
     refused = annotate(b, "sync", monkeypatch=monkeypatch)
     assert refused.exit_code == 2
     assert "merge was undone" in refused.output and "your commits are kept" in refused.output
     assert not (b / ".git" / "MERGE_HEAD").exists()
-    # Bea's edit is committed, whole, and nothing else changed in her clone.
-    assert json.loads((b / "fixtures" / f"{CLAIM}.json").read_text())["rationale"] == (
-        "Still refuted."
-    )
-    assert sh(b, "status", "--porcelain") == ""
-    assert "Still refuted." in sh(b, "show", f"HEAD:fixtures/{CLAIM}.json")
+    assert sh(b, "rev-parse", "HEAD") == head and sh(b, "status", "--porcelain") == ""
 
 
 def test_sync_refuses_changes_it_did_not_make_and_a_missing_remote(

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import InvalidInput, detail
 from . import clock
 from .merge import Unmergeable, merge_claims
+from .models import Claim
 from .store.claimfile import dumps
 
 DRIVER = "annotate-claim"
@@ -401,6 +402,46 @@ def _status(root: Path) -> list[tuple[str, str]]:
     return out
 
 
+def _settle_deletions(root: Path, store_rel: str, identity: list[str]) -> bool:
+    """After a merge git could not finish: when every file left unmerged is a claim deleted
+    on one side and changed on the other, keep the changed claim with the deletion as a
+    conflict to decide (`deleted`), and conclude the merge. Whether it did."""
+    entries: dict[str, set[int]] = {}
+    for line in git(root, "ls-files", "-u", "-z").split("\0"):
+        if line:
+            meta, path = line.split("\t", 1)
+            entries.setdefault(path, set()).add(int(meta.split()[2]))
+    folder = store_rel.rstrip("/") + "/" if store_rel != "." else ""
+    if not entries:
+        return False
+    for path, stages in entries.items():
+        in_store = path.startswith(folder) and "/" not in path[len(folder) :]
+        if not (in_store and path.endswith(".json") and stages in ({1, 2}, {1, 3})):
+            return False
+    stamp = clock.now().isoformat().replace("+00:00", "Z")
+    for path, stages in entries.items():
+        kept = 2 if 2 in stages else 3
+        raw = git(root, "show", f":{kept}:{path}")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return False
+        if not isinstance(data, dict):
+            return False
+        ours, theirs = ("kept", "deleted") if kept == 2 else ("deleted", "kept")
+        data.setdefault("conflicts", []).append(
+            {"field": "deleted", "base": "kept", "ours": ours, "theirs": theirs, "at": stamp}
+        )
+        try:
+            claim = Claim.model_validate(data)
+        except ValueError:
+            return False
+        (root / path).write_text(dumps(claim), encoding="utf-8")
+        git(root, "add", "--", path)
+    git(root, *identity, "commit", "-q", "--no-edit")
+    return True
+
+
 def sync(
     store: Path, corpus: Path, remote: str = "origin", message: str | None = None
 ) -> SyncReport:
@@ -479,18 +520,34 @@ def sync(
     if has_upstream:
         before = git(root, "rev-parse", "HEAD").strip()
         merged = subprocess.run(
-            ["git", *identity, "merge", "-q", "--no-edit", upstream],
+            # No rename detection: a claim deleted into `.trash/` is a deletion (git would
+            # take it for a rename, and carry an edit of the claim into the trash file).
+            # git 2.39's `ort` strategy ignores `no-renames`; `recursive` honours it.
+            [
+                "git",
+                *identity,
+                "-c",
+                "merge.renames=false",
+                "merge",
+                "-q",
+                "--no-edit",
+                "-s",
+                "recursive",
+                "-X",
+                "no-renames",
+                upstream,
+            ],
             cwd=root,
             capture_output=True,
             text=True,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
             check=False,
         )
-        if merged.returncode != 0:
+        if merged.returncode != 0 and not _settle_deletions(root, mine[0], identity):
             git(root, "merge", "--abort", check=False)
             raise GitProblem(
                 f"git could not merge {upstream} (a conflict the claim merge driver cannot "
-                "settle, such as a claim deleted on one side and edited on the other): "
+                "settle, in a file that is not a claim, or a claim file that is not valid): "
                 "the merge was undone, your commits are kept; merge by hand with `git merge "
                 f"{upstream}`",
                 [detail("git", "merge failed")],

@@ -448,6 +448,20 @@ class Workspace:
                 [detail("take", "one of ours, theirs")],
             )
 
+        current = self.store.get(claim_id)
+        if (
+            0 <= index < len(current.conflicts)
+            and current.conflicts[index].field == "deleted"
+            and getattr(current.conflicts[index], take) == "deleted"
+        ):
+            # One side deleted the claim: taking that side deletes it (into the trash).
+            note = "merge conflict decided: the deletion kept"
+            return self.store.delete(
+                claim_id,
+                expected_version,
+                lambda c: revise(c, {"conflicts": []}, actor, "deleted", note=note),
+            )
+
         def change(c: Claim) -> Claim:
             if not 0 <= index < len(c.conflicts):
                 raise InvalidInput(
@@ -459,7 +473,9 @@ class Workspace:
             fields: dict[str, Any] = {
                 "conflicts": [x for i, x in enumerate(c.conflicts) if i != index]
             }
-            if found.field == "verdict":
+            if found.field == "deleted":
+                pass  # the claim is kept: only the conflict goes
+            elif found.field == "verdict":
                 chosen = value or dict.fromkeys(VERDICT_UNIT)
                 fields.update({k: v for k, v in chosen.items() if k in Claim.model_fields})
             elif found.field.startswith("reviews."):
