@@ -127,9 +127,11 @@ Fact-check annotations kept with annotate {__version__}.
 - `.github/workflows/annotate.yml`: CI runs `annotate check` on every push and pull request.
 - `.github/annotate-requirements.txt`: the annotate CI installs (one pip requirement).
 - `.gitattributes`: claim files merge field by field. In each clone, once:
-  `annotate init --existing` (registers the merge driver in the clone's git config;
-  `annotate sync` does it too). Web merges on GitHub or GitLab do not run it: merge there and
-  CI's `annotate check` fails on the conflicted claims; merge locally (`annotate sync`) instead.
+  `annotate init --existing .` (registers the merge driver in the clone's git config;
+  `annotate sync` does it too; by hand:
+  `git config merge.annotate-claim.driver "annotate merge-driver %O %A %B %P"`).
+  Web merges on GitHub or GitLab do not run it: a claim conflicted there fails CI's
+  `annotate check`; merge on a clone (`annotate sync`) instead.
 - `annotate.toml`: how the desk reviews (how many agreeing reviews settle a claim, blind
   review), the same for every server and CI run.
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -424,14 +425,37 @@ class Workspace:
     def agreement(self, doc: str | None = None) -> dict[str, Any]:
         """Agreement between reviewers over the claims with at least two reviews, overall,
         per pair and per document (or for one document): see `agreement.agreement`."""
-        from .agreement import Rated, agreement
+        from .agreement import agreement
 
-        items = [
+        return agreement(self._rated(), document=doc)
+
+    def agreement_stream(self) -> Iterator[str]:
+        """`agreement()` over every document as JSON text (keys sorted), made a document at
+        a time: the whole result of a large store is tens of megabytes of objects, the
+        stream a few."""
+        from .agreement import agreement, iter_documents
+
+        items = self._rated()
+        head = agreement(items, with_documents=False)
+        yield '{"documents": {'
+        for i, (doc, figures) in enumerate(iter_documents(items)):
+            yield (
+                ("" if i == 0 else ", ")
+                + json.dumps(doc)
+                + ": "
+                + json.dumps(figures, sort_keys=True)
+            )
+        yield '}, "overall": ' + json.dumps(head["overall"], sort_keys=True)
+        yield ', "pairs": ' + json.dumps(head["pairs"], sort_keys=True) + "}\n"
+
+    def _rated(self) -> list[Any]:
+        from .agreement import Rated
+
+        return [
             Rated(s.id, tuple(sorted({m.doc for m in s.appearances})), dict(s.reviews))
             for s in self.store.summaries()[0]
             if len(s.reviews) >= 2
         ]
-        return agreement(items, document=doc)
 
     def resolve_conflict(
         self, claim_id: str, expected_version: int, index: int, take: str, actor: str
