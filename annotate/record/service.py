@@ -178,7 +178,7 @@ class Workspace:
                         hits.add(c.id)
                     continue
                 try:
-                    if needle in _haystack(self.store.get(c.id)):
+                    if needle in _haystack(self.claim(c.id)):  # through the lens
                         hits.add(c.id)
                 except (NotFound, BrokenRecord):
                     continue
