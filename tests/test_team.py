@@ -710,3 +710,53 @@ def test_documents_are_added_by_reviewers_and_their_text_replaced_by_adjudicator
         data={"csrf_token": token, "action": "preview", "text": "Another text.", "format": "text"},
     )
     assert resp.status_code == 200 and "orphaned" in resp.get_data(as_text=True)
+
+
+def test_processes_sharing_the_users_file_count_the_same_failed_logins(
+    workdir: Path, team: Path
+) -> None:
+    """Two apps on one users file stand for two server processes (`--workers`): the guesses
+    made against one count in the other."""
+    first, second = team_app(workdir, team), team_app(workdir, team)
+    for i in range(5):
+        app = first if i % 2 else second
+        assert login(app.test_client(), "alice", "wrong-password").status_code == 401
+    assert login(first.test_client(), "alice").status_code == 429
+    assert login(second.test_client(), "alice").status_code == 429
+    counts = team.with_name(team.name + ".logins.sqlite")
+    assert stat.S_IMODE(counts.stat().st_mode) == 0o600
+
+
+def test_serve_with_workers_counts_failed_logins_once_for_all_workers(
+    workdir: Path, team: Path
+) -> None:
+    import re
+    from urllib.parse import urlencode
+
+    from bench import serving
+
+    server = serving.start(
+        workdir / "seeds",
+        workdir / "fixtures",
+        extra=["--workers", "2", "--users", str(team)],
+    )
+    try:
+        codes = []
+        for _ in range(12):  # a new connection each time: the kernel spreads them
+            with server.client() as c:
+                _, headers, page = c.request("GET", "/login")
+                token = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+                assert token is not None
+                cookie = headers["set-cookie"].split(";", 1)[0]
+                form = {"name": "alice", "password": "wrong", "csrf_token": token.group(1)}
+                status, _, _ = c.request(
+                    "POST",
+                    "/login",
+                    urlencode(form).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+                )
+                codes.append(status)
+        # Five wrong passwords in all, whichever process answered; the rest wait.
+        assert codes.count(401) == 5 and codes.count(429) == 7, codes
+    finally:
+        server.stop()

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import tempfile
 import threading
 import time
@@ -453,3 +454,102 @@ class FailureLimiter:
         """Forget the failures of a key (after a successful login)."""
         with self._lock:
             self._failures.pop(key, None)
+
+
+def login_counts(users_file: Path) -> Path:
+    """Where the failed logins against a users file are counted (beside it, as private)."""
+    return users_file.with_name(users_file.name + ".logins.sqlite")
+
+
+class SharedFailureLimiter:
+    """`FailureLimiter`'s counts kept in a SQLite file beside the users file, so that every
+    server process sharing the users file (`annotate serve --workers N`, or two servers on one
+    desk) counts the same attempts: N processes no longer give an attacker N times the
+    guesses. SQLite (the standard library's `sqlite3`) does the locking between processes;
+    the clock is the wall clock, the one they share.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        name: str,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.name = name
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or getattr(self._local, "pid", None) != os.getpid():
+            old_umask = os.umask(0o077)  # the file says who tried to log in: private
+            try:
+                db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            finally:
+                os.umask(old_umask)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS failures (limiter TEXT, key TEXT, at REAL)")
+            db.execute("CREATE INDEX IF NOT EXISTS by_key ON failures (limiter, key, at)")
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    def _wait(self, oldest_counting: float, now: float) -> int:
+        return max(1, int(oldest_counting + self.window - now) + 1)
+
+    def attempt(self, key: str) -> tuple[int, float]:
+        """As `FailureLimiter.attempt`, counted in the shared file."""
+        db = self._db()
+        now = self.clock()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "DELETE FROM failures WHERE limiter = ? AND key = ? AND at <= ?",
+                (self.name, key, now - self.window),
+            )
+            rows = db.execute(
+                "SELECT at FROM failures WHERE limiter = ? AND key = ? ORDER BY at",
+                (self.name, key),
+            ).fetchall()
+            if len(rows) >= self.limit:
+                db.execute("COMMIT")
+                return self._wait(rows[len(rows) - self.limit][0], now), 0.0
+            db.execute(
+                "INSERT INTO failures (limiter, key, at) VALUES (?, ?, ?)", (self.name, key, now)
+            )
+            if int(now * 1000) % 97 == 0:  # now and then, forget every quiet key
+                db.execute("DELETE FROM failures WHERE at <= ?", (now - self.window,))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return 0, now
+
+    def succeeded(self, key: str, stamp: float) -> None:
+        """The attempt begun at `stamp` was right: it is not a failure."""
+        self._db().execute(
+            "DELETE FROM failures WHERE rowid IN (SELECT rowid FROM failures WHERE limiter = ?"
+            " AND key = ? AND at = ? LIMIT 1)",
+            (self.name, key, stamp),
+        )
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until `key` may try again; 0 when it may now."""
+        now = self.clock()
+        rows = (
+            self._db()
+            .execute(
+                "SELECT at FROM failures WHERE limiter = ? AND key = ? AND at > ? ORDER BY at",
+                (self.name, key, now - self.window),
+            )
+            .fetchall()
+        )
+        return 0 if len(rows) < self.limit else self._wait(rows[len(rows) - self.limit][0], now)
+
+    def clear(self, key: str) -> None:
+        """Forget the failures of a key (after a successful login)."""
+        self._db().execute("DELETE FROM failures WHERE limiter = ? AND key = ?", (self.name, key))

@@ -13,7 +13,13 @@ from flask import Flask
 
 from .. import default_reviewer, templates_folder
 from ..formats.export import ExportSettings
-from ..record.accounts import FailureLimiter, Users, secret_key
+from ..record.accounts import (
+    FailureLimiter,
+    SharedFailureLimiter,
+    Users,
+    login_counts,
+    secret_key,
+)
 from ..record.reviews import ReviewRules
 from ..record.service import Workspace
 from ..record.settings import load_settings
@@ -69,15 +75,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     window = float(app.config["LOGIN_WINDOW_SECONDS"])
-    app.extensions["annotate_login_by_user"] = FailureLimiter(
-        int(app.config["LOGIN_FAILURES_PER_USER"]), window
-    )
-    app.extensions["annotate_login_by_account"] = FailureLimiter(
-        int(app.config["LOGIN_FAILURES_PER_ACCOUNT"]), window
-    )
-    app.extensions["annotate_login_by_address"] = FailureLimiter(
-        int(app.config["LOGIN_FAILURES_PER_ADDRESS"]), window
-    )
+    for name, setting in (
+        ("user", "LOGIN_FAILURES_PER_USER"),
+        ("account", "LOGIN_FAILURES_PER_ACCOUNT"),
+        ("address", "LOGIN_FAILURES_PER_ADDRESS"),
+    ):
+        limit = int(app.config[setting])
+        # Team mode: counted in a file beside the users file, shared by every process that
+        # serves it (--workers); nobody logs in in local mode.
+        app.extensions[f"annotate_login_by_{name}"] = (
+            SharedFailureLimiter(login_counts(users.path), name, limit, window)
+            if users is not None and users
+            else FailureLimiter(limit, window)
+        )
     desk = load_settings(app.config["SETTINGS_FILE"]).reviews
     rules = ReviewRules.for_mode(
         "annotate_users" in app.extensions,

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from ..record.accounts import FailureLimiter
+from ..record.accounts import FailureLimiter, SharedFailureLimiter
 from .common import current_user, permission, team_mode, users
 
 bp = Blueprint("auth", __name__)
@@ -41,7 +41,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _limits(name: str, address: str) -> list[tuple[FailureLimiter, str]]:
+def _limits(name: str, address: str) -> list[tuple[FailureLimiter | SharedFailureLimiter, str]]:
     """The counts a login attempt goes against: this account from this address (a few: the
     attacker's address is slowed, the holder elsewhere is not), this account from anywhere
     (many: only a distributed attack reaches it), and this address for any account."""
@@ -70,7 +70,7 @@ def login() -> Any:
     address = request.remote_addr or "?"
     limits = _limits(name, address)
     # Counted before the password is hashed: concurrent guesses cannot outrun the limits.
-    begun: list[tuple[FailureLimiter, str, float]] = []
+    begun: list[tuple[FailureLimiter | SharedFailureLimiter, str, float]] = []
     wait = 0
     for limiter, key in limits:
         wait, stamp = limiter.attempt(key)
