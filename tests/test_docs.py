@@ -114,3 +114,19 @@ def test_readme_links_and_images_exist() -> None:
 def test_no_screenshots_in_the_package() -> None:
     # They are the manual's (docs/screenshots/), not the app's: the wheel ships annotate/.
     assert not list((ROOT / "annotate").rglob("*.png"))
+
+
+def test_every_test_the_docs_name_exists() -> None:
+    """The manual names the tests that prove its promises (docs/team.md): each must be there,
+    so that a renamed or deleted test cannot leave a promise without its proof."""
+    missing = []
+    for page_path in sorted((ROOT / "docs").glob("*.md")):
+        current = None
+        for file, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", page_path.read_text()):
+            if file:
+                current = file
+            if name and current:
+                source = (ROOT / current).read_text(encoding="utf-8")
+                if f"def {name}(" not in source:
+                    missing.append(f"{page_path.name}: {current}::{name}")
+    assert missing == []
