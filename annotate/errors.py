@@ -116,6 +116,14 @@ class Refused(AnnotateError):
         self.status = status
 
 
+class Busy(AnnotateError):
+    """The server is doing as much of this expensive work as it takes at once (reading an
+    article): try again shortly (503, with `retry_after` seconds)."""
+
+    status = 503
+    retry_after = 5
+
+
 class DiskProblem(AnnotateError):
     """The disk refused a write the request was right to ask for: full (507) or read-only
     (503). Nothing was saved; the reviewer can save again once it is mended."""

@@ -7,6 +7,7 @@ import codecs
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -16,7 +17,7 @@ from annotate.formats.ingest import MAX_BYTES
 from annotate.record.service import Workspace
 
 from .conftest import DOC_BBC, ROOT, quote
-from .webutil import snapshot
+from .webutil import csrf, snapshot
 
 DATA = Path(__file__).parent / "data"
 ARTICLE_HTML = DATA / "article.html"
@@ -551,3 +552,52 @@ def test_concurrent_adds_of_the_same_title_never_overwrite(tmp_path: Path) -> No
     assert texts == {f"Same headline\n\nVersion {n}.\n" for n in range(16)}
     assert len(list((tmp_path / "seeds").glob("*.json"))) == 16
     assert not list((tmp_path / "seeds").glob(".annotate-*"))
+
+
+def test_reading_articles_is_bounded_so_that_reads_stay_free(
+    app: Any, monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
+    """While one article is being read (HTML extraction: seconds of CPU for a big page), a
+    second add is answered at once with 503 and Retry-After, and reads go on being served:
+    eight adds of a 1.9 MB page at once used to hold every server thread."""
+    import threading
+
+    import annotate.web.documents as documents
+
+    reading, release = threading.Event(), threading.Event()
+    real = documents.add_documents
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        reading.set()
+        assert release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "add_documents", slow)
+    answers: list[int] = []
+    first = threading.Thread(
+        target=lambda: answers.append(
+            app.test_client()
+            .post("/api/documents", json={"text": "A first article.\n"})
+            .status_code
+        )
+    )
+    first.start()
+    try:
+        assert reading.wait(30)
+        second = app.test_client().post("/api/documents", json={"text": "A second article.\n"})
+        assert second.status_code == 503
+        assert second.headers["Retry-After"] == "5"
+        assert "being read right now" in second.get_json()["error"]
+        assert app.test_client().get("/api/documents").status_code == 200  # reads go on
+        reviewer = app.test_client()
+        form = {"text": "Pasted while busy.", "title": "Busy", "csrf_token": csrf(reviewer)}
+        page = reviewer.post("/documents", data=form)
+        assert page.status_code == 503
+        html = page.get_data(as_text=True)
+        assert "being read right now" in html and "Pasted while busy." in html  # kept
+    finally:
+        release.set()
+        first.join(30)
+    assert answers == [201]
+    # The slot is free again.
+    assert app.test_client().post("/api/documents", json={"text": "A third.\n"}).status_code == 201

@@ -54,6 +54,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         LOGIN_FAILURES_PER_ACCOUNT=50,  # one account from anywhere
         LOGIN_FAILURES_PER_ADDRESS=100,  # any account from one address (a newsroom behind NAT)
         LOGIN_WINDOW_SECONDS=300,
+        # Articles read (HTML extracted) at once; more adds wait as a 503 with Retry-After.
+        INGEST_SLOTS=int(os.environ.get("ANNOTATE_INGEST_SLOTS") or 1),
         # Review rules (None: the settings file's, else the mode's default).
         SETTINGS_FILE=os.environ.get("ANNOTATE_SETTINGS") or None,
         REQUIRED_REVIEWS=None,
@@ -104,6 +106,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         org_url=app.config["ORG_URL"],
     )
     common.init_app(app)
+    documents.init_ingest(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

@@ -26,6 +26,7 @@ from ..errors import (
     AnnotateError,
     BadHost,
     BrokenRecord,
+    Busy,
     Detail,
     Forbidden,
     InvalidInput,
@@ -447,6 +448,8 @@ def init_app(app: Flask) -> None:
                 resp.headers["ETag"] = f'"{exc.current.version}"'
         else:
             resp = error_page(exc.status, exc.message)
+        if isinstance(exc, Busy):
+            resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
 
     @app.errorhandler(OSError)

@@ -8,6 +8,9 @@ CSRF token for forms; JSON content type for the API). Forms work without JavaScr
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import (
@@ -26,6 +29,7 @@ from werkzeug.wrappers import Response
 from ..errors import (
     AlreadyExists,
     AnnotateError,
+    Busy,
     Forbidden,
     InvalidInput,
     PreconditionRequired,
@@ -110,6 +114,32 @@ def _writers_only() -> None:
 # -- add -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def _reading_slot() -> Iterator[None]:
+    """One of the few slots for reading an article (HTML extraction is seconds of CPU for a
+    large page): the rest of the server's threads stay free for reviewers' reads and saves.
+
+    :raise Busy: every slot is taken (503 with Retry-After): nothing was read or written.
+    """
+    slots: threading.BoundedSemaphore = current_app.extensions["annotate_ingest"]
+    if not slots.acquire(blocking=False):
+        raise Busy(
+            "another article is being read right now: try again in a few seconds "
+            "(what you typed is kept)"
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def init_ingest(app: Any) -> None:
+    """The app's article-reading slots (`INGEST_SLOTS`, default 1)."""
+    app.extensions["annotate_ingest"] = threading.BoundedSemaphore(
+        int(app.config.get("INGEST_SLOTS") or 1)
+    )
+
+
 @bp.get("/documents/new")
 @permission("viewer")
 def new() -> str:
@@ -126,8 +156,9 @@ def add() -> Response:
     try:
         item = _input_from_form(form, with_meta=True)
         item.id = form.get("id") or None
-        ((prepared, doc),) = add_documents(workspace().corpus, [item])
-    except (InvalidInput, AlreadyExists) as exc:
+        with _reading_slot():
+            ((prepared, doc),) = add_documents(workspace().corpus, [item])
+    except (InvalidInput, AlreadyExists, Busy) as exc:
         html = render_template(
             "add.html",
             form=form,
@@ -230,7 +261,8 @@ def replace(doc_id: str) -> Response:
     doc = ws.corpus.get(doc_id)
     try:
         item = _input_from_form(form, with_meta=False)
-        text, _, _, notes = read_text(item, final_newline=doc.text.endswith("\n"))
+        with _reading_slot():
+            text, _, _, notes = read_text(item, final_newline=doc.text.endswith("\n"))
         if form.get("action") != "save":
             moves = ws.preview_replace(doc_id, text)
         else:
@@ -248,7 +280,7 @@ def replace(doc_id: str) -> Response:
             )
             return redirect(url_for("pages.document", doc_id=doc_id), code=303)
     except AnnotateError as exc:
-        if exc.status not in (409, 422):
+        if exc.status not in (409, 422) and not isinstance(exc, Busy):
             raise
         form.pop("action", None)
         return _edit_page(doc_id, exc.status, replace_form=form, replace_errors=messages(exc))
@@ -299,7 +331,8 @@ def api_add() -> Response:
         id=data.get("id") or None,
         kind=data.get("format") or "auto",
     )
-    ((prepared, doc),) = add_documents(workspace().corpus, [item])
+    with _reading_slot():
+        ((prepared, doc),) = add_documents(workspace().corpus, [item])
     resp = jsonify({**_doc_json(doc.id), "report": prepared.notes})
     resp.status_code = 201
     resp.headers["Location"] = url_for("api.document", doc_id=doc.id)

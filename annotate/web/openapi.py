@@ -172,9 +172,14 @@ ERRORS = {
     "415": "A write whose body is not `application/json`.",
     "422": "The input breaks a rule; `details` names each field.",
     "428": "A change without If-Match.",
+    "503": (
+        "The store refused the write (read-only, no permission), or the server is reading as "
+        "many articles as it takes at once (try again after Retry-After); nothing changed."
+    ),
+    "507": "The disk is full; nothing changed.",
 }
 READ_ERRORS = ("400", "401", "404", "405")
-WRITE_ERRORS = ("400", "401", "403", "404", "405", "413", "415", "422")
+WRITE_ERRORS = ("400", "401", "403", "404", "405", "413", "415", "422", "503", "507")
 CHANGE_ERRORS = (*WRITE_ERRORS, "409", "412", "428")
 
 
