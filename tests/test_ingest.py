@@ -601,3 +601,30 @@ def test_reading_articles_is_bounded_so_that_reads_stay_free(
     assert answers == [201]
     # The slot is free again.
     assert app.test_client().post("/api/documents", json={"text": "A third.\n"}).status_code == 201
+
+
+@pytest.mark.parametrize(("depth", "dropped"), [(252, False), (253, True)])
+def test_text_nested_too_deep_for_the_html_parser_is_reported(
+    app: Any, depth: int, dropped: bool
+) -> None:
+    """libxml2 (under trafilatura) stops reading below about 256 nested elements and drops
+    that text without a word: the report says how much was not read."""
+    intro = "<p>Intro paragraph about the missile, long enough for the extractor to keep.</p>"
+    deep = (
+        "<div>" * depth
+        + "<p>"
+        + "A deep sentence of the article. " * 10
+        + "</p>"
+        + "</div>" * depth
+    )
+    head = "<html><head><title>Deep page</title></head><body>"
+    html = f"{head}<article>{intro}{deep}</article></body></html>"
+    resp = app.test_client().post("/api/documents", json={"text": html, "format": "html"})
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    text = app.test_client().get(f"/api/documents/{body['id']}").get_json()["text"]
+    warned = [n for n in body["report"] if "nested deeper than" in n]
+    assert ("A deep sentence" not in text) == dropped
+    assert bool(warned) == dropped
+    if dropped:
+        assert "characters of text" in warned[0] and "paste its text" in warned[0]

@@ -271,7 +271,51 @@ def extract_html(
         f"({len(paragraphs)} paragraphs; navigation, comments and other boilerplate left out)",
         f"metadata found in the page: {names}",
     ]
+    unread = text_below_depth(html, MAX_HTML_DEPTH)
+    if unread:
+        notes.append(
+            f"warning: {unread:,} characters of text are nested deeper than {MAX_HTML_DEPTH} "
+            "elements, where the HTML parser stops reading, and are not in the document: if "
+            "they belong to the article, paste its text instead"
+        )
     return text, meta, notes
+
+
+MAX_HTML_DEPTH = 256
+"""How deep libxml2 (under lxml and trafilatura) reads nested elements; below, it drops the
+text without a word."""
+
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def text_below_depth(html: str, depth: int) -> int:
+    """How many characters of non-blank text an HTML page holds below `depth` nested
+    elements (void elements and unclosed ones counted as browsers nest them, roughly)."""
+    from html.parser import HTMLParser
+
+    class Counter(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.stack: list[str] = []
+            self.deep = 0
+
+        def handle_starttag(self, tag: str, attrs: Any) -> None:
+            if tag not in _VOID:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in self.stack:
+                while self.stack and self.stack.pop() != tag:
+                    pass
+
+        def handle_data(self, data: str) -> None:
+            if len(self.stack) > depth and self.stack[-1] not in ("script", "style"):
+                self.deep += len(data.strip())
+
+    counter = Counter()
+    counter.feed(html)
+    counter.close()
+    return counter.deep
 
 
 def _html_lang(html: str) -> str | None:
