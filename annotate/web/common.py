@@ -386,6 +386,8 @@ def guard_writes() -> None:
     """Refuse a cross-origin write, an API write that is not JSON, a form without its token."""
     if request.method in SAFE_METHODS:
         return
+    if request.routing_exception is not None:
+        return  # no such route or method: Flask answers 404 or 405 (with Allow), nothing runs
     if g.get("bearer"):
         # A token is sent by a script, never attached by a browser: no CSRF to fear.
         return

@@ -316,7 +316,7 @@ def _document() -> dict[str, Any]:
                         "in": "header",
                         "required": True,
                         "description": "The meta_version read. Missing: 428; stale: 409.",
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": '^(W/)?"?[0-9a-f]{64}"?$'},
                     },
                 ],
                 "requestBody": _body("DocumentPatch"),
