@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 import schemathesis.specs.openapi.checks  # noqa: F401  (registers the OpenAPI checks)
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS as REGISTERED
 
 from annotate import create_app
