@@ -1118,3 +1118,147 @@ def test_copy_edits_around_a_quote_land_it_where_expected(
     p = locate(edited, a)
     landed = edited[p.start : p.end] if p.start is not None and p.end is not None else None
     assert (p.status, landed, p.errors, p.score) == want
+
+
+# -- mutation survivors: found by comparing the mutants' placements on random copy-edits --
+
+
+def test_an_anchor_without_context_still_at_its_offsets_is_certain() -> None:
+    # An anchor imported with its quote and offsets only: nothing recorded disagrees.
+    text, a = _claim_anchor()
+    bare = Anchor(doc="d", start=a.start, end=a.end, exact=a.exact)
+    assert locate(text, bare) == Placement("exact", a.start, a.end, 1.0)
+
+
+def test_a_quote_far_beyond_a_shortened_text_gets_no_position_credit_when_searched() -> None:
+    # As far beyond the end as can be, with its suffix changed (not the verbatim path): the
+    # position adds nothing, it never takes anything away.
+    text, a = _claim_anchor()
+    far = a.model_copy(update={"start": a.start + 5000, "end": a.end + 5000})
+    edited = text.replace("Delta epsilon. Delta", "Zeta eta. Delta", 1)
+    p = locate(edited, far)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", a.start, a.end, 0)
+    after = edited[a.end : a.end + 32 + 16]
+    suffix_errors = _best_prefix_errors(a.suffix, after)
+    assert p.score == round((50 + 20 + 20 * max(0, 1 - 2 * suffix_errors / 32)) / 92, 4)
+
+
+def _best_prefix_errors(stored: str, actual: str) -> int:
+    return min(_distance(stored, actual[:j]) for j in range(len(actual) + 1))
+
+
+def test_a_near_copy_of_a_quote_typed_right_after_it_leaves_it_in_place() -> None:
+    # Two approximate matches in one searched window (the quote, and a garbled copy after it).
+    text = (
+        "Opening words of a story. The quick brown fox jumps over the lazy dog, and then it ends."
+    )
+    start = text.index("fox jumps")
+    a = make_anchor("d", text, start, start + len("fox jumps"))
+    edited = text.replace("fox jumps over", "fox jumps fx jumpsver")
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", start, start + 9, 0)
+
+
+def test_a_one_letter_quote_beyond_the_thousandth_copy_stays_where_it_is() -> None:
+    # Only the first 1,000 verbatim copies are scored one by one: the anchor's own place, if
+    # the quote is still there, is always among the candidates.
+    text = "Filler sentence with some letters here. " * 120 + "X marks the spot, said the desk."
+    start = text.rindex("e")  # the "e" of "desk"
+    a = make_anchor("d", text, start, start + 1)
+    assert a.exact == "e" and text.count("e", 0, start) > 1000
+    edited = text.replace("desk.", "desk, in the end.")
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", start, start + 1, 0)
+
+
+def test_a_long_quote_in_place_with_both_neighbours_rewritten_stays_exact() -> None:
+    # One verbatim copy of a long quote is its own evidence, also where it still stands (its
+    # place is then one candidate, not two).
+    text, a = _claim_anchor()
+    before, after = text[: a.start], text[a.end :]
+    edited = "Omega psi chi phi. " * 4 + CLAIM
+    edited = edited[-len(text[: a.end]) :] + " Lambda kappa iota. " * 3 + after[60:]
+    assert edited[a.start : a.end] == CLAIM and edited[: a.start] != before
+    assert edited[a.end : a.end + 32] != after[:32]
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", a.start, a.end, 0)
+
+
+def test_a_quote_that_overlaps_a_copy_of_itself_keeps_its_own_place() -> None:
+    # The second "/" of "//": copies of a quote may overlap, each is a candidate.
+    text = "See the page at https://example.org/report for the whole text of it."
+    start = text.index("//") + 1
+    a = make_anchor("d", text, start, start + 1)
+    edited = text.replace("example.org/report", "example.com/report")
+    p = locate(edited, a)
+    assert p.placed and (p.start, p.end) == (start, start + 1)
+
+
+BBC = "000_6c6c33166c2267e4"
+
+# Edits at a quote's edges (found by comparing mutants' placements on random copy-edits): the
+# quote keeps to its own characters, up to where its intact context begins.
+EDGE_EDITS = [
+    # The text upper-cased and a word split: a quote that began inside a word still does.
+    (
+        BBC,
+        "nsists that this weapon was no",
+        True,
+        [("THIS WEAPON WAS NOT USED", "THIS WE APON WAS NOT USED")],
+        "NSISTS THAT THIS WE APON WAS NO",
+    ),
+    # A space put between the intact prefix and the quote is not the quote's.
+    (
+        ECHO,
+        "each other.\nThe story made big",
+        False,
+        [
+            (
+                "from each other.\nThe story made big news",
+                "from  each other.\nThe story made bia  , ",
+            )
+        ],
+        "each other.\nThe story made bia",
+    ),
+    # Nor one put between the quote's (edited) last word and the intact suffix.
+    (
+        ECHO,
+        "bstacles\n21.Oct.2025\nUkrainian",
+        False,
+        [
+            (
+                "Prospects and Obstacles\n21.Oct.2025\nUkrainian Drones",
+                "Prospects and Fire ropean acles\n21.Oct.2025\nUkrainian  Drones",
+            )
+        ],
+        "an acles\n21.Oct.2025\nUkrainian",
+    ),
+    # The quote's last letters (" hi") replaced by a word: the quote runs on over it to where
+    # the suffix ("ssed him off") still begins.
+    (
+        ECHO,
+        "skander missiles, everybody hi",
+        False,
+        [
+            (
+                "about Iskander missiles, everybody hissed",
+                "about I  nder mi\nsiles, everybodymissiles ssed",
+            )
+        ],
+        "  nder mi\nsiles, everybodymissiles ",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "quote", "upper", "edits", "lands_on"), EDGE_EDITS)
+def test_edits_at_a_quotes_edges_leave_it_its_own_characters(
+    doc: str, quote: str, upper: bool, edits: list[tuple[str, str]], lands_on: str
+) -> None:
+    text, a = anchor(doc, quote)
+    edited = text.upper() if upper else text
+    for old, new in edits:
+        assert edited.count(old) == 1, old
+        edited = edited.replace(old, new)
+    p = locate(edited, a)
+    assert p.placed and edited.count(lands_on) == 1
+    assert (p.start, p.end) == (edited.index(lands_on), edited.index(lands_on) + len(lands_on))
