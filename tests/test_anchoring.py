@@ -1262,3 +1262,58 @@ def test_edits_at_a_quotes_edges_leave_it_its_own_characters(
     p = locate(edited, a)
     assert p.placed and edited.count(lands_on) == 1
     assert (p.start, p.end) == (edited.index(lands_on), edited.index(lands_on) + len(lands_on))
+
+
+UPDATE = "Update: The minister said the missiles were never exported. More text follows here."
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "lands_on"),
+    [("The minister", "A minister", "A minister"), ("Update: The", "Update: he", "he minister")],
+)
+def test_an_edited_first_word_after_a_prefix_at_the_very_start_starts_after_it(
+    old: str, new: str, lands_on: str
+) -> None:
+    # The prefix is the text's first eight characters: found at offset 0, it still says where
+    # the quote begins.
+    quote = "The minister said the missiles were never exported."
+    a = make_anchor("d", UPDATE, 8, 8 + len(quote))
+    assert a.prefix == "Update: "
+    edited = UPDATE.replace(old, new)
+    p = locate(edited, a)
+    assert p.placed and (p.start, edited[p.start : p.end]) == (
+        8,
+        quote.replace("The minister", lands_on),
+    )
+
+
+def test_an_edited_quote_that_ended_inside_a_word_still_does() -> None:
+    # "Iskander missile sy|stem": the quote did not end at a word's edge, so its end is not
+    # moved to one when the text after it changed.
+    text = "The fragments belong to the Iskander missile system, experts said on Monday in town."
+    start = text.index("Iskander missile sy")
+    a = make_anchor("d", text, start, start + len("Iskander missile sy"))
+    edited = text.replace("Iskander missile system, experts", "Iskandr missile syxtem; pundits")
+    p = locate(edited, a)
+    assert p.placed and edited[p.start : p.end] == "Iskandr missile sy"
+
+
+def test_a_short_quote_at_the_very_start_with_a_letter_dropped_is_found_there() -> None:
+    text = "Minsk talks began on Monday in the capital city, officials said."
+    a = make_anchor("d", text, 0, len("Minsk"))
+    p = locate(text.replace("Minsk", "Mnsk"), a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 0, 4, 1)
+
+
+def test_pieces_of_a_moved_quote_each_shifted_a_little_still_point_to_it() -> None:
+    # The quote moved into new surroundings with a letter put after every eight: each piece
+    # of it is found one place further on than the last, and votes for a place of its own;
+    # places that close together add up to one, so the passage is searched and offered as the
+    # orphan's best candidate (too unlike to be placed, with new neighbours on both sides).
+    text, a = anchor(CK, EXPERTS)
+    garbled = "".join(EXPERTS[i : i + 8] + "x" for i in range(0, len(EXPERTS), 8))
+    edited = text.replace(EXPERTS, "") + "\n\nLater, in another section: " + garbled + " (end)"
+    p = locate(edited, a)
+    where = edited.index(garbled)
+    assert (p.status, p.start, p.end) == ("orphaned", where, where + len(garbled) - 1)
+    assert 0 < p.score < MIN_SCORE
