@@ -791,7 +791,8 @@ def test_a_quote_lower_cased_in_place_is_not_captured_by_a_verbatim_copy_after_i
 
 @pytest.mark.parametrize("fix", [False, True])
 @pytest.mark.parametrize(
-    ("before", "after"), [("", " Zulu yankee"), ("Zulu yankee ", ""), ("", "Zulu ")]
+    ("before", "after"),
+    [("", " Zulu yankee"), ("Zulu yankee ", ""), ("", "Zulu "), ("", "!"), ("!", "")],
 )
 def test_words_inserted_beside_a_quote_stay_out_of_it(before: str, after: str, fix: bool) -> None:
     # Text put right beside a quote (verbatim, or with a word fixed inside it) is not the
@@ -1317,3 +1318,14 @@ def test_pieces_of_a_moved_quote_each_shifted_a_little_still_point_to_it() -> No
     where = edited.index(garbled)
     assert (p.status, p.start, p.end) == ("orphaned", where, where + len(garbled) - 1)
     assert 0 < p.score < MIN_SCORE
+
+
+def test_the_text_before_a_quotes_context_cut_moves_it_verbatim_to_just_after_it() -> None:
+    # Everything before the 32 characters of prefix is cut: the quote and its whole context
+    # are verbatim at the very start, the prefix taking the first 32 characters.
+    text, a = _claim_anchor()
+    assert len(a.prefix) == 32
+    edited = text[a.start - 32 :]
+    p = locate(edited, a)
+    pos = 1 - (a.start - 32) / len(edited)
+    assert p == Placement("moved", 32, 32 + len(CLAIM), round((90 + 2 * pos) / 92, 4), 0)

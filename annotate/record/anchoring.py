@@ -455,7 +455,7 @@ class _Scorer:
         ends = search_ends(self.quote, self.folded[lo:hi], max_errors, self.peq)
         # One candidate per run of consecutive end offsets: the ends around one match.
         runs: list[tuple[int, int]] = []
-        prev = -2
+        prev = -2  # pragma: no mutate (equivalent: only read once `runs` has one, after it is set)
         for j, errors in ends:
             if runs and j == prev + 1:
                 if errors < runs[-1][1]:
@@ -601,7 +601,7 @@ def _verbatim(text: str, anchor: Anchor) -> Placement | None:
     hits = [
         at
         for at in _occurrences(text, exact, 1000)
-        if text[at - len(prefix) if at >= len(prefix) else 0 : at] == prefix
+        if text.endswith(prefix, 0, at)
         and text[at + len(exact) : at + len(exact) + len(suffix)] == suffix
     ]
     if not hits:
