@@ -1248,6 +1248,14 @@ EDGE_EDITS = [
         ],
         "  nder mi\nsiles, everybodymissiles ",
     ),
+    # The quote's first word cut: it does not take in the prefix's last word instead.
+    (
+        RFE,
+        "other weapons were not",
+        False,
+        [("Armenia's other weapons were not", "Armenia's \n weapons were not")],
+        "\n weapons were not",
+    ),
 ]
 
 
@@ -1329,3 +1337,17 @@ def test_the_text_before_a_quotes_context_cut_moves_it_verbatim_to_just_after_it
     p = locate(edited, a)
     pos = 1 - (a.start - 32) / len(edited)
     assert p == Placement("moved", 32, 32 + len(CLAIM), round((90 + 2 * pos) / 92, 4), 0)
+
+
+def test_a_short_quote_whose_first_letters_were_cut_does_not_take_in_the_prefixs_last_word() -> (
+    None
+):
+    # " Azerbaijani" after "troops from the" lost "Azer": the closest match within the edits
+    # allowed is " the baijani", but "from the" is the intact prefix, so the quote is
+    # " baijani".
+    text = seed(RFE)
+    start = text.index("troops from the Azerbaijani lands") + len("troops from the")
+    a = make_anchor(RFE, text, start, start + len(" Azerbaijani"))
+    edited = text.replace("troops from the Azerbaijani lands", "troops from the baijani lands")
+    p = locate(edited, a)
+    assert p.placed and (p.start, edited[p.start : p.end]) == (start, " baijani")

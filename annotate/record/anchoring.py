@@ -565,6 +565,15 @@ def _placement(c: _Candidate, anchor: Anchor, text: str) -> Placement:
         # the quote began and ended at word edges.
         longest = len(anchor.exact) + max(1, int(len(anchor.exact) * MAX_ERROR_RATE))
         tail, head = anchor.suffix[:SEED_CHARS], anchor.prefix[-SEED_CHARS:]
+        # Nor does it reach into its context where that is intact: when the prefix's last
+        # characters straddle its start (the suffix's first its end), it begins after them
+        # (ends before them): "from the baijani" is the quote " Azerbaijani" after "from the".
+        over = text.find(head, max(0, start - len(head) + 1), start + len(head) - 1)
+        if head and 0 <= over < start and over + len(head) < end:
+            start = over + len(head)
+        over = text.rfind(tail, max(start + 1, end - len(tail) + 1), end + len(tail) - 1)
+        if tail and over > start and over < end:
+            end = over
         found = text.find(tail, end, start + longest + len(tail)) if tail else -1
         if found > end and _takes_in_quote(anchor.exact, text, (start, end), (start, found)):
             end = found
