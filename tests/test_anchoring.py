@@ -1248,6 +1248,22 @@ EDGE_EDITS = [
         ],
         "  nder mi\nsiles, everybodymissiles ",
     ),
+    # The quote's last letter (or first) replaced by white space: the quote runs on over it,
+    # up to its intact context.
+    (
+        CK,
+        "Nikita ",
+        False,
+        [("The treason case of Nikita Zhuravel", "The treason case of Nikit\n Zhuravel")],
+        "Nikit\n ",
+    ),
+    (
+        NEWS,
+        "haven't received a response yet",
+        False,
+        [("We haven't received", "We   aven't received")],
+        "  aven't received a response yet",
+    ),
     # The quote's first word cut: it does not take in the prefix's last word instead.
     (
         RFE,
