@@ -1367,3 +1367,14 @@ def test_a_short_quote_whose_first_letters_were_cut_does_not_take_in_the_prefixs
     edited = text.replace("troops from the Azerbaijani lands", "troops from the baijani lands")
     p = locate(edited, a)
     assert p.placed and (p.start, edited[p.start : p.end]) == (start, " baijani")
+
+
+def test_a_quote_whose_last_letters_were_cut_does_not_take_in_the_suffixs_first_word() -> None:
+    # "the Azerbaijani" before " lands" lost "ijani": the closest match within the edits
+    # allowed runs on into " lands", but that is the intact suffix.
+    text = seed(RFE)
+    start = text.index("troops from the Azerbaijani lands") + len("troops from ")
+    a = make_anchor(RFE, text, start, start + len("the Azerbaijani"))
+    edited = text.replace("troops from the Azerbaijani lands", "troops from the Azerba lands")
+    p = locate(edited, a)
+    assert p.placed and (p.start, edited[p.start : p.end]) == (start, "the Azerba")

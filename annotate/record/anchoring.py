@@ -568,11 +568,11 @@ def _placement(c: _Candidate, anchor: Anchor, text: str) -> Placement:
         # Nor does it reach into its context where that is intact: when the prefix's last
         # characters straddle its start (the suffix's first its end), it begins after them
         # (ends before them): "from the baijani" is the quote " Azerbaijani" after "from the".
-        over = text.find(head, max(0, start - len(head) + 1), start + len(head) - 1)
-        if head and 0 <= over < start and over + len(head) < end:
+        over = text.find(head, max(0, start - len(head) + 1))  # an empty head: start + 1
+        if 0 <= over < start and over + len(head) < end:
             start = over + len(head)
-        over = text.rfind(tail, max(start + 1, end - len(tail) + 1), end + len(tail) - 1)
-        if tail and over > start and over < end:
+        over = text.rfind(tail, 0, end + len(tail) - 1)  # an empty tail: end - 1
+        if over > max(start, end - len(tail)):
             end = over
         found = text.find(tail, end, start + longest + len(tail)) if tail else -1
         if found > end and _takes_in_quote(anchor.exact, text, (start, end), (start, found)):
