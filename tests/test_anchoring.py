@@ -1378,3 +1378,16 @@ def test_a_quote_whose_last_letters_were_cut_does_not_take_in_the_suffixs_first_
     edited = text.replace("troops from the Azerbaijani lands", "troops from the Azerba lands")
     p = locate(edited, a)
     assert p.placed and (p.start, edited[p.start : p.end]) == (start, "the Azerba")
+
+
+def test_an_orphans_best_candidate_is_a_span_it_can_show() -> None:
+    # A comma whose neighbours were rewritten (", the " became a line break) in a short
+    # excerpt: orphaned, and the candidate it offers runs forwards.
+    text = seed(RFE)
+    at = text.index("strikes, the opposite") + len("strikes")
+    excerpt = text[at - 52 : at + 28]
+    a = make_anchor(RFE, excerpt, 52, 53)
+    assert a.exact == ","
+    p = locate(excerpt.replace(", the ", "\n"), a)
+    assert p.status == "orphaned" and p.start is not None and p.end is not None
+    assert 0 <= p.start < p.end
