@@ -789,6 +789,61 @@ def test_a_quote_lower_cased_in_place_is_not_captured_by_a_verbatim_copy_after_i
     assert (p.status, p.start, p.end) == ("moved", where, where + len(QUOTED))
 
 
+@pytest.mark.parametrize("fix", [False, True])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("", " Zulu yankee"), ("Zulu yankee ", ""), ("", "Zulu "), ("", "!"), ("!", "")],
+)
+def test_words_inserted_beside_a_quote_stay_out_of_it(before: str, after: str, fix: bool) -> None:
+    # Text put right beside a quote (verbatim, or with a word fixed inside it) is not the
+    # quote's, even though the quote's context now begins after it.
+    text, a = anchor(CK, EXPERTS)
+    quote = EXPERTS.replace("this type of", "this kind of") if fix else EXPERTS
+    edited = text.replace(EXPERTS, before + quote + after)
+    p = locate(edited, a)
+    where = edited.index(quote)
+    assert (p.start, p.end) == (where, where + len(quote))
+    assert p.placed and p.errors == (4 if fix else 0)
+
+
+def test_a_quote_whose_edge_letter_was_replaced_by_words_takes_them_in() -> None:
+    # The quote's last word lost its last letter to new text: the new text stands where the
+    # quote's own letter stood, up to its intact context.
+    text, a = anchor(CK, EXPERTS)
+    edited = text.replace("Russia's weapons.", "Russia's weaponry, it seems.")
+    p = locate(edited, a)
+    assert p.placed and edited[p.start : p.end] == EXPERTS.replace(
+        "weapons.", "weaponry, it seems."
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc", "quote", "old", "new", "lands_on"),
+    [
+        (NEWS, " the cessatio", "ent on the ce", "ent onthe ce", "the cessatio"),
+        (NEWS, " the cessatio", "ent on the ce", "ent onmissilethe ce", "missilethe cessatio"),
+        (
+            "000_6c6c33166c2267e4",
+            " of Azerbaijan (ANAMA) showcased the fragments ",
+            "fragments of two",
+            "fragmentsof two",
+            " of Azerbaijan (ANAMA) showcased the fragments",
+        ),
+    ],
+)
+def test_a_quote_joined_to_its_context_by_an_edit_leaves_the_context_out(
+    doc: str, quote: str, old: str, new: str, lands_on: str
+) -> None:
+    # The space between the quote and its context's last (or first) word is gone: the quote
+    # grows to the edge of the joined word, but not over the context's own letters.
+    text, a = anchor(doc, quote)
+    assert text.count(old) == 1
+    edited = text.replace(old, new)
+    p = locate(edited, a)
+    assert p.placed and edited[p.start : p.end] == lands_on
+    assert p.start == edited.index(lands_on)
+
+
 # Copy-edits at and around quotes of the seeds (found while mutation testing): where each
 # anchor lands, or that it is orphaned, with its score and errors.
 COPY_EDITS = [
@@ -796,7 +851,7 @@ COPY_EDITS = [
         NEWS,
         " the cessatio",
         [("ent on the ce", "ent onmissilethe ce")],
-        ("moved", "onmissilethe cessatio", 1, 0.8766),
+        ("moved", "missilethe cessatio", 1, 0.8766),
     ),
     (
         CK,
@@ -999,7 +1054,7 @@ COPY_EDITS = [
                 "країна: Whose Iskanders \nnz Action Agyncy of thexRepublic oz Azerbaijaz (ANAMA) syowcased thy fragmentsxof two misziles in Bazu on Frida\nfired at Karabakh\n\nBBC N",  # noqa: E501
             ),
         ],
-        ("moved", " oz Azerbaijaz (ANAMA) syowcased thy fragmentsxof", 5, 0.8726),
+        ("moved", " oz Azerbaijaz (ANAMA) syowcased thy fragmentsx", 5, 0.8726),
     ),
     (
         NEWS,
@@ -1011,7 +1066,7 @@ COPY_EDITS = [
         ECHO,
         " real answer now.",
         [(" is no real answ", " is nosaidl answ")],
-        ("moved", "nosaidl answer now.", 4, 0.8721),
+        ("moved", "saidl answer now.", 4, 0.8721),
     ),
     (
         "000_6c6c33166c2267e4",
@@ -1064,3 +1119,275 @@ def test_copy_edits_around_a_quote_land_it_where_expected(
     p = locate(edited, a)
     landed = edited[p.start : p.end] if p.start is not None and p.end is not None else None
     assert (p.status, landed, p.errors, p.score) == want
+
+
+# -- mutation survivors: found by comparing the mutants' placements on random copy-edits --
+
+
+def test_an_anchor_without_context_still_at_its_offsets_is_certain() -> None:
+    # An anchor imported with its quote and offsets only: nothing recorded disagrees.
+    text, a = _claim_anchor()
+    bare = Anchor(doc="d", start=a.start, end=a.end, exact=a.exact)
+    assert locate(text, bare) == Placement("exact", a.start, a.end, 1.0)
+
+
+def test_a_quote_far_beyond_a_shortened_text_gets_no_position_credit_when_searched() -> None:
+    # As far beyond the end as can be, with its suffix changed (not the verbatim path): the
+    # position adds nothing, it never takes anything away.
+    text, a = _claim_anchor()
+    far = a.model_copy(update={"start": a.start + 5000, "end": a.end + 5000})
+    edited = text.replace("Delta epsilon. Delta", "Zeta eta. Delta", 1)
+    p = locate(edited, far)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", a.start, a.end, 0)
+    after = edited[a.end : a.end + 32 + 16]
+    suffix_errors = _best_prefix_errors(a.suffix, after)
+    assert p.score == round((50 + 20 + 20 * max(0, 1 - 2 * suffix_errors / 32)) / 92, 4)
+
+
+def _best_prefix_errors(stored: str, actual: str) -> int:
+    return min(_distance(stored, actual[:j]) for j in range(len(actual) + 1))
+
+
+def test_a_near_copy_of_a_quote_typed_right_after_it_leaves_it_in_place() -> None:
+    # Two approximate matches in one searched window (the quote, and a garbled copy after it).
+    text = (
+        "Opening words of a story. The quick brown fox jumps over the lazy dog, and then it ends."
+    )
+    start = text.index("fox jumps")
+    a = make_anchor("d", text, start, start + len("fox jumps"))
+    edited = text.replace("fox jumps over", "fox jumps fx jumpsver")
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", start, start + 9, 0)
+
+
+def test_a_one_letter_quote_beyond_the_thousandth_copy_stays_where_it_is() -> None:
+    # Only the first 1,000 verbatim copies are scored one by one: the anchor's own place, if
+    # the quote is still there, is always among the candidates.
+    text = "Filler sentence with some letters here. " * 120 + "X marks the spot, said the desk."
+    start = text.rindex("e")  # the "e" of "desk"
+    a = make_anchor("d", text, start, start + 1)
+    assert a.exact == "e" and text.count("e", 0, start) > 1000
+    edited = text.replace("desk.", "desk, in the end.")
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", start, start + 1, 0)
+
+
+def test_a_long_quote_in_place_with_both_neighbours_rewritten_stays_exact() -> None:
+    # One verbatim copy of a long quote is its own evidence, also where it still stands (its
+    # place is then one candidate, not two).
+    text, a = _claim_anchor()
+    before, after = text[: a.start], text[a.end :]
+    edited = "Omega psi chi phi. " * 4 + CLAIM
+    edited = edited[-len(text[: a.end]) :] + " Lambda kappa iota. " * 3 + after[60:]
+    assert edited[a.start : a.end] == CLAIM and edited[: a.start] != before
+    assert edited[a.end : a.end + 32] != after[:32]
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("exact", a.start, a.end, 0)
+
+
+def test_a_quote_that_overlaps_a_copy_of_itself_keeps_its_own_place() -> None:
+    # The second "/" of "//": copies of a quote may overlap, each is a candidate.
+    text = "See the page at https://example.org/report for the whole text of it."
+    start = text.index("//") + 1
+    a = make_anchor("d", text, start, start + 1)
+    edited = text.replace("example.org/report", "example.com/report")
+    p = locate(edited, a)
+    assert p.placed and (p.start, p.end) == (start, start + 1)
+
+
+BBC = "000_6c6c33166c2267e4"
+
+# Edits at a quote's edges (found by comparing mutants' placements on random copy-edits): the
+# quote keeps to its own characters, up to where its intact context begins.
+EDGE_EDITS = [
+    # The text upper-cased and a word split: a quote that began inside a word still does.
+    (
+        BBC,
+        "nsists that this weapon was no",
+        True,
+        [("THIS WEAPON WAS NOT USED", "THIS WE APON WAS NOT USED")],
+        "NSISTS THAT THIS WE APON WAS NO",
+    ),
+    # A space put between the intact prefix and the quote is not the quote's.
+    (
+        ECHO,
+        "each other.\nThe story made big",
+        False,
+        [
+            (
+                "from each other.\nThe story made big news",
+                "from  each other.\nThe story made bia  , ",
+            )
+        ],
+        "each other.\nThe story made bia",
+    ),
+    # Nor one put between the quote's (edited) last word and the intact suffix.
+    (
+        ECHO,
+        "bstacles\n21.Oct.2025\nUkrainian",
+        False,
+        [
+            (
+                "Prospects and Obstacles\n21.Oct.2025\nUkrainian Drones",
+                "Prospects and Fire ropean acles\n21.Oct.2025\nUkrainian  Drones",
+            )
+        ],
+        "an acles\n21.Oct.2025\nUkrainian",
+    ),
+    # The quote's last letters (" hi") replaced by a word: the quote runs on over it to where
+    # the suffix ("ssed him off") still begins.
+    (
+        ECHO,
+        "skander missiles, everybody hi",
+        False,
+        [
+            (
+                "about Iskander missiles, everybody hissed",
+                "about I  nder mi\nsiles, everybodymissiles ssed",
+            )
+        ],
+        "  nder mi\nsiles, everybodymissiles ",
+    ),
+    # The quote's last letter (or first) replaced by white space: the quote runs on over it,
+    # up to its intact context.
+    (
+        CK,
+        "Nikita ",
+        False,
+        [("The treason case of Nikita Zhuravel", "The treason case of Nikit\n Zhuravel")],
+        "Nikit\n ",
+    ),
+    (
+        NEWS,
+        "haven't received a response yet",
+        False,
+        [("We haven't received", "We   aven't received")],
+        "  aven't received a response yet",
+    ),
+    # The quote's first word cut: it does not take in the prefix's last word instead.
+    (
+        RFE,
+        "other weapons were not",
+        False,
+        [("Armenia's other weapons were not", "Armenia's \n weapons were not")],
+        "\n weapons were not",
+    ),
+]
+
+
+@pytest.mark.parametrize(("doc", "quote", "upper", "edits", "lands_on"), EDGE_EDITS)
+def test_edits_at_a_quotes_edges_leave_it_its_own_characters(
+    doc: str, quote: str, upper: bool, edits: list[tuple[str, str]], lands_on: str
+) -> None:
+    text, a = anchor(doc, quote)
+    edited = text.upper() if upper else text
+    for old, new in edits:
+        assert edited.count(old) == 1, old
+        edited = edited.replace(old, new)
+    p = locate(edited, a)
+    assert p.placed and edited.count(lands_on) == 1
+    assert (p.start, p.end) == (edited.index(lands_on), edited.index(lands_on) + len(lands_on))
+
+
+UPDATE = "Update: The minister said the missiles were never exported. More text follows here."
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "lands_on"),
+    [("The minister", "A minister", "A minister"), ("Update: The", "Update: he", "he minister")],
+)
+def test_an_edited_first_word_after_a_prefix_at_the_very_start_starts_after_it(
+    old: str, new: str, lands_on: str
+) -> None:
+    # The prefix is the text's first eight characters: found at offset 0, it still says where
+    # the quote begins.
+    quote = "The minister said the missiles were never exported."
+    a = make_anchor("d", UPDATE, 8, 8 + len(quote))
+    assert a.prefix == "Update: "
+    edited = UPDATE.replace(old, new)
+    p = locate(edited, a)
+    assert p.placed and (p.start, edited[p.start : p.end]) == (
+        8,
+        quote.replace("The minister", lands_on),
+    )
+
+
+def test_an_edited_quote_that_ended_inside_a_word_still_does() -> None:
+    # "Iskander missile sy|stem": the quote did not end at a word's edge, so its end is not
+    # moved to one when the text after it changed.
+    text = "The fragments belong to the Iskander missile system, experts said on Monday in town."
+    start = text.index("Iskander missile sy")
+    a = make_anchor("d", text, start, start + len("Iskander missile sy"))
+    edited = text.replace("Iskander missile system, experts", "Iskandr missile syxtem; pundits")
+    p = locate(edited, a)
+    assert p.placed and edited[p.start : p.end] == "Iskandr missile sy"
+
+
+def test_a_short_quote_at_the_very_start_with_a_letter_dropped_is_found_there() -> None:
+    text = "Minsk talks began on Monday in the capital city, officials said."
+    a = make_anchor("d", text, 0, len("Minsk"))
+    p = locate(text.replace("Minsk", "Mnsk"), a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 0, 4, 1)
+
+
+def test_pieces_of_a_moved_quote_each_shifted_a_little_still_point_to_it() -> None:
+    # The quote moved into new surroundings with a letter put after every eight: each piece
+    # of it is found one place further on than the last, and votes for a place of its own;
+    # places that close together add up to one, so the passage is searched and offered as the
+    # orphan's best candidate (too unlike to be placed, with new neighbours on both sides).
+    text, a = anchor(CK, EXPERTS)
+    garbled = "".join(EXPERTS[i : i + 8] + "x" for i in range(0, len(EXPERTS), 8))
+    edited = text.replace(EXPERTS, "") + "\n\nLater, in another section: " + garbled + " (end)"
+    p = locate(edited, a)
+    where = edited.index(garbled)
+    assert (p.status, p.start, p.end) == ("orphaned", where, where + len(garbled) - 1)
+    assert 0 < p.score < MIN_SCORE
+
+
+def test_the_text_before_a_quotes_context_cut_moves_it_verbatim_to_just_after_it() -> None:
+    # Everything before the 32 characters of prefix is cut: the quote and its whole context
+    # are verbatim at the very start, the prefix taking the first 32 characters.
+    text, a = _claim_anchor()
+    assert len(a.prefix) == 32
+    edited = text[a.start - 32 :]
+    p = locate(edited, a)
+    pos = 1 - (a.start - 32) / len(edited)
+    assert p == Placement("moved", 32, 32 + len(CLAIM), round((90 + 2 * pos) / 92, 4), 0)
+
+
+def test_a_short_quote_whose_first_letters_were_cut_does_not_take_in_the_prefixs_last_word() -> (
+    None
+):
+    # " Azerbaijani" after "troops from the" lost "Azer": the closest match within the edits
+    # allowed is " the baijani", but "from the" is the intact prefix, so the quote is
+    # " baijani".
+    text = seed(RFE)
+    start = text.index("troops from the Azerbaijani lands") + len("troops from the")
+    a = make_anchor(RFE, text, start, start + len(" Azerbaijani"))
+    edited = text.replace("troops from the Azerbaijani lands", "troops from the baijani lands")
+    p = locate(edited, a)
+    assert p.placed and (p.start, edited[p.start : p.end]) == (start, " baijani")
+
+
+def test_a_quote_whose_last_letters_were_cut_does_not_take_in_the_suffixs_first_word() -> None:
+    # "the Azerbaijani" before " lands" lost "ijani": the closest match within the edits
+    # allowed runs on into " lands", but that is the intact suffix.
+    text = seed(RFE)
+    start = text.index("troops from the Azerbaijani lands") + len("troops from ")
+    a = make_anchor(RFE, text, start, start + len("the Azerbaijani"))
+    edited = text.replace("troops from the Azerbaijani lands", "troops from the Azerba lands")
+    p = locate(edited, a)
+    assert p.placed and (p.start, edited[p.start : p.end]) == (start, "the Azerba")
+
+
+def test_an_orphans_best_candidate_is_a_span_it_can_show() -> None:
+    # A comma whose neighbours were rewritten (", the " became a line break) in a short
+    # excerpt: orphaned, and the candidate it offers runs forwards.
+    text = seed(RFE)
+    at = text.index("strikes, the opposite") + len("strikes")
+    excerpt = text[at - 52 : at + 28]
+    a = make_anchor(RFE, excerpt, 52, 53)
+    assert a.exact == ","
+    p = locate(excerpt.replace(", the ", "\n"), a)
+    assert p.status == "orphaned" and p.start is not None and p.end is not None
+    assert 0 <= p.start < p.end

@@ -452,3 +452,16 @@ def test_a_quote_edited_at_its_edge_is_placed_whole(
     (moved,) = ws.claim(made.id).appearances
     assert moved.exact == edited and not moved.orphaned
     assert text[moved.start : moved.end] == edited
+
+
+def test_words_inserted_right_after_a_quote_stay_out_of_it(
+    run: Run, ws: Workspace, claim: Claim, workdir: Path
+) -> None:
+    # The outlet adds a sentence right after the quoted one and fixes a word in it: the
+    # anchor keeps to the quote's own words, it does not swallow the new sentence.
+    fixed = EXPERTS.replace("this type of", "this kind of")
+    text = edit(workdir, CK, lambda t: t.replace(EXPERTS, fixed + " Zulu yankee."))
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    where = text.index(fixed)
+    assert_at(text, anchors(ws, claim.id)["sources[0].quote"], where, where + len(fixed))

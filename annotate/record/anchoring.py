@@ -455,7 +455,7 @@ class _Scorer:
         ends = search_ends(self.quote, self.folded[lo:hi], max_errors, self.peq)
         # One candidate per run of consecutive end offsets: the ends around one match.
         runs: list[tuple[int, int]] = []
-        prev = -2
+        prev = -2  # pragma: no mutate (equivalent: only read once `runs` has one, after it is set)
         for j, errors in ends:
             if runs and j == prev + 1:
                 if errors < runs[-1][1]:
@@ -486,14 +486,27 @@ class _Scorer:
         if len(probe.strip()) >= 4:
             at = self.folded.rfind(probe, max(0, fs - reach), fs + reach)
             if at >= 0 and at + len(probe) != fs and at + len(probe) < fe:
-                best = max(best, self._rescored(at + len(probe), fe, max_errors), key=_key)
+                moved = self._rescored(at + len(probe), fe, max_errors)
+                intact = self.folded[fs : fs + 1] == self.quote[:1]
+                if not (intact and self._inserted(moved, best, fs - (at + len(probe)))):
+                    best = max(best, moved, key=_key)
                 fs = self.to_folded(best.start)
         probe = self.suffix[:SEED_CHARS]
         if len(probe.strip()) >= 4:
             at = self.folded.find(probe, max(fs + 1, fe - reach), fe + reach)
             if at >= 0 and at != fe:
-                best = max(best, self._rescored(fs, at, max_errors), key=_key)
+                moved = self._rescored(fs, at, max_errors)
+                intact = self.folded[fe - 1 : fe] == self.quote[-1:]
+                if not (intact and self._inserted(moved, best, at - fe)):
+                    best = max(best, moved, key=_key)
         return best
+
+    @staticmethod
+    def _inserted(moved: _Candidate, before: _Candidate, grown: int) -> bool:
+        # Whether a boundary moved out by `grown` characters past an intact edge of the quote
+        # took in only text inserted there (one more error for each character): that text is
+        # not the quote's, even though its context now touches the span.
+        return grown > 0 and moved.errors - before.errors >= grown
 
     def _rescored(self, fs: int, fe: int, max_errors: int) -> _Candidate:
         errors = prefix_distances(self.quote, self.folded[fs:fe], self.peq)[-1]
@@ -515,12 +528,32 @@ def _inside_word(text: str, at: int) -> bool:
     return 0 < at < len(text) and text[at - 1].isalnum() and text[at].isalnum()
 
 
-def _snapped(text: str, at: int, step: int) -> int:
-    """`at`, moved by `step` (-1 or 1) to the edge of the word it cuts, if that is near."""
+def _snapped(text: str, at: int, step: int, context: str) -> int:
+    """`at`, moved by `step` (-1 or 1) to the edge of the word it cuts, if that is near, but
+    not over letters of that word that are the end of the `context` on that side (the prefix,
+    or the suffix): an edit joined them to the quote ("on the" -> "onthe")."""
     moved = at
     while _inside_word(text, moved) and abs(moved - at) < SNAP_CHARS:
         moved += step
-    return at if _inside_word(text, moved) else moved
+    if _inside_word(text, moved):
+        return at
+    for p in range(at, moved, step):
+        if context.endswith(text[moved:p]) if step < 0 else context.startswith(text[p:moved]):
+            return p
+    return moved
+
+
+def _takes_in_quote(exact: str, text: str, span: tuple[int, int], grown: tuple[int, int]) -> bool:
+    """Whether `grown`, `span` with a boundary moved out, took in some of the quote rather than
+    only text inserted beside an intact edge of it (which costs one more edit per character):
+    "weapons. Zulu yankee" is not the quote "weapons.", but "Phnewse" may be "Phase"."""
+    if grown[0] < span[0] and text[span[0] : span[0] + 1] != exact[:1]:
+        return True  # the quote's first character was edited: the new text may replace it
+    if grown[1] > span[1] and text[span[1] - 1 : span[1]] != exact[-1:]:
+        return True
+    before = prefix_distances(exact, text[span[0] : span[1]])[-1]
+    after = prefix_distances(exact, text[grown[0] : grown[1]])[-1]
+    return after - before < (grown[1] - grown[0]) - (span[1] - span[0])
 
 
 def _placement(c: _Candidate, anchor: Anchor, text: str) -> Placement:
@@ -532,16 +565,29 @@ def _placement(c: _Candidate, anchor: Anchor, text: str) -> Placement:
         # the quote began and ended at word edges.
         longest = len(anchor.exact) + max(1, int(len(anchor.exact) * MAX_ERROR_RATE))
         tail, head = anchor.suffix[:SEED_CHARS], anchor.prefix[-SEED_CHARS:]
+        # Nor does it reach into its context where that is intact: when the prefix's last
+        # characters straddle its start (the suffix's first its end), it begins after them
+        # (ends before them): "from the baijani" is the quote " Azerbaijani" after "from the".
+        over = text.find(head, max(0, start - len(head) + 1))  # an empty head: start + 1
+        if 0 <= over < start and over + len(head) < end:
+            start = over + len(head)
+        over = text.rfind(tail, 0, end + len(tail) - 1)  # an empty tail: end - 1
+        if over > max(start, end - len(tail)):
+            end = over
         found = text.find(tail, end, start + longest + len(tail)) if tail else -1
-        if found > end:
+        if found > end and _takes_in_quote(anchor.exact, text, (start, end), (start, found)):
             end = found
         elif not _inside_word(anchor.exact[-1:] + anchor.suffix[:1], 1):
-            end = _snapped(text, end, 1)
+            end = _snapped(text, end, 1, anchor.suffix)
         found = text.rfind(head, max(0, end - longest - len(head)), start) if head else -1
-        if found >= 0 and found + len(head) < start:
+        if (
+            found >= 0
+            and found + len(head) < start
+            and _takes_in_quote(anchor.exact, text, (start, end), (found + len(head), end))
+        ):
             start = found + len(head)
         elif not _inside_word(anchor.prefix[-1:] + anchor.exact[:1], 1):
-            start = _snapped(text, start, -1)
+            start = _snapped(text, start, -1, anchor.prefix)
     same = (start, end) == (anchor.start, anchor.end) and text[start:end] == anchor.exact
     return Placement("exact" if same else "moved", start, end, round(c.score, 4), c.errors)
 
@@ -564,7 +610,7 @@ def _verbatim(text: str, anchor: Anchor) -> Placement | None:
     hits = [
         at
         for at in _occurrences(text, exact, 1000)
-        if text[at - len(prefix) if at >= len(prefix) else 0 : at] == prefix
+        if text.endswith(prefix, 0, at)
         and text[at + len(exact) : at + len(exact) + len(suffix)] == suffix
     ]
     if not hits:
