@@ -18,6 +18,9 @@ from .models import Change, Claim, Review, Source
 REVIEW_FIELDS = ("verdict", "rationale", "reviewer", "reviewed_at", "settled", "reopened")
 """The claim's final-verdict fields (its `sources` are the final verdict's too)."""
 
+MAX_RATIONALE = 20_000
+"""A rationale's length (models.Text)."""
+
 MAX_REVIEWER_LIST = 500
 """`reviewer` of an agreed verdict names every agreeing reviewer, within ShortText's length."""
 
@@ -76,7 +79,9 @@ def joined_rationale(reviews: Mapping[str, Review]) -> str:
     texts = {r.rationale for r in reviews.values()}
     if len(texts) == 1:
         return texts.pop()
-    return "\n\n".join(f"{name}: {reviews[name].rationale}" for name in sorted(reviews))
+    joined = "\n\n".join(f"{name}: {reviews[name].rationale}" for name in sorted(reviews))
+    # Within a rationale's length (each review keeps its own whole).
+    return joined if len(joined) <= MAX_RATIONALE else joined[: MAX_RATIONALE - 1] + "…"
 
 
 def reviewer_list(names: list[str]) -> str:
