@@ -17,6 +17,7 @@ from annotate.record.reviews import ReviewRules
 from annotate.record.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, quote
+from .webutil import page
 
 Run = Callable[..., Result]
 
@@ -360,3 +361,23 @@ def test_replacing_the_text_of_a_cited_document_reopens_and_saving_the_verdict_a
     assert again.status_code == 200
     assert again.get_json()["review_status"] == "decided"
     assert run("check", "--strict").exit_code == 0
+
+
+def test_the_panel_shows_a_reopened_verdict_and_confirms_it(
+    empty_store: Path, ws: Workspace, client: Any, run: Run
+) -> None:
+    claim, _ = _cite_and_edit(empty_store, ws, client, run)
+    assert run("reanchor").exit_code == 0
+    url = f"/documents/{DOC_AZERNEWS}?claim={claim['id']}"
+    panel = page(client.get(url))
+    assert "evidence changed after the verdict" in panel.one(**{"data-reopened": "true"}).text()
+    form = panel.one("form", **{"data-form": "confirm"})
+    fields = {i.get("name"): i.get("value") for i in form.find_all("input") if i.get("name")}
+    fields["note"] = "same passage"
+    resp = client.post(str(form.get("action")), data=fields)
+    assert resp.status_code in (200, 303)
+    now = client.get(f"/api/claims/{claim['id']}").get_json()
+    assert "reopened" not in now and now["review_status"] == "decided"
+    after = page(client.get(url))
+    assert after.find(**{"data-reopened": "true"}) is None
+    assert after.find("form", **{"data-form": "confirm"}) is None

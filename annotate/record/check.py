@@ -144,7 +144,7 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
             first_file[claim_id] = name
             by_claim[claim_id] = anchor_problems
             if claimant is not None:
-                claimants.setdefault(claimant, []).append((claim_id, _rel(root / name)))
+                claimants.setdefault(claimant[0], []).append((claim_id, claimant[1]))
     for claim_id in sorted(by_claim):
         problems.extend(by_claim[claim_id])
     problems += _similar_claimants(claimants)
@@ -189,7 +189,9 @@ class _Chunk:
     required: int = 1
 
 
-_Checked = tuple[str, list[Problem], str | None, list[Problem], str | None]
+_Checked = tuple[str, list[Problem], str | None, list[Problem], tuple[str, str] | None]
+"""Per claim file: its name, its problems, its claim's id, that claim's anchor and editorial
+problems, and its claimant with the file's path as reported (for the check across claims)."""
 
 
 _TEXTS: dict[str, str] = {}
@@ -231,7 +233,11 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
         found = _anchor_problems(claim, file, chunk, _TEXTS)
         if claim.settled == "agreed" and claim.reopened is None:
             found += _agreement_problems(claim, file, chunk.required)
-        published = {a.doc: _published(a.doc, chunk) for a in claim.appearances}
+        published = (
+            {a.doc: _published(a.doc, chunk) for a in claim.appearances}
+            if claim.claim_date is not None
+            else {}
+        )
         found += [
             Problem(
                 f.code,
@@ -246,7 +252,7 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             )
             for f in claim_findings(claim, _TEXTS, published)
         ]
-        out.append((name, file_problems, claim.id, found, claim.claimant))
+        out.append((name, file_problems, claim.id, found, (claim.claimant, file)))
     return out
 
 

@@ -83,7 +83,7 @@ def claim_findings(
     missing from it is left out of the paragraph rule), `published` the documents' dates."""
     out: list[Finding] = []
     appearances = [a for a in claim.appearances if not a.orphaned]
-    for prefix, verdict, sources in _verdicts(claim):
+    for prefix, verdict, sources in _verdicts(claim) if claim.sources or claim.reviews else ():
         for i, s in enumerate(sources):
             field = f"{prefix}sources[{i}]"
             q = s.quote
@@ -189,6 +189,8 @@ def _support_findings(
 
 
 def _review_findings(claim: Claim) -> list[Finding]:
+    if claim.verdict is None and not claim.reviews:
+        return []  # unreviewed: nothing to report
     status = claim.review_status
     if claim.reopened is not None and claim.reopened.startswith(EVIDENCE_CHANGED):
         return [
