@@ -82,7 +82,9 @@ def template(name: str, package: str) -> Template:
     """The files of a desk called `name` whose CI installs `package` (a pip requirement)."""
     workflow = f"""\
 # Checks every claim against the articles on each push and pull request:
-# schema, every quote at its offsets, verdict and source rules, dangling references.
+# schema, every quote at its offsets, verdict and source rules, dangling references,
+# and (--strict) the desk standard's editorial checks: self-citations, one-report
+# confirmations, claims in review or disagreement, verdicts whose evidence changed, ...
 name: annotate check
 
 on:
@@ -106,7 +108,7 @@ jobs:
       - name: Install annotate
         run: python -m pip install -r {REQUIREMENTS}
       - name: Check the annotations
-        run: annotate check --format github
+        run: annotate check --strict --format github
       - name: The verdict changes of this pull request
         if: github.event_name == 'pull_request'
         env:
@@ -139,7 +141,7 @@ Fact-check annotations kept with annotate {__version__}.
 annotate add article.html notes.txt       # bring articles in (text or HTML)
 pbpaste | annotate add - --outlet "..."   # or pasted text
 annotate serve                            # annotate them in the browser
-annotate check                            # what CI runs
+annotate check --strict                   # what CI runs
 git add -A && git commit -m "Annotate ..."
 ```
 

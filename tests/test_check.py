@@ -15,11 +15,19 @@ from annotate.record.service import Workspace
 Run = Callable[..., Result]
 
 
+def errors(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The errors of a json report (the shipped store has editorial warnings besides)."""
+    return [p for p in report["problems"] if p["severity"] == "error"]
+
+
 def test_the_shipped_store_is_clean(run: Run) -> None:
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("ok: ")
-    assert int(result.output.split()[1]) >= 25
+    # Mechanically clean; the editorial warnings are for the second review (issue 17).
+    assert not [ln for ln in result.output.splitlines() if not ln.startswith(("warning: ", "ok: "))]
+    last = result.output.splitlines()[-1]
+    assert last.startswith("ok: ") and "no errors" in last
+    assert int(last.split()[1]) >= 25
 
 
 def test_one_changed_character_in_a_seed_fails_naming_claim_file_and_offsets(
@@ -110,7 +118,7 @@ def test_each_class_of_problem_is_reported_with_file_claim_and_field(
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert not report["ok"]
-    (problem,) = report["problems"]
+    (problem,) = errors(report)
     assert problem["kind"] == kind
     assert problem["file"] == f"fixtures/{claim_id}.json"
     assert problem["claim"] == claim_id
@@ -145,7 +153,7 @@ def test_duplicated_ids_and_misnamed_files_are_reported(run: Run, ws: Workspace)
     (ws.store.root / "copy-of-claim.json").write_text(raw, encoding="utf-8")
     result = run("check", "--format", "json")
     assert result.exit_code == 1
-    (problem,) = json.loads(result.output)["problems"]
+    (problem,) = errors(json.loads(result.output))
     assert problem["kind"] == "filename"
     assert f"expected {claim.id}.json" in problem["message"]
 

@@ -149,9 +149,13 @@ def test_an_editors_note_and_a_fixed_name_move_every_anchor(
     assert sorted(last.changes) == [
         "appearances[0]",
         "appearances[1]",
+        # The verdict's cited quotes moved: it is reopened until confirmed (issue 17).
+        "reopened",
         "sources[0].quote",
         "sources[1].quote",
     ]
+    assert after.review_status == "disagreement"
+    assert last.changes["reopened"][1].startswith("evidence changed after the verdict")
     was, became = last.changes["appearances[0]"]
     assert (was["start"], was["end"], was["exact"]) == (a0.start, a0.end, a0.exact)
     assert (became["start"], became["end"]) == (a0.start + shift, a0.end + shift + 1)

@@ -14,7 +14,7 @@ from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load
-from ..record.check import examine, format_report
+from ..record.check import examine, failing, format_report
 from ..record.models import Claim
 from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
@@ -41,16 +41,38 @@ def cli() -> None:
     show_default=True,
     help="github prints workflow annotations for pull requests.",
 )
-def check(ws: Workspace, fmt: str) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 1) on the editorial warnings too, as the desk's CI does.",
+)
+def check(ws: Workspace, fmt: str, strict: bool) -> None:
     """Validate the store against the corpus; exit 0 clean, 1 problems, 2 usage error.
 
     Reports unparseable or invalid claim files, duplicated ids, anchors on unknown documents,
     offsets out of range, quotes not at their offsets, orphaned anchors, and verdicts that
-    break the source rules, each with file, claim and field.
+    break the source rules, each with file, claim and field: errors, which fail the check.
+
+    The editorial checks (the desk standard, docs/checks.md) are warnings: reported, exit 0,
+    unless --strict. Their codes:
+
+    \b
+      self-citation            a source quote overlaps one of the claim's own appearances
+      single-document-support  confirmed on support from one document only
+      claimant-only-support    confirmed on supporting quotes that all lie in paragraphs
+                               where the claim itself appears (the claimant's own words)
+      dated-after-publication  claim_date after the publication of a document it is in
+      similar-claimants        near-duplicate claimant names across the store
+      url-source-no-publisher  a URL source without a publisher
+      url-source-undated       a URL source without a date
+      in-review                fewer reviews than the desk requires, no final verdict
+      disagreement             reviews that differ, or a claim reopened after its verdict
+      evidence-changed         the evidence a verdict cites moved, was orphaned or its
+                               document's text replaced since: confirm the verdict again
     """
     report = examine(ws)
-    click.echo(format_report(report.problems, fmt, report.checked), nl=False)
-    sys.exit(1 if report.problems else 0)
+    click.echo(format_report(report.problems, fmt, report.checked, strict), nl=False)
+    sys.exit(1 if failing(report.problems, strict) else 0)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -295,7 +317,7 @@ def init(folder: Path, package: str | None, existing: bool) -> None:
         click.echo(f"created {path}")
     click.echo(
         f"Next: cd {folder} && git init && annotate add ARTICLE... && annotate serve\n"
-        f"CI: {WORKFLOW} runs `annotate check --format github` on every push.\n"
+        f"CI: {WORKFLOW} runs `annotate check --strict --format github` on every push.\n"
         f"CI installs: {chosen.requirement} (from {REQUIREMENTS})"
     )
     if chosen.warning:

@@ -1,7 +1,8 @@
 """The `claimreview` export: a JSON-LD array of schema.org `ClaimReview`s, one per reviewed
 claim, as Google's fact-check markup guide describes them. The verdict is the rating's
 `alternateName` on a numeric scale from 1 (worst) to 3 (best): Denied = 1, Disputed = 2,
-Confirmed = 3."""
+Confirmed = 3; a disputed verdict whose basis is `unsubstantiated` is named Unproven (still 2:
+nothing decisive against it, no independent support for it)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ RATINGS: dict[str, tuple[int, str]] = {
     "confirmed": (3, "Confirmed"),
 }
 """The verdict as a schema.org `Rating`: value on a 1 (worst) to 3 (best) scale, and name."""
+UNPROVEN = "Unproven"
+"""The rating's name for a `disputed` verdict whose basis is `unsubstantiated`."""
 WORST_RATING = 1
 BEST_RATING = 3
 
@@ -111,6 +114,8 @@ def claim_review(
     if claim.verdict is None or claim.reviewed_at is None:
         raise ValueError(f"claim '{claim.id}' has no verdict")
     value, name = RATINGS[claim.verdict]
+    if claim.verdict == "disputed" and claim.basis == "unsubstantiated":
+        name = UNPROVEN
     appearances = _appearances(claim, docs, settings)
     item: dict[str, Any] = {
         "@type": "Claim",

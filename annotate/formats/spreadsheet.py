@@ -1,7 +1,9 @@
 """The `csv` export: one row per claim for spreadsheets; no cell can start a formula.
 
 `verdict` is the final verdict (or `unreviewed`); `reviews` lists each reviewer's own verdict
-(`name: verdict; ...`) beside the claim's `review_status`."""
+(`name: verdict; ...`, a disputed review's basis in brackets when one is recorded) beside the
+claim's `review_status`; `basis` is a disputed final verdict's (`contested` when none is
+recorded), empty for the other verdicts."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ CSV_COLUMNS = [
     "version",
     "review_status",
     "reviews",
+    "basis",
 ]
 
 
@@ -65,7 +68,11 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             " ".join(s.url for s in c.sources if s.url),
             str(c.version),
             c.review_status,
-            "; ".join(f"{name}: {r.verdict}" for name, r in sorted(c.reviews.items())),
+            "; ".join(
+                f"{name}: {r.verdict}" + (f" ({r.basis})" if r.basis else "")
+                for name, r in sorted(c.reviews.items())
+            ),
+            (c.basis or "contested") if c.verdict == "disputed" else "",
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

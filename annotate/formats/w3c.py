@@ -39,7 +39,8 @@ def w3c_context(settings: ExportSettings) -> list[Any]:
     """The annotation context plus the few terms of ours the W3C vocabulary has no word for.
 
     `claimant` (who asserts the claim, a FOAF agent), `claimDate`, a source's `stance` and
-    `note`, and an anchor's `orphaned` flag live in the publishing instance's namespace
+    `note`, a disputed verdict's `basis` (on its `classifying` body), and an anchor's
+    `orphaned` flag live in the publishing instance's namespace
     (`{base_url}/ns#`); a cited web page's `title`, `publisher` and `date` are Dublin Core.
     """
     return [
@@ -51,6 +52,7 @@ def w3c_context(settings: ExportSettings) -> list[Any]:
             "stance": "annotate:stance",
             "note": "annotate:note",
             "orphaned": "annotate:orphaned",
+            "basis": "annotate:basis",
             "title": "dcterms:title",
             "publisher": "dcterms:publisher",
             "date": {"@id": "dcterms:date", "@type": "xsd:date"},
@@ -121,15 +123,17 @@ def _verdict_bodies(
     at: Any,
     docs: Mapping[str, CorpusDocument],
     settings: ExportSettings,
+    basis: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A verdict as bodies: the verdict (`classifying`), the rationale (`assessing`), and
-    each source (`linking`)."""
+    """A verdict as bodies: the verdict (`classifying`, with the `basis` of a disputed one
+    when it is recorded), the rationale (`assessing`), and each source (`linking`)."""
     creator = _agent(reviewer)
     return [
         {
             "type": "TextualBody",
             "purpose": "classifying",
             "value": verdict,
+            **({"basis": basis} if basis else {}),
             "creator": creator,
             "created": _timestamp(at),
         },
@@ -165,6 +169,7 @@ def review_annotation(
             review.reviewed_at,
             docs,
             settings,
+            review.basis,
         ),
         "target": claim_anno,
         "creator": _agent(name),
@@ -194,6 +199,7 @@ def annotation(
             claim.reviewed_at,
             docs,
             settings,
+            claim.basis,
         )
     anno: dict[str, Any] = {
         "@context": w3c_context(settings),
@@ -568,6 +574,7 @@ def claim_from_annotation(
             "verdict": review["verdict"],
             "rationale": review["rationale"],
             "sources": review["sources"],
+            **({"basis": review["basis"]} if review.get("basis") else {}),
             "reviewed_at": review["reviewed_at"] or _time(item.get("created")) or created,
         }
     if reviews:
@@ -619,4 +626,7 @@ def _read_bodies(
         "reviewed_at": _time(review.get("created")) or _time(classified.get("created")),
         "sources": sources,
     }
+    basis = _str(classified.get("basis"))
+    if basis:
+        verdict["basis"] = basis
     return described, verdict, comments

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .anchoring import anchor_problem, locate
+from .editorial import EDITORIAL, claim_findings, similar_names
 from .models import Anchor, Claim
 from .service import Workspace
 from .store import Store
@@ -17,7 +19,10 @@ from .store import Store
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in the record, with where it is and what to do about it."""
+    """One thing wrong in the record, with where it is and what to do about it.
+
+    `severity` is `error` (the record is broken: `check` fails) or `warning` (an editorial
+    check, `EDITORIAL`: `check --strict` fails on it)."""
 
     kind: str
     file: str
@@ -30,19 +35,24 @@ class Problem:
     found_start: int | None = None
     found_end: int | None = None
     score: float | None = None
+    severity: str = "error"
 
     def text(self) -> str:
-        """One line for people: `file: claim ID: field: message`."""
+        """One line for people: `file: claim ID: field: message [kind]` (a warning's line
+        begins with `warning: `)."""
         where = self.file
         if self.claim:
             where += f": claim {self.claim}"
-        return f"{where}: {self.field}: {self.message} [{self.kind}]"
+        head = "warning: " if self.severity == "warning" else ""
+        return f"{head}{where}: {self.field}: {self.message} [{self.kind}]"
 
     def github(self) -> str:
-        """A GitHub Actions workflow command that annotates the file in a pull request."""
+        """A GitHub Actions workflow command that annotates the file in a pull request
+        (`::error`, or `::warning` for an editorial check)."""
         title = f"annotate check: {self.kind}"
         msg = (f"claim {self.claim}: " if self.claim else "") + f"{self.field}: {self.message}"
-        return f"::error file={_gh(self.file, True)},title={_gh(title, True)}::{_gh(msg)}"
+        command = "warning" if self.severity == "warning" else "error"
+        return f"::{command} file={_gh(self.file, True)},title={_gh(title, True)}::{_gh(msg)}"
 
 
 def _gh(value: str, prop: bool = False) -> str:
@@ -99,6 +109,7 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
     problems: list[Problem] = []
     _TEXTS.clear()
+    _PUBLISHED.clear()
     try:
         if workers > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -110,10 +121,12 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
             results = [_examine_chunk(c) for c in chunks]
     finally:
         _TEXTS.clear()
+        _PUBLISHED.clear()
     by_claim: dict[str, list[Problem]] = {}
     first_file: dict[str, str] = {}
+    claimants: dict[str, list[tuple[str, str]]] = {}
     for result in results:
-        for name, file_problems, claim_id, anchor_problems in result:
+        for name, file_problems, claim_id, anchor_problems, claimant in result:
             problems.extend(file_problems)
             if claim_id is None:
                 continue
@@ -130,9 +143,35 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
                 continue
             first_file[claim_id] = name
             by_claim[claim_id] = anchor_problems
+            if claimant is not None:
+                claimants.setdefault(claimant[0], []).append((claim_id, claimant[1]))
     for claim_id in sorted(by_claim):
         problems.extend(by_claim[claim_id])
+    problems += _similar_claimants(claimants)
     return Report(problems, len(by_claim))
+
+
+def _similar_claimants(claimants: dict[str, list[tuple[str, str]]]) -> list[Problem]:
+    """One warning per pair of near-duplicate claimant names, on the first claim (by id) of
+    the name fewer claims use (the likely variant)."""
+    out = []
+    for a, b, rule in similar_names(list(claimants)):
+        ca, cb = sorted(claimants[a]), sorted(claimants[b])
+        variant, canon = (a, b) if len(ca) < len(cb) else (b, a)
+        (claim_id, file), (other, _) = sorted(claimants[variant])[0], sorted(claimants[canon])[0]
+        out.append(
+            Problem(
+                "similar-claimants",
+                file,
+                claim_id,
+                "claimant",
+                f"claimant {variant!r} ({len(claimants[variant])} claim(s)) is a near-duplicate "
+                f"of {canon!r} ({len(claimants[canon])} claim(s), e.g. {other}) [{rule}]: "
+                "one canonical name per person or organisation",
+                severity="warning",
+            )
+        )
+    return out
 
 
 def _corpus_problems(ws: Workspace) -> list[Problem]:
@@ -150,11 +189,30 @@ class _Chunk:
     required: int = 1
 
 
-_Checked = tuple[str, list[Problem], str | None, list[Problem]]
+_Checked = tuple[str, list[Problem], str | None, list[Problem], tuple[str, str] | None]
+"""Per claim file: its name, its problems, its claim's id, that claim's anchor and editorial
+problems, and its claimant with the file's path as reported (for the check across claims)."""
 
 
 _TEXTS: dict[str, str] = {}
 """The corpus texts a checking process has read (each worker reads each document once)."""
+_PUBLISHED: dict[str, dt.date | None] = {}
+"""The documents' publication dates a checking process has read from their sidecars."""
+
+
+def _published(doc: str, chunk: _Chunk) -> dt.date | None:
+    if doc in _PUBLISHED:
+        return _PUBLISHED[doc]
+    found = None
+    path = chunk.docs.get(doc)
+    if path is not None:
+        try:
+            meta = json.loads(Path(path).with_suffix(".json").read_bytes())
+            found = dt.date.fromisoformat(meta["published"])
+        except (OSError, ValueError, KeyError, TypeError):
+            found = None  # no sidecar, no date, or a broken one (the corpus check says so)
+    _PUBLISHED[doc] = found
+    return found
 
 
 def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
@@ -170,7 +228,7 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             Problem(sp.kind, file, sp.claim, sp.field, sp.message) for sp in store_problems
         ]
         if claim is None:
-            out.append((name, file_problems, None, []))
+            out.append((name, file_problems, None, [], None))
             continue
         found = _anchor_problems(claim, file, chunk, _TEXTS)
         for i, conflict in enumerate(claim.conflicts):
@@ -186,7 +244,26 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             )
         if claim.settled == "agreed" and claim.reopened is None:
             found += _agreement_problems(claim, file, chunk.required)
-        out.append((name, file_problems, claim.id, found))
+        published = (
+            {a.doc: _published(a.doc, chunk) for a in claim.appearances}
+            if claim.claim_date is not None
+            else {}
+        )
+        found += [
+            Problem(
+                f.code,
+                file,
+                claim.id,
+                f.field,
+                f.message,
+                f.doc,
+                f.start,
+                f.end,
+                severity="warning",
+            )
+            for f in claim_findings(claim, _TEXTS, published)
+        ]
+        out.append((name, file_problems, claim.id, found, (claim.claimant, file)))
     return out
 
 
@@ -314,14 +391,26 @@ def _anchor_problems(
     return problems
 
 
-def format_report(problems: list[Problem], fmt: str, checked: int) -> str:
-    """The report in `text`, `json` or `github` format."""
+def failing(problems: list[Problem], strict: bool = False) -> list[Problem]:
+    """The problems that make `check` fail: the errors, and with `strict` the warnings too."""
+    return [p for p in problems if strict or p.severity == "error"]
+
+
+def format_report(problems: list[Problem], fmt: str, checked: int, strict: bool = False) -> str:
+    """The report in `text`, `json` or `github` format: errors, and warnings (editorial
+    checks, which fail it only when `strict`)."""
+    fails = failing(problems, strict)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
     if fmt == "json":
         return (
             json.dumps(
                 {
-                    "ok": not problems,
+                    "ok": not fails,
                     "claims_checked": checked,
+                    "strict": strict,
+                    "errors": errors,
+                    "warnings": warnings,
                     "problems": [asdict(p) for p in problems],
                 },
                 indent=2,
@@ -331,13 +420,34 @@ def format_report(problems: list[Problem], fmt: str, checked: int) -> str:
         )
     if fmt == "github":
         lines = [p.github() for p in problems]
-        summary = f"annotate check: {checked} claims, " + (
-            f"{len(problems)} problem(s)" if problems else "no problems"
-        )
+        summary = f"annotate check: {checked} claims, " + _counts(errors, warnings, strict)
         return "\n".join([*lines, summary]) + "\n"
     lines = [p.text() for p in problems]
-    if problems:
-        lines.append(f"{len(problems)} problem(s) in {checked} claim(s)")
+    if fails:
+        lines.append(f"{len(fails)} problem(s) in {checked} claim(s)" + _also(fails, warnings))
+    elif warnings:
+        lines.append(
+            f"ok: {checked} claims checked, no errors; {warnings} warning(s) "
+            "(`--strict` fails on them)"
+        )
     else:
         lines.append(f"ok: {checked} claims checked, no problems")
     return "\n".join(lines) + "\n"
+
+
+def _counts(errors: int, warnings: int, strict: bool) -> str:
+    if not errors and not warnings:
+        return "no problems"
+    parts = [f"{errors} problem(s)"] if errors else []
+    if warnings:
+        parts.append(f"{warnings} warning(s)" + (" (strict: failing)" if strict else ""))
+    return ", ".join(parts)
+
+
+def _also(fails: list[Problem], warnings: int) -> str:
+    counted = sum(p.severity == "warning" for p in fails)
+    return f", and {warnings} warning(s)" if warnings and not counted else ""
+
+
+EDITORIAL_CODES = tuple(EDITORIAL)
+"""The codes of the editorial checks (warnings), as `annotate check --help` lists them."""

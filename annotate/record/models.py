@@ -36,6 +36,11 @@ ReviewStatus = Literal["unreviewed", "in review", "agreed", "disagreement", "dec
 REVIEW_STATUSES: tuple[ReviewStatus, ...] = get_args(ReviewStatus)
 Settled = Literal["agreed", "decided"]
 Stance = Literal["supports", "refutes", "context"]
+Basis = Literal["contested", "unsubstantiated"]
+"""Why a claim is `disputed` (DESIGN.md, "Disputed, and why"): `contested`, credible
+evidence both ways (the default when absent), or `unsubstantiated`, nothing decisive against
+it but no support independent of the claimant's own report."""
+BASES: tuple[str, ...] = get_args(Basis)
 AgentType = Literal["Person", "Organization"]
 """What kind of agent a claimant is (schema.org and FOAF both have these two types)."""
 
@@ -243,12 +248,18 @@ class SourceInput(Strict):
         return self
 
 
-def verdict_rule_problem(verdict: str | None, stances: list[str]) -> str | None:
+def verdict_rule_problem(
+    verdict: str | None, stances: list[str], basis: str | None = None
+) -> str | None:
     """Say what breaks the verdict/source rules, or None when they hold.
 
     Every verdict cites at least one source; `confirmed` needs a supporting one, `denied` a
-    refuting one, `disputed` at least one of each.
+    refuting one, `disputed` at least one of each, unless its `basis` is `unsubstantiated`
+    (any one source: nothing decisive against the claim, no independent support for it). A
+    `basis` goes with `disputed` only.
     """
+    if basis is not None and verdict != "disputed":
+        return f"a basis ('{basis}') is given only with a 'disputed' verdict"
     if verdict is None:
         # Evidence may be gathered before the verdict is decided.
         return None
@@ -258,15 +269,20 @@ def verdict_rule_problem(verdict: str | None, stances: list[str]) -> str | None:
         return "a 'confirmed' verdict needs at least one source that supports the claim"
     if verdict == "denied" and "refutes" not in stances:
         return "a 'denied' verdict needs at least one source that refutes the claim"
-    if verdict == "disputed" and not ("supports" in stances and "refutes" in stances):
+    if (
+        verdict == "disputed"
+        and basis != "unsubstantiated"
+        and not ("supports" in stances and "refutes" in stances)
+    ):
         return "a 'disputed' verdict needs at least one supporting and one refuting source"
     return None
 
 
 def _raise_rule(problem: str | None) -> None:
     if problem is not None:
+        field = "basis" if problem.startswith("a basis") else "sources"
         raise PydanticCustomError(
-            "verdict_rules", "{message}", {"field": "sources", "message": problem}
+            "verdict_rules", "{message}", {"field": field, "message": problem}
         )
 
 
@@ -276,11 +292,21 @@ class VerdictInput(Strict):
     verdict: Verdict
     rationale: ClaimText
     sources: list[SourceInput] = Field(min_length=0, max_length=200)
+    basis: Basis | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> VerdictInput:
-        _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
+        _raise_rule(
+            verdict_rule_problem(self.verdict, [s.stance for s in self.sources], self.basis)
+        )
         return self
+
+
+class ConfirmInput(Strict):
+    """The body of `POST /api/claims/<id>/verdict/confirm`: the final verdict still stands
+    after its evidence changed (a note on why is welcome)."""
+
+    note: ClaimText | None = None
 
 
 class Decision(Strict):
@@ -288,6 +314,7 @@ class Decision(Strict):
 
     verdict: Verdict
     rationale: ClaimText
+    basis: Basis | None = None
 
 
 class Review(Strict):
@@ -298,10 +325,16 @@ class Review(Strict):
     rationale: ClaimText
     reviewed_at: dt.datetime
     sources: list[Source] = Field(min_length=1, max_length=200)
+    basis: Basis | None = Field(
+        default=None,
+        description="Why a `disputed` verdict: `contested` (absent means it) or `unsubstantiated`.",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> Review:
-        _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
+        _raise_rule(
+            verdict_rule_problem(self.verdict, [s.stance for s in self.sources], self.basis)
+        )
         return self
 
 
@@ -322,6 +355,7 @@ class Change(Strict):
         "imported",
         "merged",
         "resolved",
+        "confirmed",
     ]
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     note: str | None = None
@@ -381,6 +415,12 @@ class Claim(Strict):
     reviewer: ShortText | None = None
     reviewed_at: dt.datetime | None = None
     sources: list[Source] = Field(default_factory=list)
+    basis: Basis | None = Field(
+        default=None,
+        description="Why the final verdict is `disputed`: `contested` (credible evidence both "
+        "ways; absent means it) or `unsubstantiated` (no support independent of the "
+        "claimant's own report, nothing decisive against it).",
+    )
     reviews: dict[ReviewerName, Review] = Field(
         default_factory=dict,
         description="Each reviewer's own review by name, beside the final verdict above.",
@@ -434,7 +474,9 @@ class Claim(Strict):
                     "message": "only a claim with a final verdict is settled or reopened",
                 },
             )
-        _raise_rule(verdict_rule_problem(self.verdict, [s.stance for s in self.sources]))
+        _raise_rule(
+            verdict_rule_problem(self.verdict, [s.stance for s in self.sources], self.basis)
+        )
         return self
 
     @property

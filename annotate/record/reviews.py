@@ -15,7 +15,15 @@ from typing import Any
 from ..errors import InvalidInput, detail
 from .models import Change, Claim, Review, Source
 
-REVIEW_FIELDS = ("verdict", "rationale", "reviewer", "reviewed_at", "settled", "reopened")
+REVIEW_FIELDS = (
+    "verdict",
+    "rationale",
+    "reviewer",
+    "reviewed_at",
+    "settled",
+    "reopened",
+    "basis",
+)
 """The claim's final-verdict fields (its `sources` are the final verdict's too)."""
 
 MAX_RATIONALE = 20_000
@@ -49,7 +57,7 @@ def same_review(a: Review | None, b: Review | None) -> bool:
     """Whether two reviews say the same (their times aside)."""
     if a is None or b is None:
         return a is b
-    keep = {"verdict", "rationale", "sources"}
+    keep = {"verdict", "rationale", "sources", "basis"}
     return a.model_dump(include=keep) == b.model_dump(include=keep)
 
 
@@ -82,6 +90,17 @@ def joined_rationale(reviews: Mapping[str, Review]) -> str:
     joined = "\n\n".join(f"{name}: {reviews[name].rationale}" for name in sorted(reviews))
     # Within a rationale's length (each review keeps its own whole).
     return joined if len(joined) <= MAX_RATIONALE else joined[: MAX_RATIONALE - 1] + "…"
+
+
+def agreed_basis(reviews: Mapping[str, Review]) -> str | None:
+    """The basis of a disputed verdict that reviews agree on: `unsubstantiated` when every
+    one of them says so; otherwise contested (None), since a reviewer found credible evidence
+    against the claim and cited it, and the merged sources carry it.
+
+    Reviews agree on their verdict, the figures count verdicts (DESIGN.md): a basis that
+    differs does not keep agreeing reviews from settling a claim."""
+    bases = {r.basis or "contested" for r in reviews.values()}
+    return "unsubstantiated" if bases == {"unsubstantiated"} else None
 
 
 def reviewer_list(names: list[str]) -> str:
@@ -130,8 +149,10 @@ def after_review(
         return fields
     verdicts = {r.verdict for r in reviews.values()}
     if len(reviews) >= rules.required and len(verdicts) == 1:
+        verdict = verdicts.pop()
         fields.update(
-            verdict=verdicts.pop(),
+            verdict=verdict,
+            basis=agreed_basis(reviews) if verdict == "disputed" else None,
             rationale=joined_rationale(reviews),
             sources=merged_sources(reviews),
             reviewer=reviewer_list(list(reviews)),

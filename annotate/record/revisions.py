@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from ..errors import InvalidInput, detail
 from . import clock
 from .anchoring import Placement
+from .editorial import EVIDENCE_CHANGED, cited_fields
 from .models import Anchor, Change, Claim, error_details
 
 Outcome = Literal[
@@ -74,6 +75,7 @@ Action = Literal[
     "imported",
     "merged",
     "resolved",
+    "confirmed",
 ]
 
 
@@ -81,8 +83,41 @@ def _anchor_record(anchor: Anchor) -> dict[str, Any]:
     return anchor.model_dump(mode="json", include={"doc", "start", "end", "exact", "orphaned"})
 
 
-def reanchored(claim: Claim, moves: list[Relocation], actor: str, note: str | None = None) -> Claim:
-    """The next version of a claim with its anchors re-anchored as `moves` say."""
+def reopening(claim: Claim, moves: list[Relocation], replaced: str | None = None) -> str | None:
+    """Why re-anchoring reopens a claim's final verdict, or None: a quote it cites moved, was
+    orphaned, restored or had its context changed, or (`replaced`) the text of a document it
+    cites a quote in was replaced. The verdict then stands reopened (review status
+    `disagreement`) until someone confirms it or sets it again."""
+    if claim.verdict is None:
+        return None
+    cited = [m for m in moves if m.changes and cited_fields(m.field)]
+    if cited:
+        what = "; ".join(f"{m.field} in {m.old.doc} {m.outcome}" for m in cited)
+        why = f"{EVIDENCE_CHANGED} after the verdict: {what}"
+    elif replaced is not None and any(
+        s.quote is not None and s.quote.doc == replaced for s in claim.sources
+    ):
+        why = (
+            f"{EVIDENCE_CHANGED} after the verdict: the text of {replaced}, which it cites, "
+            "was replaced"
+        )
+    else:
+        return None
+    if claim.reopened and not claim.reopened.startswith(EVIDENCE_CHANGED):
+        why += f"; also: {claim.reopened}"
+    return why[:2000]
+
+
+def reanchored(
+    claim: Claim,
+    moves: list[Relocation],
+    actor: str,
+    note: str | None = None,
+    replaced: str | None = None,
+) -> Claim:
+    """The next version of a claim with its anchors re-anchored as `moves` say; a final
+    verdict whose cited evidence changed (`reopening`) is reopened."""
+    reopen = reopening(claim, moves, replaced)
     moves = [m for m in moves if m.changes]
     by_field = {m.field: m.new for m in moves}
     appearances = [by_field.get(f"appearances[{i}]", a) for i, a in enumerate(claim.appearances)]
@@ -105,13 +140,21 @@ def reanchored(claim: Claim, moves: list[Relocation], actor: str, note: str | No
         )
         for name, review in claim.reviews.items()
     }
-    changes = {m.field: [_anchor_record(m.old), _anchor_record(m.new)] for m in moves}
+    changes: dict[str, list[Any]] = {
+        m.field: [_anchor_record(m.old), _anchor_record(m.new)] for m in moves
+    }
+    fields: dict[str, Any] = {"appearances": appearances, "sources": sources, "reviews": reviews}
+    if reopen is not None and reopen != claim.reopened:
+        fields["reopened"] = reopen
+        changes["reopened"] = [claim.reopened, reopen]
     if note is None:
-        note = "; ".join(f"{m.outcome} {m.detail()}" for m in moves)
+        note = "; ".join(f"{m.outcome} {m.detail()}" for m in moves) or (
+            f"the text of {replaced} was replaced" if replaced else ""
+        )
         note = ("re-anchored after documents changed: " + note)[:2000]
     return revise(
         claim,
-        {"appearances": appearances, "sources": sources, "reviews": reviews},
+        fields,
         actor,
         "reanchored",
         note=note,

@@ -24,6 +24,7 @@ from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersi
 from . import clock
 from .anchoring import checked_anchor, locate, relocated
 from .corpus import Corpus, CorpusDocument
+from .editorial import EVIDENCE_CHANGED, evidence_moved_since
 from .merge import VERDICT_UNIT
 from .models import (
     RESERVED_NAME,
@@ -33,6 +34,7 @@ from .models import (
     Claim,
     ClaimInput,
     ClaimPatch,
+    ConfirmInput,
     Decision,
     DocumentMeta,
     Review,
@@ -42,7 +44,7 @@ from .models import (
     error_details,
 )
 from .reviews import ReviewRules, after_review, blinded, hidden
-from .revisions import Outcome, Relocation, reanchored, revise
+from .revisions import Outcome, Relocation, reanchored, reopening, revise
 from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
 from .store import Counts, Mark, Store, StoreProblem
@@ -378,6 +380,7 @@ class Workspace:
             "verdict": given.verdict,
             "rationale": given.rationale,
             "sources": sources,
+            "basis": given.basis,
             "reviewer": actor,
             "settled": None,
             "reopened": None,
@@ -385,6 +388,44 @@ class Workspace:
         return self.store.update(
             claim_id, expected_version, lambda c: revise(c, fields, actor, "verdict", reviewed=True)
         )
+
+    def confirm_verdict(
+        self,
+        claim_id: str,
+        expected_version: int,
+        actor: str,
+        data: dict[str, Any] | ConfirmInput | None = None,
+    ) -> Claim:
+        """Confirm that a final verdict still stands after its cited evidence changed: the
+        claim is no longer reopened, its `reviewed_at` is now, and the history records who
+        confirmed it (action `confirmed`, with the note given). A claim reopened by a review
+        is not confirmed this way: an adjudicator sets its verdict again.
+
+        :raise InvalidInput: no final verdict, or nothing changed in its evidence.
+        :raise NotFound: :raise StaleVersion:
+        """
+        given = data if isinstance(data, ConfirmInput) else parse(ConfirmInput, data or {})
+
+        def change(c: Claim) -> Claim:
+            evidence = (c.reopened or "").startswith(EVIDENCE_CHANGED)
+            if c.verdict is None or not (evidence or evidence_moved_since(c)):
+                if c.verdict is None:
+                    why = "the claim has no final verdict"
+                elif c.reopened:
+                    why = f"reopened by a review ({c.reopened}): set the final verdict again"
+                else:
+                    why = "its evidence has not changed since the verdict"
+                raise InvalidInput(
+                    f"nothing to confirm: {why}", [detail("verdict", f"nothing to confirm: {why}")]
+                )
+            note = "the verdict still stands after its evidence changed"
+            if given.note:
+                note += f": {given.note}"
+            return revise(
+                c, {"reopened": None}, actor, "confirmed", reviewed=True, note=note[:2000]
+            )
+
+        return self.store.update(claim_id, expected_version, change)
 
     def set_review(
         self, claim_id: str, expected_version: int, data: dict[str, Any] | VerdictInput, actor: str
@@ -403,6 +444,7 @@ class Workspace:
             rationale=given.rationale,
             reviewed_at=clock.now(),
             sources=sources,
+            basis=given.basis,
         )
         return self.store.update(
             claim_id,
@@ -544,16 +586,27 @@ class Workspace:
         return found
 
     def decide(
-        self, claim_id: str, expected_version: int, verdict: str, rationale: str, actor: str
+        self,
+        claim_id: str,
+        expected_version: int,
+        verdict: str,
+        rationale: str,
+        actor: str,
+        basis: str | None = None,
     ) -> Claim:
-        """Set verdict and rationale, keeping the sources already cited.
+        """Set verdict, rationale (and the basis of a disputed verdict), keeping the sources
+        already cited.
 
         :raise InvalidInput: when the sources cited do not allow that verdict.
         """
-        given = parse(Decision, {"verdict": verdict, "rationale": rationale})
+        given = parse(
+            Decision,
+            {"verdict": verdict, "rationale": rationale} | ({"basis": basis} if basis else {}),
+        )
         fields = {
             "verdict": given.verdict,
             "rationale": given.rationale,
+            "basis": given.basis,
             "reviewer": actor,
             "settled": None,
             "reopened": None,
@@ -695,28 +748,34 @@ class Workspace:
         return out
 
     def reanchor(
-        self, actor: str, dry_run: bool = False, doc: str | None = None
+        self, actor: str, dry_run: bool = False, doc: str | None = None, replaced: bool = False
     ) -> list[Relocation]:
         """Move drifted anchors of every claim to where their quote is now, orphan the lost.
 
         Each changed claim gets one new version through the store's compare-and-set, with
         every move recorded in its history (action `reanchored`). A claim changed by someone
         else meanwhile is re-read and re-anchored again. `dry_run` writes nothing. With `doc`,
-        only the anchors in that document are re-anchored.
+        only the anchors in that document are re-anchored. A final verdict whose cited
+        quotes change is reopened (`revisions.reopening`); with `replaced` (the text of `doc`
+        was replaced), so is one that cites a quote in `doc` at all.
         """
         report: list[Relocation] = []
         for claim in self.store.claims():
             if doc is not None and not any(a.doc == doc for _, a in claim.anchors()):
                 continue
+            gone = doc if replaced else None
             for _ in range(5):
                 moves = self.relocations(claim, doc=doc)
-                if dry_run or not any(m.changes for m in moves):
+                reopen = reopening(claim, moves, gone)
+                if dry_run or not (
+                    any(m.changes for m in moves) or (reopen and reopen != claim.reopened)
+                ):
                     break
                 try:
                     self.store.update(
                         claim.id,
                         claim.version,
-                        functools.partial(reanchored, moves=moves, actor=actor),
+                        functools.partial(reanchored, moves=moves, actor=actor, replaced=gone),
                     )
                     break
                 except StaleVersion as exc:
@@ -826,7 +885,7 @@ class Workspace:
             )
         self.preview_replace(doc_id, text)
         self.corpus.replace_text(doc_id, text, base)
-        return self.reanchor(actor, doc=doc_id)
+        return self.reanchor(actor, doc=doc_id, replaced=True)
 
     def sweep(self) -> list[Path]:
         """Remove the temp files of writes a crash interrupted (see `Store.sweep`); the paths."""

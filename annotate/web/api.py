@@ -135,6 +135,15 @@ def verdict(claim_id: str) -> Response:
     return with_etag(workspace().set_verdict(claim_id, version, body(), actor()))
 
 
+@bp.post("/api/claims/<claim_id>/verdict/confirm")
+@permission("adjudicator")
+def confirm(claim_id: str) -> Response:
+    """Confirm that the final verdict still stands after its cited evidence changed (body
+    `{"note": ...}`, the note optional): the claim is no longer reopened. Needs If-Match."""
+    version = if_match()
+    return with_etag(workspace().confirm_verdict(claim_id, version, actor(), body()))
+
+
 @bp.put("/api/claims/<claim_id>/review")
 @permission("reviewer")
 def review(claim_id: str) -> Response:

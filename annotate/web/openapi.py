@@ -22,6 +22,7 @@ from ..record.models import (
     Claim,
     ClaimInput,
     ClaimPatch,
+    ConfirmInput,
     Document,
     DocumentMeta,
     VerdictInput,
@@ -44,6 +45,7 @@ def _schemas() -> dict[str, Any]:
             (ClaimInput, "validation"),
             (ClaimPatch, "validation"),
             (VerdictInput, "validation"),
+            (ConfirmInput, "validation"),
         ],
         ref_template=REF,
     )
@@ -412,6 +414,20 @@ def _document() -> dict[str, Any]:
                 "apply); adjudicators in team mode.",
                 "parameters": [CLAIM_ID, IF_MATCH],
                 "requestBody": _body("VerdictInput"),
+                "responses": {
+                    "200": _claim_answer("The claim's new version."),
+                    **_errors(CHANGE_ERRORS),
+                },
+            }
+        },
+        "/api/claims/{claim_id}/verdict/confirm": {
+            "post": {
+                "operationId": "confirmVerdict",
+                "summary": "Confirm that the final verdict still stands after its cited "
+                "evidence changed (re-anchored, orphaned, or its document's text replaced): "
+                "the claim is no longer reopened; adjudicators in team mode.",
+                "parameters": [CLAIM_ID, IF_MATCH],
+                "requestBody": _body("ConfirmInput"),
                 "responses": {
                     "200": _claim_answer("The claim's new version."),
                     **_errors(CHANGE_ERRORS),

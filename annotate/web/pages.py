@@ -464,6 +464,14 @@ def edit(claim_id: str) -> Response:
     )
 
 
+def _basis(form: Any) -> str | None:
+    """The basis a verdict form chose: only a disputed verdict has one (the form offers it
+    beside the verdict; chosen with another verdict, it is left out)."""
+    if form.get("verdict") != "disputed" or form.get("basis") in (None, "", "contested"):
+        return None  # absent means contested
+    return str(form.get("basis"))
+
+
 @bp.post("/claims/<claim_id>/verdict")
 @permission("reviewer")
 def verdict(claim_id: str) -> Response:
@@ -479,9 +487,32 @@ def verdict(claim_id: str) -> Response:
         claim_id,
         "verdict",
         lambda: workspace().decide(
-            claim_id, _version(), f.get("verdict", ""), f.get("rationale", ""), actor()
+            claim_id,
+            _version(),
+            f.get("verdict", ""),
+            f.get("rationale", ""),
+            actor(),
+            _basis(f),
         ),
         "Verdict saved.",
+    )
+
+
+@bp.post("/claims/<claim_id>/verdict/confirm")
+@permission("reviewer")
+def confirm(claim_id: str) -> Response:
+    """The final verdict still stands after its evidence changed: reopened no more (an
+    adjudicator's, under several reviewers)."""
+    if review_mode() and not may("adjudicator"):
+        raise Forbidden("an adjudicator confirms a final verdict whose evidence changed")
+    f = request.form
+    return _write(
+        claim_id,
+        "verdict",
+        lambda: workspace().confirm_verdict(
+            claim_id, _version(), actor(), {"note": f.get("note")} if f.get("note") else None
+        ),
+        "Verdict confirmed: it still stands.",
     )
 
 
@@ -500,6 +531,7 @@ def review(claim_id: str) -> Response:
             "verdict": f.get("verdict", ""),
             "rationale": f.get("rationale", ""),
             "sources": chosen(choices, f.getlist("source")),
+            "basis": _basis(f),
         }
         return ws.set_review(claim_id, version, data, actor())
 
@@ -533,6 +565,7 @@ def adjudicate(claim_id: str) -> Response:
             "verdict": f.get("verdict", ""),
             "rationale": f.get("rationale", ""),
             "sources": chosen(choices, f.getlist("source")),
+            "basis": _basis(f),
         }
         return ws.set_verdict(claim_id, version, data, actor())
 
@@ -670,6 +703,7 @@ def globals_for_templates() -> dict[str, Any]:
         "can_delete": may("adjudicator"),
         "can_adjudicate": may("adjudicator"),
         "review_mode": review_mode(),
+        "can_confirm": may("adjudicator") if review_mode() else may("reviewer"),
     }
 
 
