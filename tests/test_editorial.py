@@ -381,3 +381,34 @@ def test_the_panel_shows_a_reopened_verdict_and_confirms_it(
     after = page(client.get(url))
     assert after.find(**{"data-reopened": "true"}) is None
     assert after.find("form", **{"data-form": "confirm"}) is None
+
+
+def test_a_reviews_flaw_is_checked_until_a_final_verdict_stands(
+    empty_store: Path, run: Run
+) -> None:
+    """While reviewers disagree, a review that cites the claim as its own evidence is flagged;
+    once an adjudicator's final verdict stands (without it), the review is history."""
+    from .webutil import make_app
+
+    client = make_app(empty_store, REQUIRED_REVIEWS=2).test_client()
+    ws = Workspace.open(empty_store / "seeds", empty_store / "fixtures")
+    claim = make(client, ws, "two-missiles", "Armenian video", quote(ws, DOC_BBC, VIDEO))
+    own = {"stance": "supports", "quote": quote(ws, DOC_BBC, "showing Armenian soldiers")}
+    elsewhere = {"stance": "supports", "quote": quote(ws, DOC_AZERNEWS, SARGSYAN)}
+    resp = client.put(
+        "/api/claims/two-missiles/review",
+        json={"verdict": "confirmed", "rationale": "Seen.", "sources": [own]},
+        headers={"If-Match": '"1"'},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    flagged = codes(report(run)[1], claim["id"])
+    assert flagged["self-citation"] == 1
+    final = {
+        "verdict": "disputed",
+        "basis": "unsubstantiated",
+        "rationale": "One report; the launch site would settle it.",
+        "sources": [elsewhere],
+    }
+    resp = client.put("/api/claims/two-missiles/verdict", json=final, headers={"If-Match": '"2"'})
+    assert resp.status_code == 200, resp.get_json()
+    assert codes(report(run)[1], claim["id"])["self-citation"] == 0

@@ -63,8 +63,14 @@ def _overlaps(a: Anchor, b: Anchor) -> bool:
 
 
 def _verdicts(claim: Claim) -> Iterator[tuple[str, str | None, list[Source]]]:
-    """The final verdict and each review: field prefix, verdict, sources."""
+    """What the editorial checks read: the final verdict, and each review while there is no
+    settled final verdict yet (field prefix, verdict, sources). Once a final verdict is set
+    and not reopened, it is what the desk publishes, and the reviews stay as the record of
+    how it was reached: a review's own flaw (a self-citation the adjudicator did not take
+    over) is history then, not a fault of the record."""
     yield "", claim.verdict, claim.sources
+    if claim.verdict is not None and claim.reopened is None:
+        return
     for name, review in sorted(claim.reviews.items()):
         yield f"reviews.{name}.", review.verdict, review.sources
 
