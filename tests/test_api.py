@@ -18,7 +18,7 @@ from annotate.record.service import Workspace
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
 from .webutil import make_app, seed_text, snapshot
 
-SHIPPED = 47
+SHIPPED = 73
 EXISTING = "aliyev-called-putin-about-marking"
 EXACT = "Two missiles fired on Shusha"
 SUPPORT = "Former Armenian President Serzh Sargsyan has admitted"

@@ -59,7 +59,7 @@ def test_sigkill_in_the_middle_of_writes_loses_no_acknowledged_write(
     # Every claim file parses and the store checks clean, temp files left by a kill or not.
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert "47 claims checked, no errors" in result.output, result.output
+    assert "73 claims checked, no errors" in result.output, result.output
 
     # Restarted, the server sweeps the leftovers and serves each claim at its last version.
     server = serving.start(seeds, store, reviewer="crash")
