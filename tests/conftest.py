@@ -53,7 +53,10 @@ def no_real_accounts(
 def workdir(tmp_path: Path) -> Path:
     """A copy of the shipped corpus (`seeds/`) and store (`fixtures/`) in tmp_path."""
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    # Not the write scratch folder a server left in the checkout (git ignores it too).
+    shutil.copytree(
+        ROOT / "fixtures", tmp_path / "fixtures", ignore=shutil.ignore_patterns(".annotate-tmp")
+    )
     return tmp_path
 
 
