@@ -327,7 +327,9 @@ def custom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import shutil
 
     shutil.copytree(ROOT / "seeds", tmp_path / "articles")
-    shutil.copytree(ROOT / "fixtures", tmp_path / "claims")
+    shutil.copytree(
+        ROOT / "fixtures", tmp_path / "claims", ignore=shutil.ignore_patterns(".annotate-tmp")
+    )
     (tmp_path / "empty-corpus").mkdir()
     (tmp_path / "empty-store").mkdir()
     monkeypatch.chdir(tmp_path)

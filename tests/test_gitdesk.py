@@ -56,7 +56,9 @@ def remote(tmp_path: Path) -> Path:
     shutil.rmtree(seed / "seeds")
     shutil.rmtree(seed / "fixtures")
     shutil.copytree(ROOT / "seeds", seed / "seeds")
-    shutil.copytree(ROOT / "fixtures", seed / "fixtures")
+    shutil.copytree(
+        ROOT / "fixtures", seed / "fixtures", ignore=shutil.ignore_patterns(".annotate-tmp")
+    )
     sh(seed, "init", "-q", "-b", "main")
     sh(seed, "add", "-A")
     sh(seed, "commit", "-q", "-m", "the record")
