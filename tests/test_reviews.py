@@ -613,3 +613,21 @@ def test_check_refuses_an_agreement_the_reviews_do_not_make(
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     result = run("check")
     assert result.exit_code == 1 and "tester says otherwise" in result.output
+
+
+def test_a_basis_with_a_verdict_other_than_disputed_is_a_422_naming_basis(workdir: Path) -> None:
+    client = make_app(workdir).test_client()
+    cid = new_claim(client, workdir)["id"]
+    body = {
+        "verdict": "denied",
+        "basis": "unsubstantiated",
+        "rationale": "No.",
+        "sources": [REFUTE],
+    }
+    for kind in ("review", "verdict"):
+        resp = client.put(f"/api/claims/{cid}/{kind}", json=body, headers={"If-Match": '"1"'})
+        assert resp.status_code == 422
+        assert resp.get_json()["details"][0]["field"] == "basis"
+    # A claim with no merge conflict says nothing of conflicts.
+    claim = get(client, cid)
+    assert claim["version"] == 1 and "conflicts" not in claim
