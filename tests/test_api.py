@@ -1137,3 +1137,23 @@ def test_a_hand_edited_huge_number_in_a_history_does_not_stop_saves(
     saved = json.loads(path.read_text("utf-8"))
     assert saved["history"][0]["changes"] == {"note": [1, 2**70]}
     assert saved["claimant"] == "Russian Ministry of Defence (press service)"
+
+
+def test_a_stale_if_match_is_412_even_when_the_body_is_invalid_too(
+    client: Any, created: dict[str, Any]
+) -> None:
+    """Preconditions are evaluated before the content (RFC 9110 §13.2.1)."""
+    cid = created["id"]
+    client.patch(f"/api/claims/{cid}", json={"claimant": "ANAMA (I.)"}, headers={"If-Match": '"1"'})
+    for method, path in (("PUT", "verdict"), ("PUT", "review"), ("PATCH", "")):
+        url = f"/api/claims/{cid}/{path}".rstrip("/")
+        resp = client.open(
+            url, method=method, json={"verdict": "nonsense"}, headers={"If-Match": '"1"'}
+        )
+        assert resp.status_code == 412, (url, resp.get_json())
+        assert resp.get_json()["current"]["version"] == 2
+    # With the current version, the same body is what is wrong.
+    resp = client.put(
+        f"/api/claims/{cid}/verdict", json={"verdict": "nonsense"}, headers={"If-Match": '"2"'}
+    )
+    assert resp.status_code == 422

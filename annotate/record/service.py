@@ -427,6 +427,21 @@ class Workspace:
 
         return self.store.update(claim_id, expected_version, change)
 
+    def require_version(self, claim_id: str, expected_version: int) -> None:
+        """Evaluate a change's precondition before its content (RFC 9110 §13.2.1): a stale
+        version is refused whatever the body says. (The write checks it again, under the
+        claim's lock.)
+
+        :raise NotFound: :raise StaleVersion: carrying the claim as it is now.
+        """
+        current = self.store.get(claim_id)
+        if current.version != expected_version:
+            raise StaleVersion(
+                f"claim '{claim_id}' is at version {current.version}, not {expected_version}: "
+                "someone else changed it since you read it",
+                current,
+            )
+
     def set_review(
         self, claim_id: str, expected_version: int, data: dict[str, Any] | VerdictInput, actor: str
     ) -> Claim:

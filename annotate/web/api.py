@@ -27,6 +27,14 @@ from .common import (
 bp = Blueprint("api", __name__)
 
 
+def checked_version(claim_id: str) -> int:
+    """The version `If-Match` names, checked against the claim before the body is read: a
+    stale one is 412 even when the body is invalid too (preconditions come first)."""
+    version = if_match()
+    workspace().require_version(claim_id, version)
+    return version
+
+
 def with_etag(claim: Claim, status: int = 200) -> Response:
     """The claim as JSON with its version as the ETag."""
     resp = jsonify(seen_json(claim))
@@ -122,7 +130,7 @@ def history(claim_id: str) -> Response:
 @permission("reviewer")
 def patch(claim_id: str) -> Response:
     """Change statement, claimant, claim_date or appearances. Needs If-Match."""
-    version = if_match()
+    version = checked_version(claim_id)
     return with_etag(workspace().edit_claim(claim_id, version, body(), actor()))
 
 
@@ -131,7 +139,7 @@ def patch(claim_id: str) -> Response:
 def verdict(claim_id: str) -> Response:
     """Set the final verdict, rationale and sources (an adjudicator's, in team mode): the
     claim is `decided`. Needs If-Match."""
-    version = if_match()
+    version = checked_version(claim_id)
     return with_etag(workspace().set_verdict(claim_id, version, body(), actor()))
 
 
@@ -140,7 +148,7 @@ def verdict(claim_id: str) -> Response:
 def confirm(claim_id: str) -> Response:
     """Confirm that the final verdict still stands after its cited evidence changed (body
     `{"note": ...}`, the note optional): the claim is no longer reopened. Needs If-Match."""
-    version = if_match()
+    version = checked_version(claim_id)
     return with_etag(workspace().confirm_verdict(claim_id, version, actor(), body()))
 
 
@@ -149,7 +157,7 @@ def confirm(claim_id: str) -> Response:
 def review(claim_id: str) -> Response:
     """Give or revise the requester's own review (verdict, rationale, sources). Needs
     If-Match."""
-    version = if_match()
+    version = checked_version(claim_id)
     return with_etag(workspace().set_review(claim_id, version, body(), actor()))
 
 
@@ -157,7 +165,7 @@ def review(claim_id: str) -> Response:
 @permission("reviewer")
 def withdraw(claim_id: str) -> Response:
     """Withdraw the requester's own review. Needs If-Match."""
-    version = if_match()
+    version = checked_version(claim_id)
     return with_etag(workspace().withdraw_review(claim_id, version, actor()))
 
 
@@ -226,7 +234,7 @@ def agreement_view() -> Response:
 @permission("adjudicator")
 def delete(claim_id: str) -> Response:
     """Delete a claim (kept in the store's trash with its history). Needs If-Match."""
-    version = if_match()
+    version = checked_version(claim_id)
     workspace().delete_claim(claim_id, version, actor())
     return Response(status=204)
 
