@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from .conftest import DOC_BBC
+from .conftest import DOC_BBC, ROOT
 from .webutil import csrf, page, snapshot
 
 EXISTING = "iskander-fragments-found-in-shusha"
+VERSION = str(json.loads((ROOT / "fixtures" / f"{EXISTING}.json").read_text())["version"])
+"""The shipped claim's current version: a write naming it gets past the precondition."""
 TWO_MB = 2 * 1024 * 1024
 
 
@@ -29,8 +31,8 @@ def test_an_oversized_api_body_is_413_and_writes_nothing(client: Any, store: Pat
     big = json.dumps({"statement": "x" * (TWO_MB + 10), "claimant": "c", "appearances": []})
     for method, path, headers in [
         ("POST", "/api/claims", {}),
-        ("PATCH", f"/api/claims/{EXISTING}", {"If-Match": '"2"'}),
-        ("PUT", f"/api/claims/{EXISTING}/verdict", {"If-Match": '"2"'}),
+        ("PATCH", f"/api/claims/{EXISTING}", {"If-Match": f'"{VERSION}"'}),
+        ("PUT", f"/api/claims/{EXISTING}/verdict", {"If-Match": f'"{VERSION}"'}),
     ]:
         resp = client.open(
             path, method=method, data=big, content_type="application/json", headers=headers
@@ -46,7 +48,7 @@ def test_an_oversized_form_is_413_and_writes_nothing(client: Any, store: Path) -
     token = csrf(client)
     resp = client.post(
         f"/claims/{EXISTING}/edit",
-        data={"csrf_token": token, "version": "2", "statement": "x" * (TWO_MB + 10)},
+        data={"csrf_token": token, "version": VERSION, "statement": "x" * (TWO_MB + 10)},
     )
     assert resp.status_code == 413
     assert "too large" in page(resp).one("main").text()
@@ -58,7 +60,7 @@ def test_an_oversized_form_is_413_and_writes_nothing(client: Any, store: Path) -
 
 def _hostile(client: Any, token: str) -> list[tuple[str, Any]]:
     good = {"statement": "s", "claimant": "c"}
-    m2 = {"If-Match": '"2"'}
+    m2 = {"If-Match": f'"{VERSION}"'}
     return [
         ("cross-origin API write", client.patch(
             f"/api/claims/{EXISTING}", json=good, headers={**m2, "Origin": "https://evil.example"}
@@ -71,13 +73,13 @@ def _hostile(client: Any, token: str) -> list[tuple[str, Any]]:
             content_type="text/plain", headers=m2,
         )),
         ("form without CSRF token", client.post(
-            f"/claims/{EXISTING}/edit", data={"version": "2", **good}
+            f"/claims/{EXISTING}/edit", data={"version": VERSION, **good}
         )),
         ("form with a forged CSRF token", client.post(
-            f"/claims/{EXISTING}/edit", data={"csrf_token": "forged", "version": "2", **good}
+            f"/claims/{EXISTING}/edit", data={"csrf_token": "forged", "version": VERSION, **good}
         )),
         ("cross-origin form", client.post(
-            f"/claims/{EXISTING}/edit", data={"csrf_token": token, "version": "2", **good},
+            f"/claims/{EXISTING}/edit", data={"csrf_token": token, "version": VERSION, **good},
             headers={"Origin": "https://evil.example"},
         )),
         ("rebinding Host", client.patch(
@@ -103,14 +105,14 @@ def _hostile(client: Any, token: str) -> list[tuple[str, Any]]:
         )),
         ("NUL in a form", client.post(
             f"/claims/{EXISTING}/edit",
-            data={"csrf_token": token, "version": "2", "statement": "a\x00b", "claimant": "c"},
+            data={"csrf_token": token, "version": VERSION, "statement": "a\x00b", "claimant": "c"},
         )),
         ("escape sequence in a claimant", client.patch(
             f"/api/claims/{EXISTING}", json={"claimant": "\x1b[2J"}, headers=m2
         )),
         ("bidi and NUL in a rationale", client.post(
             f"/claims/{EXISTING}/verdict",
-            data={"csrf_token": token, "version": "2", "verdict": "denied",
+            data={"csrf_token": token, "version": VERSION, "verdict": "denied",
                   "rationale": "ok\x00\x07"},
         )),
         ("stale version", client.patch(
@@ -208,10 +210,10 @@ def test_a_broken_claim_is_409_naming_its_file_and_is_never_overwritten(
         client.patch(
             "/api/claims/broken-claim", json={"claimant": "x"}, headers={"If-Match": '"1"'}
         ),
-        client.delete("/api/claims/invalid-claim", headers={"If-Match": '"2"'}),
+        client.delete("/api/claims/invalid-claim", headers={"If-Match": f'"{VERSION}"'}),
         client.post(
             "/claims/invalid-claim/edit",
-            data={"csrf_token": token, "version": "2", "statement": "s", "claimant": "c"},
+            data={"csrf_token": token, "version": VERSION, "statement": "s", "claimant": "c"},
         ),
     ]
     assert [r.status_code for r in answers] == [409, 409, 409]
