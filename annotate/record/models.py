@@ -338,25 +338,29 @@ class Review(Strict):
         return self
 
 
+Action = Literal[
+    "created",
+    "edited",
+    "verdict",
+    "reviewed",
+    "withdrawn",
+    "reanchored",
+    "deleted",
+    "imported",
+    "merged",
+    "resolved",
+    "confirmed",
+]
+"""What a change of a claim was (its history entry's `action`)."""
+
+
 class Change(Strict):
     """One accepted change of a claim: who, when, what (field -> [old, new])."""
 
     version: Annotated[int, Field(ge=1)]
     at: dt.datetime
     by: ShortText
-    action: Literal[
-        "created",
-        "edited",
-        "verdict",
-        "reviewed",
-        "withdrawn",
-        "reanchored",
-        "deleted",
-        "imported",
-        "merged",
-        "resolved",
-        "confirmed",
-    ]
+    action: Action
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     note: str | None = None
 

@@ -12,7 +12,7 @@ from ..errors import InvalidInput, detail
 from . import clock
 from .anchoring import Placement
 from .editorial import EVIDENCE_CHANGED, cited_fields
-from .models import Anchor, Change, Claim, error_details
+from .models import Action, Anchor, Change, Claim, error_details
 
 Outcome = Literal[
     "moved", "restored", "orphaned", "still orphaned", "refreshed", "unchanged", "unknown document"
@@ -62,21 +62,6 @@ class Relocation:
         if self.outcome == "unknown document":
             return f"{head} {span} the document is not in the corpus"
         return f"{head} {span}"
-
-
-Action = Literal[
-    "created",
-    "edited",
-    "verdict",
-    "reviewed",
-    "withdrawn",
-    "reanchored",
-    "deleted",
-    "imported",
-    "merged",
-    "resolved",
-    "confirmed",
-]
 
 
 def _anchor_record(anchor: Anchor) -> dict[str, Any]:

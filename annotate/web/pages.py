@@ -516,23 +516,28 @@ def confirm(claim_id: str) -> Response:
     )
 
 
+def _verdict_form(choices: list[Any]) -> dict[str, Any]:
+    """A review's or a final verdict's form as the API's body: verdict, rationale, basis,
+    and the sources ticked among `choices`."""
+    f = request.form
+    return {
+        "verdict": f.get("verdict", ""),
+        "rationale": f.get("rationale", ""),
+        "sources": chosen(choices, f.getlist("source")),
+        "basis": _basis(f),
+    }
+
+
 @bp.post("/claims/<claim_id>/review")
 @permission("reviewer")
 def review(claim_id: str) -> Response:
     """Give or revise one's own review: verdict, rationale, and the sources it cites (picked
     from the evidence cited on the claim)."""
-    f = request.form
 
     def action() -> Claim:
         ws = workspace()
         version = _version()
-        choices = review_choices(ws.claim(claim_id), actor())
-        data = {
-            "verdict": f.get("verdict", ""),
-            "rationale": f.get("rationale", ""),
-            "sources": chosen(choices, f.getlist("source")),
-            "basis": _basis(f),
-        }
+        data = _verdict_form(review_choices(ws.claim(claim_id), actor()))
         return ws.set_review(claim_id, version, data, actor())
 
     return _write(claim_id, "review", action, "Your review is saved.")
@@ -555,18 +560,11 @@ def withdraw_review(claim_id: str) -> Response:
 def adjudicate(claim_id: str) -> Response:
     """Set the final verdict: verdict, rationale, and the sources picked from the reviews'
     (merged) and the claim's."""
-    f = request.form
 
     def action() -> Claim:
         ws = workspace()
         version = _version()
-        choices = final_choices(ws.claim(claim_id))
-        data = {
-            "verdict": f.get("verdict", ""),
-            "rationale": f.get("rationale", ""),
-            "sources": chosen(choices, f.getlist("source")),
-            "basis": _basis(f),
-        }
+        data = _verdict_form(final_choices(ws.claim(claim_id)))
         return ws.set_verdict(claim_id, version, data, actor())
 
     return _write(claim_id, "adjudicate", action, "Final verdict saved: the claim is decided.")
