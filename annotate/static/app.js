@@ -413,9 +413,22 @@
     }
   });
 
+  // -- tables shown as cards on phones (CSS display: block) keep their table roles -------
+  function tableRoles() {
+    for (const t of $$("table.cards:not([role])")) {
+      t.setAttribute("role", "table");
+      $$(":scope > thead, :scope > tbody", t).forEach((g) => g.setAttribute("role", "rowgroup"));
+      $$("tr", t).forEach((r) => r.setAttribute("role", "row"));
+      $$("th[scope=col]", t).forEach((c) => c.setAttribute("role", "columnheader"));
+      $$("th[scope=row]", t).forEach((c) => c.setAttribute("role", "rowheader"));
+      $$("td", t).forEach((c) => c.setAttribute("role", "cell"));
+    }
+  }
+
   // -- after htmx swaps ------------------------------------------------------------------
   document.addEventListener("htmx:afterSwap", (e) => {
     highlightCurrent();
+    tableRoles();
     if (e.detail.target.id === "panel" || e.detail.target.tagName === "BODY") {
       const verb = e.detail.requestConfig && e.detail.requestConfig.verb;
       restoreDrafts(verb === "post" && e.detail.target.id === "panel");
@@ -425,7 +438,7 @@
     const err = $("#panel .message.error");
     if (err && e.detail.target.id === "panel") err.scrollIntoView({ block: "nearest" });
   });
-  document.addEventListener("DOMContentLoaded", () => { highlightCurrent(); restoreDrafts(false); });
+  document.addEventListener("DOMContentLoaded", () => { highlightCurrent(); tableRoles(); restoreDrafts(false); });
 
   // -- a save refused because the session ended (team mode), too many attempts, or the disk --
   // The form is left as it is, so that nothing typed is lost; a message says what to do.

@@ -166,13 +166,17 @@ def compare(
             mine_sources = _picked(final_choices(current), ticked)
         else:  # the verdict form cites the claim's sources as the reviewer saw them
             mine_sources = as_of(current, base, "sources")
+    theirs_cited, yours_cited = _sources(t_sources, titles), _sources(mine_sources, titles)
+    if theirs_cited == yours_cited and theirs_cited != ["none"]:  # the panel lists them
+        n = len(theirs_cited)
+        theirs_cited = yours_cited = [f"the same {n} source{'s' if n != 1 else ''}"]
     rows = [
         Row("verdict", "Verdict", _one(t_verdict), _one(verdict), t_verdict or ""),
         Row("basis", "If disputed, why", _basis(t_verdict, t_basis), _basis(verdict, basis),
             t_basis or "contested"),
         Row("rationale", "Rationale", _one(t_rationale), _one(form.get("rationale")),
             t_rationale or ""),
-        Row("sources", "Sources", _sources(t_sources, titles), _sources(mine_sources, titles)),
+        Row("sources", "Sources", theirs_cited, yours_cited),
         Row("reviewer", "Reviewer", _one(t_by), [me]),
         Row("at", "Time", _one(t_at), not_yet, compared=False),
     ]
