@@ -16,6 +16,8 @@ from .test_browser import (  # noqa: F401 (fixtures)
     server,
 )
 
+from .test_browser_reviews import review_server, signed_in  # noqa: F401 (fixtures)
+
 pytestmark = pytest.mark.browser
 
 CLAIM = "armenia-only-recipient-of-iskanders"
@@ -203,3 +205,39 @@ def test_a_lost_race_shows_both_versions_and_each_choice_works(
     # The three refused saves are the only errors the console saw (Chromium logs a 409).
     assert [p for p in page.console_problems if "409 (CONFLICT)" not in p] == []
     other_context.close()
+
+
+def test_a_review_being_typed_survives_citing_and_a_reload_in_team_mode(
+    review_server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    alice = signed_in(browser, review_server, "alice")
+    alice.goto(f"{review_server}/documents/{DOC}?claim={CLAIM}")
+    review = alice.locator("form[data-form=review]")
+    review.locator("input[name=verdict][value=confirmed]").check()
+    mine = "Sargsyan says it; the BBC says the same of the export version."
+    review.locator("textarea[name=rationale]").fill(mine)
+    # Cite a supporting quote typed by hand: the panel reloads.
+    alice.locator("details.add > summary", has_text="Cite a source").click()
+    alice.locator("#source-quote").fill(APPEARANCE)
+    alice.locator("form[data-form=source]").get_by_role("button", name="Add source").click()
+    alice.locator("#claim-panel .message.ok", has_text="Source added").wait_for()
+
+    def kept() -> tuple[bool, str, int]:
+        form = alice.locator("form[data-form=review]")
+        return (
+            form.locator("input[name=verdict][value=confirmed]").is_checked(),
+            form.locator("textarea[name=rationale]").input_value(),
+            form.locator("input[name=source]:checked").count(),
+        )
+
+    # The new source is ticked, as for any review not given yet: the draft did not untick it.
+    sources = alice.locator("form[data-form=review] input[name=source]").count()
+    assert kept() == (True, mine, sources)
+    alice.reload()
+    assert kept() == (True, mine, sources)
+    alice.locator("form[data-form=review]").get_by_role("button", name="Save your review").click()
+    alice.get_by_role("status").filter(has_text="Your review is saved").wait_for()
+    assert drafts(alice) == {}
+    assert alice.console_problems == []
+    alice.context.close()

@@ -288,49 +288,54 @@
   const typedFields = (form) => Array.from(form.elements).filter((el) =>
     el.name && el.name !== "csrf_token" && !["hidden", "submit", "button"].includes(el.type) && el.tagName !== "BUTTON");
 
-  // The form's values, or null when they are what the server drew (nothing typed); a form
-  // the server drew again with what was typed in it (a refused save: data-typed) counts as
-  // typed.
+  // What was typed in the form: the fields whose value is not the one the server drew
+  // (radio groups by name, tick boxes one by one), or null when there are none. A form the
+  // server drew again with what was typed in it (a refused save: data-typed) counts whole.
   function snapshot(form) {
+    const whole = "typed" in form.dataset;
     const values = {};
+    const boxes = {};
     let typed = false;
     for (const el of typedFields(form)) {
       if (el.type === "radio") {
-        if (el.checked) values[el.name] = el.value;
-        if (el.checked !== el.defaultChecked) typed = true;
+        const group = $$(`input[type=radio][name="${CSS.escape(el.name)}"]`, form);
+        if (el.name in values || !(whole || group.some((r) => r.checked !== r.defaultChecked))) continue;
+        const on = group.find((r) => r.checked);
+        values[el.name] = on ? on.value : "";
+        typed = true;
       } else if (el.type === "checkbox") {
-        (values[el.name] = values[el.name] || []);
-        if (el.checked) values[el.name].push(el.value);
-        if (el.checked !== el.defaultChecked) typed = true;
+        if (whole || el.checked !== el.defaultChecked) { boxes[`${el.name}=${el.value}`] = el.checked; typed = true; }
       } else if (el.tagName === "SELECT") {
-        values[el.name] = el.value;
-        if (Array.from(el.options).some((o) => o.selected !== o.defaultSelected)) typed = true;
-      } else {
-        values[el.name] = el.value;
-        if (el.value !== el.defaultValue) typed = true;
+        if (whole || Array.from(el.options).some((o) => o.selected !== o.defaultSelected)) { values[el.name] = el.value; typed = true; }
+      } else if (whole || el.value !== el.defaultValue) {
+        values[el.name] = el.value; typed = true;
       }
     }
-    return typed || "typed" in form.dataset ? values : null;
+    return typed ? { values, boxes } : null;
   }
 
   function keepDraft(form) {
     const k = draftKey(form);
     if (!k) return;
-    const values = snapshot(form);
-    if (!values) { draftDrop(k); return; }
+    const typed = snapshot(form);
+    if (!typed) { draftDrop(k); return; }
     const old = draftRead(k);
     const version = old ? old.version : Number(form.elements.version && form.elements.version.value);
-    draftWrite(k, { values, version, at: old && old.values ? old.at : new Date().toISOString() });
+    draftWrite(k, { ...typed, version, at: old && old.values ? old.at : new Date().toISOString() });
   }
   const keepAll = () => $$("#claim-panel form[data-form]").forEach(keepDraft);
 
-  function putBack(form, values) {
+  function putBack(form, draft) {
+    const values = draft.values || {};
+    const boxes = draft.boxes || {};
     for (const el of typedFields(form)) {
-      if (!(el.name in values) && el.type !== "checkbox" && el.type !== "radio") continue;
-      const v = values[el.name];
-      if (el.type === "radio") el.checked = v === el.value;
-      else if (el.type === "checkbox") el.checked = Array.isArray(v) && v.includes(el.value);
-      else el.value = v;
+      if (el.type === "checkbox") {
+        const key = `${el.name}=${el.value}`;
+        if (key in boxes) el.checked = boxes[key];
+      } else if (el.name in values) {
+        if (el.type === "radio") el.checked = values[el.name] === el.value;
+        else el.value = values[el.name];
+      }
     }
   }
 
@@ -346,7 +351,7 @@
       const k = draftKey(form);
       const draft = k && draftRead(k);
       if (!draft || !draft.values) continue;
-      putBack(form, draft.values);
+      putBack(form, draft);
       if (rebase && draft.version !== now) { draft.version = now; draftWrite(k, draft); }
       if (!snapshot(form) || "typed" in form.dataset) continue;  // the server drew these values
       if (!rebase && draft.version && draft.version !== now && form.elements.version) form.elements.version.value = draft.version;
