@@ -15,7 +15,6 @@ from .test_browser import (  # noqa: F401 (fixtures)
     select_text,
     server,
 )
-
 from .test_browser_reviews import review_server, signed_in  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -26,15 +25,15 @@ PICKED = "showcased the fragments of two missiles in Baku on Friday"
 APPEARANCE = "Former Armenian President Serzh Sargsyan has admitted"
 
 
-def panel_url(server: str) -> str:
+def panel_url(server: str) -> str:  # noqa: F811
     return f"{server}/documents/{DOC}?claim={CLAIM}"
 
 
-def verdict_form(page: Any) -> Any:
+def verdict_form(page: Any) -> Any:  # noqa: F811
     return page.locator("form[data-form=verdict]")
 
 
-def typed(page: Any) -> tuple[str | None, str]:
+def typed(page: Any) -> tuple[str | None, str]:  # noqa: F811
     """The verdict chosen and the rationale in the panel's verdict form."""
     form = verdict_form(page)
     checked = form.locator("input[name=verdict]:checked")
@@ -44,7 +43,7 @@ def typed(page: Any) -> tuple[str | None, str]:
     )
 
 
-def drafts(page: Any) -> dict[str, str]:
+def drafts(page: Any) -> dict[str, str]:  # noqa: F811
     return page.evaluate(
         """() => Object.fromEntries(Object.keys(localStorage)
              .filter((k) => k.startsWith("annotate-draft|")).map((k) => [k, localStorage[k]]))"""
@@ -52,7 +51,7 @@ def drafts(page: Any) -> dict[str, str]:
 
 
 def test_citing_through_the_picker_adding_an_appearance_and_reloading_keep_the_draft(
-    server: str,
+    server: str,  # noqa: F811
     page: Any,  # noqa: F811
 ) -> None:
     page.goto(panel_url(server))
@@ -112,7 +111,7 @@ def test_a_draft_discarded_is_gone(server: str, page: Any) -> None:  # noqa: F81
     assert typed(page) == before
 
 
-def save_theirs(other: Any, server: str, rationale: str) -> None:
+def save_theirs(other: Any, server: str, rationale: str) -> None:  # noqa: F811
     """The second browser saves a disputed (unsubstantiated) verdict first."""
     other.goto(panel_url(server))
     form = verdict_form(other)
@@ -123,7 +122,7 @@ def save_theirs(other: Any, server: str, rationale: str) -> None:
     other.locator("#claim-panel .message.ok", has_text="Verdict saved").wait_for()
 
 
-def lose_the_race(page: Any, other: Any, server: str, mine: str, theirs: str) -> Any:
+def lose_the_race(page: Any, other: Any, server: str, mine: str, theirs: str) -> Any:  # noqa: F811
     """`page` types a confirmed verdict, `other` saves first, `page` saves: the conflict."""
     form = verdict_form(page)
     form.locator("input[name=verdict][value=confirmed]").check()
@@ -139,7 +138,7 @@ def row(compare: Any, field: str) -> Any:
 
 
 def test_a_lost_race_shows_both_versions_and_each_choice_works(
-    server: str,
+    server: str,  # noqa: F811
     browser: Any,  # noqa: F811
     page: Any,  # noqa: F811
 ) -> None:
@@ -148,7 +147,9 @@ def test_a_lost_race_shows_both_versions_and_each_choice_works(
     page.goto(panel_url(server))
     # A supporting source first, so that "confirmed" is a verdict one may save.
     page.locator("details.add > summary", has_text="Cite a source").click()
-    page.locator("#source-quote").fill("We are the only ones to whom our ally provided such weapons.")
+    page.locator("#source-quote").fill(
+        "We are the only ones to whom our ally provided such weapons."
+    )
     page.locator("form[data-form=source]").get_by_role("button", name="Add source").click()
     page.locator("#claim-panel .message.ok", has_text="Source added").wait_for()
 

@@ -62,14 +62,16 @@ WIDER = """() => {
     }
     if (inside) continue;
     if (r.width > w + 0.5 || r.right > w + 0.5 || r.left < -0.5) {
-      out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+      const name = `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${el.className}`;
+      out.push(`${name} ${Math.round(r.left)}..${Math.round(r.right)}`);
     }
   }
-  return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth, wider: out.slice(0, 8)};
+  const scroll = document.documentElement.scrollWidth;
+  return {scroll, inner: window.innerWidth, wider: out.slice(0, 8)};
 }"""
 
 
-def fits(page: Any) -> None:
+def fits(page: Any) -> None:  # noqa: F811
     page.wait_for_load_state("networkidle")
     found = page.evaluate(WIDER)
     assert found["scroll"] <= found["inner"], (page.url, found)
@@ -90,7 +92,7 @@ def phone_page(browser: Any, size: tuple[int, int], axe: bool = False) -> Any:  
 
 @pytest.mark.parametrize("size", PHONES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_page_fits_a_phone_in_local_mode(
-    server: str,
+    server: str,  # noqa: F811
     browser: Any,  # noqa: F811
     size: tuple[int, int],
 ) -> None:
@@ -135,7 +137,7 @@ def test_every_page_fits_a_phone_in_team_mode(
 
 
 def test_the_header_wraps_and_tables_become_cards_that_keep_their_roles(
-    server: str,
+    server: str,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
     page = phone_page(browser, (360, 740))
@@ -163,7 +165,7 @@ def test_the_header_wraps_and_tables_become_cards_that_keep_their_roles(
 
 
 def test_the_open_claim_is_a_full_screen_sheet_with_a_close_control(
-    server: str,
+    server: str,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
     page = phone_page(browser, (390, 844))
@@ -189,7 +191,7 @@ def test_the_open_claim_is_a_full_screen_sheet_with_a_close_control(
     ["/", f"/documents/{DOC}?claim={CLAIM}", "/claims", "/export", "/documents/new"],
 )
 def test_phone_pages_have_no_serious_accessibility_violation(
-    server: str,
+    server: str,  # noqa: F811
     browser: Any,  # noqa: F811
     path: str,
 ) -> None:

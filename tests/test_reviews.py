@@ -626,7 +626,9 @@ def test_a_refused_review_form_keeps_the_sources_it_ticked(workdir: Path, alice:
     )
     assert resp.status_code == 422
     form = page(resp).one("form", data_form="review")
-    boxes = {b.get("value"): b.get("checked") is not None for b in form.find_all("input", name="source")}
+    boxes = {
+        b.get("value"): b.get("checked") is not None for b in form.find_all("input", name="source")
+    }
     assert boxes == {"0": False, "1": True}
     assert get(alice, cid)["version"] == 3
 

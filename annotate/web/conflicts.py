@@ -90,7 +90,9 @@ def as_of(claim: Claim, version: int, field: str) -> Any:
 
 
 def _picked(choices: Sequence[Source], ticked: Sequence[str]) -> list[Source]:
-    return [choices[int(i)] for i in ticked if i.isascii() and i.isdigit() and int(i) < len(choices)]
+    return [
+        choices[int(i)] for i in ticked if i.isascii() and i.isdigit() and int(i) < len(choices)
+    ]
 
 
 def compare(
@@ -114,22 +116,49 @@ def compare(
     not_yet = ["not saved yet"]
     if section == "edit":
         rows = [
-            Row("statement", "Statement", _one(current.statement), _one(form.get("statement")),
-                current.statement),
-            Row("claimant", "Claimant", _one(current.claimant), _one(form.get("claimant")),
-                current.claimant),
-            Row("claim_date", "Claim date", _one(current.claim_date), _one(form.get("claim_date")),
-                str(current.claim_date or "")),
+            Row(
+                "statement",
+                "Statement",
+                _one(current.statement),
+                _one(form.get("statement")),
+                current.statement,
+            ),
+            Row(
+                "claimant",
+                "Claimant",
+                _one(current.claimant),
+                _one(form.get("claimant")),
+                current.claimant,
+            ),
+            Row(
+                "claim_date",
+                "Claim date",
+                _one(current.claim_date),
+                _one(form.get("claim_date")),
+                str(current.claim_date or ""),
+            ),
             Row("by", "Saved by", _one(by), [me]),
             Row("at", "Time", _one(at), not_yet, compared=False),
         ]
         return Comparison(section, by, at, current.version, "the claim as it is now", rows)
     verdict, basis = form.get("verdict"), form.get("basis")
+    t_verdict: str | None
+    t_basis: str | None
+    t_rationale: str | None
+    t_by: str | None
+    t_at: str | None
+    t_sources: Sequence[Any]
+    mine_sources: Sequence[Any]
     if section == "review":
         own = current.reviews.get(me)
         if blind:
             return Comparison(
-                section, by, at, current.version, "", [],
+                section,
+                by,
+                at,
+                current.version,
+                "",
+                [],
                 note="Blind review hides the other reviews of this claim until you have "
                 "given yours: your form is kept as you typed it; save it again.",
             )
@@ -142,26 +171,38 @@ def compare(
         mine_sources = _picked(review_choices(current, me), ticked)
         if theirs_review is not None:
             t_verdict, t_basis, t_rationale = (
-                theirs_review.verdict, theirs_review.basis, theirs_review.rationale,
+                theirs_review.verdict,
+                theirs_review.basis,
+                theirs_review.rationale,
             )
-            t_sources: Sequence[Any] = theirs_review.sources
+            t_sources = theirs_review.sources
             t_by = by if whose.startswith(str(by)) else me
             t_at = theirs_review.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC"
         else:
             t_verdict, t_basis, t_rationale, t_sources = (
-                current.verdict, current.basis, current.rationale, current.sources,
+                current.verdict,
+                current.basis,
+                current.rationale,
+                current.sources,
             )
             t_by = current.reviewer
-            t_at = (current.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC"
-                    if current.reviewed_at else None)
+            t_at = (
+                current.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC"
+                if current.reviewed_at
+                else None
+            )
     else:
         whose = "the final verdict as it is now"
         t_verdict, t_basis, t_rationale, t_sources = (
-            current.verdict, current.basis, current.rationale, current.sources,
+            current.verdict,
+            current.basis,
+            current.rationale,
+            current.sources,
         )
         t_by = current.reviewer
-        t_at = (current.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC"
-                if current.reviewed_at else None)
+        t_at = (
+            current.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC" if current.reviewed_at else None
+        )
         if section == "adjudicate":
             mine_sources = _picked(final_choices(current), ticked)
         else:  # the verdict form cites the claim's sources as the reviewer saw them
@@ -172,10 +213,20 @@ def compare(
         theirs_cited = yours_cited = [f"the same {n} source{'s' if n != 1 else ''}"]
     rows = [
         Row("verdict", "Verdict", _one(t_verdict), _one(verdict), t_verdict or ""),
-        Row("basis", "If disputed, why", _basis(t_verdict, t_basis), _basis(verdict, basis),
-            t_basis or "contested"),
-        Row("rationale", "Rationale", _one(t_rationale), _one(form.get("rationale")),
-            t_rationale or ""),
+        Row(
+            "basis",
+            "If disputed, why",
+            _basis(t_verdict, t_basis),
+            _basis(verdict, basis),
+            t_basis or "contested",
+        ),
+        Row(
+            "rationale",
+            "Rationale",
+            _one(t_rationale),
+            _one(form.get("rationale")),
+            t_rationale or "",
+        ),
         Row("sources", "Sources", theirs_cited, yours_cited),
         Row("reviewer", "Reviewer", _one(t_by), [me]),
         Row("at", "Time", _one(t_at), not_yet, compared=False),
