@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from .test_browser import (  # noqa: F401 (fixtures)
+    AXE,
     DOC,
     api,
     browser,
     page,
     select_text,
+    serious_violations,
     server,
 )
 from .test_browser_reviews import review_server, signed_in  # noqa: F401 (fixtures)
@@ -244,3 +246,27 @@ def test_a_review_being_typed_survives_citing_and_a_reload_in_team_mode(
     assert drafts(alice) == {}
     assert alice.console_problems == []
     alice.context.close()
+
+
+@pytest.mark.parametrize("size", [(1400, 1000), (360, 740)], ids=["desktop", "phone"])
+def test_the_conflict_view_has_no_serious_accessibility_violation(
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    size: tuple[int, int],
+) -> None:
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: run `bash .ci/setup` (npm ci)")
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, bypass_csp=True)
+    mine = context.new_page()
+    other = browser.new_context().new_page()
+    mine.goto(panel_url(server))
+    form = verdict_form(mine)
+    form.locator("input[name=verdict][value=disputed]").check()
+    form.locator("input[name=basis][value=unsubstantiated]").check()
+    form.locator("textarea[name=rationale]").fill("Mine.")
+    save_theirs(other, server, "Theirs.")
+    mine.get_by_role("button", name="Save verdict").click()
+    mine.locator("#compare").wait_for()
+    assert serious_violations(mine) == []
+    other.context.close()
+    context.close()
