@@ -88,7 +88,7 @@ def test_the_index_has_one_row_per_document_with_counts_per_verdict(
 ) -> None:
     new_claim(client, ws, DOC_AZERNEWS, SUPPORT)
     root = is_full_page(client.get("/"))
-    table = root.one("table", class_="docs")
+    table = root.one("table", class_="docs cards")
     rows = table.one("tbody").find_all("tr")
     assert len(rows) == 5
     claims = on_disk(workdir / "fixtures")
