@@ -88,7 +88,7 @@ def test_the_index_has_one_row_per_document_with_counts_per_verdict(
 ) -> None:
     new_claim(client, ws, DOC_AZERNEWS, SUPPORT)
     root = is_full_page(client.get("/"))
-    table = root.one("table", class_="docs")
+    table = root.one("table", class_="docs cards")
     rows = table.one("tbody").find_all("tr")
     assert len(rows) == 5
     claims = on_disk(workdir / "fixtures")
@@ -813,6 +813,55 @@ def test_a_stale_verdict_form_is_a_409_conflict_keeping_what_was_typed(
     assert snapshot(store) == before
 
 
+def test_a_stale_verdict_form_shows_their_version_beside_the_typed_one_field_by_field(
+    client: Any, fresh: str, token: str, store: Path, ws: Workspace
+) -> None:
+    # Someone else cites a source and saves a confirmed verdict meanwhile.
+    assert cite(client, fresh, token, 1, ws, hx=False).status_code == 303
+    theirs = "Their reading: the AzerNews report settles it."
+    saved = client.post(
+        f"/claims/{fresh}/verdict", data=verdict_form(token, 2, "confirmed", theirs), headers=HX
+    )
+    assert saved.status_code == 200
+    before = snapshot(store)
+    mine = "Mine: nobody else reported it."
+    resp = client.post(
+        f"/claims/{fresh}/verdict",
+        data={**verdict_form(token, 1, "disputed", mine), "basis": "unsubstantiated"},
+        headers=HX,
+    )
+    assert resp.status_code == 409
+    panel = panel_of(is_fragment(resp))
+    notice = panel.by_id("conflict").text()
+    assert "compared field by field" in notice
+    assert "they differ in: verdict, if disputed, why, rationale, sources" in notice
+    compare = panel.by_id("compare")
+    rows = {r.get("data-field"): r for r in compare.find_all("tr", data_field=True)}
+    assert list(rows) == ["verdict", "basis", "rationale", "sources", "reviewer", "at"]
+    differs = {f for f, r in rows.items() if r.get("data-differs") == "true"}
+    assert differs == {"verdict", "basis", "rationale", "sources"}
+
+    def side(field: str, which: str) -> str:
+        return rows[field].one("td", data_side=which).text()
+
+    assert "confirmed" in side("verdict", "theirs") and "disputed" in side("verdict", "yours")
+    assert theirs in side("rationale", "theirs") and mine in side("rationale", "yours")
+    assert "supports" in side("sources", "theirs") and side("sources", "yours") == "none"
+    assert "unsubstantiated" in side("basis", "yours")
+    assert "tester" in side("reviewer", "theirs") and side("at", "yours") == "not saved yet"
+    # "Use theirs" offers their value; "keep yours" submits the kept form; "take theirs"
+    # opens the claim as it is now.
+    take = rows["rationale"].one("button", data_take="rationale")
+    assert take.get("data-value") == theirs
+    keep = compare.one("button", data_keep="verdict")
+    assert keep.get("form") == "form-verdict"
+    form = panel_form(panel, f"/claims/{fresh}/verdict")
+    assert form.get("id") == "form-verdict" and hidden(form, "version") == "3"
+    assert form.one("textarea", name="rationale").text() == mine
+    assert compare.one("a", data_discard="verdict").get("href", "").endswith("#panel")
+    assert snapshot(store) == before
+
+
 def test_a_stale_form_without_htmx_is_a_409_page(
     client: Any, fresh: str, token: str, store: Path
 ) -> None:
@@ -832,6 +881,10 @@ def test_a_stale_form_without_htmx_is_a_409_page(
     form = panel_form(panel, f"/claims/{fresh}/edit")
     assert form.one("textarea", name="statement").text() == "Second"
     assert hidden(form, "version") == "2"
+    rows = {r.get("data-field"): r for r in panel.by_id("compare").find_all("tr", data_field=True)}
+    assert rows["statement"].get("data-differs") == "true"
+    assert "First" in rows["statement"].one("td", data_side="theirs").text()
+    assert "Second" in rows["statement"].one("td", data_side="yours").text()
     assert snapshot(store) == before
 
 

@@ -589,6 +589,75 @@ def test_a_review_through_the_page_form_keeps_what_was_typed_when_refused(
     assert get(alice, cid)["version"] == 1
 
 
+def cite_urls(client: Any, cid: str, version: int, stances: list[str]) -> None:
+    """Cite one web page per stance through the panel's form."""
+    from .webutil import csrf
+
+    for n, stance in enumerate(stances):
+        resp = client.post(
+            f"/claims/{cid}/sources",
+            data={
+                "stance": stance,
+                "kind": "url",
+                "url": f"https://example.org/{stance}",
+                "title": f"A page that {stance}",
+                "version": str(version + n),
+                "csrf_token": csrf(client),
+            },
+        )
+        assert resp.status_code == 303, resp.get_data(as_text=True)
+
+
+def test_a_refused_review_form_keeps_the_sources_it_ticked(workdir: Path, alice: Any) -> None:
+    from .webutil import csrf
+
+    cid = new_claim(alice, workdir)["id"]
+    cite_urls(alice, cid, 1, ["supports", "refutes"])
+    # Confirmed citing only the refuting source: refused, the form as it was sent.
+    resp = alice.post(
+        f"/claims/{cid}/review",
+        data={
+            "verdict": "confirmed",
+            "rationale": "Cites the wrong one.",
+            "source": "1",
+            "version": "3",
+            "csrf_token": csrf(alice),
+        },
+    )
+    assert resp.status_code == 422
+    form = page(resp).one("form", data_form="review")
+    boxes = {
+        b.get("value"): b.get("checked") is not None for b in form.find_all("input", name="source")
+    }
+    assert boxes == {"0": False, "1": True}
+    assert get(alice, cid)["version"] == 3
+
+
+def test_a_stale_review_form_under_blind_review_shows_no_other_review(
+    workdir: Path, alice: Any, bob: Any
+) -> None:
+    from .webutil import csrf
+
+    cid = new_claim(alice, workdir)["id"]
+    cite_urls(alice, cid, 1, ["supports"])
+    assert review(alice, cid, 2, "denied", [REFUTE], "Nobody else saw it.").status_code == 200
+    resp = bob.post(
+        f"/claims/{cid}/review",
+        data={
+            "verdict": "confirmed",
+            "rationale": "Bob's own reading.",
+            "source": "0",
+            "version": "2",
+            "csrf_token": csrf(bob),
+        },
+    )
+    assert resp.status_code == 409
+    html = resp.get_data(as_text=True)
+    assert "Nobody else saw it" not in html and 'data-reviewer="alice"' not in html
+    assert "Bob&#39;s own reading." in html or "Bob's own reading." in html
+    assert "Blind review hides the other reviews" in page(resp).by_id("conflict").text()
+
+
 def test_check_refuses_an_agreement_the_reviews_do_not_make(
     workdir: Path, run: Any, tmp_path: Path
 ) -> None:

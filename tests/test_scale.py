@@ -76,7 +76,7 @@ def test_the_index_is_paginated_with_counts_from_the_index(big_client: Any, big:
     # The busiest document's row counts its 250 claims (all of them appear there).
     assert summary["busiest"] == docs[0]
     row = html.split(docs[0], 1)[1].split("</tr>", 1)[0]
-    assert '<td class="num">250</td>' in row
+    assert '<td class="num count" data-label="claims">250</td>' in row
 
 
 def test_check_gives_the_same_report_in_parallel(workdir: Path) -> None:

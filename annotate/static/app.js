@@ -232,8 +232,9 @@
         const radio = panel && $(`input[name=verdict][data-key="${e.key}"]`, panel);
         if (!radio) return;
         radio.checked = true;
-        const r = $("#rationale", panel);
-        r.focus(); r.setSelectionRange(r.value.length, r.value.length);
+        keepDraft(radio.form);
+        const r = radio.form.elements.namedItem("rationale");
+        if (r) { r.focus(); r.setSelectionRange(r.value.length, r.value.length); }
         break;
       }
       case "n": if (!act("new")) return; break;
@@ -254,15 +255,195 @@
     e.preventDefault();
   });
 
+
+  // -- drafts: nothing typed in the claim panel is lost -----------------------------------
+  // Each panel form's unsaved values are kept in localStorage under the panel's draft key
+  // (store, person, claim) and the form's name, as the reviewer types and before every
+  // request the panel makes; they are put back into the form whenever the panel is drawn
+  // again (citing a source, adding an appearance, any other panel action, a page reload).
+  // A form's draft is dropped when that form is saved, or discarded. Without storage (a
+  // private window that refuses it) the drafts live in memory: they survive the panel's own
+  // reloads, not a page reload.
+  const memory = new Map();
+  const store = (() => {
+    try { const s = window.localStorage; s.setItem("annotate-probe", "1"); s.removeItem("annotate-probe"); return s; }
+    catch (_) { return null; }
+  })();
+  const draftRead = (k) => {
+    const raw = store ? store.getItem(k) : memory.get(k);
+    try { return raw ? JSON.parse(raw) : null; } catch (_) { return null; }
+  };
+  const draftWrite = (k, v) => {
+    const raw = JSON.stringify(v);
+    if (store) { try { store.setItem(k, raw); return; } catch (_) { /* full: keep it in memory */ } }
+    memory.set(k, raw);
+  };
+  const draftDrop = (k) => { if (store) store.removeItem(k); memory.delete(k); };
+
+  function draftKey(form) {
+    const panel = form && form.closest("#claim-panel");
+    if (!panel || !panel.dataset.draftKey || !form.dataset.form) return null;
+    return `annotate-draft|${panel.dataset.draftKey}|${form.dataset.form}`;
+  }
+  const typedFields = (form) => Array.from(form.elements).filter((el) =>
+    el.name && el.name !== "csrf_token" && !["hidden", "submit", "button"].includes(el.type) && el.tagName !== "BUTTON");
+
+  // What was typed in the form: the fields whose value is not the one the server drew
+  // (radio groups by name, tick boxes one by one), or null when there are none. A form the
+  // server drew again with what was typed in it (a refused save: data-typed) counts whole.
+  function snapshot(form) {
+    const whole = "typed" in form.dataset;
+    const values = {};
+    const boxes = {};
+    let typed = false;
+    for (const el of typedFields(form)) {
+      if (el.type === "radio") {
+        const group = $$(`input[type=radio][name="${CSS.escape(el.name)}"]`, form);
+        if (el.name in values || !(whole || group.some((r) => r.checked !== r.defaultChecked))) continue;
+        const on = group.find((r) => r.checked);
+        values[el.name] = on ? on.value : "";
+        typed = true;
+      } else if (el.type === "checkbox") {
+        if (whole || el.checked !== el.defaultChecked) { boxes[`${el.name}=${el.value}`] = el.checked; typed = true; }
+      } else if (el.tagName === "SELECT") {
+        if (whole || Array.from(el.options).some((o) => o.selected !== o.defaultSelected)) { values[el.name] = el.value; typed = true; }
+      } else if (whole || el.value !== el.defaultValue) {
+        values[el.name] = el.value; typed = true;
+      }
+    }
+    return typed ? { values, boxes } : null;
+  }
+
+  function keepDraft(form) {
+    const k = draftKey(form);
+    if (!k) return;
+    const typed = snapshot(form);
+    if (!typed) { draftDrop(k); return; }
+    const old = draftRead(k);
+    const version = old ? old.version : Number(form.elements.version && form.elements.version.value);
+    draftWrite(k, { ...typed, version, at: old && old.values ? old.at : new Date().toISOString() });
+  }
+  const keepAll = () => $$("#claim-panel form[data-form]").forEach(keepDraft);
+
+  function putBack(form, draft) {
+    const values = draft.values || {};
+    const boxes = draft.boxes || {};
+    for (const el of typedFields(form)) {
+      if (el.type === "checkbox") {
+        const key = `${el.name}=${el.value}`;
+        if (key in boxes) el.checked = boxes[key];
+      } else if (el.name in values) {
+        if (el.type === "radio") el.checked = values[el.name] === el.value;
+        else el.value = values[el.name];
+      }
+    }
+  }
+
+  // Draw the drafts into the panel. `rebase`: the panel was redrawn by this reviewer's own
+  // action (or shows the conflict they now see), so a draft counts from its version; after
+  // a page load or on opening the claim, a draft typed against an older version keeps it in
+  // the form, so that saving it shows the other changes before anything is replaced.
+  function restoreDrafts(rebase) {
+    const panel = $("#claim-panel");
+    if (!panel) return;
+    const now = Number(panel.dataset.version);
+    for (const form of $$("form[data-form]", panel)) {
+      const k = draftKey(form);
+      const draft = k && draftRead(k);
+      if (!draft || !draft.values) continue;
+      putBack(form, draft);
+      if (rebase && draft.version !== now) { draft.version = now; draftWrite(k, draft); }
+      if (!snapshot(form) || "typed" in form.dataset) continue;  // the server drew these values
+      if (!rebase && draft.version && draft.version !== now && form.elements.version) form.elements.version.value = draft.version;
+      if (!$(".draft-note", form)) {
+        const note = document.createElement("p");
+        note.className = "draft-note small";
+        note.setAttribute("role", "status");
+        const when = new Date(draft.at);
+        const older = draft.version && draft.version !== now;
+        note.textContent = `Your unsaved draft from ${when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} is back in this form` +
+          (older ? ` (typed against version ${draft.version}; the claim is now at ${now}: saving shows both versions first).` : ".") + " ";
+        const discard = document.createElement("button");
+        discard.type = "button"; discard.className = "linklike"; discard.dataset.action = "discard-draft";
+        discard.textContent = "Discard the draft";
+        note.appendChild(discard);
+        form.prepend(note);
+      }
+    }
+  }
+
+  document.addEventListener("input", (e) => { if (e.target.form) keepDraft(e.target.form); });
+  document.addEventListener("change", (e) => { if (e.target.form) keepDraft(e.target.form); });
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    if (!e.detail.elt.closest || !e.detail.elt.closest("#claim-panel")) return;
+    keepAll();
+    const gone = e.detail.elt.dataset && e.detail.elt.dataset.discard;  // "take theirs"
+    if (gone) {
+      const form = $(`#claim-panel form[data-form="${CSS.escape(gone)}"]`);
+      const k = draftKey(form);
+      if (k) draftDrop(k);
+    }
+  });
+  // A form saved: its draft is done with (before the new panel is drawn).
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    const form = elt && (elt.tagName === "FORM" ? elt : elt.form);
+    if (form && e.detail.xhr.status >= 200 && e.detail.xhr.status < 300) {
+      const k = draftKey(form);
+      if (k) draftDrop(k);
+    }
+  });
+  document.addEventListener("click", (e) => {
+    const t = e.target;
+    const discard = t.closest && t.closest("[data-action=discard-draft]");
+    if (discard) {
+      const form = discard.form;
+      const k = draftKey(form);
+      if (k) draftDrop(k);
+      discard.closest(".draft-note").remove();
+      form.reset();
+      if (form.elements.version) form.elements.version.value = form.closest("#claim-panel").dataset.version;
+      return;
+    }
+    const take = t.closest && t.closest("button[data-take]");
+    if (take) {  // merge by hand: one of their fields into the reviewer's form
+      const form = document.getElementById(take.dataset.into);
+      if (!form) return;
+      const name = take.dataset.take;
+      const els = $$(`[name="${CSS.escape(name)}"]`, form);
+      els.forEach((el) => { if (el.type === "radio") el.checked = el.value === take.dataset.value; else el.value = take.dataset.value; });
+      keepDraft(form);
+      const first = els.find((el) => el.type !== "radio") || els.find((el) => el.checked) || els[0];
+      if (first) first.focus();
+    }
+  });
+
+  // -- tables shown as cards on phones (CSS display: block) keep their table roles -------
+  function tableRoles() {
+    for (const t of $$("table.cards:not([role])")) {
+      t.setAttribute("role", "table");
+      $$(":scope > thead, :scope > tbody", t).forEach((g) => g.setAttribute("role", "rowgroup"));
+      $$("tr", t).forEach((r) => r.setAttribute("role", "row"));
+      $$("th[scope=col]", t).forEach((c) => c.setAttribute("role", "columnheader"));
+      $$("th[scope=row]", t).forEach((c) => c.setAttribute("role", "rowheader"));
+      $$("td", t).forEach((c) => c.setAttribute("role", "cell"));
+    }
+  }
+
   // -- after htmx swaps ------------------------------------------------------------------
   document.addEventListener("htmx:afterSwap", (e) => {
     highlightCurrent();
+    tableRoles();
+    if (e.detail.target.id === "panel" || e.detail.target.tagName === "BODY") {
+      const verb = e.detail.requestConfig && e.detail.requestConfig.verb;
+      restoreDrafts(verb === "post" && e.detail.target.id === "panel");
+    }
     const conflict = $("#conflict");
     if (conflict) conflict.scrollIntoView({ block: "nearest" });
     const err = $("#panel .message.error");
     if (err && e.detail.target.id === "panel") err.scrollIntoView({ block: "nearest" });
   });
-  document.addEventListener("DOMContentLoaded", highlightCurrent);
+  document.addEventListener("DOMContentLoaded", () => { highlightCurrent(); tableRoles(); restoreDrafts(false); });
 
   // -- a save refused because the session ended (team mode), too many attempts, or the disk --
   // The form is left as it is, so that nothing typed is lost; a message says what to do.

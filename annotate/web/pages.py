@@ -6,6 +6,7 @@ it changed and a `claims-changed` trigger so the marked text refreshes.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,6 +44,7 @@ from .common import (
     team_mode,
     workspace,
 )
+from .conflicts import compare
 from .markup import marked_html, spans_for
 
 bp = Blueprint("pages", __name__)
@@ -151,31 +153,57 @@ def index() -> str:
     )
 
 
-def _review_context(claim: Claim) -> dict[str, Any]:
+def _review_context(claim: Claim, ticked: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """What the panel shows of the reviews: whether blind review hides them, the requester's
-    own, who differs, and the sources each form offers."""
+    own, who differs, and the sources each form offers (`ticked`: the boxes a refused form
+    had ticked, by form, shown ticked again)."""
     me = actor()
     own = claim.reviews.get(me)
     choices = review_choices(claim, me)
     picked = own.sources if own else claim.sources
+    ticked = ticked or {}
+    review_on = (
+        [str(i) in ticked["review"] for i in range(len(choices))]
+        if "review" in ticked
+        else [s in picked for s in choices]
+    )
+    final = final_choices(claim)
+    final_on = (
+        [str(i) in ticked["adjudicate"] for i in range(len(final))]
+        if "adjudicate" in ticked
+        else [True] * len(final)
+    )
     return {
         "blind": blind_to(claim),
         "own_review": own,
         "differs": differing(claim.reviews),
-        "review_sources": [(i, s, s in picked) for i, s in enumerate(choices)],
-        "final_sources": list(enumerate(final_choices(claim))),
+        "review_sources": list(zip(range(len(choices)), choices, review_on, strict=True)),
+        "final_sources": list(zip(range(len(final)), final, final_on, strict=True)),
         "final_rationale": claim.rationale
         if claim.rationale
         else (joined_rationale(claim.reviews) if claim.reviews else ""),
     }
 
 
-def _panel_context(claim: Claim, doc_id: str | None, **extra: Any) -> dict[str, Any]:
+def _draft_key(claim: Claim) -> str:
+    """Where the browser keeps the panel's unsaved draft: per store, person and claim."""
+    store = hashlib.sha256(str(workspace().store.root.resolve()).encode()).hexdigest()[:12]
+    return f"{store}|{actor()}|{claim.id}"
+
+
+def _panel_context(
+    claim: Claim,
+    doc_id: str | None,
+    ticked: dict[str, list[str]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     ws = workspace()
     titles = _doc_titles()
     near = ws.neighbourhood(claim, doc_id)
     return {
-        **_review_context(claim),
+        **_review_context(claim, ticked),
+        "draft_key": _draft_key(claim),
+        "compared": None,
         "claim": claim,
         "doc_id": doc_id,
         "titles": titles,
@@ -371,18 +399,27 @@ def _done(claim: Claim, doc_id: str | None, message: str) -> Response:
 def _failed(
     claim_id: str, doc_id: str | None, exc: AnnotateError, form: dict[str, str], section: str
 ) -> Response:
-    """Re-render the panel with the messages, keeping what the reviewer typed."""
+    """Re-render the panel with the messages, keeping what the reviewer typed (a stale
+    version: their version beside it, field by field)."""
     ws = workspace()
-    if isinstance(exc, StaleVersion):
-        current, status = exc.current, 409
-        extra: dict[str, Any] = {"conflict": exc.current}
-    else:
-        current, status = ws.claim(claim_id), exc.status
-        extra = {}
+    # Read again through the workspace, so that blind review hides what it hides.
+    current = ws.claim(claim_id)
+    ticked = {section: request.form.getlist("source")}
+    extra: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    for d in exc.details or [detail(section, exc.message)]:
-        errors.setdefault(section, []).append(f"{d['field']}: {d['message']}")
-    ctx = _panel_context(current, doc_id, errors=errors, form={**form, "section": section}, **extra)
+    if isinstance(exc, StaleVersion):
+        status = 409
+        extra["conflict"] = current
+        extra["compared"] = compare(
+            current, form, ticked[section], section, actor(), _doc_titles(), blind_to(current)
+        )
+    else:
+        status = exc.status
+        for d in exc.details or [detail(section, exc.message)]:
+            errors.setdefault(section, []).append(f"{d['field']}: {d['message']}")
+    ctx = _panel_context(
+        current, doc_id, ticked, errors=errors, form={**form, "section": section}, **extra
+    )
     if fragment_wanted():
         return html_response(render_template("partials/_claim_panel.html", **ctx), status)
     page = _document_context(doc_id or current.appearances[0].doc, None)
