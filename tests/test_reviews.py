@@ -272,6 +272,31 @@ def test_blind_review_hides_the_others_until_one_has_reviewed(
     assert after["review_status"] == "disagreement"
 
 
+def test_an_edit_inside_a_hidden_rationale_stays_hidden_from_a_blind_reviewer(
+    workdir: Path, alice: Any, bob: Any, adam: Any
+) -> None:
+    """A small edit of a long rationale is recorded as the words that changed
+    (`rationale@N`): that key is the final verdict's too, and hidden as it is."""
+    cid = new_claim(alice, workdir)["id"]
+    review(alice, cid, 1, "denied", [REFUTE])
+    why = "Sargsyan's own words support it; " * 12 + "the wording stays cautious."
+    final = {"verdict": "confirmed", "rationale": why, "sources": [support(workdir)]}
+    assert (
+        adam.put(f"/api/claims/{cid}/verdict", json=final, headers={"If-Match": '"2"'}).status_code
+        == 200
+    )
+    final["rationale"] = why.replace("cautious", "guarded")
+    assert (
+        adam.put(f"/api/claims/{cid}/verdict", json=final, headers={"If-Match": '"3"'}).status_code
+        == 200
+    )
+    whole = adam.get(f"/api/claims/{cid}/history").get_json()
+    assert whole[-1]["changes"] == {f"rationale@{why.index('cautious')}": ["cautious.", "guarded."]}
+    seen = bob.get(f"/api/claims/{cid}/history").get_json()
+    assert seen[-1]["changes"] == {} and "guarded" not in json.dumps(seen)
+    assert "cautious" not in json.dumps(seen)
+
+
 def test_a_disagreement_is_settled_by_an_adjudicator_only(
     workdir: Path, alice: Any, bob: Any, adam: Any
 ) -> None:

@@ -354,6 +354,20 @@ Action = Literal[
 """What a change of a claim was (its history entry's `action`)."""
 
 
+_REVIEW_PART = re.compile(r"\.(?:verdict|rationale|reviewed_at|sources|basis)(?:\[\d+\]|@\d+)?$")
+_PART = re.compile(r"(?:\[\d+\]|@\d+)(?:\.\w+)*$")
+
+
+def field_of(key: str) -> str:
+    """The field a history entry's key is about: `sources` for `sources[2]` (an element) or
+    `sources[2].quote` (re-anchoring), `rationale` for `rationale@120` (an edit inside the
+    text), `reviews.alice` for `reviews.alice.verdict` (a part of alice's review; a
+    reviewer's name may hold dots, so the part is taken off the end)."""
+    if key.startswith("reviews."):
+        return _REVIEW_PART.sub("", key)
+    return _PART.sub("", key)
+
+
 class Change(Strict):
     """One accepted change of a claim: who, when, what (field -> [old, new])."""
 
@@ -363,6 +377,11 @@ class Change(Strict):
     action: Action
     changes: dict[str, list[Any]] = Field(default_factory=dict)
     note: str | None = None
+
+    def fields(self) -> list[str]:
+        """The fields this change touched, each once, in order, as people read them: a
+        review's `reviews.alice` for any of its parts, `sources` for any of its elements."""
+        return list(dict.fromkeys(field_of(k) for k in self.changes))
 
 
 class MergeConflict(Strict):

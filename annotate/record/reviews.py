@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidInput, detail
-from .models import Change, Claim, Review, Source
+from .models import Change, Claim, Review, Source, field_of
 
 REVIEW_FIELDS = (
     "verdict",
@@ -184,19 +184,21 @@ def hidden(claim: Claim) -> Claim:
 
 def _hidden_change(change: Change) -> Change:
     if change.action not in ("verdict", "reviewed", "withdrawn") and not any(
-        k.split(".")[0] in (*REVIEW_FIELDS, "reviews") for k in change.changes
+        _hidden_field(k) for k in change.changes
     ):
         return change
     return change.model_copy(
         update={
-            "changes": {
-                k: v
-                for k, v in change.changes.items()
-                if k.split(".")[0] not in (*REVIEW_FIELDS, "reviews")
-            },
+            "changes": {k: v for k, v in change.changes.items() if not _hidden_field(k)},
             "note": None,
         }
     )
+
+
+def _hidden_field(key: str) -> bool:
+    """Whether a history entry's key is about the reviews or the final verdict (an edit
+    inside the rationale, `rationale@120`, is the rationale's)."""
+    return field_of(key).split(".")[0] in (*REVIEW_FIELDS, "reviews")
 
 
 def source_input(source: Source) -> dict[str, Any]:

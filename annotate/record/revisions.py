@@ -3,9 +3,12 @@ history; re-anchoring's outcomes (`Relocation`) become one such revision (`reanc
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any, Literal, get_args
 
+import orjson
 from pydantic import ValidationError
 
 from ..errors import InvalidInput, detail
@@ -166,7 +169,7 @@ def revise(
     at = clock.now()
     # The history (which only grows) is neither compared nor validated again: its entries
     # are kept as they are, and one is added below.
-    before = claim.model_dump(mode="json", exclude={"history"})
+    before = claim.model_dump(mode="json", exclude={"history"}, exclude_none=True)
     data = claim.model_dump(exclude={"history"})
     data["history"] = claim.history
     data.update(fields)
@@ -181,21 +184,12 @@ def revise(
         raise InvalidInput(
             f"invalid change: {details[0]['field']}: {details[0]['message']}", details
         ) from None
-    after = new.model_dump(mode="json", exclude={"history"})
+    after = new.model_dump(mode="json", exclude={"history"}, exclude_none=True)
     if changes is None:
-        changes = {
-            k: [before.get(k), after.get(k)]
-            for k in sorted(set(before) | set(after))
-            if k not in ("version", "updated_at", "history", "reviewed_at")
-            and before.get(k) != after.get(k)
-        }
-    if "reviews" in changes:
-        # One entry per reviewer whose review changed, not the whole map twice.
-        old_reviews, new_reviews = changes.pop("reviews")
-        old_reviews, new_reviews = old_reviews or {}, new_reviews or {}
-        for name in sorted(set(old_reviews) | set(new_reviews)):
-            if old_reviews.get(name) != new_reviews.get(name):
-                changes[f"reviews.{name}"] = [old_reviews.get(name), new_reviews.get(name)]
+        changes = {}
+        for k in sorted(set(before) | set(after)):
+            if k not in ("version", "updated_at", "history", "reviewed_at"):
+                what_changed(k, before.get(k), after.get(k), changes)
     if not changes and action == "edited":
         raise InvalidInput(
             "nothing to change: the values sent are the ones the claim has",
@@ -206,3 +200,131 @@ def revise(
         Change(version=new.version, at=at, by=actor, action=action, changes=changes, note=note),
     ]
     return new
+
+
+TEXT_EDIT_FROM = 240
+"""A text of this many characters or more (old and new together) whose edit is small is
+recorded as the edit (`rationale@120`), not as both texts whole."""
+
+
+def what_changed(
+    path: str, old: Any, new: Any, into: dict[str, list[Any]], review: bool = False
+) -> None:
+    """Record in `into` what changed at `path` from `old` to `new`, keeping a history entry
+    to what changed (docs/record.md "History"); every entry can be undone from it alone:
+
+    - a list that had elements and still has some, element by element: `sources[2]` is
+      `[old, new]` for an element changed in place (its index in the new list), `[old, null]`
+      for one removed (its index in the old list), `[null, new]` for one added (its index in
+      the new one);
+    - a long text changed a little, as the edit: `rationale@120` is `[was, now]`: at
+      character 120 of the old text, the words `was` became `now`;
+    - the reviews reviewer by reviewer (`reviews.alice`), a review that was and still is
+      there part by part (`reviews.alice.rationale`);
+    - anything else whole.
+
+    So a save that adds an eleventh source records one source, not ten twice over."""
+    if old == new:
+        return
+    if (path == "reviews" or (review and old and new)) and (
+        isinstance(old, dict) and isinstance(new, dict)
+    ):
+        for key in sorted(set(old) | set(new)):
+            what_changed(f"{path}.{key}", old.get(key), new.get(key), into, path == "reviews")
+        return
+    if isinstance(old, list) and isinstance(new, list) and old and new:
+        pieces = list(_elements(path, old, new))
+        if pieces and len({key for key, _ in pieces}) == len(pieces):
+            into.update(pieces)
+            return
+        # (an index both removed and added at: said whole rather than ambiguously)
+    if isinstance(old, str) and isinstance(new, str):
+        edit = text_edit(old, new)
+        if edit is not None:
+            at, was, now = edit
+            into[f"{path}@{at}"] = [was, now]
+            return
+    into[path] = [old, new]
+
+
+def text_edit(old: str, new: str) -> tuple[int, str, str] | None:
+    """The one edit that makes `new` of `old`, in whole words: where (in `old`), what was
+    there, what is now; None when the texts are short or the edit is not much smaller."""
+    if len(old) + len(new) < TEXT_EDIT_FROM:
+        return None
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    # Out to whole words on both sides (the same characters in both texts).
+    while head > 0 and not old[head - 1].isspace():
+        head -= 1
+    while tail > 0 and not old[len(old) - tail].isspace():
+        tail -= 1
+    was, now = old[head : len(old) - tail], new[head : len(new) - tail]
+    if 2 * (len(was) + len(now)) > len(old) + len(new):
+        return None
+    return head, was, now
+
+
+def _elements(path: str, old: list[Any], new: list[Any]) -> Iterator[tuple[str, list[Any]]]:
+    keys = [orjson.dumps(x, option=orjson.OPT_SORT_KEYS) for x in (*old, *new)]
+    a, b = keys[: len(old)], keys[len(old) :]
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        for n in range(paired):
+            yield f"{path}[{j1 + n}]", [old[i1 + n], new[j1 + n]]
+        for i in range(i1 + paired, i2):
+            yield f"{path}[{i}]", [old[i], None]
+        for j in range(j1 + paired, j2):
+            yield f"{path}[{j}]", [None, new[j]]
+
+
+def field_at(claim: Claim, version: int, field: str) -> Any:
+    """The value `field` of `claim` had at `version` (as JSON: lists of dicts), walking back
+    from the claim as it is through the entries of its history after `version`, each undone
+    by the rules of `what_changed` (older entries' whole values too)."""
+    value = claim.model_dump(mode="json", include={field}, exclude_none=True).get(field)
+    for change in reversed(claim.history):
+        if change.version <= version:
+            break
+        if change.changes:
+            value = _undone(field, value, change.changes)
+    return value
+
+
+def _undone(field: str, value: Any, changes: dict[str, list[Any]]) -> Any:
+    """`value` of `field` before a change, from the value after it and the change's entry."""
+    if field in changes:
+        return changes[field][0]
+    items = list(value) if isinstance(value, list) else None
+    placed: list[tuple[int, Any, Any]] = []
+    for key, (old, new) in changes.items():
+        if key.startswith(f"{field}@") and isinstance(value, str):
+            at = int(key[len(field) + 1 :])
+            value = value[:at] + old + value[at + len(new) :]
+        elif key.startswith(f"{field}[") and items is not None:
+            index, _, part = key[len(field) + 1 :].partition("]")
+            if part.startswith("."):  # re-anchoring: one part of an element, in place
+                i, name = int(index), part[1:]
+                if i < len(items) and isinstance(items[i], dict):
+                    items[i] = {**items[i], name: old}
+            else:
+                placed.append((int(index), old, new))
+    if items is None:
+        return value
+    for i, old, new in placed:
+        if old is not None and new is not None and i < len(items):
+            items[i] = old  # changed in place: its index in the new list
+    for i, old, _ in sorted(placed, key=lambda p: -p[0]):
+        if old is None and i < len(items):
+            del items[i]  # added: its index in the new list
+    for i, old, new in sorted(placed, key=lambda p: p[0]):
+        if new is None:
+            items.insert(i, old)  # removed: its index in the old list
+    return items

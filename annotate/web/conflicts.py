@@ -15,6 +15,7 @@ from typing import Any
 
 from ..record.models import Claim, Source
 from ..record.reviews import final_choices, review_choices
+from ..record.revisions import field_at
 
 COMPARED = ("verdict", "adjudicate", "review", "edit")
 """The panel forms whose refused values are compared with the current claim field by field
@@ -82,11 +83,8 @@ def _basis(verdict: Any, basis: Any) -> list[str]:
 
 def as_of(claim: Claim, version: int, field: str) -> Any:
     """The value `field` of `claim` had at `version`, from the history's recorded changes
-    (the first change after `version` that touched it holds its old value)."""
-    for change in claim.history:
-        if change.version > version and change.changes and field in change.changes:
-            return change.changes[field][0]
-    return getattr(claim, field)
+    (`revisions.field_at`: each entry after `version` undone)."""
+    return field_at(claim, version, field)
 
 
 def _picked(choices: Sequence[Source], ticked: Sequence[str]) -> list[Source]:

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ..files import read_bytes
-from ..models import Claim, error_details
+from ..models import Change, Claim, error_details
 
 TRASH = ".trash"
+
+_HISTORY_LIST = TypeAdapter(list[Change])
 
 
 TEMP = ".annotate-tmp"
@@ -40,10 +42,77 @@ NO_PROBLEMS: list[StoreProblem] = []
 
 def dumps(claim: Claim) -> str:
     """A claim as it is stored: pretty, keys sorted, trailing newline (git diffs read well)."""
-    data = claim.model_dump(mode="json", exclude_none=True)
+    return claim_bytes(claim).decode("utf-8")
+
+
+_HISTORY = b'\n  "history": [],\n'
+"""The history's place in a claim file encoded without it (`id` always follows)."""
+
+
+@dataclass(frozen=True)
+class HistoryBytes:
+    """A claim's history as its file holds it (the array, at its depth in the file, in
+    pieces), and the entries it was made of: a save that adds an entry to them encodes that
+    entry alone, and the pieces are joined once, into the file's bytes."""
+
+    count: int
+    last: Change | None
+    pieces: tuple[bytes, ...]
+    """The array without its closing bracket (`[` and the entries, `,` between them)."""
+
+    def extended(self, history: list[Change]) -> HistoryBytes:
+        """The bytes of `history`: these, with the entries after them encoded, when
+        `history` begins with the very entries these were made of; otherwise all anew."""
+        n = self.count
+        if not (n and len(history) >= n and history[n - 1] is self.last):
+            return history_bytes(history)
+        if len(history) == n:
+            return self
+        added = b"".join(b",\n" + _entry_bytes(h) for h in history[n:])
+        pieces = (*self.pieces, added)
+        if len(pieces) > 64:  # one copy every so often, not a piece per save for ever
+            pieces = (b"".join(pieces),)
+        return HistoryBytes(len(history), history[-1], pieces)
+
+    def array(self) -> list[bytes]:
+        return [*self.pieces, b"\n  ]"] if self.count else [b"[]"]
+
+
+def history_bytes(history: list[Change]) -> HistoryBytes:
+    """A history encoded whole (once per claim a process reads: its later saves extend it)."""
+    if not history:
+        return HistoryBytes(0, None, ())
+    raw = to_bytes(_HISTORY_LIST.dump_python(history, mode="json", exclude_none=True))
+    # The array alone is at the file's top level; in the claim it is one level in.
+    array = raw.rstrip(b"\n").replace(b"\n", b"\n  ")
+    return HistoryBytes(len(history), history[-1], (array[:-4],))
+
+
+def _entry_bytes(change: Change) -> bytes:
+    # An entry at its depth in the file (in the claim, in its history: four spaces); JSON
+    # strings hold no raw newline, so only the layout's own lines are indented.
+    raw = to_bytes(change.model_dump(mode="json", exclude_none=True)).rstrip(b"\n")
+    return b"    " + raw.replace(b"\n", b"\n    ")
+
+
+def claim_bytes(claim: Claim, history: HistoryBytes | None = None) -> bytes:
+    """The bytes of `dumps`; with `history` (the claim's history encoded, say by the save
+    that made its previous version), without encoding the history again: a save of a claim
+    with 1,000 earlier versions encodes what a save of a fresh one does (`python -m
+    bench.history` measures it)."""
+    data = claim.model_dump(mode="json", exclude_none=True, exclude={"history"})
     if not data.get("conflicts"):
         del data["conflicts"]  # a file without merge conflicts says nothing of them
-    return to_json(data)
+    data["history"] = []
+    head = to_bytes(data)
+    if not claim.history:
+        return head
+    at = head.find(_HISTORY)
+    if at < 0 or head.find(_HISTORY, at + 1) >= 0:  # cannot happen: said, not assumed
+        data["history"] = _HISTORY_LIST.dump_python(claim.history, mode="json", exclude_none=True)
+        return to_bytes(data)
+    block = history if history is not None else history_bytes(claim.history)
+    return b"".join((head[: at + 14], *block.array(), b",\n", head[at + len(_HISTORY) :]))
 
 
 def to_json(data: Any) -> str:
@@ -53,13 +122,17 @@ def to_json(data: Any) -> str:
     (tests pin them); orjson makes them in C, where `json` indents in Python: an export of
     100,000 claims spent more time indenting than reading the store.
     """
+    return to_bytes(data).decode("utf-8")
+
+
+def to_bytes(data: Any) -> bytes:
+    """`to_json`, encoded as UTF-8 (what a file gets, without a round trip through str)."""
     try:
-        raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     except orjson.JSONEncodeError:
         # What orjson refuses and `json` takes (an integer beyond 64 bits, say from a hand
         # edit): the same bytes, the slow way, rather than a save that fails.
-        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    return raw.decode() + "\n"
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
 
 
 def safe_id(claim_id: str) -> bool:

@@ -22,8 +22,18 @@ from .. import clock
 from ..models import Claim
 from .atomic import AtomicFiles
 from .changelog import ChangeLog
-from .claimfile import NO_PROBLEMS, TEMP, TRASH, StoreProblem, dumps, parse_claim_file, safe_id
-from .index import Index
+from .claimfile import (
+    NO_PROBLEMS,
+    TEMP,
+    TRASH,
+    HistoryBytes,
+    StoreProblem,
+    claim_bytes,
+    history_bytes,
+    parse_claim_file,
+    safe_id,
+)
+from .index import CACHED_CLAIMS, Index
 from .locks import LOCK_STRIPES, Locks, every_store, suppress
 from .summary import Counts, Entry, Summary, signature
 
@@ -66,6 +76,8 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     _roll: list[str] = field(default_factory=list)
     _roll_size: int = 0
     _full: OrderedDict[str, tuple[int, Claim]] = field(default_factory=OrderedDict)
+    _histories: OrderedDict[str, HistoryBytes] = field(default_factory=OrderedDict)
+    """The encoded history of the claims saved lately (`claimfile.HistoryBytes`), by id."""
     _cache_lock: threading.RLock = field(default_factory=threading.RLock)
     _stripes: list[threading.Lock] = field(
         default_factory=lambda: [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -197,13 +209,14 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
             trash.mkdir(exist_ok=True)
             stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
             self._atomic_write(
-                trash / f"{claim_id}.v{final.version}.{stamp}.json", dumps(final).encode()
+                trash / f"{claim_id}.v{final.version}.{stamp}.json", claim_bytes(final)
             )
             with self._folder_change(f"{claim_id}.json"):
                 os.unlink(self.path_for(claim_id))
             self._fsync_dir(self.root)
             with self._cache_lock:
                 self._index(f"{claim_id}.json", None)
+                self._histories.pop(claim_id, None)
             return final
 
     def write_unchecked(self, claim: Claim) -> None:
@@ -236,7 +249,14 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
 
     def _write(self, claim: Claim) -> None:
         path = self.path_for(claim.id)
-        sig = self._atomic_write(path, dumps(claim).encode("utf-8"))
+        with self._cache_lock:
+            known = self._histories.pop(claim.id, None)
+        history = known.extended(claim.history) if known else history_bytes(claim.history)
+        sig = self._atomic_write(path, claim_bytes(claim, history))
+        with self._cache_lock:
+            self._histories[claim.id] = history
+            while len(self._histories) > CACHED_CLAIMS:
+                self._histories.popitem(last=False)
         # The index learns of the save at once; what it holds comes from the claim written,
         # so no file but this one is read or stat-ed.
         with self._cache_lock:
