@@ -41,8 +41,9 @@ NO_PROBLEMS: list[StoreProblem] = []
 def dumps(claim: Claim) -> str:
     """A claim as it is stored: pretty, keys sorted, trailing newline (git diffs read well)."""
     data = claim.model_dump(mode="json", exclude_none=True)
-    if not data.get("conflicts"):
-        del data["conflicts"]  # a file without merge conflicts says nothing of them
+    for empty in ("conflicts", "tags"):
+        if not data.get(empty):
+            del data[empty]  # a file without merge conflicts or tags says nothing of them
     return to_json(data)
 
 
