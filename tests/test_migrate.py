@@ -243,12 +243,12 @@ def test_comments_and_tags_are_shown_filtered_and_exported(
     before = shipped_ids(workdir)
     run("import", "--format", "hypothesis", str(copy("hypothesis-group.json", tmp_path)))
     (claim,) = imported(workdir, before)
-    page = client.get(f"/claims/{claim.id}").get_data(as_text=True)
+    page = client.get(f"/claims/{claim.id}", follow_redirects=True).get_data(as_text=True)
     assert "Sargsyan contradicts the MoD here" in page
     assert 'href="/claims?tag=to+verify"' in page
     listed = client.get("/claims?tag=to+verify").get_data(as_text=True)
-    assert f'href="/claims/{claim.id}"' in listed
-    assert 'href="/claims/no-iskanders-used"' not in listed
+    assert f'data-claim-row="{claim.id}"' in listed
+    assert listed.count("data-claim-row=") == 1
     api = client.get("/api/claims?tag=SARGSYAN").get_json()
     assert [c["id"] for c in api] == [claim.id]
     assert client.get("/api/claims?tag=nothing-tagged-so").get_json() == []
@@ -262,14 +262,14 @@ def test_comments_and_tags_are_shown_filtered_and_exported(
     assert ("tagging", "to verify") in bodies
     assert any(p == "commenting" and v.startswith("Sargsyan contradicts") for p, v in bodies)
     csv = run("export", "--format", "csv").output
-    assert "iskander; Sargsyan; to verify" in csv
+    assert "iskander, Sargsyan, to verify" in csv
 
 
 def test_tags_and_note_are_edited_through_the_api(client: Any, workdir: Path) -> None:
-    current = client.get("/api/claims/no-iskanders-used").get_json()
+    current = client.get("/api/claims/9m723-in-russian-service-exclusively").get_json()
     headers = {"If-Match": f'"{current["version"]}"'}
     answer = client.patch(
-        "/api/claims/no-iskanders-used",
+        "/api/claims/9m723-in-russian-service-exclusively",
         json={"tags": ["mod", "Konashenkov"], "note": "Ask the MoD for the February briefing."},
         headers=headers,
     )
@@ -277,7 +277,7 @@ def test_tags_and_note_are_edited_through_the_api(client: Any, workdir: Path) ->
     assert answer.get_json()["tags"] == ["mod", "Konashenkov"]
     assert answer.get_json()["note"] == "Ask the MoD for the February briefing."
     again = {"If-Match": answer.headers["ETag"]}
-    bad = client.patch("/api/claims/no-iskanders-used", json={"tags": ["a", "A"]}, headers=again)
+    bad = client.patch("/api/claims/9m723-in-russian-service-exclusively", json={"tags": ["a", "A"]}, headers=again)
     assert bad.status_code == 422
     assert bad.get_json()["details"][0]["field"] == "tags"
     assert "'A' is listed twice" in bad.get_json()["details"][0]["message"]

@@ -595,12 +595,14 @@ def page_links(anno: dict[str, Any]) -> list[str]:
 
 
 def _tags(values: list[str]) -> list[str]:
-    """Tags as given, each once (letter case aside), in their order."""
+    """Tags as given, each once (letter case aside), in their order; one with commas is
+    the tags it lists (a tag has none)."""
     out: list[str] = []
     for value in values:
-        tag = " ".join(value.split())
-        if tag and tag.casefold() not in {t.casefold() for t in out}:
-            out.append(tag)
+        for part in str(value).split(","):
+            tag = " ".join(part.split())
+            if tag and tag.casefold() not in {t.casefold() for t in out}:
+                out.append(tag)
     return out
 
 

@@ -150,7 +150,7 @@ def _unique(value: list[str]) -> list[str]:
 
 
 def _tag_chars(value: str) -> str:
-    if "," in value or "\n" in value:
+    if "," in value or "\n" in value or "\r" in value:
         raise PydanticCustomError("tag_chars", "a tag has no comma and no line break")
     return value
 
@@ -161,7 +161,7 @@ Tag = Annotated[
     AfterValidator(_no_control_chars),
     AfterValidator(_tag_chars),
 ]
-"""A tag: a short label (no comma, so that lists of tags read and filter unambiguously)."""
+"""A tag: a short label (no comma: a list of tags is typed, and exported, comma-separated)."""
 
 
 class Strict(BaseModel):

@@ -862,8 +862,9 @@ class Workspace:
         merged = doc.meta.model_dump(mode="json")
         for key, value in data.items():
             merged[key] = None if value == "" else value
-        if merged.get("language") is None:
-            merged.pop("language", None)
+        for key in ("language", "aliases"):  # absent: the default (en; no aliases)
+            if merged.get(key) is None:
+                merged.pop(key, None)
         meta = parse(DocumentMeta, merged)
         if meta == doc.meta and self.corpus.has_sidecar(doc_id):
             raise InvalidInput(
