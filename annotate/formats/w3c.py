@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -613,6 +613,9 @@ def claim_from_annotation(anno: Any, lookup: Lookup, actor: str) -> Imported:
     if not targets:
         raise Unimportable("the annotation has no target")
     fallback = _str(anno.get("uri"))  # Hypothesis names the page beside the target
+    if _tool(anno) == "Hypothesis" and not lookup.page_positions:
+        # Its positions count the rendered page's text, whichever format it came in as.
+        lookup = replace(lookup, page_positions=True)
     appearances, paged = [], set()
     for i, target in enumerate(targets):
         try:
