@@ -106,8 +106,7 @@ def test_a_hypothesis_group_lands_in_the_right_places(
         "the quote 'Subscribe to our daily newsletter' is not in the document" in result.output
     )
     assert (
-        "not imported annotation Vn0p3gS4Ee-e6U-pSyCkQw: target 1: the target on "
-        in result.output
+        "not imported annotation Vn0p3gS4Ee-e6U-pSyCkQw: target 1: the target on " in result.output
     )
     claims = {c.appearances[0].doc: c for c in imported(workdir, before)}
     assert set(claims) == {DOC_AZERNEWS, DOC_VENEDIKTOV}
@@ -196,7 +195,10 @@ def test_without_a_url_or_a_map_the_report_says_how_to_match_the_page(
         ([f"{ECHO_URL}=no-such-doc"], f"--map '{ECHO_URL}=no-such-doc': no document 'no-such-doc'"),
         ([f"echo.msk.ru={DOC_BBC}"], "'echo.msk.ru' is not an http:// or https:// URL"),
         (
-            [f"{ECHO_URL}={DOC_BBC}", f"http://echo.msk.ru/blog/venediktov/2816532-echo={DOC_KNOT}"],
+            [
+                f"{ECHO_URL}={DOC_BBC}",
+                f"http://echo.msk.ru/blog/venediktov/2816532-echo={DOC_KNOT}",
+            ],
             f"is mapped to both '{DOC_BBC}' and '{DOC_KNOT}'",
         ),
     ],
@@ -277,7 +279,9 @@ def test_tags_and_note_are_edited_through_the_api(client: Any, workdir: Path) ->
     assert answer.get_json()["tags"] == ["mod", "Konashenkov"]
     assert answer.get_json()["note"] == "Ask the MoD for the February briefing."
     again = {"If-Match": answer.headers["ETag"]}
-    bad = client.patch("/api/claims/9m723-in-russian-service-exclusively", json={"tags": ["a", "A"]}, headers=again)
+    bad = client.patch(
+        "/api/claims/9m723-in-russian-service-exclusively", json={"tags": ["a", "A"]}, headers=again
+    )
     assert bad.status_code == 422
     assert bad.get_json()["details"][0]["field"] == "tags"
     assert "'A' is listed twice" in bad.get_json()["details"][0]["message"]
@@ -290,7 +294,9 @@ def test_an_unmapped_label_refuses_the_import_naming_it(
     workdir: Path, run: Callable[..., Result], tmp_path: Path
 ) -> None:
     before = snapshot(workdir)
-    result = run("import", "--format", "labelstudio", str(copy("labelstudio-export.json", tmp_path)))
+    result = run(
+        "import", "--format", "labelstudio", str(copy("labelstudio-export.json", tmp_path))
+    )
     assert result.exit_code == 1
     assert (
         "labels not mapped: 'FALSE' (2 spans), 'Misleading' (1 span); say what each stands for "
@@ -328,7 +334,10 @@ def test_a_label_studio_project_lands_in_the_right_places(
     # A verdict label: an unreviewed claim, its label a tag, the verdict it suggests noted.
     denied = by_statement["the Iskander-M missile systems were not used during the conflict"]
     assert denied.verdict is None and denied.tags == ["FALSE"]
-    assert denied.note is not None and "Labelled 'FALSE' (denied) by user 3 in Label Studio" in denied.note
+    assert (
+        denied.note is not None
+        and "Labelled 'FALSE' (denied) by user 3 in Label Studio" in denied.note
+    )
     assert f"unreviewed {denied.id}: labelled 'FALSE' (denied) by user 3" in result.output
     # The fourth Iskander of the Aliyev article, by its offsets.
     fourth = [i for i in range(len(aliyev)) if aliyev.startswith("Iskander", i)][3]
@@ -354,7 +363,10 @@ def test_add_documents_adds_the_texts_the_corpus_lacks(
     assert result.exit_code == 0, result.output
     assert "1 span of ignored labels left out" in result.output
     added = "pashinyan-iskanders-fired-but-did-not-explode"
-    assert f"added document {added}: 'Pashinyan: Iskanders fired but did not explode' (task 103)" in result.output
+    assert (
+        f"added document {added}: 'Pashinyan: Iskanders fired but did not explode' (task 103)"
+        in result.output
+    )
     assert meta(workdir, added)["url"] == "https://news.example.am/2021/02/23/pashinyan-iskander"
     new = [c for c in imported(workdir, before) if c.appearances[0].doc == added]
     assert [c.statement for c in new] == ["exploded only ten percent of them"]
@@ -385,7 +397,12 @@ def test_a_span_whose_text_disagrees_with_its_offsets_is_placed_by_its_text(
                         "type": "labels",
                         "from_name": "label",
                         "to_name": "text",
-                        "value": {"start": at + 7, "end": at + 7 + len(exact), "text": exact, "labels": ["claim"]},
+                        "value": {
+                            "start": at + 7,
+                            "end": at + 7 + len(exact),
+                            "text": exact,
+                            "labels": ["claim"],
+                        },
                     },
                     {
                         "type": "labels",
@@ -452,3 +469,64 @@ def test_label_options_are_only_for_span_labels(
     tasks = str(copy("labelstudio-export.json", tmp_path))
     result = run("import", "--format", "labelstudio", tasks, "--label-map", "A=verdict")
     assert "--label-map 'A=verdict': give it as LABEL=TARGET" in result.output
+
+
+def test_a_position_refining_another_selector_is_not_a_document_position(
+    workdir: Path, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A W3C annotation of another tool: its TextPositionSelector refines an XPathSelector
+    (it counts inside that paragraph) and falls on the first 9M723; the quote's context is
+    the second's."""
+    venediktov = text(workdir, DOC_VENEDIKTOV)
+    first = venediktov.index("9M723")
+    second = venediktov.index("9M723", first + 1)
+    annotation = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "https://annotations.example/anno/41",
+        "type": "Annotation",
+        "body": {"type": "TextualBody", "purpose": "commenting", "value": "The marking."},
+        "target": {
+            "source": f"https://mirror.example/{DOC_VENEDIKTOV}.txt",
+            "selector": [
+                {
+                    "type": "XPathSelector",
+                    "value": "/html/body/p[3]",
+                    "refinedBy": {"type": "TextPositionSelector", "start": first, "end": first + 5},
+                },
+                {
+                    "type": "TextQuoteSelector",
+                    "exact": "9M723",
+                    "prefix": venediktov[second - 32 : second],
+                    "suffix": venediktov[second + 5 : second + 37],
+                },
+            ],
+        },
+    }
+    before = shipped_ids(workdir)
+    result = run("import", "--format", "w3c", str(_write(tmp_path / "a.json", annotation)))
+    assert result.exit_code == 0, result.output
+    (claim,) = imported(workdir, before)
+    assert claim.appearances[0].start == second
+    assert claim.note == "The marking."
+
+
+def test_tags_and_note_round_trip_through_the_w3c_export(
+    workdir: Path, run: Callable[..., Result], tmp_path: Path, client: Any
+) -> None:
+    claim_url = "/api/claims/9m723-in-russian-service-exclusively"
+    version = client.get(claim_url).get_json()["version"]
+    changed = client.patch(
+        claim_url,
+        json={"tags": ["marking", "9M723"], "note": "Compare 9M723E.\n\nAsk ANAMA."},
+        headers={"If-Match": f'"{version}"'},
+    )
+    assert changed.status_code == 200
+    exported = tmp_path / "w3c.jsonld"
+    assert run("export", "--format", "w3c", "-o", str(exported)).exit_code == 0
+    other = tmp_path / "other-store"
+    other.mkdir()
+    result = run("import", "--format", "w3c", "--store", str(other), str(exported))
+    assert result.exit_code == 0, result.output
+    back = Workspace.open(workdir / "seeds", other).claim("9m723-in-russian-service-exclusively")
+    assert back.tags == ["marking", "9M723"]
+    assert back.note == "Compare 9M723E.\n\nAsk ANAMA."

@@ -19,8 +19,8 @@ not at all. A file that is not JSON or not of the expected shape writes nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from pydantic import TypeAdapter, ValidationError
@@ -180,7 +180,9 @@ def import_data(
     if maps and fmt not in ANNOTATIONS:
         raise InvalidInput("--map is for annotations of web pages (hypothesis, w3c)")
     if (label_maps or add_documents) and fmt not in LABELLED:
-        raise InvalidInput("--label-map and --add-documents are for span labels (labelstudio, doccano)")
+        raise InvalidInput(
+            "--label-map and --add-documents are for span labels (labelstudio, doccano)"
+        )
     if claimant is not None:
         claimant = _checked_claimant(claimant)
     docs = {d.id: d for d in ws.corpus.documents()}

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import InvalidInput
-from ..record.anchoring import CONTEXT_CHARS, make_anchor
+from ..record.anchoring import make_anchor
 from ..record.corpus import CorpusDocument
-from ..record.models import VERDICTS
+from ..record.models import CONTEXT_CHARS, VERDICTS
 from .common import Unimportable
 from .ingest import normalise
 from .matching import place_quote
@@ -239,8 +239,13 @@ def doccano_tasks(data: Any) -> list[Task]:
                 ref,
                 item["text"],
                 spans,
-                title=next((v for k, v in meta.items() if k == "title" and isinstance(v, str)), None),
-                url=next((v for k, v in meta.items() if k in ("url", "source") and isinstance(v, str)), None),
+                title=next(
+                    (v for k, v in meta.items() if k == "title" and isinstance(v, str)), None
+                ),
+                url=next(
+                    (v for k, v in meta.items() if k in ("url", "source") and isinstance(v, str)),
+                    None,
+                ),
                 comments=[c for c in comments if c.strip()],
             )
         )
@@ -272,7 +277,10 @@ def label_map(given: Iterable[str], tasks: list[Task]) -> dict[str, str]:
     missing = [label for label in used if label not in mapping]
     if missing:
         counts = {label: sum(s.label == label for t in tasks for s in t.spans) for label in missing}
-        listed = ", ".join(f"{label!r} ({counts[label]} span{'s' if counts[label] != 1 else ''})" for label in missing)
+        listed = ", ".join(
+            f"{label!r} ({counts[label]} span{'s' if counts[label] != 1 else ''})"
+            for label in missing
+        )
         raise InvalidInput(
             f"labels not mapped: {listed}; say what each stands for with --label-map "
             f"LABEL=TARGET ({', '.join(TARGETS)})"
@@ -283,7 +291,9 @@ def label_map(given: Iterable[str], tasks: list[Task]) -> dict[str, str]:
 # -- documents ------------------------------------------------------------------------------
 
 
-def find_document(text: str, docs: Mapping[str, CorpusDocument], by_text: dict[str, str]) -> str | None:
+def find_document(
+    text: str, docs: Mapping[str, CorpusDocument], by_text: dict[str, str]
+) -> str | None:
     """The id of the corpus document whose text is the task's, as it is or normalised as
     `annotate add` normalises a new document."""
     if text in by_text:

@@ -75,7 +75,9 @@ def plan_labelled(
                 kind="text",
                 fields={
                     "title": " ".join(task.title.split())[:500] if task.title else None,
-                    "url": task.url if task.url and task.url.startswith(("http://", "https://")) else None,
+                    "url": task.url
+                    if task.url and task.url.startswith(("http://", "https://"))
+                    else None,
                 },
             )
             for task in first.values()
@@ -123,7 +125,9 @@ def plan_labelled(
                     "and sources, which a label does not give (the label is kept as a tag)"
                 )
     if ignored:
-        report.notes.append(f"{ignored} span{'s' if ignored != 1 else ''} of ignored labels left out")
+        report.notes.append(
+            f"{ignored} span{'s' if ignored != 1 else ''} of ignored labels left out"
+        )
     return planned, new_docs
 
 
@@ -143,8 +147,7 @@ def _claim(
     statement = " ".join(anchor.exact.split())
     labels = _tags([s.label for s, _ in spans])
     verdicts = [
-        f"{s.label!r} ({mapping[s.label]})"
-        + (f" by {s.by}" if s.by else "")
+        f"{s.label!r} ({mapping[s.label]})" + (f" by {s.by}" if s.by else "")
         for s, _ in spans
         if mapping[s.label] in VERDICTS
     ]
@@ -172,12 +175,22 @@ def _claim(
     }
     if by:
         data["history"] = [
-            {"version": 1, "at": at, "by": by, "action": "created", "note": f"labelled in {tool} ({task.ref})"}
+            {
+                "version": 1,
+                "at": at,
+                "by": by,
+                "action": "created",
+                "note": f"labelled in {tool} ({task.ref})",
+            }
         ]
     try:
         claim = Claim.model_validate(data)
     except Exception as exc:  # pydantic's ValidationError
-        details = error_details(exc) if hasattr(exc, "errors") else [{"field": "claim", "message": str(exc)}]
+        details = (
+            error_details(exc)
+            if hasattr(exc, "errors")
+            else [{"field": "claim", "message": str(exc)}]
+        )
         raise Unimportable("; ".join(f"{d['field']}: {d['message']}" for d in details)) from None
     return claim, ", ".join(verdicts)
 

@@ -194,7 +194,12 @@ def annotation(
     ]
     if claim.note:
         bodies.append(
-            {"type": "TextualBody", "purpose": "commenting", "value": claim.note, "format": "text/plain"}
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "value": claim.note,
+                "format": "text/plain",
+            }
         )
     bodies += [{"type": "TextualBody", "purpose": "tagging", "value": t} for t in claim.tags]
     if claim.verdict is not None and claim.rationale and claim.reviewer and claim.reviewed_at:
@@ -739,9 +744,7 @@ def _read_bodies(bodies: list[Any], lookup: Lookup) -> Bodies:
         elif isinstance(body, dict) and _str(body.get("id")):
             read.comments.append(f"linked: {_str(body.get('id'))}")
     if classified is None:
-        read.comments += [
-            f"source without a verdict: {s.get('url') or 'a quote'}" for s in sources
-        ]
+        read.comments += [f"source without a verdict: {s.get('url') or 'a quote'}" for s in sources]
         return read
     review = assessed or {}
     verdict = {

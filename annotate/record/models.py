@@ -142,9 +142,7 @@ def _unique(value: list[str]) -> list[str]:
     for item in value:
         key = item.casefold()
         if key in seen:
-            raise PydanticCustomError(
-                "duplicate", "'{item}' is listed twice", {"item": item}
-            )
+            raise PydanticCustomError("duplicate", "'{item}' is listed twice", {"item": item})
         seen.add(key)
     return value
 
@@ -180,12 +178,12 @@ class DocumentMeta(Strict):
     url: HttpUrl | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
     notes: Text | None = None
-    aliases: Annotated[
-        list[HttpUrl], Field(max_length=MAX_ALIASES), AfterValidator(_unique)
-    ] = Field(
-        default_factory=list,
-        description="Other URLs of the same page (http/https, AMP, canonical links): an "
-        "annotation of any of them is matched to this document on import.",
+    aliases: Annotated[list[HttpUrl], Field(max_length=MAX_ALIASES), AfterValidator(_unique)] = (
+        Field(
+            default_factory=list,
+            description="Other URLs of the same page (http/https, AMP, canonical links): an "
+            "annotation of any of them is matched to this document on import.",
+        )
     )
 
 

@@ -12,7 +12,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
-AZERNEWS, ALIYEV, VENEDIKTOV = "002_212af70a4bdf495d", "003_de1e71ce094deadf", "004_da7503a316cb05c0"
+AZERNEWS, ALIYEV, VENEDIKTOV = (
+    "002_212af70a4bdf495d",
+    "003_de1e71ce094deadf",
+    "004_da7503a316cb05c0",
+)
 BBC, KNOT = "000_6c6c33166c2267e4", "001_ea092f251b0b5650"
 
 
@@ -69,7 +73,11 @@ def hypothesis() -> dict:
                         "startContainer": "/div[1]/main[1]/article[1]/div[2]/p[9]",
                     },
                     # A position in the web page's text (menus and all): never ours.
-                    {"type": "TextPositionSelector", "start": at + 2211, "end": at + 2211 + len(exact)},
+                    {
+                        "type": "TextPositionSelector",
+                        "start": at + 2211,
+                        "end": at + 2211 + len(exact),
+                    },
                     sel,
                 ],
             }
@@ -78,9 +86,21 @@ def hypothesis() -> dict:
             "title": ["Armenian ex-president confirms Iskander missile launch to Shusha"],
             "link": [
                 {"href": page_url},
-                {"href": "https://www.azernews.az/nation/176453.html", "rel": "canonical", "type": ""},
-                {"href": "https://amp.azernews.az/nation/176453.html", "rel": "amphtml", "type": ""},
-                {"href": "https://www.azernews.az/news.php?news_id=176453&cat=nation", "rel": "shortlink", "type": ""},
+                {
+                    "href": "https://www.azernews.az/nation/176453.html",
+                    "rel": "canonical",
+                    "type": "",
+                },
+                {
+                    "href": "https://amp.azernews.az/nation/176453.html",
+                    "rel": "amphtml",
+                    "type": "",
+                },
+                {
+                    "href": "https://www.azernews.az/news.php?news_id=176453&cat=nation",
+                    "rel": "shortlink",
+                    "type": "",
+                },
             ],
         },
         "links": {
@@ -121,7 +141,8 @@ def hypothesis() -> dict:
         "updated": "2021-04-07T12:40:55.310921+00:00",
         "user": "acct:omar_desk@hypothes.is",
         "uri": amp_url,
-        "text": "The marking again: is 9M723 really Iskander-M only? Compare the export variant 9M723E.",
+        "text": "The marking again: is 9M723 really Iskander-M only? "
+        "Compare the export variant 9M723E.",
         "tags": ["9M723", "iskander"],
         "group": group,
         "target": [
@@ -145,7 +166,11 @@ def hypothesis() -> dict:
             "title": ["Alexei Venediktov: There's still no answer"],
             "link": [
                 {"href": amp_url},
-                {"href": "https://echo.msk.ru/blog/venediktov/2816532-echo/", "rel": "canonical", "type": ""},
+                {
+                    "href": "https://echo.msk.ru/blog/venediktov/2816532-echo/",
+                    "rel": "canonical",
+                    "type": "",
+                },
             ],
         },
         "links": {"html": "https://hypothes.is/a/x2Lq4AUFEe-6TzcBBm-Vrg"},
@@ -274,7 +299,12 @@ def labelstudio() -> list:
                     101,
                     3,
                     [
-                        result("r1", aliyev, "Baku is still waiting for a response from Yerevan", "Claim"),
+                        result(
+                            "r1",
+                            aliyev,
+                            "Baku is still waiting for a response from Yerevan",
+                            "Claim",
+                        ),
                         result(
                             "r2",
                             aliyev,
@@ -301,8 +331,11 @@ def labelstudio() -> list:
         ),
         task(
             103,
-            {"text": new_text, "title": "Pashinyan: Iskanders fired but did not explode",
-             "url": "https://news.example.am/2021/02/23/pashinyan-iskander"},
+            {
+                "text": new_text,
+                "title": "Pashinyan: Iskanders fired but did not explode",
+                "url": "https://news.example.am/2021/02/23/pashinyan-iskander",
+            },
             [
                 annotation(
                     203,
@@ -324,7 +357,12 @@ def doccano() -> str:
     s2 = span(AZERNEWS, "Iskander should have been used")
     s3 = span(AZERNEWS, "Sargsyan", 2)
     lines = [
-        {"id": 17, "text": bbc, "label": [[s1[0], s1[1], "CLAIM"]], "Comments": ["first mention: check the variant"]},
+        {
+            "id": 17,
+            "text": bbc,
+            "label": [[s1[0], s1[1], "CLAIM"]],
+            "Comments": ["first mention: check the variant"],
+        },
         {
             "id": 18,
             "text": az,
