@@ -21,7 +21,10 @@ SHOTS = Path("/tmp/screenshots-migrate")
 
 
 def test_an_imported_annotation_shows_its_note_and_tags(
-    workdir: Path, run: Callable[..., Result], tmp_path: Path, browser: Any  # noqa: F811
+    workdir: Path,
+    run: Callable[..., Result],
+    tmp_path: Path,
+    browser: Any,  # noqa: F811
 ) -> None:
     assert run("doc", "set", DOC_AZERNEWS, "--url", "https://www.azernews.az/nation/176453.html")
     group = Path(shutil.copy(GROUP, tmp_path / "group.json"))
