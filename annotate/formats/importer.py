@@ -33,7 +33,7 @@ from .ingest import Prepared
 from .labelled import load_lines
 from .matching import PageIndex, page_key, parse_maps
 from .native import claim_from_json, json_records
-from .spans import plan_labelled
+from .spans import Plan, plan_labelled
 from .w3c import Lookup, claim_from_annotation, w3c_records
 
 ImportFormat = Literal["json", "w3c", "hypothesis", "labelstudio", "doccano"]
@@ -206,9 +206,12 @@ def import_data(
                 continue
             planned.append(Planned(ref, got.claim, got.note, got.links))
     else:
-        planned, new_docs = plan_labelled(
-            ws, data, fmt, actor, label_maps, add_documents, claimant, report
-        )
+        plan = Plan()
+        plan_labelled(ws, data, fmt, actor, label_maps, add_documents, claimant, plan)
+        planned = [Planned(ref, claim, note) for ref, claim, note in plan.claims]
+        new_docs = plan.documents
+        report.skipped += [Skipped(ref, reason) for ref, reason in plan.skipped]
+        report.notes += plan.notes
     seen: set[str] = set()
     ready: list[Planned] = []
     for item in planned:

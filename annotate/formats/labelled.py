@@ -34,6 +34,7 @@ from ..record.models import CONTEXT_CHARS, VERDICTS
 from .common import Unimportable
 from .ingest import normalise
 from .matching import place_quote
+from .w3c import accentless_stem
 
 Tool = Literal["labelstudio", "doccano"]
 TOOL_NAMES: dict[str, str] = {"labelstudio": "Label Studio", "doccano": "doccano"}
@@ -348,9 +349,7 @@ def place_span(task: Task, span: Span, doc_id: str, text: str) -> Any:
 
 def claim_id(tool: str, task: Task, key: tuple[int, int], statement: str) -> str:
     """A stable id: importing the same file again finds the same claims."""
-    from .w3c import _accentless_stem
-
     digest = hashlib.sha256(
         json.dumps([tool, task.ref, key, statement], ensure_ascii=False).encode()
     ).hexdigest()[:8]
-    return f"{_accentless_stem(statement)[:50].strip('-')}-{digest}"
+    return f"{accentless_stem(statement)[:50].strip('-')}-{digest}"

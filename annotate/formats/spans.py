@@ -4,9 +4,11 @@ before anything is written (see `labelled` for the formats)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidInput
+from pydantic import ValidationError
+
 from ..record import clock
 from ..record.models import VERDICTS, Claim, error_details
 from ..record.service import Workspace
@@ -24,7 +26,19 @@ from .labelled import (
     place_span,
     texts_of,
 )
-from .w3c import UNKNOWN_CLAIMANT, Bodies, _tags  # noqa: F401  (Bodies: the same reading)
+from .w3c import UNKNOWN_CLAIMANT, tag_list
+
+
+@dataclass
+class Plan:
+    """What an import of span labels will do: claims `(ref, claim, note)`, new documents,
+    records not imported `(ref, reason)`, and notes for the report."""
+
+    claims: list[tuple[str, Claim, str]] = field(default_factory=list)
+    documents: list[Prepared] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
 
 RULES = {
     "confirmed": "a supporting source",
@@ -41,14 +55,13 @@ def plan_labelled(
     label_maps: Sequence[str],
     add_documents: bool,
     claimant: str | None,
-    report: Any,
-) -> tuple[list[Any], list[Prepared]]:
-    """The claims (and new documents) a Label Studio or doccano export gives.
+    plan: Plan,
+) -> None:
+    """Fill `plan` with the claims (and new documents) a Label Studio or doccano export
+    gives, and what cannot be imported.
 
     :raise InvalidInput: not of the format's shape, or a label not mapped.
     """
-    from .importer import Planned, Skipped
-
     tool = TOOL_NAMES[fmt]
     tasks = labelstudio_tasks(data) if fmt == "labelstudio" else doccano_tasks(data)
     mapping = label_map(label_maps, tasks)
@@ -63,7 +76,6 @@ def plan_labelled(
             where[task.ref] = (doc_id, docs[doc_id].text)
         elif any(mapping[s.label] != "ignore" for s in task.spans):
             unmatched.append(task)
-    new_docs: list[Prepared] = []
     if unmatched and add_documents:
         first: dict[str, Task] = {}
         for task in unmatched:
@@ -82,21 +94,20 @@ def plan_labelled(
             )
             for task in first.values()
         ]
-        new_docs = prepare_all(ws.corpus, items)
-        made = {task.text: p for task, p in zip(first.values(), new_docs, strict=True)}
+        plan.documents = prepare_all(ws.corpus, items)
+        made = {task.text: p for task, p in zip(first.values(), plan.documents, strict=True)}
         for task in unmatched:
             where[task.ref] = (made[task.text].id, made[task.text].text)
     elif unmatched:
         for task in unmatched:
-            report.skipped.append(
-                Skipped(
+            plan.skipped.append(
+                (
                     task.ref,
                     "its text is not a document of the corpus (add it with --add-documents, "
                     "or add the document first with `annotate add`)",
                 )
             )
     ignored = 0
-    planned: list[Any] = []
     for task in tasks:
         if task.ref not in where:
             continue
@@ -109,26 +120,23 @@ def plan_labelled(
             try:
                 anchor = place_span(task, span, doc_id, text)
             except Unimportable as exc:
-                report.skipped.append(Skipped(span.ref, f"label {span.label!r}: {exc}"))
+                plan.skipped.append((span.ref, f"label {span.label!r}: {exc}"))
                 continue
             groups.setdefault((anchor.start, anchor.end), []).append((span, anchor))
         for key, spans in sorted(groups.items()):
             try:
                 claim, suggested = _claim(tool, fmt, task, key, spans, mapping, actor, claimant)
             except Unimportable as exc:
-                report.skipped.append(Skipped(spans[0][0].ref, str(exc)))
+                plan.skipped.append((spans[0][0].ref, str(exc)))
                 continue
-            planned.append(Planned(spans[0][0].ref, claim, f"read from {tool}"))
+            plan.claims.append((spans[0][0].ref, claim, f"read from {tool}"))
             if suggested:
-                report.notes.append(
+                plan.notes.append(
                     f"unreviewed {claim.id}: labelled {suggested}; a verdict needs a rationale "
                     "and sources, which a label does not give (the label is kept as a tag)"
                 )
     if ignored:
-        report.notes.append(
-            f"{ignored} span{'s' if ignored != 1 else ''} of ignored labels left out"
-        )
-    return planned, new_docs
+        plan.notes.append(f"{ignored} span{'s' if ignored != 1 else ''} of ignored labels left out")
 
 
 def _claim(
@@ -145,7 +153,7 @@ def _claim(
     which (for the report)."""
     anchor = spans[0][1]
     statement = " ".join(anchor.exact.split())
-    labels = _tags([s.label for s, _ in spans])
+    labels = tag_list([s.label for s, _ in spans])
     verdicts = [
         f"{s.label!r} ({mapping[s.label]})" + (f" by {s.by}" if s.by else "")
         for s, _ in spans
@@ -185,14 +193,7 @@ def _claim(
         ]
     try:
         claim = Claim.model_validate(data)
-    except Exception as exc:  # pydantic's ValidationError
-        details = (
-            error_details(exc)
-            if hasattr(exc, "errors")
-            else [{"field": "claim", "message": str(exc)}]
-        )
+    except ValidationError as exc:
+        details = error_details(exc)
         raise Unimportable("; ".join(f"{d['field']}: {d['message']}" for d in details)) from None
     return claim, ", ".join(verdicts)
-
-
-__all__ = ["plan_labelled", "InvalidInput"]

@@ -537,10 +537,10 @@ def _claim_id(anno: dict[str, Any], statement: str) -> str:
     # (also across versions of annotate: the stem is made as it was before ids transliterated
     # letters, by stripping accents only).
     digest = hashlib.sha256((ident or statement).encode()).hexdigest()[:8]
-    return f"{_accentless_stem(statement)[:50].strip('-')}-{digest}"
+    return f"{accentless_stem(statement)[:50].strip('-')}-{digest}"
 
 
-def _accentless_stem(text: str) -> str:
+def accentless_stem(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
     return "-".join(parts[:7])[:60].strip("-") or "claim"
@@ -599,7 +599,7 @@ def page_links(anno: dict[str, Any]) -> list[str]:
     return out
 
 
-def _tags(values: list[str]) -> list[str]:
+def tag_list(values: list[str]) -> list[str]:
     """Tags as given, each once (letter case aside), in their order; one with commas is
     the tags it lists (a tag has none)."""
     out: list[str] = []
@@ -651,7 +651,7 @@ def claim_from_annotation(anno: Any, lookup: Lookup, actor: str) -> Imported:
         "claimant_type": claimant_type,
         "claim_date": _str(anno.get("claimDate")),
         "appearances": appearances,
-        "tags": _tags(read.tags),
+        "tags": tag_list(read.tags),
         "note": "\n\n".join(read.notes) or None,
         "created_at": created,
         "created_by": creator or actor,
