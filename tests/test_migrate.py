@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
+from annotate.cli import cli
 from annotate.formats.matching import page_key
 from annotate.record.models import Claim
 from annotate.record.service import Workspace
@@ -530,3 +531,24 @@ def test_tags_and_note_round_trip_through_the_w3c_export(
     back = Workspace.open(workdir / "seeds", other).claim("9m723-in-russian-service-exclusively")
     assert back.tags == ["marking", "9M723"]
     assert back.note == "Compare 9M723E.\n\nAsk ANAMA."
+
+
+def test_the_merge_driver_joins_tags_given_on_two_lines_of_work(
+    workdir: Path, tmp_path: Path
+) -> None:
+    """Two desks tag the same claim on two branches: the merge keeps both sides' tags."""
+    original = json.loads(
+        (workdir / "fixtures" / "9m723-in-russian-service-exclusively.json").read_text()
+    )
+    sides = {}
+    for name, tags in (("ours", ["marking"]), ("theirs", ["9M723", "marking"])):
+        data = {**original, "tags": tags, "version": original["version"] + 1}
+        sides[name] = _write(tmp_path / f"{name}.json", data)
+    base = _write(tmp_path / "base.json", original)
+    done = CliRunner().invoke(
+        cli, ["merge-driver", str(base), str(sides["ours"]), str(sides["theirs"]), "x"]
+    )
+    assert done.exit_code == 0, done.output
+    merged = json.loads(sides["ours"].read_text())
+    assert merged["tags"] == ["marking", "9M723"]
+    assert "conflicts" not in merged
