@@ -129,6 +129,7 @@ def test_a_hypothesis_group_lands_in_the_right_places(
     assert sargsyan.created_by == "nadia_checks@hypothes.is"
     first, last = sargsyan.history[0], sargsyan.history[-1]
     assert (first.action, first.by) == ("created", "nadia_checks@hypothes.is")
+    assert first.note == "annotated in Hypothesis (Zq8uHAS4Ee-kVJPVNvyq7w), group kDg3nYbq"
     assert (last.action, last.by) == ("imported", "import")
     assert sargsyan.claimant == "unknown"
     assert sargsyan.verdict is None

@@ -665,7 +665,9 @@ def claim_from_annotation(anno: Any, lookup: Lookup, actor: str) -> Imported:
                 "at": created,
                 "by": creator,
                 "action": "created",
-                "note": f"annotated in {_tool(anno)}" + (f" ({ident})" if ident else ""),
+                "note": f"annotated in {_tool(anno)}"
+                + (f" ({ident})" if ident else "")
+                + (f", group {_str(anno.get('group'))}" if _str(anno.get("group")) else ""),
             }
         ]
     if read.verdict is not None:
