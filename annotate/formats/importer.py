@@ -229,10 +229,13 @@ def import_data(
     if new_docs and not dry_run:
         _write_documents(ws, new_docs)
     report.notes[:0] = [f"{verb} document {p.id}: {p.meta.title!r} ({p.origin})" for p in new_docs]
+    placed: list[Planned] = []
     for item in ready:
+        refused = len(report.skipped)
         _import_one(ws, item.claim, item.ref, actor, item.note, origin, replace, dry_run, report)
-    placed = {s.ref for s in report.skipped}
-    _record_aliases(ws, [p for p in ready if p.ref not in placed], dry_run, report)
+        if len(report.skipped) == refused:
+            placed.append(item)
+    _record_aliases(ws, placed, dry_run, report)
     return report
 
 
