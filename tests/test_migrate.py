@@ -22,6 +22,7 @@ from annotate.record.models import Claim
 from annotate.record.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_VENEDIKTOV, ROOT
+from .webutil import page
 
 DATA = ROOT / "tests" / "data" / "migrate"
 DOC_KNOT, DOC_ALIYEV = "001_ea092f251b0b5650", "003_de1e71ce094deadf"
@@ -553,3 +554,28 @@ def test_the_merge_driver_joins_tags_given_on_two_lines_of_work(
     merged = json.loads(sides["ours"].read_text())
     assert merged["tags"] == ["marking", "9M723"]
     assert "conflicts" not in merged
+
+
+def test_a_documents_other_addresses_are_shown_and_edited_in_its_details_form(
+    client: Any, workdir: Path
+) -> None:
+    root = page(client.get(f"/documents/{DOC_BBC}/edit"))
+    form = root.one("form", data_form="doc-meta")
+    fields = {i.get("name"): i.get("value") or "" for i in form.find_all("input") if i.get("name")}
+    fields["notes"] = form.one("textarea", name="notes").text()
+    assert form.one("textarea", name="aliases").text() == ""
+    fields["aliases"] = "https://www.bbc.com/ukrainian/amp/56640000\n\nnot a url\n"
+    refused = client.post(f"/documents/{DOC_BBC}/meta", data=fields)
+    assert refused.status_code == 422
+    assert any(
+        "aliases[1]" in li.text() for li in page(refused).one(id="meta-errors").find_all("li")
+    )
+    assert "aliases" not in meta(workdir, DOC_BBC)
+    fields["aliases"] = "https://www.bbc.com/ukrainian/amp/56640000\nhttps://bbc.in/3fKx9"
+    assert client.post(f"/documents/{DOC_BBC}/meta", data=fields).status_code == 303
+    assert meta(workdir, DOC_BBC)["aliases"] == [
+        "https://www.bbc.com/ukrainian/amp/56640000",
+        "https://bbc.in/3fKx9",
+    ]
+    again = page(client.get(f"/documents/{DOC_BBC}/edit")).one("textarea", name="aliases")
+    assert again.text() == "https://www.bbc.com/ukrainian/amp/56640000\nhttps://bbc.in/3fKx9"
