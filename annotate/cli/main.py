@@ -13,7 +13,7 @@ import click
 from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
-from ..formats.importer import IMPORT_FORMATS, import_data, load
+from ..formats.importer import IMPORT_FORMATS, import_data, load_file
 from ..record.check import examine, failing, format_report
 from ..record.models import Claim
 from ..record.revisions import OUTCOMES, UNPLACED
@@ -177,7 +177,9 @@ def export_cmd(
     "fmt",
     type=click.Choice(IMPORT_FORMATS),
     required=True,
-    help="json: our own json export; w3c: Web Annotations (ours, Hypothesis, other tools).",
+    help="json: our own json export; w3c: Web Annotations (ours, other tools); hypothesis: "
+    "the Hypothesis API's annotations (a search answer, or a list of rows); labelstudio: "
+    "Label Studio's JSON export; doccano: doccano's JSONL export (sequence labelling).",
 )
 @click.argument("file", type=click.File("rb"))
 @click.option(
@@ -191,6 +193,36 @@ def export_cmd(
 @click.option(
     "--replace", is_flag=True, help="Overwrite claims of the same id that differ (a new version)."
 )
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="URL=DOC",
+    help="hypothesis, w3c: annotations of the page URL (in any of its forms) go to document "
+    "DOC; repeatable. The URLs the page is known by are then recorded as DOC's aliases.",
+)
+@click.option(
+    "--label-map",
+    "label_maps",
+    multiple=True,
+    metavar="LABEL=TARGET",
+    help="labelstudio, doccano: what a label stands for: confirmed, denied, disputed (a "
+    "suggested verdict: the claim stays unreviewed, see the manual), claim, or ignore; "
+    "repeatable. A label named like a target needs none; any other label unmapped refuses "
+    "the import.",
+)
+@click.option(
+    "--add-documents",
+    is_flag=True,
+    help="labelstudio, doccano: add a task's text that is not in the corpus as a new "
+    "document (title and url from the task's data), instead of reporting it.",
+)
+@click.option(
+    "--claimant",
+    default=None,
+    help="The claimant of the imported claims whose record names none  [default: unknown, "
+    "for a reviewer to set]",
+)
 @base_url_option
 def import_cmd(
     ws: Workspace,
@@ -199,6 +231,10 @@ def import_cmd(
     reviewer: str,
     dry_run: bool,
     replace: bool,
+    maps: tuple[str, ...],
+    label_maps: tuple[str, ...],
+    add_documents: bool,
+    claimant: str | None,
     base_url: str,
 ) -> None:
     """Import claims from FILE ('-' for standard input) into the store.
@@ -216,7 +252,7 @@ def import_cmd(
     name = getattr(file, "name", "-")
     origin = "standard input" if name in ("-", "<stdin>") else Path(str(name)).name
     try:
-        data = load(file.read())
+        data = load_file(file.read(), fmt)
         report = import_data(
             ws,
             data,
@@ -226,6 +262,10 @@ def import_cmd(
             replace=replace,
             dry_run=dry_run,
             origin=f"{origin} ({fmt})",
+            maps=maps,
+            label_maps=label_maps,
+            add_documents=add_documents,
+            claimant=claimant,
         )
     except AnnotateError as exc:
         raise click.ClickException(f"{origin}: {exc.message}; nothing was imported") from None

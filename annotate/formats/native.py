@@ -23,7 +23,12 @@ from .common import ExportSettings, Unimportable
 def export_json(ws: Workspace, settings: ExportSettings) -> str:
     """`{"claims": [...], "documents": [...]}`, both sorted by id."""
     claims = [c.public() for c in ws.every_claim()]
-    docs = [d.info().model_dump(mode="json", exclude_none=True) for d in ws.corpus.documents()]
+    docs = [
+        d.info().model_dump(
+            mode="json", exclude_none=True, exclude={"aliases"} if not d.meta.aliases else None
+        )
+        for d in ws.corpus.documents()
+    ]
     return to_json({"claims": claims, "documents": docs})
 
 

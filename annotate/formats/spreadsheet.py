@@ -3,7 +3,8 @@
 `verdict` is the final verdict (or `unreviewed`); `reviews` lists each reviewer's own verdict
 (`name: verdict; ...`, a disputed review's basis in brackets when one is recorded) beside the
 claim's `review_status`; `basis` is a disputed final verdict's (`contested` when none is
-recorded), empty for the other verdicts."""
+recorded), empty for the other verdicts; `tags` are comma-separated, `note` is the claim's
+note (an imported annotation's comment)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ CSV_COLUMNS = [
     "review_status",
     "reviews",
     "basis",
+    "tags",
+    "note",
 ]
 
 
@@ -73,6 +76,8 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
                 for name, r in sorted(c.reviews.items())
             ),
             (c.basis or "contested") if c.verdict == "disputed" else "",
+            ", ".join(c.tags),
+            c.note or "",
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

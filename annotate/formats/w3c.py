@@ -15,6 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -22,12 +23,13 @@ from pydantic import ValidationError
 
 from ..errors import InvalidInput
 from ..record import clock
-from ..record.anchoring import locate_quote, make_anchor
+from ..record.anchoring import make_anchor
 from ..record.corpus import CorpusDocument
 from ..record.models import VERDICTS, Anchor, Claim, Source, error_details
 from ..record.service import Workspace
 from ..record.store import to_json
 from .common import ExportSettings, Unimportable
+from .matching import PageIndex, place_quote
 
 # -- export ---------------------------------------------------------------------
 
@@ -190,6 +192,16 @@ def annotation(
             "format": "text/plain",
         }
     ]
+    if claim.note:
+        bodies.append(
+            {
+                "type": "TextualBody",
+                "purpose": "commenting",
+                "value": claim.note,
+                "format": "text/plain",
+            }
+        )
+    bodies += [{"type": "TextualBody", "purpose": "tagging", "value": t} for t in claim.tags]
     if claim.verdict is not None and claim.rationale and claim.reviewer and claim.reviewed_at:
         bodies += _verdict_bodies(
             claim.verdict,
@@ -309,74 +321,105 @@ def w3c_records(data: Any) -> Iterator[tuple[str, Any]]:
     # `review_annotation` writes them): it goes with that annotation, as one of its reviews.
     ids = {item.get("id") for item in items if isinstance(item, dict)}
     reviews: dict[str, list[dict[str, Any]]] = {}
+    replies: dict[str, list[dict[str, Any]]] = {}
     rest = []
     for item in items:
         target = item.get("target") if isinstance(item, dict) else None
+        thread = item.get("references") if isinstance(item, dict) else None
         if isinstance(target, str) and target in ids:
             reviews.setdefault(target, []).append(item)
+        elif isinstance(thread, list) and thread and thread[0] in ids:
+            # A Hypothesis reply: said in the thread of the annotation it answers.
+            replies.setdefault(thread[0], []).append(item)
         else:
             rest.append(item)
     for i, item in enumerate(rest):
         ident = item.get("id") if isinstance(item, dict) else None
         if isinstance(ident, str) and ident in reviews:
             item = {**item, REVIEWS_KEY: reviews[ident]}
+        if isinstance(ident, str) and ident in replies:
+            item = {**item, REPLIES_KEY: replies[ident]}
         yield (f"annotation {ident}" if isinstance(ident, str) else f"annotation #{i + 1}"), item
 
 
 REVIEWS_KEY = "annotate:reviews"
 """Where `w3c_records` puts the review annotations of an annotation, for the import."""
+REPLIES_KEY = "annotate:replies"
+"""Where `w3c_records` puts the replies to a Hypothesis annotation: they join its note."""
 
 
 _DOC_SUFFIX = re.compile(r"\.(txt|json|html?)$")
 
 
-def _normal_url(url: str) -> str:
-    url = url.split("#", 1)[0].rstrip("/")
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    host, slash, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}{slash}{path}"
+@dataclass
+class Lookup:
+    """What an import reads annotations against: the corpus documents, their page URLs
+    (with `--map`), and whether positions are of the annotated web page (Hypothesis: its
+    TextPositionSelector counts the page's rendered text, not the corpus text)."""
+
+    docs: dict[str, CorpusDocument]
+    settings: ExportSettings
+    pages: PageIndex | None = None
+    claimant: str | None = None
+    page_positions: bool = False
+
+    def __post_init__(self) -> None:
+        if self.pages is None:
+            self.pages = PageIndex(self.docs)
 
 
-def match_document(
-    url: str, docs: dict[str, CorpusDocument], settings: ExportSettings
-) -> CorpusDocument:
-    """The corpus document an annotation target's source names.
+def match_document(url: str, lookup: Lookup) -> tuple[CorpusDocument, bool]:
+    """The corpus document an annotation target's source names, and whether it was named
+    by a page URL (the document's url, one of its aliases, or `--map`) rather than by the
+    app's own address or the document's id.
 
-    By the documents' metadata url, by `{base_url}/documents/<id>`, else by a document id that
-    is one of the URL's path segments.
+    By `--map`, by the documents' url and aliases (however the URL is dressed: see
+    `page_key`), by `{base_url}/documents/<id>`, else by a document id that is one of the URL's
+    path segments.
 
     :raise Unimportable: no document, or more than one, fits.
     """
-    wanted = _normal_url(url)
-    by_meta = [d for d in docs.values() if d.meta.url and _normal_url(d.meta.url) == wanted]
-    if len(by_meta) == 1:
-        return by_meta[0]
-    if len(by_meta) > 1:
-        raise Unimportable(
-            f"source {url} is the url of several documents: {', '.join(d.id for d in by_meta)}"
-        )
-    ours = _normal_url(f"{settings.base_url}/documents/")
-    if wanted.startswith(ours) and wanted[len(ours) :] in docs:
-        return docs[wanted[len(ours) :]]
+    docs = lookup.docs
+    assert lookup.pages is not None
+    by_page = lookup.pages.find(url)
+    if by_page is not None:
+        return by_page, True
+    wanted = url.split("#", 1)[0].rstrip("/")
+    ours = f"{lookup.settings.base_url}/documents/"
+    if wanted.lower().startswith(ours.lower()) and wanted[len(ours) :] in docs:
+        return docs[wanted[len(ours) :]], False
     path = re.split(r"[?]", wanted, maxsplit=1)[0]
     segments = {_DOC_SUFFIX.sub("", s) for s in re.split(r"[/=&]", path) if s}
     found = sorted(segments & set(docs))
     if len(found) == 1:
-        return docs[found[0]]
+        return docs[found[0]], False
     if found:
         raise Unimportable(f"source {url} names several documents: {', '.join(found)}")
-    raise Unimportable(f"source {url} is not a document of the corpus")
+    raise Unimportable(
+        f"source {url} is not a document of the corpus (give the document its url with "
+        "`annotate doc set ID --url URL`, or map it with --map URL=DOC)"
+    )
 
 
-def _selector_list(target: dict[str, Any]) -> list[dict[str, Any]]:
+def _quote_selectors(target: dict[str, Any]) -> list[dict[str, Any]]:
+    """The target's selectors and their refinements: a quote is a quote wherever it is."""
     found = []
     for sel in _as_list(target.get("selector")):
         if isinstance(sel, dict):
             found.append(sel)
             found += [r for r in _as_list(sel.get("refinedBy")) if isinstance(r, dict)]
     return found
+
+
+def _document_position(target: dict[str, Any]) -> dict[str, Any]:
+    """The target's TextPositionSelector when it counts from the start of the whole
+    document: one of the target's own selectors. One that refines another selector
+    (`refinedBy` under an XPath, CSS or Range selector) counts inside that element, so it is
+    never a document position."""
+    for sel in _as_list(target.get("selector")):
+        if isinstance(sel, dict) and "TextPositionSelector" in _types(sel):
+            return sel
+    return {}
 
 
 def _int(value: Any) -> int | None:
@@ -394,12 +437,10 @@ def _str(value: Any) -> str | None:
 
 
 def anchor_target(
-    target: Any,
-    docs: dict[str, CorpusDocument],
-    settings: ExportSettings,
-    fallback_source: str | None = None,
-) -> Anchor:
-    """A W3C target (or a source body) with a TextQuoteSelector, as an anchor in the corpus.
+    target: Any, lookup: Lookup, fallback_source: str | None = None
+) -> tuple[Anchor, bool]:
+    """A W3C target (or a source body) with a TextQuoteSelector, as an anchor in the corpus,
+    and whether its document was found by a page URL.
 
     :raise Unimportable: saying which part is missing or does not fit the corpus.
     """
@@ -412,12 +453,12 @@ def anchor_target(
         source = _str(target["source"].get("id"))
     if not source:
         raise Unimportable("the target has no source")
-    doc = match_document(source, docs, settings)
-    sels = _selector_list(target)
+    doc, by_page = match_document(source, lookup)
+    sels = _quote_selectors(target)
     quote = next((s for s in sels if "TextQuoteSelector" in _types(s)), None)
     if quote is None or not _str(quote.get("exact")):
         raise Unimportable(f"the target on {source} has no TextQuoteSelector with an exact quote")
-    position = next((s for s in sels if "TextPositionSelector" in _types(s)), {})
+    position = _document_position(target)
     exact = _str(quote.get("exact")) or ""
     start, end = _int(position.get("start")), _int(position.get("end"))
     if target.get("orphaned") is True and start is not None and end is not None:
@@ -431,21 +472,19 @@ def anchor_target(
                 prefix=(_str(quote.get("prefix")) or "")[-200:],
                 suffix=(_str(quote.get("suffix")) or "")[:200],
                 orphaned=True,
-            )
+            ), by_page
         except ValidationError as exc:
             raise Unimportable(f"orphaned target on {doc.id}: {error_details(exc)[0]}") from None
+    if lookup.page_positions or end is None or start is None or end - start != len(exact):
+        start = None  # a position in the web page's text, or not of this quote: no hint
+    text = doc.text
     try:
-        start, end = locate_quote(
-            doc.text,
-            exact,
-            _str(quote.get("prefix")) or "",
-            _str(quote.get("suffix")) or "",
-            start,
-            end,
+        start, end = place_quote(
+            text, exact, _str(quote.get("prefix")) or "", _str(quote.get("suffix")) or "", start
         )
     except ValueError as exc:
         raise Unimportable(f"in {doc.id}: {exc}") from None
-    return make_anchor(doc.id, doc.text, start, end)
+    return make_anchor(doc.id, text, start, end), by_page
 
 
 def _agent_name(agent: Any) -> str | None:
@@ -498,21 +537,19 @@ def _claim_id(anno: dict[str, Any], statement: str) -> str:
     # (also across versions of annotate: the stem is made as it was before ids transliterated
     # letters, by stripping accents only).
     digest = hashlib.sha256((ident or statement).encode()).hexdigest()[:8]
-    return f"{_accentless_stem(statement)[:50].strip('-')}-{digest}"
+    return f"{accentless_stem(statement)[:50].strip('-')}-{digest}"
 
 
-def _accentless_stem(text: str) -> str:
+def accentless_stem(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     parts = re.findall(r"[a-z0-9]+", ascii_text.lower())
     return "-".join(parts[:7])[:60].strip("-") or "claim"
 
 
-def _source(
-    body: dict[str, Any], docs: dict[str, CorpusDocument], settings: ExportSettings
-) -> dict[str, Any]:
+def _source(body: dict[str, Any], lookup: Lookup) -> dict[str, Any]:
     source: dict[str, Any] = {"stance": _str(body.get("stance"))}
     if "selector" in body:
-        source["quote"] = anchor_target(body, docs, settings)
+        source["quote"] = anchor_target(body, lookup)[0]
     else:
         page = body.get("source", body)
         page = page if isinstance(page, dict) else {"id": page}
@@ -527,46 +564,119 @@ def _source(
     return source
 
 
-def claim_from_annotation(
-    anno: Any, docs: dict[str, CorpusDocument], settings: ExportSettings, actor: str
-) -> tuple[Claim, str | None]:
+def _tool(anno: dict[str, Any]) -> str:
+    """Which tool made an annotation, as the history says it."""
+    if "user" in anno and "uri" in anno:
+        return "Hypothesis"
+    generator = anno.get("generator")
+    name = _str(generator.get("name")) if isinstance(generator, dict) else _str(generator)
+    return name.strip()[:100] if name and name.strip() else "another tool"
+
+
+@dataclass
+class Imported:
+    """A claim read from a record of another tool, and what goes with it: the note for the
+    history, and the page URLs that name each document it was found in (aliases)."""
+
+    claim: Claim
+    note: str | None = None
+    links: dict[str, list[str]] = field(default_factory=dict)
+
+
+def page_links(anno: dict[str, Any]) -> list[str]:
+    """Every http(s) URL an annotation gives for its page: `uri`, the targets' sources and
+    Hypothesis's `document.link` (canonical, alternate, AMP and the like)."""
+    urls = [_str(anno.get("uri"))]
+    urls += [_str(t.get("source")) for t in _as_list(anno.get("target")) if isinstance(t, dict)]
+    document = anno.get("document")
+    if isinstance(document, dict):
+        urls += [_str(x.get("href")) for x in _as_list(document.get("link")) if isinstance(x, dict)]
+    out: list[str] = []
+    for url in urls:
+        if url and re.match(r"^https?://[^\s/$.?#][^\s]*$", url, re.I) and len(url) <= 2000:
+            if url not in out:
+                out.append(url)
+    return out
+
+
+def tag_list(values: list[str]) -> list[str]:
+    """Tags as given, each once (letter case aside), in their order; one with commas is
+    the tags it lists (a tag has none)."""
+    out: list[str] = []
+    for value in values:
+        for part in str(value).split(","):
+            tag = " ".join(part.split())
+            if tag and tag.casefold() not in {t.casefold() for t in out}:
+                out.append(tag)
+    return out
+
+
+def claim_from_annotation(anno: Any, lookup: Lookup, actor: str) -> Imported:
     if not isinstance(anno, dict):
         raise Unimportable("an annotation must be a JSON object")
     targets = _as_list(anno.get("target"))
     if not targets:
         raise Unimportable("the annotation has no target")
     fallback = _str(anno.get("uri"))  # Hypothesis names the page beside the target
-    appearances = []
+    if _tool(anno) == "Hypothesis" and not lookup.page_positions:
+        # Its positions count the rendered page's text, whichever format it came in as.
+        lookup = replace(lookup, page_positions=True)
+    appearances, paged = [], set()
     for i, target in enumerate(targets):
         try:
-            appearances.append(anchor_target(target, docs, settings, fallback))
+            anchor, by_page = anchor_target(target, lookup, fallback)
         except Unimportable as exc:
             raise Unimportable(f"target {i + 1}: {exc}") from None
+        appearances.append(anchor)
+        if by_page:
+            paged.add(anchor.doc)
 
-    described, verdict, comments = _read_bodies(_bodies(anno), docs, settings)
-    statement = " ".join((described or appearances[0].exact).split())[:20_000]
+    read = _read_bodies(_bodies(anno), lookup)
+    for reply in _as_list(anno.get(REPLIES_KEY)):
+        said = _str(reply.get("text"))
+        if said and said.strip():
+            who = _agent_name(reply.get("user")) or _agent_name(reply.get("creator")) or "someone"
+            read.notes.append(f"{who} replied: {said.strip()}")
+    statement = " ".join((read.described or appearances[0].exact).split())[:20_000]
     claimant = anno.get("claimant")
     claimant_type = next((t for t in _types(claimant) if t in ("Person", "Organization")), None)
     created = _time(anno.get("created")) or clock.now()
+    creator = _agent_name(anno.get("creator")) or _agent_name(anno.get("user"))
+    ident = _str(anno.get("id"))
     data: dict[str, Any] = {
         "id": _claim_id(anno, statement),
         "version": 1,
         "statement": statement,
-        "claimant": _agent_name(claimant) or "unknown",
+        "claimant": _agent_name(claimant) or lookup.claimant or UNKNOWN_CLAIMANT,
         "claimant_type": claimant_type,
         "claim_date": _str(anno.get("claimDate")),
         "appearances": appearances,
+        "tags": tag_list(read.tags),
+        "note": "\n\n".join(read.notes) or None,
         "created_at": created,
-        "created_by": _agent_name(anno.get("creator")) or _agent_name(anno.get("user")) or actor,
+        "created_by": creator or actor,
         "updated_at": _time(anno.get("modified")) or _time(anno.get("updated")) or created,
     }
-    if verdict is not None:
-        data.update(verdict)
+    if creator:
+        # Who annotated made the claim: its history starts with them, as it would in the app.
+        data["history"] = [
+            {
+                "version": 1,
+                "at": created,
+                "by": creator,
+                "action": "created",
+                "note": f"annotated in {_tool(anno)}"
+                + (f" ({ident})" if ident else "")
+                + (f", group {_str(anno.get('group'))}" if _str(anno.get("group")) else ""),
+            }
+        ]
+    if read.verdict is not None:
+        data.update(read.verdict)
         data["reviewer"] = data["reviewer"] or actor
         data["reviewed_at"] = data["reviewed_at"] or created
     reviews: dict[str, Any] = {}
     for i, item in enumerate(_as_list(anno.get(REVIEWS_KEY))):
-        _, review, _ = _read_bodies(_bodies(item), docs, settings)
+        review = _read_bodies(_bodies(item), lookup).verdict
         name = _agent_name(item.get("creator")) or (review or {}).get("reviewer")
         if review is None or not name:
             raise Unimportable(f"review {i + 1}: no verdict, or no reviewer named")
@@ -585,39 +695,59 @@ def claim_from_annotation(
         raise Unimportable(
             "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
         ) from None
-    note = "; ".join(comments)[:2000] if comments else None
-    return claim, note
+    note = "; ".join(read.comments)[:2000] if read.comments else None
+    links = page_links(anno)
+    return Imported(claim, note, {doc: links for doc in sorted(paged)} if links else {})
 
 
-def _read_bodies(
-    bodies: list[Any], docs: dict[str, CorpusDocument], settings: ExportSettings
-) -> tuple[str | None, dict[str, Any] | None, list[str]]:
+UNKNOWN_CLAIMANT = "unknown"
+"""The claimant of an imported claim whose annotation names none (and no --claimant is
+given): a claim must name one, and an annotator is not one; a reviewer sets it."""
+
+
+@dataclass
+class Bodies:
     """An annotation's bodies read: its description, its verdict (verdict, rationale,
-    reviewer, reviewed_at, sources; None without one) and what else it says, as comments."""
-    described = classified = assessed = None
-    comments: list[str] = []
+    reviewer, reviewed_at, sources; None without one), its comments (the claim's note), its
+    tags, and what else it says (for the history)."""
+
+    described: str | None = None
+    verdict: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+
+def _read_bodies(bodies: list[Any], lookup: Lookup) -> Bodies:
+    """An annotation's bodies read (see `Bodies`)."""
+    read = Bodies()
+    classified = assessed = None
     sources: list[dict[str, Any]] = []
     for i, body in enumerate(bodies):
         purposes = _purposes(body)
         value = _str(body.get("value")) if isinstance(body, dict) else _str(body)
         if isinstance(body, dict) and "stance" in body:
             try:
-                sources.append(_source(body, docs, settings))
+                sources.append(_source(body, lookup))
             except Unimportable as exc:
                 raise Unimportable(f"body {i + 1} (a source): {exc}") from None
-        elif "describing" in purposes and value and described is None:
-            described = value
+        elif "describing" in purposes and value and read.described is None:
+            read.described = value
         elif "classifying" in purposes and value in VERDICTS and classified is None:
             classified = body
         elif "assessing" in purposes and value and assessed is None:
             assessed = body
+        elif "commenting" in purposes and value and value.strip():
+            read.notes.append(value.strip())
+        elif "tagging" in purposes and value and value.strip():
+            read.tags.append(value)
         elif value:
-            comments.append(f"{purposes[0]}: {value}" if purposes else value)
+            read.comments.append(f"{purposes[0]}: {value}" if purposes else value)
         elif isinstance(body, dict) and _str(body.get("id")):
-            comments.append(f"linked: {_str(body.get('id'))}")
+            read.comments.append(f"linked: {_str(body.get('id'))}")
     if classified is None:
-        comments += [f"source without a verdict: {s.get('url') or 'a quote'}" for s in sources]
-        return described, None, comments
+        read.comments += [f"source without a verdict: {s.get('url') or 'a quote'}" for s in sources]
+        return read
     review = assessed or {}
     verdict = {
         "verdict": _str(classified.get("value")),
@@ -629,4 +759,5 @@ def _read_bodies(
     basis = _str(classified.get("basis"))
     if basis:
         verdict["basis"] = basis
-    return described, verdict, comments
+    read.verdict = verdict
+    return read

@@ -48,10 +48,10 @@ def _safe_name(doc_id: str) -> bool:
 def meta_json(meta: DocumentMeta) -> str:
     """A sidecar as the shipped ones are: every field (null when unknown), keys sorted,
     two-space indent, non-ASCII kept, trailing newline."""
-    return (
-        json.dumps(meta.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
-        + "\n"
-    )
+    data = meta.model_dump(mode="json")
+    if not data["aliases"]:
+        del data["aliases"]  # a page with one URL says nothing of others
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def sha256_text(text: str) -> str:

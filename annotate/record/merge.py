@@ -27,7 +27,7 @@ from .models import Claim, error_details
 VERDICT_UNIT = ("verdict", "rationale", "reviewer", "reviewed_at", "settled", "reopened", "basis")
 """The final verdict's fields, merged as one."""
 
-SETS = ("appearances", "sources")
+SETS = ("appearances", "sources", "tags")
 """Lists merged as sets of their items."""
 
 OWN = ("version", "history", "updated_at", "conflicts", "reviews", *SETS, *VERDICT_UNIT)

@@ -133,6 +133,34 @@ HttpUrl = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)
 ]
 
+MAX_TAGS = 50
+MAX_ALIASES = 100
+
+
+def _unique(value: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for item in value:
+        key = item.casefold()
+        if key in seen:
+            raise PydanticCustomError("duplicate", "'{item}' is listed twice", {"item": item})
+        seen.add(key)
+    return value
+
+
+def _tag_chars(value: str) -> str:
+    if "," in value or "\n" in value or "\r" in value:
+        raise PydanticCustomError("tag_chars", "a tag has no comma and no line break")
+    return value
+
+
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_tag_chars),
+]
+"""A tag: a short label (no comma: a list of tags is typed, and exported, comma-separated)."""
+
 
 class Strict(BaseModel):
     """Base of every model: unknown fields are an error, never silently dropped."""
@@ -150,6 +178,13 @@ class DocumentMeta(Strict):
     url: HttpUrl | None = None
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en"
     notes: Text | None = None
+    aliases: Annotated[list[HttpUrl], Field(max_length=MAX_ALIASES), AfterValidator(_unique)] = (
+        Field(
+            default_factory=list,
+            description="Other URLs of the same page (http/https, AMP, canonical links): an "
+            "annotation of any of them is matched to this document on import.",
+        )
+    )
 
 
 class Document(DocumentMeta):
@@ -404,6 +439,14 @@ class ClaimInput(Strict):
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] = Field(min_length=1, max_length=500)
     id: ClaimId | None = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] = Field(
+        default_factory=list, description="Labels to group and filter claims by (`?tag=`)."
+    )
+    note: ClaimText | None = Field(
+        default=None,
+        description="A note on the claim: the comment of the annotation it was imported "
+        "from, or a reviewer's own.",
+    )
 
 
 class ClaimPatch(Strict):
@@ -414,6 +457,8 @@ class ClaimPatch(Strict):
     claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] | None = None
+    note: ClaimText | None = None
 
 
 class Claim(Strict):
@@ -433,6 +478,14 @@ class Claim(Strict):
     )
     claim_date: dt.date | None = None
     appearances: list[Anchor] = Field(min_length=1)
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] = Field(
+        default_factory=list, description="Labels to group and filter claims by (`?tag=`)."
+    )
+    note: ClaimText | None = Field(
+        default=None,
+        description="A note on the claim: the comment of the annotation it was imported "
+        "from, or a reviewer's own.",
+    )
     verdict: Verdict | None = None
     rationale: ClaimText | None = None
     reviewer: ShortText | None = None
@@ -533,8 +586,9 @@ class Claim(Strict):
         """The claim as the API and the `json` export give it (without the change history),
         with its `review_status`."""
         out = self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
-        if not out["conflicts"]:
-            del out["conflicts"]
+        for empty in ("conflicts", "tags"):
+            if not out[empty]:
+                del out[empty]  # said only when there are some
         out["review_status"] = self.review_status
         return out
 

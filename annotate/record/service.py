@@ -139,9 +139,10 @@ class Workspace:
         verdict: str | None = None,
         q: str | None = None,
         claimant: str | None = None,
+        tag: str | None = None,
     ) -> list[Summary]:
         """Claims (as the index summarises them) filtered by document, verdict (or
-        `unreviewed`), claimant and text, by id. Reads no claim file."""
+        `unreviewed`), claimant, tag (any letter case) and text, by id. Reads no claim file."""
         found, _ = self.store.summaries(doc=doc or None)
         if self.summary_lens is not None:
             found = [self.summary_lens(s) for s in found]
@@ -152,6 +153,9 @@ class Workspace:
         if claimant:
             needle = claimant.casefold()
             found = [c for c in found if needle in c.claimant.casefold()]
+        if tag:
+            wanted = tag.strip().casefold()
+            found = [c for c in found if any(t.casefold() == wanted for t in c.tags)]
         if q:
             found = self._search(found, q.casefold())
         return found
@@ -192,10 +196,12 @@ class Workspace:
         verdict: str | None = None,
         q: str | None = None,
         claimant: str | None = None,
+        tag: str | None = None,
     ) -> list[Claim]:
-        """Claims filtered by document, verdict (or `unreviewed`), claimant and text, by id."""
+        """Claims filtered by document, verdict (or `unreviewed`), claimant, tag and text, by
+        id."""
         out = []
-        for summary in self.find(doc, verdict, q, claimant):
+        for summary in self.find(doc, verdict, q, claimant, tag):
             try:
                 out.append(self.store.get(summary.id))
             except (NotFound, BrokenRecord):  # gone or broken since it was indexed
@@ -339,6 +345,8 @@ class Workspace:
             claimant_type=given.claimant_type,
             claim_date=given.claim_date,
             appearances=appearances,
+            tags=given.tags,
+            note=given.note,
             created_at=at,
             created_by=actor,
             updated_at=at,
@@ -854,8 +862,9 @@ class Workspace:
         merged = doc.meta.model_dump(mode="json")
         for key, value in data.items():
             merged[key] = None if value == "" else value
-        if merged.get("language") is None:
-            merged.pop("language", None)
+        for key in ("language", "aliases"):  # absent: the default (en; no aliases)
+            if merged.get(key) is None:
+                merged.pop(key, None)
         meta = parse(DocumentMeta, merged)
         if meta == doc.meta and self.corpus.has_sidecar(doc_id):
             raise InvalidInput(
@@ -945,6 +954,6 @@ class Workspace:
 
 
 def _haystack(claim: Claim) -> str:
-    parts = [claim.id, claim.statement, claim.claimant, claim.rationale or ""]
+    parts = [claim.id, claim.statement, claim.claimant, claim.rationale or "", claim.note or ""]
     parts += [a.exact for a in claim.appearances]
     return "\n".join(parts).casefold()

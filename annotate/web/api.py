@@ -78,7 +78,8 @@ def document(doc_id: str) -> Response:
 @bp.get("/api/claims")
 @permission("viewer")
 def claims() -> Response:
-    """Claims, filtered by `doc`, `verdict` (or `unreviewed`), `claimant` and text `q`."""
+    """Claims, filtered by `doc`, `verdict` (or `unreviewed`), `claimant`, `tag` and text
+    `q`."""
     args = request.args
     verdict = args.get("verdict")
     if verdict and verdict not in (*VERDICTS, "unreviewed"):
@@ -92,6 +93,7 @@ def claims() -> Response:
         verdict=args.get("verdict"),
         q=args.get("q"),
         claimant=args.get("claimant"),
+        tag=args.get("tag"),
     )
     return jsonify([seen_json(c) for c in found])
 
@@ -129,7 +131,7 @@ def history(claim_id: str) -> Response:
 @bp.patch("/api/claims/<claim_id>")
 @permission("reviewer")
 def patch(claim_id: str) -> Response:
-    """Change statement, claimant, claim_date or appearances. Needs If-Match."""
+    """Change statement, claimant, claim_date, appearances, tags or note. Needs If-Match."""
     version = checked_version(claim_id)
     return with_etag(workspace().edit_claim(claim_id, version, body(), actor()))
 

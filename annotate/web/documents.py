@@ -206,7 +206,9 @@ def _edit_page(
     html = render_template(
         "doc_edit.html",
         doc=doc,
-        form=form if form is not None else {k: meta.get(k) or "" for k in META_FIELDS},
+        form=form
+        if form is not None
+        else {k: meta.get(k) or "" for k in META_FIELDS} | {"aliases": "\n".join(meta["aliases"])},
         meta_version=ws.corpus.meta_version(doc_id),
         errors=errors or [],
         replace_form=replace_form or {},
@@ -228,9 +230,11 @@ def edit(doc_id: str) -> Response:
 @bp.post("/documents/<doc_id>/meta")
 @permission("reviewer")
 def set_meta(doc_id: str) -> Response:
-    """Save the details (title, outlet, author, date, URL, language, notes)."""
+    """Save the details (title, outlet, author, date, URL, other URLs, language, notes)."""
     form = form_fields()
-    data = {k: form.get(k, "") for k in META_FIELDS}
+    data: dict[str, Any] = {k: form.get(k, "") for k in META_FIELDS}
+    if "aliases" in form:  # one a line
+        data["aliases"] = [u.strip() for u in form.get("aliases", "").splitlines() if u.strip()]
     try:
         workspace().set_document_meta(doc_id, data, form.get("meta_version", ""))
     except InvalidInput as exc:

@@ -115,7 +115,9 @@ def _schemas() -> dict[str, Any]:
     added["required"] = [*added["required"], "report"]
     schemas["DocumentAdded"] = added
     optional = {"type": ["string", "null"]}
-    meta_fields = {name: optional for name in DocumentMeta.model_fields}
+    meta_fields: dict[str, Any] = {
+        name: optional for name in DocumentMeta.model_fields if name != "aliases"
+    }
     schemas["DocumentInput"] = {
         "type": "object",
         "title": "DocumentInput",
@@ -135,7 +137,14 @@ def _schemas() -> dict[str, Any]:
         "title": "DocumentPatch",
         "description": 'Metadata fields to change; null or "" clears one (not the title).',
         "additionalProperties": False,
-        "properties": meta_fields,
+        "properties": {
+            **meta_fields,
+            "aliases": {
+                "type": ["array", "null"],
+                "items": {"type": "string"},
+                "description": "The page's other URLs (http/https); null clears them.",
+            },
+        },
     }
     schemas["Error"] = {
         "type": "object",
@@ -334,7 +343,7 @@ def _document() -> dict[str, Any]:
         "/api/claims": {
             "get": {
                 "operationId": "listClaims",
-                "summary": "Claims, filtered by document, verdict, claimant and text.",
+                "summary": "Claims, filtered by document, verdict, claimant, tag and text.",
                 "parameters": [
                     {"name": "doc", "in": "query", "schema": {"type": "string"}},
                     {
@@ -345,6 +354,12 @@ def _document() -> dict[str, Any]:
                     },
                     {"name": "q", "in": "query", "schema": {"type": "string"}},
                     {"name": "claimant", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "tag",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": "Claims with this tag (any letter case).",
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -389,7 +404,7 @@ def _document() -> dict[str, Any]:
             },
             "patch": {
                 "operationId": "editClaim",
-                "summary": "Change statement, claimant, claim date or appearances.",
+                "summary": "Change statement, claimant, claim date, appearances, tags or note.",
                 "parameters": [CLAIM_ID, IF_MATCH],
                 "requestBody": _body("ClaimPatch"),
                 "responses": {

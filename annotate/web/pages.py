@@ -273,7 +273,7 @@ def claim(claim_id: str) -> Any:
 @bp.get("/claims")
 @permission("viewer")
 def claims() -> str:
-    """Every claim; filter by verdict, document, claimant and text; sortable."""
+    """Every claim; filter by verdict, document, claimant, tag and text; sortable."""
     args = request.args
     ws = workspace()
     found = ws.find(
@@ -281,6 +281,7 @@ def claims() -> str:
         verdict=args.get("verdict") or None,
         q=args.get("q") or None,
         claimant=args.get("claimant") or None,
+        tag=args.get("tag") or None,
     )
     sort = args.get("sort", "id")
     keys: dict[str, Callable[[Summary], Any]] = {
@@ -486,13 +487,17 @@ def _new_claim_failed(doc_id: str, exc: InvalidInput | DiskProblem) -> Response:
 @bp.post("/claims/<claim_id>/edit")
 @permission("reviewer")
 def edit(claim_id: str) -> Response:
-    """Change statement, claimant and claim date."""
+    """Change statement, claimant, claim date, tags (comma-separated) and note."""
     f = request.form
     data: dict[str, Any] = {
         "statement": f.get("statement", ""),
         "claimant": f.get("claimant", ""),
         "claim_date": f.get("claim_date") or None,
     }
+    if "tags" in f:
+        data["tags"] = [t.strip() for t in f.get("tags", "").split(",") if t.strip()]
+    if "note" in f:
+        data["note"] = f.get("note", "").strip() or None
     return _write(
         claim_id,
         "edit",

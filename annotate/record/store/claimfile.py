@@ -101,8 +101,9 @@ def claim_bytes(claim: Claim, history: HistoryBytes | None = None) -> bytes:
     with 1,000 earlier versions encodes what a save of a fresh one does (`python -m
     bench.history` measures it)."""
     data = claim.model_dump(mode="json", exclude_none=True, exclude={"history"})
-    if not data.get("conflicts"):
-        del data["conflicts"]  # a file without merge conflicts says nothing of them
+    for empty in ("conflicts", "tags"):
+        if not data.get(empty):
+            del data[empty]  # a file without merge conflicts or tags says nothing of them
     data["history"] = []
     head = to_bytes(data)
     if not claim.history:

@@ -62,6 +62,7 @@ class Summary:
     """Each review's reviewer and verdict, by name."""
     settled: str | None = None
     reopened: bool = False
+    tags: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -109,6 +110,7 @@ class Summary:
             tuple((sys.intern(n), sys.intern(r.verdict)) for n, r in sorted(claim.reviews.items())),
             claim.settled,
             claim.reopened is not None,
+            tuple(sys.intern(t) for t in claim.tags),
         )
 
 
