@@ -77,9 +77,10 @@ def parse(model: type[M], data: Any) -> M:
         ) from None
 
 
-def slugify(text: str, words: int = 7) -> str:
-    """A URL-safe id stem from a statement: lower-case ASCII words joined by hyphens."""
-    return ascii_words(text, words) or "claim"
+def slugify(text: str, words: int = 7, limit: int = 60) -> str:
+    """A URL-safe id stem from a statement: lower-case ASCII words joined by hyphens, cut
+    between words (`slugs.ascii_words`)."""
+    return ascii_words(text, words, limit) or "claim"
 
 
 @dataclass
@@ -319,7 +320,7 @@ class Workspace:
         if len(stem) >= 2 and not RESERVED_NAME.match(stem) and not self.store.exists(stem):
             return stem
         while True:
-            candidate = f"{stem[:52]}-{secrets.token_hex(3)}"
+            candidate = f"{slugify(statement, limit=52)}-{secrets.token_hex(3)}"
             if not self.store.exists(candidate):
                 return candidate
 
