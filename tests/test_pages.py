@@ -6,6 +6,7 @@ import errno
 import json
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +32,18 @@ def token(client: Any) -> str:
 
 def on_disk(store: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(store.glob("*.json"))]
+
+
+def by_place(claims: list[dict[str, Any]]) -> list[str]:
+    """Claim ids in the order a reader meets them: by document (ids sorted), then where each
+    claim first appears in it (the claims list's default order)."""
+    docs = sorted(DOC_IDS)
+
+    def first(c: dict[str, Any]) -> tuple[int, int, str]:
+        where = min((docs.index(a["doc"]), a["start"]) for a in c["appearances"])
+        return (*where, c["id"])
+
+    return [c["id"] for c in sorted(claims, key=first)]
 
 
 def stored(store: Path, cid: str) -> dict[str, Any]:
@@ -245,16 +258,24 @@ def on_disk_version(cid: str) -> int:
     return int(json.loads((root / f"{cid}.json").read_text(encoding="utf-8"))["version"])
 
 
-def test_a_document_page_lists_its_claims(client: Any, workdir: Path) -> None:
+def test_a_document_page_lists_its_claims_in_the_order_of_the_text(
+    client: Any, workdir: Path
+) -> None:
+    """By the start of each claim's first appearance in this document (it was by id)."""
     doc = DOC_IDS[1]
-    expected = sorted(
-        c["id"]
+    here = [
+        (min(a["start"] for a in c["appearances"] if a["doc"] == doc), c["id"])
         for c in on_disk(workdir / "fixtures")
         if any(a["doc"] == doc for a in c["appearances"])
-    )
+    ]
+    expected = [cid for _, cid in sorted(here)]
+    assert expected != sorted(expected)  # the two orders differ on the shipped record
     root = page(client.get(f"/documents/{doc}"))
     links = root.one("nav", class_="claimlist").find_all("a", data_claim_link=True)
     assert [a.get("data-claim-link") for a in links] == expected
+    # The same order as the highlights in the text (what j and k step through).
+    marks = [m.get("data-claim") for m in root.by_id("doc-text").find_all("mark", id=True)]
+    assert list(dict.fromkeys(marks)) == expected
 
 
 def test_an_unknown_document_is_a_404_page(client: Any) -> None:
@@ -324,10 +345,33 @@ def rows(root: Node) -> list[str]:
     return [str(tr.get("data-claim-row")) for tr in root.find_all("tr", data_claim_row=True)]
 
 
-def test_the_claims_page_lists_every_claim(client: Any, store: Path) -> None:
+def test_the_claims_page_lists_every_claim_in_the_order_of_the_documents(
+    client: Any, store: Path
+) -> None:
+    """By default, by document and place in it (it was by id, which looks random)."""
     root = is_full_page(client.get("/claims"))
-    assert rows(root) == sorted(c["id"] for c in on_disk(store))
+    expected = by_place(on_disk(store))
+    assert expected != sorted(expected)
+    assert rows(root) == expected
     assert root.by_id("claim-rows")
+    assert "in the order they appear in the documents" in root.one("p", role="status").text()
+
+
+def test_the_claims_page_sorts_by_update_newest_first_on_the_first_click(
+    client: Any, ws: Workspace, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever sorts by "Updated" wants the latest changes (it sorted oldest first)."""
+    later = iter([datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 2, tzinfo=UTC)])
+    monkeypatch.setattr("annotate.record.clock.now", lambda: next(later))
+    older = new_claim(client, ws)
+    newer = new_claim(client, ws, exact=SUPPORT, doc=DOC_AZERNEWS)
+    root = page(client.get("/claims"))
+    (link,) = [a for a in root.one("table", class_="claims").find_all("a") if "Updated" in a.text()]
+    assert "sort=-updated" in str(link.get("href"))
+    newest = rows(page(client.get(str(link.get("href")))))
+    assert newest[:2] == [newer, older]
+    oldest = rows(page(client.get("/claims?sort=updated")))
+    assert oldest[-2:] == [older, newer]
 
 
 @pytest.mark.parametrize(
@@ -352,7 +396,7 @@ def test_the_claims_page_lists_every_claim(client: Any, store: Path) -> None:
     ids=["verdict", "doc", "claimant", "q"],
 )
 def test_the_claims_page_filters(client: Any, store: Path, args: dict[str, str], keep: Any) -> None:
-    expected = sorted(c["id"] for c in on_disk(store) if keep(c))
+    expected = by_place([c for c in on_disk(store) if keep(c)])
     assert 0 < len(expected) < 47
     root = page(client.get("/claims", query_string=args))
     assert rows(root) == expected
@@ -384,7 +428,7 @@ def test_the_claims_page_sorts_by_statement(client: Any, store: Path) -> None:
     expected = [c["id"] for c in sorted(claims, key=lambda c: c["statement"].casefold())]
     assert rows(page(client.get("/claims?sort=statement"))) == expected
     assert rows(page(client.get("/claims?sort=-statement"))) == expected[::-1]
-    assert rows(page(client.get("/claims?sort=bogus"))) == sorted(c["id"] for c in claims)
+    assert rows(page(client.get("/claims?sort=bogus"))) == by_place(claims)
 
 
 def test_the_claim_rows_fragment_is_sent_to_htmx_targeting_it(client: Any, store: Path) -> None:
@@ -393,7 +437,7 @@ def test_the_claim_rows_fragment_is_sent_to_htmx_targeting_it(client: Any, store
     root = is_fragment(resp)
     top = [c for c in root.children if isinstance(c, Node)]
     assert len(top) == 1 and top[0].get("id") == "claim-rows"
-    assert rows(root) == sorted(c["id"] for c in on_disk(store) if c.get("verdict") == "denied")
+    assert rows(root) == by_place([c for c in on_disk(store) if c.get("verdict") == "denied"])
 
 
 def test_a_boosted_request_gets_the_full_claims_page(client: Any) -> None:

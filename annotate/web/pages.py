@@ -6,6 +6,7 @@ it changed and a `claims-changed` trigger so the marked text refreshes.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -78,6 +79,13 @@ def _anchor_from_form(prefix: str = "") -> AnchorInput:
     return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
 
 
+def _place_in(claim: Claim | Summary, doc_id: str) -> tuple[int, str]:
+    """Where a claim first appears in one document (its first appearance's start), for the
+    order in which a reader meets the claims."""
+    starts = [a.start for a in claim.appearances if a.doc == doc_id]
+    return (min(starts) if starts else sys.maxsize, claim.id)
+
+
 def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
     return Counter(c.status for c in claims)
 
@@ -87,6 +95,15 @@ def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
 
 PAGE_SIZE = 100
 """Rows per page of the documents and claims lists."""
+
+DEFAULT_SORT = "place"
+"""The claims list's order unless a column is chosen: by document (in the corpus's order),
+then by where in it each claim first appears, the order a reader meets them. By id it had
+looked random (ids begin with whatever the statement does); by update time a shipped or
+imported record, all saved in the same second, would be in id order again."""
+
+FIRST_DESCENDING = frozenset({"updated", "appearances"})
+"""Columns whose first click sorts highest first: the newest change, the most appearances."""
 
 
 def _page_number(pages: int) -> int:
@@ -193,7 +210,7 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     ws = workspace()
     doc = ws.corpus.get(doc_id)
     text = doc.text
-    claims = ws.to_mark(doc_id, text)
+    claims = sorted(ws.to_mark(doc_id, text), key=lambda c: _place_in(c, doc_id))
     spans, orphans = spans_for(doc_id, claims, text)
     ctx: dict[str, Any] = {
         "doc": doc,
@@ -254,18 +271,25 @@ def claims() -> str:
         q=args.get("q") or None,
         claimant=args.get("claimant") or None,
     )
-    sort = args.get("sort", "id")
+    sort = args.get("sort") or DEFAULT_SORT
+    rank = {d: i for i, d in enumerate(_doc_titles())}
+
+    def place(c: Summary) -> tuple[int, int, str]:
+        first = min(c.appearances, key=lambda a: (rank.get(a.doc, len(rank)), a.start))
+        return (rank.get(first.doc, len(rank)), first.start, c.id)
+
     keys: dict[str, Callable[[Summary], Any]] = {
+        "place": place,
         "id": lambda c: c.id,
         "statement": lambda c: c.statement.casefold(),
         "claimant": lambda c: c.claimant.casefold(),
         "verdict": lambda c: (STATUSES.index(c.status), c.id),
         "date": lambda c: (c.claim_date is None, str(c.claim_date or ""), c.id),
-        "updated": lambda c: c.updated_at,
+        "updated": lambda c: (c.updated_at, c.id),
         "appearances": lambda c: (len(c.appearances), c.id),
     }
     if sort.lstrip("-") not in keys:
-        sort = "id"
+        sort = DEFAULT_SORT
     if sort != "id":  # the index gives them by id already
         found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
     pager = _pager(len(found))
@@ -275,6 +299,8 @@ def claims() -> str:
         "titles": _doc_titles(),
         "args": args,
         "sort": sort,
+        "default_sort": DEFAULT_SORT,
+        "first_descending": FIRST_DESCENDING,
         "statuses": STATUSES,
         "claimants": ws.counts().claimants,
     }
