@@ -278,6 +278,42 @@ def test_a_document_page_lists_its_claims_in_the_order_of_the_text(
     assert list(dict.fromkeys(marks)) == expected
 
 
+def legend_counts(root: Node) -> dict[str, int]:
+    legend = root.by_id("doc-legend")
+    return {
+        str(li.one("mark").get("data-verdict")): int(li.one("span", class_="count").text())
+        for li in legend.find_all("li")
+    }
+
+
+def test_after_a_save_the_refreshed_text_brings_the_verdict_counts_out_of_band(
+    client: Any, ws: Workspace
+) -> None:
+    """The counts of the document page stayed stale after a save until a reload: the text's
+    refresh (on `claims-changed`) now carries them, swapped out of band."""
+    before = legend_counts(page(client.get(f"/documents/{DOC_BBC}")))
+    new_claim(client, ws)
+    resp = client.get(f"/documents/{DOC_BBC}/text", headers=HX)
+    root = is_fragment(resp)
+    assert root.by_id("doc-legend").get("hx-swap-oob") == "true"
+    after = legend_counts(root)
+    assert after == {**before, "unreviewed": before["unreviewed"] + 1}
+    # The quote picker's copy of the text has no counts to swap.
+    picker = is_fragment(client.get(f"/documents/{DOC_BBC}/text?picker=1", headers=HX))
+    assert picker.find(id="doc-legend") is None
+
+
+def test_the_document_s_claim_list_refreshes_itself_after_a_save(client: Any, ws: Workspace) -> None:
+    root = page(client.get(f"/documents/{DOC_BBC}"))
+    nav = root.by_id("doc-claims")
+    assert nav.get("hx-trigger") == "claims-changed from:body"
+    cid = new_claim(client, ws)
+    fresh_list = is_fragment(client.get(str(nav.get("hx-get")), headers=HX))
+    links = [a.get("data-claim-link") for a in fresh_list.find_all("a", data_claim_link=True)]
+    assert cid in links
+    assert fresh_list.by_id("doc-claims").get("hx-get") == nav.get("hx-get")
+
+
 def test_an_unknown_document_is_a_404_page(client: Any) -> None:
     resp = client.get("/documents/no-such-doc")
     assert resp.status_code == 404

@@ -79,11 +79,15 @@ def _anchor_from_form(prefix: str = "") -> AnchorInput:
     return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
 
 
-def _place_in(claim: Claim | Summary, doc_id: str) -> tuple[int, str]:
-    """Where a claim first appears in one document (its first appearance's start), for the
-    order in which a reader meets the claims."""
-    starts = [a.start for a in claim.appearances if a.doc == doc_id]
-    return (min(starts) if starts else sys.maxsize, claim.id)
+def _in_text_order(claims: Sequence[Claim | Summary], doc_id: str) -> list[Claim | Summary]:
+    """The claims of one document in the order a reader meets them: by their first
+    appearance's start in it."""
+
+    def place(claim: Claim | Summary) -> tuple[int, str]:
+        starts = [a.start for a in claim.appearances if a.doc == doc_id]
+        return (min(starts) if starts else sys.maxsize, claim.id)
+
+    return sorted(claims, key=place)
 
 
 def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
@@ -210,7 +214,7 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     ws = workspace()
     doc = ws.corpus.get(doc_id)
     text = doc.text
-    claims = sorted(ws.to_mark(doc_id, text), key=lambda c: _place_in(c, doc_id))
+    claims = _in_text_order(ws.to_mark(doc_id, text), doc_id)
     spans, orphans = spans_for(doc_id, claims, text)
     ctx: dict[str, Any] = {
         "doc": doc,
@@ -240,11 +244,27 @@ def document(doc_id: str) -> str:
 @bp.get("/documents/<doc_id>/text")
 @permission("viewer")
 def document_text(doc_id: str) -> str:
-    """The marked text alone (refreshed after every change; shown in the quote picker)."""
+    """The marked text alone (refreshed after every change; shown in the quote picker).
+
+    Refreshed with htmx, it brings the verdict counts too, swapped out of band: they had
+    stayed as they were until the page was reloaded.
+    """
     ctx = _document_context(doc_id, None)
+    picker = bool(request.args.get("picker"))
     return render_template(
-        "partials/_doc_text.html", picker=bool(request.args.get("picker")), **ctx
+        "partials/_doc_text.html", picker=picker, refresh=fragment_wanted() and not picker, **ctx
     )
+
+
+@bp.get("/documents/<doc_id>/claims")
+@permission("viewer")
+def document_claims(doc_id: str) -> str:
+    """The list of a document's claims, in the order of its text (refreshed after every
+    change)."""
+    ws = workspace()
+    doc = ws.corpus.get(doc_id)
+    claims = _in_text_order(ws.to_mark(doc_id, doc.text), doc_id)
+    return render_template("partials/_doc_claims.html", doc=doc, claims=claims)
 
 
 @bp.get("/claims/<claim_id>")
