@@ -91,6 +91,43 @@ def test_pasted_text_is_added(client: Any, workdir: Path) -> None:
     assert meta["published"] == "2021-02-23" and meta["language"] == "hy"
 
 
+def test_the_report_of_an_added_article_tells_the_web_way_to_change_its_details(
+    client: Any, workdir: Path
+) -> None:
+    """The page said "change it with --title": a command-line option, on a web page."""
+    token = csrf(client)
+    resp = post_add(client, token, text="Ceasefire holds in Shusha.\n\nSecond paragraph.\n")
+    assert resp.status_code == 303
+    shown = page(client.get(resp.headers["Location"])).one(class_="message ok").text()
+    assert "--title" not in shown and "--language" not in shown
+    assert "change it with “Edit details or text” on this page" in shown
+    assert "set it with “Edit details or text” on this page" in shown
+
+
+def test_the_api_s_report_tells_the_api_way_to_change_details(client: Any) -> None:
+    resp = client.post("/api/documents", json={"text": "Ceasefire holds in Shusha.\n"})
+    assert resp.status_code == 201
+    report = " ".join(resp.get_json()["report"])
+    assert "--title" not in report and "PATCH /api/documents/<id> (title)" in report
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_shipped_article_added_again_is_refused_naming_the_document(
+    client: Any, workdir: Path, headers: dict[str, str]
+) -> None:
+    """The shipped texts have no final newline, adding gives one: it looked like a new text."""
+    shipped = (workdir / "seeds" / f"{DOC_BBC}.txt").read_bytes()
+    assert not shipped.endswith(b"\n")
+    title = json.loads((workdir / "seeds" / f"{DOC_BBC}.json").read_text(encoding="utf-8"))["title"]
+    token = csrf(client)
+    before = snapshot(workdir / "seeds")
+    resp = post_add(client, token, headers, file=(io.BytesIO(shipped), "bbc.txt"))
+    assert resp.status_code == 409
+    (found,) = messages(resp)
+    assert f"the same text is in the corpus already as '{DOC_BBC}' (“{title}”)" in found
+    assert snapshot(workdir / "seeds") == before
+
+
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_errors_are_shown_in_the_form_with_typed_values_kept(
     client: Any, workdir: Path, headers: dict[str, str]

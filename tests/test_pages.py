@@ -303,7 +303,9 @@ def test_after_a_save_the_refreshed_text_brings_the_verdict_counts_out_of_band(
     assert picker.find(id="doc-legend") is None
 
 
-def test_the_document_s_claim_list_refreshes_itself_after_a_save(client: Any, ws: Workspace) -> None:
+def test_the_document_s_claim_list_refreshes_itself_after_a_save(
+    client: Any, ws: Workspace
+) -> None:
     root = page(client.get(f"/documents/{DOC_BBC}"))
     nav = root.by_id("doc-claims")
     assert nav.get("hx-trigger") == "claims-changed from:body"
