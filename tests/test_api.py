@@ -308,6 +308,33 @@ def test_a_quote_that_is_not_at_its_offsets_is_refused_and_nothing_is_written(
     assert snapshot(store) == before
 
 
+def test_a_quote_over_1000_characters_is_refused_as_appearance_and_as_source(
+    client: Any, ws: Workspace, store: Path
+) -> None:
+    text = ws.corpus.get(DOC_BBC).text
+    long = {"doc": DOC_BBC, "start": 0, "end": 1001, "exact": text[:1001]}
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=[long]))
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[0].exact"]
+    assert "1,001 characters long" in resp.get_json()["error"]
+    assert snapshot(store) == before
+    created = client.post("/api/claims", json=new_claim_body(ws)).get_json()
+    with_claim = snapshot(store)
+    resp = client.put(
+        f"/api/claims/{created['id']}/verdict",
+        json={
+            "verdict": "confirmed",
+            "rationale": "The whole first page says so.",
+            "sources": [{"stance": "supports", "quote": long}],
+        },
+        headers={"If-Match": f'"{created["version"]}"'},
+    )
+    assert resp.status_code == 422, resp.get_json()
+    assert error_fields(resp) == ["sources[0].quote.exact"]
+    assert snapshot(store) == with_claim
+
+
 def test_a_second_appearance_that_does_not_match_writes_nothing(
     client: Any, ws: Workspace, store: Path
 ) -> None:

@@ -574,6 +574,31 @@ def test_a_selection_whose_offsets_lie_is_a_422(
     assert snapshot(store) == before
 
 
+@pytest.mark.parametrize("hx", [False, True])
+def test_an_accidental_selection_of_1572_characters_is_refused_saying_why(
+    client: Any, ws: Workspace, token: str, store: Path, workdir: Path, hx: bool
+) -> None:
+    """It had become a quote without a word; the limit is 1,000 characters."""
+    text = seed_text(workdir, DOC_BBC)
+    start = text.index(EXACT)
+    exact = text[start : start + 1572]
+    before = snapshot(store)
+    form = selection_form(ws, token, start=str(start), end=str(start + 1572), exact=exact)
+    resp = client.post("/claims", data=form, headers=HX if hx else {})
+    assert resp.status_code == 422
+    root = is_fragment(resp) if hx else is_full_page(resp)
+    section = root.by_id("new-claim") if hx else root.by_id("panel").one(id="new-claim")
+    alert = section.one(role="alert").text()
+    assert "the quote is 1,572 characters long, more than the 1,000 a quote may have" in alert
+    assert section.one("textarea", name="statement").text() == form["statement"]
+    assert snapshot(store) == before
+    # A thousand characters are still a quote.
+    form = selection_form(
+        ws, token, start=str(start), end=str(start + 1000), exact=text[start : start + 1000]
+    )
+    assert client.post("/claims", data=form, headers=HX).status_code == 200
+
+
 # -- verdict, sources, appearances, edit, delete -------------------------------------------
 
 

@@ -52,6 +52,12 @@ from .store import Summary as Summary  # what the page views list
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_QUOTE_CHARS = 1000
+"""The longest quote a new appearance or source may have. The shipped record's longest is
+273 characters; a claim is a sentence or two, and a selection of thousands of characters is
+a slip of the mouse (1,572 characters had become a quote without a word). A longer passage
+is cited as two quotes, or by its address. Anchors already stored are kept as they are."""
+
 SUGGESTION_DOCS = 200
 """Up to this many documents, suggestions come from the whole corpus; beyond, from the
 claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGHBOURS`)."""
@@ -273,11 +279,23 @@ class Workspace:
 
     # -- changing ------------------------------------------------------------------------
 
-    def anchor(self, given: AnchorInput, field: str) -> Anchor:
+    def anchor(self, given: AnchorInput, field: str, kept: frozenset[Any] = frozenset()) -> Anchor:
         """Check a client's anchor against the corpus and give the stored one.
 
-        :raise InvalidInput: unknown document, offsets out of range, or quote not there.
+        A quote longer than `MAX_QUOTE_CHARS` is refused, unless it is one of `kept` (the
+        `(doc, start, end, exact)` of anchors the claim has already).
+
+        :raise InvalidInput: unknown document, offsets out of range, quote not there or too
+            long.
         """
+        length = len(given.exact)
+        if length > MAX_QUOTE_CHARS and (given.doc, given.start, given.end, given.exact) not in kept:
+            msg = (
+                f"the quote is {length:,} characters long, more than the {MAX_QUOTE_CHARS:,} "
+                "a quote may have: select the sentence or two that make the claim (cite a "
+                "longer passage as two quotes, or by its address)"
+            )
+            raise InvalidInput(f"{field}.exact: {msg}", [detail(f"{field}.exact", msg)])
         try:
             doc = self.corpus.get(given.doc)
         except NotFound:
@@ -292,8 +310,10 @@ class Workspace:
                 f"{field}.exact: {exc}", [detail(f"{field}.exact", str(exc))]
             ) from None
 
-    def _anchors(self, given: list[AnchorInput], field: str) -> list[Anchor]:
-        anchors = [self.anchor(a, f"{field}[{i}]") for i, a in enumerate(given)]
+    def _anchors(
+        self, given: list[AnchorInput], field: str, kept: frozenset[Any] = frozenset()
+    ) -> list[Anchor]:
+        anchors = [self.anchor(a, f"{field}[{i}]", kept) for i, a in enumerate(given)]
         seen: set[tuple[str, int, int]] = set()
         for i, a in enumerate(anchors):
             key = (a.doc, a.start, a.end)
@@ -357,7 +377,10 @@ class Workspace:
         patch = data if isinstance(data, ClaimPatch) else parse(ClaimPatch, data)
         fields = patch.model_dump(exclude_unset=True)
         if "appearances" in fields and patch.appearances is not None:
-            fields["appearances"] = self._anchors(patch.appearances, "appearances")
+            kept = frozenset(
+                (a.doc, a.start, a.end, a.exact) for a in self.store.get(claim_id).appearances
+            )
+            fields["appearances"] = self._anchors(patch.appearances, "appearances", kept)
         for required in ("statement", "claimant", "appearances"):
             if required in fields and fields[required] is None:
                 raise InvalidInput(
