@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion, detail
 from . import clock
-from .anchoring import checked_anchor, locate, relocated
+from .anchoring import checked_anchor, edited_in_place, locate, relocated
 from .corpus import Corpus, CorpusDocument
 from .editorial import EVIDENCE_CHANGED, evidence_moved_since
 from .merge import VERDICT_UNIT
@@ -289,7 +289,8 @@ class Workspace:
             long.
         """
         length = len(given.exact)
-        if length > MAX_QUOTE_CHARS and (given.doc, given.start, given.end, given.exact) not in kept:
+        known = (given.doc, given.start, given.end, given.exact) in kept
+        if length > MAX_QUOTE_CHARS and not known:
             msg = (
                 f"the quote is {length:,} characters long, more than the {MAX_QUOTE_CHARS:,} "
                 "a quote may have: select the sentence or two that make the claim (cite a "
@@ -780,7 +781,7 @@ class Workspace:
             elif anchor.orphaned:
                 outcome = "restored"
             elif placement.status == "moved":
-                outcome = "moved"
+                outcome = "edited" if edited_in_place(anchor, placement) else "moved"
             else:
                 outcome = "unchanged" if new == anchor else "refreshed"
             out.append(Relocation(claim.id, field, outcome, anchor, new, placement))

@@ -32,7 +32,7 @@ def ascii_words(text: str, words: int, limit: int = MAX_CHARS) -> str:
     """Lower-case ASCII words of `text` joined by hyphens: at most `words` of them and
     `limit` characters, cut between words, without dangling words at the end ("" when there
     is none). A first word longer than `limit` is cut at `limit`."""
-    parts = re.findall(r"[a-z0-9]+", anyascii(text).lower())[:words]
+    parts: list[str] = re.findall(r"[a-z0-9]+", anyascii(text).lower())[:words]
     if not parts:
         return ""
     kept: list[str] = []

@@ -60,7 +60,15 @@ from .common import (
 
 bp = Blueprint("documents", __name__)
 
-OUTCOME_ORDER = ("orphaned", "still orphaned", "moved", "restored", "refreshed", "unchanged")
+OUTCOME_ORDER = (
+    "orphaned",
+    "still orphaned",
+    "edited",
+    "moved",
+    "restored",
+    "refreshed",
+    "unchanged",
+)
 
 
 def _upload() -> FileStorage | None:

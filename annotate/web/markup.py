@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from ..record.anchoring import locate
+from ..record.anchoring import edited_in_place, locate
 from ..record.models import Anchor, Claim
 from ..record.store import Mark, Summary
 
@@ -53,13 +53,18 @@ def spans_for(
                 continue
             placement = locate(text, a)
             if placement.placed and placement.start is not None and placement.end is not None:
+                how = (
+                    " (its text was edited since it was anchored)"
+                    if edited_in_place(a, placement)
+                    else " (moved since it was anchored)"
+                )
                 out.append(
                     Span(
                         placement.start,
                         placement.end,
                         c.id,
                         c.status,
-                        label + " (moved since it was anchored)",
+                        label + how,
                         i,
                         drifted=True,
                     )
