@@ -366,12 +366,15 @@ def test_an_unknown_claim_fragment_is_404(client: Any) -> None:
     assert client.get("/claims/no-such-claim").status_code == 404
 
 
-def test_the_document_text_fragment_is_only_the_text(client: Any, workdir: Path) -> None:
+def test_the_document_text_fragment_is_the_text_and_the_counts_out_of_band(
+    client: Any, workdir: Path
+) -> None:
     resp = client.get(f"/documents/{DOC_BBC}/text", headers=HX)
     assert resp.status_code == 200
     root = is_fragment(resp)
     top = [c for c in root.children if isinstance(c, Node)]
-    assert len(top) == 1 and top[0].get("id") == "doc-text"
+    assert [t.get("id") for t in top] == ["doc-text", "doc-legend"]
+    assert top[1].get("hx-swap-oob") == "true"
     assert top[0].text() == seed_text(workdir, DOC_BBC)
     assert top[0].get("hx-trigger") == "claims-changed from:body"
 

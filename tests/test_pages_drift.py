@@ -19,8 +19,8 @@ def test_a_drifted_appearance_is_shown_where_its_quote_now_is(workdir: Path) -> 
     client = make_app(workdir).test_client()
     html = client.get(f"/documents/{DOC}").get_data(as_text=True)
     exact = "Russia’s Defense Ministry announced in February that no Iskander missiles were used"
-    assert f'class="v-denied first drifted" data-claim="{CLAIM}"' in html
-    marked = html.split(f'class="v-denied first drifted" data-claim="{CLAIM}"', 1)[1]
+    assert f'class="v-denied first last drifted" data-claim="{CLAIM}"' in html
+    marked = html.split(f'class="v-denied first last drifted" data-claim="{CLAIM}"', 1)[1]
     assert marked.split(">", 1)[1].startswith(exact)
     assert "Run <code>annotate reanchor</code>" in html
 
