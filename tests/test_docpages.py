@@ -291,6 +291,28 @@ def test_replace_text_previews_then_saves_and_reanchors(
     assert any("changed since the preview" in li.text() for li in page(again).find_all("li"))
 
 
+def test_the_replace_preview_lists_a_quote_edited_in_place_as_edited_not_moved(
+    client: Any, workdir: Path
+) -> None:
+    doc = "000_6c6c33166c2267e4"
+    old = (workdir / "seeds" / f"{doc}.txt").read_text(encoding="utf-8")
+    new = old.replace("announced in February that", "announced in Februery that")
+    preview = client.post(
+        f"/documents/{doc}/replace",
+        data={"csrf_token": csrf(client), "action": "preview", "text": new, "format": "text"},
+    )
+    assert preview.status_code == 200
+    root = page(preview)
+    assert root.find("ul", data_outcome="moved") is None
+    edited = root.one("ul", data_outcome="edited").find_all("li")
+    assert len(edited) == 5
+    assert "ru-mod-no-iskander-used" in [li.get("data-claim") for li in edited]
+    said = edited[0].text()
+    assert "the quoted text changed in place at 2930–3043" in said
+    assert "“…y announced in Februery that no Iskander …”" in said and "score 0.99" in said
+    assert any("Edited in place (5)" in h.text() for h in root.find_all("h3"))
+
+
 def test_replace_text_with_the_same_text_or_nothing_is_refused(client: Any, workdir: Path) -> None:
     token = csrf(client)
     old = (workdir / "seeds" / f"{DOC_BBC}.txt").read_text(encoding="utf-8")
