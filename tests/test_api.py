@@ -72,6 +72,47 @@ def test_a_new_claim_s_id_spells_its_statement_s_letters_in_ascii(
     assert resp.get_json()["id"] == stem
 
 
+@pytest.mark.parametrize(
+    ("statement", "stem"),
+    [
+        # The issue's id: seven words ended on "the".
+        (
+            "The missile launch at Shusha was the work of Armenian forces",
+            "the-missile-launch-at-shusha",
+        ),
+        # Sixty characters fell inside "Nagorno-Karabakh"'s second word.
+        (
+            "Representatives acknowledged extraordinarily controversial Nagorno-Karabakh talks",
+            "representatives-acknowledged-extraordinarily-controversial",
+        ),
+        ("Two missiles were fired on Shusha", "two-missiles-were-fired-on-shusha"),
+    ],
+)
+def test_a_new_claim_s_id_is_cut_between_words_and_not_on_a_dangling_word(
+    client: Any, ws: Workspace, statement: str, stem: str
+) -> None:
+    resp = client.post("/api/claims", json=new_claim_body(ws, statement=statement))
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["id"] == stem
+    assert len(stem) <= 60
+
+
+def test_a_taken_id_s_suffixed_form_is_cut_between_words_too(client: Any, ws: Workspace) -> None:
+    statement = "Representatives acknowledged extraordinarily controversial talks in Baku"
+    first = client.post("/api/claims", json=new_claim_body(ws, statement=statement)).get_json()
+    second = client.post("/api/claims", json=new_claim_body(ws, statement=statement)).get_json()
+    assert first["id"] == "representatives-acknowledged-extraordinarily-controversial"
+    stem, _, suffix = second["id"].rpartition("-")
+    assert stem == "representatives-acknowledged-extraordinarily" and len(suffix) == 6
+    assert len(second["id"]) <= 60
+
+
+def test_the_shipped_ids_stay_as_they_are(client: Any) -> None:
+    """Ids are stable: a better cut is for new claims only, none of the shipped ones moves."""
+    ids = [c["id"] for c in client.get("/api/claims").get_json()]
+    assert ids == [c["id"] for c in shipped()]
+
+
 def error_fields(resp: Any) -> list[str]:
     """The fields named by an API error, after checking the error shape."""
     assert resp.mimetype == "application/json", resp.mimetype
@@ -265,6 +306,33 @@ def test_a_quote_that_is_not_at_its_offsets_is_refused_and_nothing_is_written(
     assert resp.status_code == 422
     assert error_fields(resp) == ["appearances[0].exact"]
     assert snapshot(store) == before
+
+
+def test_a_quote_over_1000_characters_is_refused_as_appearance_and_as_source(
+    client: Any, ws: Workspace, store: Path
+) -> None:
+    text = ws.corpus.get(DOC_BBC).text
+    long = {"doc": DOC_BBC, "start": 0, "end": 1001, "exact": text[:1001]}
+    before = snapshot(store)
+    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=[long]))
+    assert resp.status_code == 422
+    assert error_fields(resp) == ["appearances[0].exact"]
+    assert "1,001 characters long" in resp.get_json()["error"]
+    assert snapshot(store) == before
+    created = client.post("/api/claims", json=new_claim_body(ws)).get_json()
+    with_claim = snapshot(store)
+    resp = client.put(
+        f"/api/claims/{created['id']}/verdict",
+        json={
+            "verdict": "confirmed",
+            "rationale": "The whole first page says so.",
+            "sources": [{"stance": "supports", "quote": long}],
+        },
+        headers={"If-Match": f'"{created["version"]}"'},
+    )
+    assert resp.status_code == 422, resp.get_json()
+    assert error_fields(resp) == ["sources[0].quote.exact"]
+    assert snapshot(store) == with_claim
 
 
 def test_a_second_appearance_that_does_not_match_writes_nothing(

@@ -180,3 +180,56 @@ def test_a_bad_metadata_file_is_reported(run: Run, workdir: Path) -> None:
     result = run("check")
     assert result.exit_code == 1
     assert f"seeds/{meta.name}: published:" in result.output
+
+
+MOD = "000_6c6c33166c2267e4"
+TYPO = ("announced in February that", "announced in Februery that")
+
+
+def typo_in_a_quote(workdir: Path) -> None:
+    """The README's example: one character of one sentence, quoted in five places."""
+    seed = workdir / "seeds" / f"{MOD}.txt"
+    text = seed.read_text(encoding="utf-8")
+    assert text.count(TYPO[0]) == 1
+    seed.write_text(text.replace(*TYPO), encoding="utf-8")
+
+
+def test_a_typo_inside_a_quote_is_reported_as_edited_in_place_not_as_a_move(
+    run: Run, workdir: Path
+) -> None:
+    """It said "drifted: quote now found at 2930-3043 (score 1.00)": the same offsets, a
+    perfect score for changed text."""
+    typo_in_a_quote(workdir)
+    result = run("check")
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if not ln.startswith("warning: ")]
+    assert lines[-1] == "5 problem(s) in 73 claim(s)"
+    (mine,) = [ln for ln in lines if ln.startswith("fixtures/ru-mod-no-iskander-used.json")]
+    assert (
+        "edited: the quoted text changed in place at 2930-3043: "
+        "'…y announced in February that no Iskander …' -> "
+        "'…y announced in Februery that no Iskander …' (1 edit, score 0.99); "
+        "run `annotate reanchor` [quote-mismatch]"
+    ) in mine
+    assert "drifted" not in result.output and "score 1.00" not in result.output
+
+    report = json.loads(run("check", "--format", "json").output)
+    found = errors(report)
+    assert len(found) == 5
+    assert {p["drift"] for p in found} == {"edited"}
+    assert all(p["score"] < 1 and (p["found_start"], p["found_end"]) == (2930, 3043) for p in found)
+
+    github = run("check", "--format", "github").output
+    errs = [ln for ln in github.splitlines() if ln.startswith("::error ")]
+    assert len(errs) == 5
+    assert all("edited: the quoted text changed in place at 2930-3043" in ln for ln in errs)
+
+
+def test_a_moved_quote_is_still_reported_as_moved(run: Run, workdir: Path) -> None:
+    seed = workdir / "seeds" / f"{MOD}.txt"
+    seed.write_text("Editor's note: corrected.\n\n" + seed.read_text(encoding="utf-8"))
+    report = json.loads(run("check", "--format", "json").output)
+    found = errors(report)
+    assert found and {p["drift"] for p in found} == {"moved"}
+    text = run("check").output
+    assert "drifted: quote now found at" in text and "edited:" not in text

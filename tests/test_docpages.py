@@ -91,6 +91,43 @@ def test_pasted_text_is_added(client: Any, workdir: Path) -> None:
     assert meta["published"] == "2021-02-23" and meta["language"] == "hy"
 
 
+def test_the_report_of_an_added_article_tells_the_web_way_to_change_its_details(
+    client: Any, workdir: Path
+) -> None:
+    """The page said "change it with --title": a command-line option, on a web page."""
+    token = csrf(client)
+    resp = post_add(client, token, text="Ceasefire holds in Shusha.\n\nSecond paragraph.\n")
+    assert resp.status_code == 303
+    shown = page(client.get(resp.headers["Location"])).one(class_="message ok").text()
+    assert "--title" not in shown and "--language" not in shown
+    assert "change it with “Edit details or text” on this page" in shown
+    assert "set it with “Edit details or text” on this page" in shown
+
+
+def test_the_api_s_report_tells_the_api_way_to_change_details(client: Any) -> None:
+    resp = client.post("/api/documents", json={"text": "Ceasefire holds in Shusha.\n"})
+    assert resp.status_code == 201
+    report = " ".join(resp.get_json()["report"])
+    assert "--title" not in report and "PATCH /api/documents/<id> (title)" in report
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_shipped_article_added_again_is_refused_naming_the_document(
+    client: Any, workdir: Path, headers: dict[str, str]
+) -> None:
+    """The shipped texts have no final newline, adding gives one: it looked like a new text."""
+    shipped = (workdir / "seeds" / f"{DOC_BBC}.txt").read_bytes()
+    assert not shipped.endswith(b"\n")
+    title = json.loads((workdir / "seeds" / f"{DOC_BBC}.json").read_text(encoding="utf-8"))["title"]
+    token = csrf(client)
+    before = snapshot(workdir / "seeds")
+    resp = post_add(client, token, headers, file=(io.BytesIO(shipped), "bbc.txt"))
+    assert resp.status_code == 409
+    (found,) = messages(resp)
+    assert f"the same text is in the corpus already as '{DOC_BBC}' (“{title}”)" in found
+    assert snapshot(workdir / "seeds") == before
+
+
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_errors_are_shown_in_the_form_with_typed_values_kept(
     client: Any, workdir: Path, headers: dict[str, str]
@@ -252,6 +289,28 @@ def test_replace_text_previews_then_saves_and_reanchors(
     again = client.post(f"/documents/{DOC_BBC}/replace", data=fields)
     assert again.status_code == 409
     assert any("changed since the preview" in li.text() for li in page(again).find_all("li"))
+
+
+def test_the_replace_preview_lists_a_quote_edited_in_place_as_edited_not_moved(
+    client: Any, workdir: Path
+) -> None:
+    doc = "000_6c6c33166c2267e4"
+    old = (workdir / "seeds" / f"{doc}.txt").read_text(encoding="utf-8")
+    new = old.replace("announced in February that", "announced in Februery that")
+    preview = client.post(
+        f"/documents/{doc}/replace",
+        data={"csrf_token": csrf(client), "action": "preview", "text": new, "format": "text"},
+    )
+    assert preview.status_code == 200
+    root = page(preview)
+    assert root.find("ul", data_outcome="moved") is None
+    edited = root.one("ul", data_outcome="edited").find_all("li")
+    assert len(edited) == 5
+    assert "ru-mod-no-iskander-used" in [li.get("data-claim") for li in edited]
+    said = edited[0].text()
+    assert "the quoted text changed in place at 2930–3043" in said
+    assert "“…y announced in Februery that no Iskander …”" in said and "score 0.99" in said
+    assert any("Edited in place (5)" in h.text() for h in root.find_all("h3"))
 
 
 def test_replace_text_with_the_same_text_or_nothing_is_refused(client: Any, workdir: Path) -> None:

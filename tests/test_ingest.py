@@ -236,7 +236,7 @@ def test_pasted_text_from_stdin(desk: Path) -> None:
     pasted = "Aliyev: Azerbaijan did not record the use of Iskanders.\nMore text.\n"
     result = cmd("add", "-", "--outlet", "Pasted by hand", input=pasted.encode())
     assert result.exit_code == 0, result.output
-    doc_id = "aliyev-azerbaijan-did-not-record-the-use-of"
+    doc_id = "aliyev-azerbaijan-did-not-record-the-use"  # not ending on "of"
     assert docs(desk) == [doc_id]
     assert (desk / "seeds" / f"{doc_id}.txt").read_text() == pasted
     meta = json.loads((desk / "seeds" / f"{doc_id}.json").read_text())
@@ -522,6 +522,29 @@ def test_a_text_the_corpus_has_already_is_refused_unless_allowed(desk: Path) -> 
     allowed = cmd("add", "b.txt", "--allow-duplicates", "--title", "Copy")
     assert allowed.exit_code == 0
     assert docs(desk) == ["copy", "same-article"]
+
+
+def test_a_shipped_article_added_again_is_refused_though_adding_ends_it_with_a_newline(
+    workdir: Path, run: Run
+) -> None:
+    shipped = (workdir / "seeds" / f"{DOC_BBC}.txt").read_bytes()
+    assert not shipped.endswith(b"\n")  # the file as shipped; `add` adds a final newline
+    (workdir / "copy.txt").write_bytes(shipped + b"\n\n")
+    before = sorted(p.name for p in (workdir / "seeds").iterdir())
+    again = run("add", str(workdir / "copy.txt"))
+    assert again.exit_code == 1
+    assert f"the same text is in the corpus already as '{DOC_BBC}' (“" in again.output
+    assert sorted(p.name for p in (workdir / "seeds").iterdir()) == before
+
+
+def test_texts_that_differ_only_by_trailing_whitespace_are_one_text_in_a_batch(
+    desk: Path,
+) -> None:
+    write(desk, "a.txt", b"One article.\n")
+    write(desk, "b.txt", b"One article.\n\n\n")
+    twice = cmd("add", "a.txt", "b.txt")
+    assert twice.exit_code == 1 and "b.txt: the same text is in the corpus already" in twice.output
+    assert docs(desk) == []
 
 
 def test_an_executable_is_named_as_such(desk: Path) -> None:

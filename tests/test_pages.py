@@ -6,6 +6,7 @@ import errno
 import json
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +32,18 @@ def token(client: Any) -> str:
 
 def on_disk(store: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(store.glob("*.json"))]
+
+
+def by_place(claims: list[dict[str, Any]]) -> list[str]:
+    """Claim ids in the order a reader meets them: by document (ids sorted), then where each
+    claim first appears in it (the claims list's default order)."""
+    docs = sorted(DOC_IDS)
+
+    def first(c: dict[str, Any]) -> tuple[int, int, str]:
+        where = min((docs.index(a["doc"]), a["start"]) for a in c["appearances"])
+        return (*where, c["id"])
+
+    return [c["id"] for c in sorted(claims, key=first)]
 
 
 def stored(store: Path, cid: str) -> dict[str, Any]:
@@ -245,16 +258,62 @@ def on_disk_version(cid: str) -> int:
     return int(json.loads((root / f"{cid}.json").read_text(encoding="utf-8"))["version"])
 
 
-def test_a_document_page_lists_its_claims(client: Any, workdir: Path) -> None:
+def test_a_document_page_lists_its_claims_in_the_order_of_the_text(
+    client: Any, workdir: Path
+) -> None:
+    """By the start of each claim's first appearance in this document (it was by id)."""
     doc = DOC_IDS[1]
-    expected = sorted(
-        c["id"]
+    here = [
+        (min(a["start"] for a in c["appearances"] if a["doc"] == doc), c["id"])
         for c in on_disk(workdir / "fixtures")
         if any(a["doc"] == doc for a in c["appearances"])
-    )
+    ]
+    expected = [cid for _, cid in sorted(here)]
+    assert expected != sorted(expected)  # the two orders differ on the shipped record
     root = page(client.get(f"/documents/{doc}"))
     links = root.one("nav", class_="claimlist").find_all("a", data_claim_link=True)
     assert [a.get("data-claim-link") for a in links] == expected
+    # The same order as the highlights in the text (what j and k step through).
+    marks = [m.get("data-claim") for m in root.by_id("doc-text").find_all("mark", id=True)]
+    assert list(dict.fromkeys(marks)) == expected
+
+
+def legend_counts(root: Node) -> dict[str, int]:
+    legend = root.by_id("doc-legend")
+    return {
+        str(li.one("mark").get("data-verdict")): int(li.one("span", class_="count").text())
+        for li in legend.find_all("li")
+    }
+
+
+def test_after_a_save_the_refreshed_text_brings_the_verdict_counts_out_of_band(
+    client: Any, ws: Workspace
+) -> None:
+    """The counts of the document page stayed stale after a save until a reload: the text's
+    refresh (on `claims-changed`) now carries them, swapped out of band."""
+    before = legend_counts(page(client.get(f"/documents/{DOC_BBC}")))
+    new_claim(client, ws)
+    resp = client.get(f"/documents/{DOC_BBC}/text", headers=HX)
+    root = is_fragment(resp)
+    assert root.by_id("doc-legend").get("hx-swap-oob") == "true"
+    after = legend_counts(root)
+    assert after == {**before, "unreviewed": before["unreviewed"] + 1}
+    # The quote picker's copy of the text has no counts to swap.
+    picker = is_fragment(client.get(f"/documents/{DOC_BBC}/text?picker=1", headers=HX))
+    assert picker.find(id="doc-legend") is None
+
+
+def test_the_document_s_claim_list_refreshes_itself_after_a_save(
+    client: Any, ws: Workspace
+) -> None:
+    root = page(client.get(f"/documents/{DOC_BBC}"))
+    nav = root.by_id("doc-claims")
+    assert nav.get("hx-trigger") == "claims-changed from:body"
+    cid = new_claim(client, ws)
+    fresh_list = is_fragment(client.get(str(nav.get("hx-get")), headers=HX))
+    links = [a.get("data-claim-link") for a in fresh_list.find_all("a", data_claim_link=True)]
+    assert cid in links
+    assert fresh_list.by_id("doc-claims").get("hx-get") == nav.get("hx-get")
 
 
 def test_an_unknown_document_is_a_404_page(client: Any) -> None:
@@ -307,12 +366,15 @@ def test_an_unknown_claim_fragment_is_404(client: Any) -> None:
     assert client.get("/claims/no-such-claim").status_code == 404
 
 
-def test_the_document_text_fragment_is_only_the_text(client: Any, workdir: Path) -> None:
+def test_the_document_text_fragment_is_the_text_and_the_counts_out_of_band(
+    client: Any, workdir: Path
+) -> None:
     resp = client.get(f"/documents/{DOC_BBC}/text", headers=HX)
     assert resp.status_code == 200
     root = is_fragment(resp)
     top = [c for c in root.children if isinstance(c, Node)]
-    assert len(top) == 1 and top[0].get("id") == "doc-text"
+    assert [t.get("id") for t in top] == ["doc-text", "doc-legend"]
+    assert top[1].get("hx-swap-oob") == "true"
     assert top[0].text() == seed_text(workdir, DOC_BBC)
     assert top[0].get("hx-trigger") == "claims-changed from:body"
 
@@ -324,10 +386,35 @@ def rows(root: Node) -> list[str]:
     return [str(tr.get("data-claim-row")) for tr in root.find_all("tr", data_claim_row=True)]
 
 
-def test_the_claims_page_lists_every_claim(client: Any, store: Path) -> None:
+def test_the_claims_page_lists_every_claim_in_the_order_of_the_documents(
+    client: Any, store: Path
+) -> None:
+    """By default, by document and place in it (it was by id, which looks random)."""
     root = is_full_page(client.get("/claims"))
-    assert rows(root) == sorted(c["id"] for c in on_disk(store))
+    expected = by_place(on_disk(store))
+    assert expected != sorted(expected)
+    assert rows(root) == expected
     assert root.by_id("claim-rows")
+    assert "in the order they appear in the documents" in root.one("p", role="status").text()
+
+
+def test_the_claims_page_sorts_by_update_newest_first_on_the_first_click(
+    client: Any, ws: Workspace, store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever sorts by "Updated" wants the latest changes (it sorted oldest first)."""
+    later = iter([datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 2, tzinfo=UTC)])
+    monkeypatch.setattr("annotate.record.clock.now", lambda: next(later))
+    older = new_claim(client, ws)
+    newer = new_claim(client, ws, exact=SUPPORT, doc=DOC_AZERNEWS)
+    root = page(client.get("/claims"))
+    (link,) = [
+        a for a in root.one("table", class_="claims cards").find_all("a") if "Updated" in a.text()
+    ]
+    assert "sort=-updated" in str(link.get("href"))
+    newest = rows(page(client.get(str(link.get("href")))))
+    assert newest[:2] == [newer, older]
+    oldest = rows(page(client.get("/claims?sort=updated")))
+    assert oldest[-2:] == [older, newer]
 
 
 @pytest.mark.parametrize(
@@ -352,7 +439,7 @@ def test_the_claims_page_lists_every_claim(client: Any, store: Path) -> None:
     ids=["verdict", "doc", "claimant", "q"],
 )
 def test_the_claims_page_filters(client: Any, store: Path, args: dict[str, str], keep: Any) -> None:
-    expected = sorted(c["id"] for c in on_disk(store) if keep(c))
+    expected = by_place([c for c in on_disk(store) if keep(c)])
     assert 0 < len(expected) < 47
     root = page(client.get("/claims", query_string=args))
     assert rows(root) == expected
@@ -384,7 +471,7 @@ def test_the_claims_page_sorts_by_statement(client: Any, store: Path) -> None:
     expected = [c["id"] for c in sorted(claims, key=lambda c: c["statement"].casefold())]
     assert rows(page(client.get("/claims?sort=statement"))) == expected
     assert rows(page(client.get("/claims?sort=-statement"))) == expected[::-1]
-    assert rows(page(client.get("/claims?sort=bogus"))) == sorted(c["id"] for c in claims)
+    assert rows(page(client.get("/claims?sort=bogus"))) == by_place(claims)
 
 
 def test_the_claim_rows_fragment_is_sent_to_htmx_targeting_it(client: Any, store: Path) -> None:
@@ -393,7 +480,7 @@ def test_the_claim_rows_fragment_is_sent_to_htmx_targeting_it(client: Any, store
     root = is_fragment(resp)
     top = [c for c in root.children if isinstance(c, Node)]
     assert len(top) == 1 and top[0].get("id") == "claim-rows"
-    assert rows(root) == sorted(c["id"] for c in on_disk(store) if c.get("verdict") == "denied")
+    assert rows(root) == by_place([c for c in on_disk(store) if c.get("verdict") == "denied"])
 
 
 def test_a_boosted_request_gets_the_full_claims_page(client: Any) -> None:
@@ -490,6 +577,31 @@ def test_a_selection_whose_offsets_lie_is_a_422(
     assert resp.status_code == 422
     assert "appearances[0].exact" in is_fragment(resp).by_id("new-claim").text()
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("hx", [False, True])
+def test_an_accidental_selection_of_1572_characters_is_refused_saying_why(
+    client: Any, ws: Workspace, token: str, store: Path, workdir: Path, hx: bool
+) -> None:
+    """It had become a quote without a word; the limit is 1,000 characters."""
+    text = seed_text(workdir, DOC_BBC)
+    start = text.index(EXACT)
+    exact = text[start : start + 1572]
+    before = snapshot(store)
+    form = selection_form(ws, token, start=str(start), end=str(start + 1572), exact=exact)
+    resp = client.post("/claims", data=form, headers=HX if hx else {})
+    assert resp.status_code == 422
+    root = is_fragment(resp) if hx else is_full_page(resp)
+    section = root.by_id("new-claim") if hx else root.by_id("panel").one(id="new-claim")
+    alert = section.one(role="alert").text()
+    assert "the quote is 1,572 characters long, more than the 1,000 a quote may have" in alert
+    assert section.one("textarea", name="statement").text() == form["statement"]
+    assert snapshot(store) == before
+    # A thousand characters are still a quote.
+    form = selection_form(
+        ws, token, start=str(start), end=str(start + 1000), exact=text[start : start + 1000]
+    )
+    assert client.post("/claims", data=form, headers=HX).status_code == 200
 
 
 # -- verdict, sources, appearances, edit, delete -------------------------------------------

@@ -19,10 +19,22 @@ def test_a_drifted_appearance_is_shown_where_its_quote_now_is(workdir: Path) -> 
     client = make_app(workdir).test_client()
     html = client.get(f"/documents/{DOC}").get_data(as_text=True)
     exact = "Russia’s Defense Ministry announced in February that no Iskander missiles were used"
-    assert f'class="v-denied first drifted" data-claim="{CLAIM}"' in html
-    marked = html.split(f'class="v-denied first drifted" data-claim="{CLAIM}"', 1)[1]
+    assert f'class="v-denied first last drifted" data-claim="{CLAIM}"' in html
+    marked = html.split(f'class="v-denied first last drifted" data-claim="{CLAIM}"', 1)[1]
     assert marked.split(">", 1)[1].startswith(exact)
     assert "Run <code>annotate reanchor</code>" in html
+
+
+def test_a_quote_edited_in_place_is_marked_as_edited_not_as_moved(workdir: Path) -> None:
+    seed = workdir / "seeds" / f"{DOC}.txt"
+    text = seed.read_text("utf-8")
+    seed.write_text(text.replace("announced in February that", "announced in Februery that"))
+    client = make_app(workdir).test_client()
+    html = client.get(f"/documents/{DOC}").get_data(as_text=True)
+    mark = html.split(f'id="a-{CLAIM}-0"', 1)[1].split(">", 1)[0]
+    assert "drifted" in html.split(f'id="a-{CLAIM}-0"', 1)[1].split("data-claim", 1)[0]
+    assert "(its text was edited since it was anchored)" in mark
+    assert "moved since" not in mark
 
 
 def test_an_orphan_is_listed_and_attached_again_to_a_selection(workdir: Path) -> None:

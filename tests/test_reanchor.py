@@ -101,7 +101,8 @@ def test_nothing_changed_nothing_written(run: Run, ws: Workspace, claim: Claim) 
     result = run("reanchor", "--store", "fixtures")
     assert result.exit_code == 0, result.output
     assert result.output.strip().endswith(
-        "moved 0, restored 0, orphaned 0, context refreshed 0, unchanged 4; 0 claim(s) updated"
+        "moved 0, edited in place 0, restored 0, orphaned 0, context refreshed 0, unchanged 4; "
+        "0 claim(s) updated"
     )
     assert ws.store.path_for(claim.id).read_bytes() == before
 
@@ -128,7 +129,10 @@ def test_an_editors_note_and_a_fixed_name_move_every_anchor(
 
     result = run("reanchor", "--reviewer", "Desk")
     assert result.exit_code == 0, result.output
-    assert "moved 4, restored 0, orphaned 0, context refreshed 0, unchanged 0" in result.output
+    assert (
+        "moved 4, edited in place 0, restored 0, orphaned 0, context refreshed 0, unchanged 0"
+        in result.output
+    )
     assert f"moved           {claim.id} appearances[0] in {CK}: {a0.start}-{a0.end} -> " in (
         result.output
     )
@@ -249,7 +253,7 @@ def test_of_two_verbatim_copies_the_nearest_keeps_the_anchor(
 
     result = run("reanchor")
     assert result.exit_code == 0, result.output
-    assert "moved 1, restored 0, orphaned 0" in result.output
+    assert "moved 1, edited in place 0, restored 0, orphaned 0" in result.output
     new = second + len(note)
     assert f"{CK}: {second}-{second + len(FOUND)} -> {new}-{new + len(FOUND)}" in result.output
     assert_at(text, ws.claim(made.id).appearances[0], new, new + len(FOUND))
@@ -291,7 +295,13 @@ def test_a_quote_rewrapped_with_newlines_a_tab_and_an_nbsp_is_still_a_perfect_ma
 
     result = run("reanchor")
     assert result.exit_code == 0, result.output
-    assert f"{CK}: {old.start}-{old.end} -> {old.start}-{old.end} (score 1.00)" in result.output
+    # Not a move: the same offsets, the quote's own spaces changed.
+    assert (
+        f"{CK}: the quoted text changed in place at {old.start}-{old.end}: "
+        "'the head of the Centre for Security Studies' -> "
+        "'the head\\nof the\\tCentre\\xa0for\\nSecurity Studies' "
+        "(white space or typography only, score 1.00)"
+    ) in result.output
     assert_at(text, ws.claim(made.id).appearances[0], old.start, old.end)
 
 
@@ -348,7 +358,7 @@ def test_a_cut_paragraph_orphans_only_its_anchors(
     edit(workdir, CK, cut)
     result = run("reanchor")
     assert result.exit_code == 1
-    assert "moved 2, restored 0, orphaned 1," in result.output
+    assert "moved 2, edited in place 0, restored 0, orphaned 1," in result.output
     now = anchors(ws, claim.id)
     assert [f for f, a in now.items() if a.orphaned] == ["sources[0].quote"]
 
@@ -469,3 +479,28 @@ def test_words_inserted_right_after_a_quote_stay_out_of_it(
     assert result.exit_code == 0, result.output
     where = text.index(fixed)
     assert_at(text, anchors(ws, claim.id)["sources[0].quote"], where, where + len(fixed))
+
+
+def test_reanchor_says_a_typo_in_a_quote_was_edited_in_place_not_moved(
+    run: Run, workdir: Path
+) -> None:
+    """It said "moved 2930-3043 -> 2930-3043"."""
+    doc = "000_6c6c33166c2267e4"
+    edit(
+        workdir,
+        doc,
+        lambda t: t.replace("announced in February that", "announced in Februery that"),
+    )
+    result = run("reanchor", "--reviewer", "ed")
+    assert result.exit_code == 0, result.output
+    assert "2930-3043 -> 2930-3043" not in result.output
+    assert (
+        f"edited          ru-mod-no-iskander-used appearances[0] in {doc}: the quoted text "
+        "changed in place at 2930-3043: '…y announced in February that no Iskander …' -> "
+        "'…y announced in Februery that no Iskander …' (1 edit, score 0.99)"
+    ) in result.output
+    assert result.output.splitlines()[-1].startswith("reanchor: moved 0, edited in place 5, ")
+    claim = json.loads((workdir / "fixtures" / "ru-mod-no-iskander-used.json").read_text())
+    assert "Februery" in claim["appearances"][0]["exact"]
+    assert "the quoted text changed in place" in claim["history"][-1]["note"]
+    assert run("check").exit_code == 0

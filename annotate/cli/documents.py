@@ -216,6 +216,7 @@ def doc_replace(
     claims = len({r.claim for r in preview})
     click.echo(
         f"{len(preview)} anchor(s) of {claims} claim(s): moved {counts['moved']}, "
+        f"edited in place {counts['edited']}, "
         f"restored {counts['restored']}, "
         f"orphaned {counts['orphaned'] + counts['still orphaned']}, "
         f"unchanged {counts['unchanged'] + counts['refreshed']}"

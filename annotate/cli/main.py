@@ -104,7 +104,8 @@ def reanchor(ws: Workspace, dry_run: bool, reviewer: str) -> None:
     counts = {o: sum(r.outcome == o for r in report) for o in OUTCOMES}
     claims = len({r.claim for r in report if r.changes})
     summary = (
-        f"reanchor: moved {counts['moved']}, restored {counts['restored']}, "
+        f"reanchor: moved {counts['moved']}, edited in place {counts['edited']}, "
+        f"restored {counts['restored']}, "
         f"orphaned {counts['orphaned'] + counts['still orphaned']}, "
         f"context refreshed {counts['refreshed']}, unchanged {counts['unchanged']}"
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import click
 
 from .. import __version__
 from ..errors import AnnotateError
+from ..record.gitrepo import GitProblem, git, repository
 from ..record.service import Workspace
 from ..record.settings import DeskSettings
 from ..web.common import is_loopback
@@ -50,6 +53,58 @@ def team_config(
         "HTTPS": https,
         "TRUSTED_PROXIES": trusted_proxies,
     }
+
+
+def tracked_by(folder: Path) -> Path | None:
+    """The root of the git work tree whose index tracks files in `folder`, or None."""
+    try:
+        root = repository(folder)
+        listed = git(folder, "ls-files", "--", ".")
+    except GitProblem:
+        return None
+    return root if listed.strip() else None
+
+
+def demo_copy(ws: Workspace, where: str) -> Workspace:
+    """A copy of the corpus and the store to serve instead of them: in folder `where`
+    (which must be new or empty), or in a new temporary folder when `where` is "".
+
+    :raise click.UsageError: the folder is not empty, or is a file.
+    """
+    if where:
+        dest = Path(where)
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            raise click.UsageError(
+                f"--demo: '{dest}' is not an empty folder: name a new one, or none for a "
+                "temporary folder"
+            )
+        dest.mkdir(parents=True, exist_ok=True)
+    else:
+        dest = Path(tempfile.mkdtemp(prefix="annotate-demo-"))
+    seeds, store = dest / "seeds", dest / "fixtures"
+    shutil.copytree(ws.corpus.root, seeds, ignore=shutil.ignore_patterns(".annotate-*"))
+    shutil.copytree(ws.store.root, store, ignore=shutil.ignore_patterns(".annotate-tmp"))
+    return Workspace.open(seeds, store, rules=ws.rules)
+
+
+def where_changes_go(ws: Workspace, demo: tuple[Path, Path] | None) -> str:
+    """The banner's line on what the server writes to: a demo copy, a record git tracks
+    (the repository's own `fixtures/` in a checkout), or a plain folder."""
+    store = ws.store.root.resolve()
+    if demo is not None:
+        return (
+            f"Demo: a copy of {demo[0]} and {demo[1]}, made in {store.parent}: changes are "
+            "saved there only (the originals are not touched; the copy stays when the server "
+            "stops)."
+        )
+    root = tracked_by(store)
+    if root is not None:
+        return (
+            f"Changes are saved in {store}, a record tracked by git in {root}: every edit "
+            "here changes it (`git status` shows them). To try the app on a copy: "
+            "annotate serve --demo"
+        )
+    return f"Changes are saved in {store}."
 
 
 def serve_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -185,6 +240,15 @@ def warm(app: Any) -> Any:
 @click.option(
     "--sync-remote", default="origin", show_default=True, help="The git remote to sync with."
 )
+@click.option(
+    "--demo",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[FOLDER]",
+    help="Serve a copy of the corpus and the store, made first in FOLDER (new or empty) or "
+    "in a temporary folder: try the app without changing the record.",
+)
 @serve_options
 def serve(
     ws: Workspace,
@@ -198,6 +262,7 @@ def serve(
     blind: bool | None,
     sync_every: int | None,
     sync_remote: str,
+    demo: str | None,
     **team: Any,
 ) -> None:
     """Run the web app on a production WSGI server (waitress), on loopback by default.
@@ -211,6 +276,12 @@ def serve(
 
     from .. import create_app, default_reviewer
 
+    original = None
+    if demo is not None:
+        if sync_every is not None:
+            raise click.UsageError("--demo serves a copy: it has nothing to sync (no --sync-every)")
+        original = (ws.corpus.root.resolve(), ws.store.root.resolve())
+        ws = demo_copy(ws, demo)
     config = {
         "SEEDS": str(ws.corpus.root),
         "STORE": str(ws.store.root),
@@ -237,9 +308,10 @@ def serve(
     )
     rules = app.extensions["annotate"].rules
     who += (
-        f"; {rules.required} agreeing review{'s' if rules.required > 1 else ''} settle a claim"
-        + (", blind" if rules.blind else "")
+        f"; {rules.required} agreeing review{'s settle' if rules.required > 1 else ' settles'}"
+        " a claim" + (", blind" if rules.blind else "")
     )
+    changes = where_changes_go(ws, original)
     if sync_every is not None:
         if workers > 1:
             raise click.UsageError("--sync-every runs in one process: use --workers 1")
@@ -252,6 +324,7 @@ def serve(
                 f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who} "
                 f"with {workers} processes"
             )
+            click.echo(changes)
             shown = f"[{host}]" if ":" in host else host
             click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
 
@@ -262,6 +335,7 @@ def serve(
     bound = server.effective_port
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}")
+    click.echo(changes)
     click.echo(
         f"Open http://{shown}:{bound}/  (Ctrl+C to stop)",
     )

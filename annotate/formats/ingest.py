@@ -444,7 +444,17 @@ def read_text(
     return text, found, html, notes
 
 
-def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
+def option_hint(field: str, verb: str) -> str:
+    """How to change a detail later, as a command line says it: `change it with --title`."""
+    return f"{verb} it with --{field} or later"
+
+
+Hint = Callable[[str, str], str]
+"""How the report tells to change a detail (`field`, `verb`): the command's option, or the
+web page's form (`web.documents`)."""
+
+
+def prepare(item: Input, taken: Callable[[str], bool], hint: Hint = option_hint) -> Prepared:
     """Decode, normalise or extract, gather metadata and choose the id (writes nothing).
 
     :raise InvalidInput: naming the input and the problem.
@@ -464,9 +474,9 @@ def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
             title, where = item.name.rsplit(".", 1)[0], "the file name"
         if title:
             data["title"] = title
-            notes.append(f"title taken from {where} (change it with --title or later)")
+            notes.append(f"title taken from {where} ({hint('title', 'change')})")
     if "language" not in data:
-        notes.append("language: en, the default (set it with --language or later)")
+        notes.append(f"language: en, the default ({hint('language', 'set')})")
     try:
         meta = DocumentMeta.model_validate(data)
     except ValidationError as exc:
@@ -498,11 +508,31 @@ def prepare(item: Input, taken: Callable[[str], bool]) -> Prepared:
     )
 
 
+DUPLICATE_SLACK = 64
+"""How many characters of whitespace at the end a text may differ by and still be the same
+text (the final newline adding adds; blank lines after the last paragraph)."""
+
+
+def _same_text(corpus: Corpus, text: str) -> CorpusDocument | None:
+    """A document of the corpus with the same text as `text` but for whitespace at the end:
+    the shipped articles have no final newline, the one added to every new text made them
+    look new. Only documents of a length that could match are read."""
+    bare = text.rstrip()
+    for doc in corpus.documents():
+        if len(bare) <= doc.length <= len(bare) + DUPLICATE_SLACK and doc.text.rstrip() == bare:
+            return doc
+    return None
+
+
 def prepare_all(
-    corpus: Corpus, items: Iterable[Input], allow_duplicates: bool = False
+    corpus: Corpus,
+    items: Iterable[Input],
+    allow_duplicates: bool = False,
+    hint: Hint = option_hint,
 ) -> list[Prepared]:
     """Prepare every input; ids are unique among them and against the corpus. A text that
-    is already in the corpus (or twice in the batch) is refused unless `allow_duplicates`.
+    is already in the corpus (or twice in the batch), whitespace at the end aside, is refused
+    unless `allow_duplicates`; the refusal names the document that has it.
 
     :raise InvalidInput: :raise AlreadyExists: listing every input that is bad (nothing is
         written).
@@ -510,6 +540,7 @@ def prepare_all(
     ready: list[Prepared] = []
     problems: list[tuple[str, InvalidInput | AlreadyExists]] = []
     claimed: set[str] = set()
+    titles = {d.id: d.meta.title for d in corpus.documents()}
     texts = {d.sha256: d.id for d in corpus.documents()}
 
     def taken(doc_id: str) -> bool:
@@ -517,17 +548,26 @@ def prepare_all(
 
     for item in items:
         try:
-            p = prepare(item, taken)
+            p = prepare(item, taken, hint)
         except (InvalidInput, AlreadyExists) as exc:
             problems.append((item.origin, exc))
             continue
         digest = sha256_text(p.text)
-        if digest in texts and not allow_duplicates:
-            msg = f"the same text is in the corpus already as '{texts[digest]}'"
-            dup = AlreadyExists(f"{p.origin}: {msg}", [detail("text", msg)])
-            problems.append((p.origin, dup))
-            continue
+        bare = sha256_text(p.text.rstrip())
+        if not allow_duplicates:
+            same = texts.get(digest) or texts.get(bare)
+            if same is None and (found := _same_text(corpus, p.text)) is not None:
+                same = found.id
+            if same is not None:
+                title = titles.get(same)
+                named = f"'{same}'" + (f" (“{title}”)" if title else "")
+                msg = f"the same text is in the corpus already as {named}"
+                dup = AlreadyExists(f"{p.origin}: {msg}", [detail("text", msg)])
+                problems.append((p.origin, dup))
+                continue
         texts.setdefault(digest, p.id)
+        texts.setdefault(bare, p.id)
+        titles.setdefault(p.id, p.meta.title)
         claimed.add(p.id.casefold())
         ready.append(p)
     if problems:
@@ -546,7 +586,10 @@ def prepare_all(
 
 
 def add_documents(
-    corpus: Corpus, items: Iterable[Input], allow_duplicates: bool = False
+    corpus: Corpus,
+    items: Iterable[Input],
+    allow_duplicates: bool = False,
+    hint: Hint = option_hint,
 ) -> list[tuple[Prepared, CorpusDocument]]:
     """Add every input as a new document, or none of them.
 
@@ -555,7 +598,7 @@ def add_documents(
 
     :raise InvalidInput: :raise AlreadyExists:
     """
-    ready = prepare_all(corpus, items, allow_duplicates)
+    ready = prepare_all(corpus, items, allow_duplicates, hint)
     done: list[tuple[Prepared, CorpusDocument]] = []
     try:
         for p in ready:

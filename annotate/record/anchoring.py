@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -725,3 +727,41 @@ def relocated(doc: str, text: str, anchor: Anchor, placement: Placement) -> Anch
     if placement.placed and placement.start is not None and placement.end is not None:
         return make_anchor(doc, text, placement.start, placement.end)
     return anchor.model_copy(update={"orphaned": True})
+
+
+def edited_in_place(anchor: Anchor, placement: Placement) -> bool:
+    """Whether a placement is the quote edited where it was (a typo fixed or made): found
+    starting at its old offset, with other text. It is not a move: the text before it is as
+    long as it was, only the quote's own text changed."""
+    # A placement at the old start with the old text is `exact`, never `moved`.
+    return placement.status == "moved" and placement.start == anchor.start
+
+
+def edit_count(errors: int) -> str:
+    """How much a placed quote differs from the stored one, in words: `1 edit`, `3 edits`;
+    `white space or typography only` when it differs only in what matching folds."""
+    if errors == 0:
+        return "white space or typography only"
+    return f"{errors} edit" if errors == 1 else f"{errors} edits"
+
+
+def shown_score(placement: Placement) -> str:
+    """The score with two decimals, rounded down unless the quote is verbatim: one typo in a
+    long quote scores 0.995, which rounded to "1.00", a perfect score for changed text."""
+    if placement.errors == 0:
+        return f"{placement.score:.2f}"
+    return f"{math.floor(placement.score * 100) / 100:.2f}"
+
+
+def changed_part(old: str, new: str, around: int = 20) -> tuple[str, str]:
+    """What differs between two versions of a quote, with up to `around` characters either
+    side (`…` where cut): `'…announced in February that…'`, `'…announced in Februery that…'`."""
+    head = len(os.path.commonprefix([old, new]))
+    tail = min(len(os.path.commonprefix([old[::-1], new[::-1]])), len(old) - head, len(new) - head)
+    lo = max(0, head - around)
+
+    def cut(s: str) -> str:
+        hi = min(len(s), len(s) - tail + around)
+        return ("…" if lo > 0 else "") + s[lo:hi] + ("…" if hi < len(s) else "")
+
+    return cut(old), cut(new)

@@ -10,7 +10,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .anchoring import anchor_problem, locate
+from .anchoring import (
+    anchor_problem,
+    changed_part,
+    edit_count,
+    edited_in_place,
+    locate,
+    shown_score,
+)
 from .editorial import EDITORIAL, claim_findings, similar_names
 from .models import Anchor, Claim
 from .service import Workspace
@@ -36,6 +43,9 @@ class Problem:
     found_end: int | None = None
     score: float | None = None
     severity: str = "error"
+    drift: str | None = None
+    """For a quote not at its offsets: `edited` (its text changed where it was), `moved`
+    (found elsewhere) or `lost` (not found: `reanchor` orphans it)."""
 
     def text(self) -> str:
         """One line for people: `file: claim ID: field: message [kind]` (a warning's line
@@ -357,15 +367,24 @@ def _anchor_problems(
             kind = "out-of-range" if anchor.end > len(text) else "quote-mismatch"
             # Only anchors that fail are searched for, so a clean store costs nothing more.
             found = locate(text, anchor)
-            if found.placed:
+            drift_kind = "moved" if found.placed else "lost"
+            if found.placed and found.start is not None and edited_in_place(anchor, found):
+                drift_kind = "edited"
+                was, now = changed_part(anchor.exact, text[found.start : found.end])
+                drift = (
+                    f"edited: the quoted text changed in place at {found.start}-{found.end}: "
+                    f"{was!r} -> {now!r} ({edit_count(found.errors)}, score {shown_score(found)}); "
+                    "run `annotate reanchor`"
+                )
+            elif found.placed:
                 drift = (
                     f"drifted: quote now found at {found.start}-{found.end} "
-                    f"(score {found.score:.2f}); run `annotate reanchor`"
+                    f"(score {shown_score(found)}); run `annotate reanchor`"
                 )
             elif found.start is not None:
                 drift = (
                     f"drifted: quote not found, best candidate {found.start}-{found.end} "
-                    f"(score {found.score:.2f}) is too unlike it; `annotate reanchor` "
+                    f"(score {shown_score(found)}) is too unlike it; `annotate reanchor` "
                     "will mark it orphaned"
                 )
             else:
@@ -386,6 +405,7 @@ def _anchor_problems(
                     found.start,
                     found.end,
                     found.score,
+                    drift=drift_kind,
                 )
             )
     return problems

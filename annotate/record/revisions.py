@@ -13,15 +13,23 @@ from pydantic import ValidationError
 
 from ..errors import InvalidInput, detail
 from . import clock
-from .anchoring import Placement
+from .anchoring import Placement, changed_part, edit_count, shown_score
 from .editorial import EVIDENCE_CHANGED, cited_fields
 from .models import Action, Anchor, Change, Claim, error_details
 
 Outcome = Literal[
-    "moved", "restored", "orphaned", "still orphaned", "refreshed", "unchanged", "unknown document"
+    "moved",
+    "edited",
+    "restored",
+    "orphaned",
+    "still orphaned",
+    "refreshed",
+    "unchanged",
+    "unknown document",
 ]
+"""`edited`: the quote's own text changed where it was (a typo fixed or made), not a move."""
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-CHANGING: tuple[Outcome, ...] = ("moved", "restored", "orphaned", "refreshed")
+CHANGING: tuple[Outcome, ...] = ("moved", "edited", "restored", "orphaned", "refreshed")
 UNPLACED: tuple[Outcome, ...] = ("orphaned", "still orphaned", "unknown document")
 
 
@@ -41,6 +49,14 @@ class Relocation:
         """Whether the stored anchor changes."""
         return self.outcome in CHANGING
 
+    def score_shown(self) -> str:
+        """The placement's score as people see it ("" without one): `anchoring.shown_score`."""
+        return shown_score(self.placement) if self.placement else ""
+
+    def change(self) -> tuple[str, str]:
+        """What differs between the old quote and the new, with a little around it."""
+        return changed_part(self.old.exact, self.new.exact)
+
     def line(self) -> str:
         """One line for people: what happened to the anchor, where, and how sure."""
         return f"{self.outcome:<15} {self.claim} {self.detail()}"
@@ -50,8 +66,12 @@ class Relocation:
         old, new, p = self.old, self.new, self.placement
         head = f"{self.field} in {old.doc}:"
         span = f"{old.start}-{old.end}"
+        if self.outcome == "edited":
+            was, now = self.change()
+            how = f" ({edit_count(p.errors)}, score {self.score_shown()})" if p else ""
+            return f"{head} the quoted text changed in place at {span}: {was!r} -> {now!r}{how}"
         if self.outcome in ("moved", "restored"):
-            score = f" (score {p.score:.2f})" if p else ""
+            score = f" (score {self.score_shown()})" if p else ""
             return f"{head} {span} -> {new.start}-{new.end}{score}"
         if self.outcome in ("orphaned", "still orphaned"):
             best = (

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion, detail
 from . import clock
-from .anchoring import checked_anchor, locate, relocated
+from .anchoring import checked_anchor, edited_in_place, locate, relocated
 from .corpus import Corpus, CorpusDocument
 from .editorial import EVIDENCE_CHANGED, evidence_moved_since
 from .merge import VERDICT_UNIT
@@ -52,6 +52,12 @@ from .store import Summary as Summary  # what the page views list
 
 M = TypeVar("M", bound=BaseModel)
 
+MAX_QUOTE_CHARS = 1000
+"""The longest quote a new appearance or source may have. The shipped record's longest is
+273 characters; a claim is a sentence or two, and a selection of thousands of characters is
+a slip of the mouse (1,572 characters had become a quote without a word). A longer passage
+is cited as two quotes, or by its address. Anchors already stored are kept as they are."""
+
 SUGGESTION_DOCS = 200
 """Up to this many documents, suggestions come from the whole corpus; beyond, from the
 claim's own documents and those sharing most claims with them (`SUGGESTION_NEIGHBOURS`)."""
@@ -77,9 +83,10 @@ def parse(model: type[M], data: Any) -> M:
         ) from None
 
 
-def slugify(text: str, words: int = 7) -> str:
-    """A URL-safe id stem from a statement: lower-case ASCII words joined by hyphens."""
-    return ascii_words(text, words) or "claim"
+def slugify(text: str, words: int = 7, limit: int = 60) -> str:
+    """A URL-safe id stem from a statement: lower-case ASCII words joined by hyphens, cut
+    between words (`slugs.ascii_words`)."""
+    return ascii_words(text, words, limit) or "claim"
 
 
 @dataclass
@@ -278,11 +285,24 @@ class Workspace:
 
     # -- changing ------------------------------------------------------------------------
 
-    def anchor(self, given: AnchorInput, field: str) -> Anchor:
+    def anchor(self, given: AnchorInput, field: str, kept: frozenset[Any] = frozenset()) -> Anchor:
         """Check a client's anchor against the corpus and give the stored one.
 
-        :raise InvalidInput: unknown document, offsets out of range, or quote not there.
+        A quote longer than `MAX_QUOTE_CHARS` is refused, unless it is one of `kept` (the
+        `(doc, start, end, exact)` of anchors the claim has already).
+
+        :raise InvalidInput: unknown document, offsets out of range, quote not there or too
+            long.
         """
+        length = len(given.exact)
+        known = (given.doc, given.start, given.end, given.exact) in kept
+        if length > MAX_QUOTE_CHARS and not known:
+            msg = (
+                f"the quote is {length:,} characters long, more than the {MAX_QUOTE_CHARS:,} "
+                "a quote may have: select the sentence or two that make the claim (cite a "
+                "longer passage as two quotes, or by its address)"
+            )
+            raise InvalidInput(f"{field}.exact: {msg}", [detail(f"{field}.exact", msg)])
         try:
             doc = self.corpus.get(given.doc)
         except NotFound:
@@ -297,8 +317,10 @@ class Workspace:
                 f"{field}.exact: {exc}", [detail(f"{field}.exact", str(exc))]
             ) from None
 
-    def _anchors(self, given: list[AnchorInput], field: str) -> list[Anchor]:
-        anchors = [self.anchor(a, f"{field}[{i}]") for i, a in enumerate(given)]
+    def _anchors(
+        self, given: list[AnchorInput], field: str, kept: frozenset[Any] = frozenset()
+    ) -> list[Anchor]:
+        anchors = [self.anchor(a, f"{field}[{i}]", kept) for i, a in enumerate(given)]
         seen: set[tuple[str, int, int]] = set()
         for i, a in enumerate(anchors):
             key = (a.doc, a.start, a.end)
@@ -325,7 +347,7 @@ class Workspace:
         if len(stem) >= 2 and not RESERVED_NAME.match(stem) and not self.store.exists(stem):
             return stem
         while True:
-            candidate = f"{stem[:52]}-{secrets.token_hex(3)}"
+            candidate = f"{slugify(statement, limit=52)}-{secrets.token_hex(3)}"
             if not self.store.exists(candidate):
                 return candidate
 
@@ -364,7 +386,10 @@ class Workspace:
         patch = data if isinstance(data, ClaimPatch) else parse(ClaimPatch, data)
         fields = patch.model_dump(exclude_unset=True)
         if "appearances" in fields and patch.appearances is not None:
-            fields["appearances"] = self._anchors(patch.appearances, "appearances")
+            kept = frozenset(
+                (a.doc, a.start, a.end, a.exact) for a in self.store.get(claim_id).appearances
+            )
+            fields["appearances"] = self._anchors(patch.appearances, "appearances", kept)
         for required in ("statement", "claimant", "appearances"):
             if required in fields and fields[required] is None:
                 raise InvalidInput(
@@ -764,7 +789,7 @@ class Workspace:
             elif anchor.orphaned:
                 outcome = "restored"
             elif placement.status == "moved":
-                outcome = "moved"
+                outcome = "edited" if edited_in_place(anchor, placement) else "moved"
             else:
                 outcome = "unchanged" if new == anchor else "refreshed"
             out.append(Relocation(claim.id, field, outcome, anchor, new, placement))

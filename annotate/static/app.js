@@ -3,6 +3,10 @@
 (function () {
   "use strict";
 
+  // The page says how to work with JavaScript (select, keys) only once it runs; until then,
+  // and without it, the hints say how to do the same with the forms (`.js-only`, `.no-js`).
+  document.documentElement.classList.add("js");
+
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
   const cpLen = (s) => { let n = 0; for (const _ of s) n++; return n; };  // code points, as Python counts

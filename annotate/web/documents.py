@@ -60,7 +60,15 @@ from .common import (
 
 bp = Blueprint("documents", __name__)
 
-OUTCOME_ORDER = ("orphaned", "still orphaned", "moved", "restored", "refreshed", "unchanged")
+OUTCOME_ORDER = (
+    "orphaned",
+    "still orphaned",
+    "edited",
+    "moved",
+    "restored",
+    "refreshed",
+    "unchanged",
+)
 
 
 def _upload() -> FileStorage | None:
@@ -95,6 +103,17 @@ def _input_from_form(form: dict[str, str], with_meta: bool) -> Input:
     # property of the text, so it is undone here rather than reported as normalised.
     raw = pasted.replace("\r\n", "\n").encode("utf-8")
     return Input(raw=raw, origin="pasted text", fields=fields, kind=kind)
+
+
+def page_hint(field: str, verb: str) -> str:
+    """How to change a detail from the web page (the flash is shown on the document's page,
+    beside its "Edit details or text" link): not the command line's `--title`."""
+    return f"{verb} it with “Edit details or text” on this page"
+
+
+def api_hint(field: str, verb: str) -> str:
+    """How to change a detail through the API."""
+    return f"{verb} it with PATCH /api/documents/<id> ({field}) or later"
 
 
 def _report(p: Prepared) -> str:
@@ -157,7 +176,7 @@ def add() -> Response:
         item = _input_from_form(form, with_meta=True)
         item.id = form.get("id") or None
         with _reading_slot():
-            ((prepared, doc),) = add_documents(workspace().corpus, [item])
+            ((prepared, doc),) = add_documents(workspace().corpus, [item], hint=page_hint)
     except (InvalidInput, AlreadyExists, Busy) as exc:
         html = render_template(
             "add.html",
@@ -336,7 +355,7 @@ def api_add() -> Response:
         kind=data.get("format") or "auto",
     )
     with _reading_slot():
-        ((prepared, doc),) = add_documents(workspace().corpus, [item])
+        ((prepared, doc),) = add_documents(workspace().corpus, [item], hint=api_hint)
     resp = jsonify({**_doc_json(doc.id), "report": prepared.notes})
     resp.status_code = 201
     resp.headers["Location"] = url_for("api.document", doc_id=doc.id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from ..record.anchoring import locate
+from ..record.anchoring import edited_in_place, locate
 from ..record.models import Anchor, Claim
 from ..record.store import Mark, Summary
 
@@ -53,13 +53,18 @@ def spans_for(
                 continue
             placement = locate(text, a)
             if placement.placed and placement.start is not None and placement.end is not None:
+                how = (
+                    " (its text was edited since it was anchored)"
+                    if edited_in_place(a, placement)
+                    else " (moved since it was anchored)"
+                )
                 out.append(
                     Span(
                         placement.start,
                         placement.end,
                         c.id,
                         c.status,
-                        label + " (moved since it was anchored)",
+                        label + how,
                         i,
                         drifted=True,
                     )
@@ -91,7 +96,9 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
 
     Overlapping appearances are split at every boundary and nested, so each character is
     inside one mark per claim that covers it. The first piece of an appearance carries an
-    `id` (`a-CLAIM-INDEX`) to link to.
+    `id` (`a-CLAIM-INDEX`) to link to; its last piece the class `last`, where the verdict's
+    icon is drawn (at the end: nested and adjacent appearances starting together made runs
+    of icons at their starts).
     """
     n = len(text)
     spans = [s for s in spans if 0 <= s.start < s.end <= n]
@@ -115,6 +122,7 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
         for s in sorted(active, key=lambda s: (s.start, -s.end, s.claim, s.index)):
             ident = f' id="a-{s.claim}-{s.index}"' if s.start == a else ""
             first = " first" if s.start == a else ""
+            first += " last" if s.end == b else ""
             first += " drifted" if s.drifted else ""
             opened.append(
                 f'<mark{ident} class="v-{s.verdict}{first}" data-claim="{s.claim}" '

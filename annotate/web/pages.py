@@ -7,6 +7,7 @@ it changed and a `claims-changed` trigger so the marked text refreshes.
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -80,6 +81,17 @@ def _anchor_from_form(prefix: str = "") -> AnchorInput:
     return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
 
 
+def _in_text_order(claims: Sequence[Claim | Summary], doc_id: str) -> list[Claim | Summary]:
+    """The claims of one document in the order a reader meets them: by their first
+    appearance's start in it."""
+
+    def place(claim: Claim | Summary) -> tuple[int, str]:
+        starts = [a.start for a in claim.appearances if a.doc == doc_id]
+        return (min(starts) if starts else sys.maxsize, claim.id)
+
+    return sorted(claims, key=place)
+
+
 def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
     return Counter(c.status for c in claims)
 
@@ -89,6 +101,15 @@ def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
 
 PAGE_SIZE = 100
 """Rows per page of the documents and claims lists."""
+
+DEFAULT_SORT = "place"
+"""The claims list's order unless a column is chosen: by document (in the corpus's order),
+then by where in it each claim first appears, the order a reader meets them. By id it had
+looked random (ids begin with whatever the statement does); by update time a shipped or
+imported record, all saved in the same second, would be in id order again."""
+
+FIRST_DESCENDING = frozenset({"updated", "appearances"})
+"""Columns whose first click sorts highest first: the newest change, the most appearances."""
 
 
 def _page_number(pages: int) -> int:
@@ -221,7 +242,7 @@ def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
     ws = workspace()
     doc = ws.corpus.get(doc_id)
     text = doc.text
-    claims = ws.to_mark(doc_id, text)
+    claims = _in_text_order(ws.to_mark(doc_id, text), doc_id)
     spans, orphans = spans_for(doc_id, claims, text)
     ctx: dict[str, Any] = {
         "doc": doc,
@@ -251,11 +272,27 @@ def document(doc_id: str) -> str:
 @bp.get("/documents/<doc_id>/text")
 @permission("viewer")
 def document_text(doc_id: str) -> str:
-    """The marked text alone (refreshed after every change; shown in the quote picker)."""
+    """The marked text alone (refreshed after every change; shown in the quote picker).
+
+    Refreshed with htmx, it brings the verdict counts too, swapped out of band: they had
+    stayed as they were until the page was reloaded.
+    """
     ctx = _document_context(doc_id, None)
+    picker = bool(request.args.get("picker"))
     return render_template(
-        "partials/_doc_text.html", picker=bool(request.args.get("picker")), **ctx
+        "partials/_doc_text.html", picker=picker, refresh=fragment_wanted() and not picker, **ctx
     )
+
+
+@bp.get("/documents/<doc_id>/claims")
+@permission("viewer")
+def document_claims(doc_id: str) -> str:
+    """The list of a document's claims, in the order of its text (refreshed after every
+    change)."""
+    ws = workspace()
+    doc = ws.corpus.get(doc_id)
+    claims = _in_text_order(ws.to_mark(doc_id, doc.text), doc_id)
+    return render_template("partials/_doc_claims.html", doc=doc, claims=claims)
 
 
 @bp.get("/claims/<claim_id>")
@@ -283,18 +320,25 @@ def claims() -> str:
         claimant=args.get("claimant") or None,
         tag=args.get("tag") or None,
     )
-    sort = args.get("sort", "id")
+    sort = args.get("sort") or DEFAULT_SORT
+    rank = {d: i for i, d in enumerate(_doc_titles())}
+
+    def place(c: Summary) -> tuple[int, int, str]:
+        first = min(c.appearances, key=lambda a: (rank.get(a.doc, len(rank)), a.start))
+        return (rank.get(first.doc, len(rank)), first.start, c.id)
+
     keys: dict[str, Callable[[Summary], Any]] = {
+        "place": place,
         "id": lambda c: c.id,
         "statement": lambda c: c.statement.casefold(),
         "claimant": lambda c: c.claimant.casefold(),
         "verdict": lambda c: (STATUSES.index(c.status), c.id),
         "date": lambda c: (c.claim_date is None, str(c.claim_date or ""), c.id),
-        "updated": lambda c: c.updated_at,
+        "updated": lambda c: (c.updated_at, c.id),
         "appearances": lambda c: (len(c.appearances), c.id),
     }
     if sort.lstrip("-") not in keys:
-        sort = "id"
+        sort = DEFAULT_SORT
     if sort != "id":  # the index gives them by id already
         found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
     pager = _pager(len(found))
@@ -304,6 +348,8 @@ def claims() -> str:
         "titles": _doc_titles(),
         "args": args,
         "sort": sort,
+        "default_sort": DEFAULT_SORT,
+        "first_descending": FIRST_DESCENDING,
         "statuses": STATUSES,
         "claimants": ws.counts().claimants,
     }
