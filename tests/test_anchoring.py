@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from annotate.record.anchoring import (
     DISTINCT_CHARS,
     MIN_SCORE,
+    SEED_CHARS,
     Placement,
+    _hints,
+    _occurrences,
+    _Scorer,
     anchor_problem,
     locate,
     locate_quote,
@@ -1635,3 +1639,56 @@ def test_copy_edits_of_short_texts_land_the_quote_where_expected(
     p = locate(edited, make_anchor("d", text, start, end))
     landed = edited[p.start : p.end] if p.start is not None and p.end is not None else None
     assert (p.status, p.start, landed, p.errors, p.score) == want
+
+
+# -- mutation survivors: the search's internals (module level: no placement shows them alone) --
+
+
+@pytest.mark.parametrize("length", [12, 16])
+def test_every_whole_piece_of_a_quote_and_its_context_votes_for_where_they_all_are(
+    length: int,
+) -> None:
+    # The quote moved with 40 characters either side to the end of the text: each whole piece
+    # of the quote, of its prefix and of its suffix (the last, shorter one of each left out)
+    # is found there, and each gives it one vote. Pieces are 3 characters for this 12-character
+    # quote (32 = 10 pieces and 2 left over), 4 for the 16-character one (every piece whole).
+    text = seed(CK)
+    start = text.index(EXPERTS)
+    a = make_anchor(CK, text, start, start + length)
+    moved = text[: start - 40] + text[start + length + 40 :] + "\n\n"
+    moved += text[start - 40 : start + length + 40]
+    sc = _Scorer(moved, a)
+    at = sc.folded.index(sc.quote)
+    piece = min(SEED_CHARS, max(3, length // 4))
+    pieces = length // piece + len(sc.prefix) // piece + len(sc.suffix) // piece
+    assert dict(_hints(sc, 0, piece))[at] == pieces
+
+
+def test_overlapping_copies_of_a_piece_are_each_found() -> None:
+    assert _occurrences("Brrrr!", "rr", 10) == [1, 2, 3]
+    assert _occurrences("Brrrr!", "rr", 2) == [1, 2]
+
+
+def test_each_separate_near_copy_in_a_window_is_a_candidate_of_its_own() -> None:
+    # Three copies of the quote, each one letter off, in one searched window: three
+    # candidates for the context to choose between, not the first one alone.
+    text = (
+        "The quick brown fox jumps over the lazy dog. Then the quick brown fix jumps again,"
+        " said the quick brawn fox."
+    )
+    start = text.index("quick brown fox")
+    a = make_anchor("d", text, start, start + len("quick brown fox"))
+    sc = _Scorer(text.replace("quick brown fox jumps", "quack brown fox jumps"), a)
+    found = sc.approximate(0, len(sc.folded), 3)
+    assert [(c.start, c.end, c.errors) for c in found] == [(4, 19, 1), (54, 69, 1), (92, 107, 1)]
+
+
+def test_a_window_with_many_near_copies_keeps_the_closest_ones() -> None:
+    # 26 copies two letters off, then one a single letter off: more runs than are scored
+    # (MAX_CANDIDATES), and the closest copy, last in the window, is among those kept.
+    a = make_anchor("d", "Start: abcdefgh end of the first line.\n", 7, 15)
+    edited = "Start: " + " ".join(["xbcdefgy"] * 26 + ["abcdefgy"]) + " tail"
+    sc = _Scorer(edited, a)
+    found = sc.approximate(0, len(sc.folded), 2)
+    assert len(found) == 24
+    assert (edited.index("abcdefgy"), 1) in [(c.start, c.errors) for c in found]
