@@ -1619,6 +1619,14 @@ SHORT_EDITS: list[
         "b a b aa aa aa b aa aa aa",
         ("moved", 0, "b a b aa aa aa b aa aa a", 2, 0.7391),
     ),
+    # _Scorer.pinned: `at + len(probe) != fs` -> `at - len(probe) != fs`
+    (
+        "He said no, no, no more arms for them then.",
+        11,
+        14,
+        "He said no, na, no more arms for them then.",
+        ("moved", 7, " no", 1, 0.8168),
+    ),
     # END SHORT_EDITS
 ]
 
@@ -1692,3 +1700,42 @@ def test_a_window_with_many_near_copies_keeps_the_closest_ones() -> None:
     found = sc.approximate(0, len(sc.folded), 2)
     assert len(found) == 24
     assert (edited.index("abcdefgy"), 1) in [(c.start, c.errors) for c in found]
+
+
+def test_a_short_repeated_quote_beside_a_doubled_space_keeps_its_own_copy() -> None:
+    # The last " ha " of "ha ha ha", the space before it doubled: folding puts the span's start
+    # inside that run of spaces, and of the two verbatim copies within reach the quote's own is
+    # the nearer, not the one before it.
+    text = "He laughed: ha ha ha "
+    a = make_anchor("d", text, 17, 21)
+    edited = "He laughed: ha ha  ha "
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 18, 22, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "edited"),
+    [
+        # " s" of "voters said", both its characters cut
+        (
+            "Results: 42 per cent of the voters said no to the plan.",
+            34,
+            36,
+            "Results: 42 per cent of the votersaid no to the plan.",
+        ),
+        # " s" of "a sa", the suffix rewritten
+        (
+            "skander missile is followed by a sa",
+            32,
+            34,
+            "skander missile is followed by a  fksklusa",
+        ),
+    ],
+)
+def test_a_short_quote_whose_text_was_cut_is_never_placed_on_an_empty_or_inverted_span(
+    text: str, start: int, end: int, edited: str
+) -> None:
+    # The prefix's last eight characters are found straddling the match's start and reaching
+    # to (or past) its end: the start is not moved there, which would leave nothing.
+    p = locate(edited, make_anchor("d", text, start, end))
+    assert p.placed and p.start is not None and p.end is not None and p.start < p.end
