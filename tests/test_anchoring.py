@@ -1739,3 +1739,23 @@ def test_a_short_quote_whose_text_was_cut_is_never_placed_on_an_empty_or_inverte
     # to (or past) its end: the start is not moved there, which would leave nothing.
     p = locate(edited, make_anchor("d", text, start, end))
     assert p.placed and p.start is not None and p.end is not None and p.start < p.end
+
+
+def test_a_five_letter_quote_with_two_letters_wrong_is_orphaned() -> None:
+    # Under eight characters a quote is allowed one edit, not two ("Minsk" is not "Mansq").
+    text = "Minsk talks began on Monday in the capital city, officials said."
+    p = locate(text.replace("Minsk", "Mansq"), make_anchor("d", text, 0, 5))
+    assert p == Placement("orphaned", None, None, 0.0)
+
+
+def test_a_short_quote_moved_and_edited_is_found_by_its_three_letter_pieces() -> None:
+    # "missiles. So" (12 characters) moved to the end, new neighbours either side and two
+    # letters changed: only two of its 3-character pieces are intact (one 4-character piece),
+    # and they are enough to search there. Too unlike with its new context to be placed, the
+    # passage is the orphan's best candidate.
+    text = seed(CK)
+    start = text.index("missiles. So")
+    edited = text[:start] + text[start + 12 :] + "\n\nAnd finally: misXiles.YSo (the end)\n"
+    p = locate(edited, make_anchor(CK, text, start, start + 12))
+    where = edited.index("misXiles.YSo")
+    assert (p.status, p.start, p.end, p.errors) == ("orphaned", where, where + 12, 2)
