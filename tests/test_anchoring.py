@@ -1627,6 +1627,22 @@ SHORT_EDITS: list[
         "He said no, na, no more arms for them then.",
         ("moved", 7, " no", 1, 0.8168),
     ),
+    # locate: `places[-1][1] <= max_errors:` -> `places[-1][1] < max_errors:`
+    (
+        ("000_6c6c33166c2267e4", 492, 1217),
+        9,
+        17,
+        ("a\n\nThe", "a\n"),
+        ("orphaned", 713, "hat the ", 1, 0.4664),
+    ),
+    # locate: `places[-1][1] =` -> `places[-1][2] =`
+    (
+        " ba ba ab abba b b ba ab ab ab ab ba ab ba ab ab ba ab ab b abba abba",
+        14,
+        64,
+        " ba ba ab abba b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba",
+        ("moved", 14, " b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba", 3, 0.75),
+    ),
     # END SHORT_EDITS
 ]
 
