@@ -1775,3 +1775,12 @@ def test_a_short_quote_moved_and_edited_is_found_by_its_three_letter_pieces() ->
     p = locate(edited, make_anchor(CK, text, start, start + 12))
     where = edited.index("misXiles.YSo")
     assert (p.status, p.start, p.end, p.errors) == ("orphaned", where, where + 12, 2)
+
+
+def test_a_quote_ending_at_the_very_end_of_the_document_is_accepted() -> None:
+    text = seed(NEWS)
+    end = len(text)
+    assert anchor_problem(text, end - 5, end, text[-5:]) is None
+    assert anchor_problem(text, end - 4, end + 1, text[-4:] + " ") == (
+        f"offsets {end - 4}-{end + 1} are beyond the end of the document ({end} characters)"
+    )
