@@ -1643,6 +1643,10 @@ SHORT_EDITS: list[
         " ba ba ab abba b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba",
         ("moved", 14, " b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba", 3, 0.75),
     ),
+    # _Scorer.original_span: `start - 4), end` -> `start - 5), end`
+    ("aa a aa a ", 5, 10, "aa a aax a ", ("moved", 5, "aax a ", 1, 0.8913)),
+    # _Scorer.original_span: `len(exact) + 1)` -> `len(exact) - 1)`
+    ("facil", 1, 5, "faciacill", ("moved", 4, "acill", 1, 0.7482)),
     # END SHORT_EDITS
 ]
 
