@@ -1647,6 +1647,10 @@ SHORT_EDITS: list[
     ("aa a aa a ", 5, 10, "aa a aax a ", ("moved", 5, "aax a ", 1, 0.8913)),
     # _Scorer.original_span: `len(exact) + 1)` -> `len(exact) - 1)`
     ("facil", 1, 5, "faciacill", ("moved", 4, "acill", 1, 0.7482)),
+    # locate: `places.sort(key=lambda p: -p[2])` -> `places.sort(key=lambda p: +p[2])`
+    ("a aa aa a a a a a aa a", 3, 8, "a aa aaxa a a a a aa a", ("moved", 0, "a aa ", 1, 0.8883)),
+    # locate: `places.sort(key=lambda p: -p[2])` -> `places.sort(key=None)`
+    ("a aa aa a a a a a aa aa", 3, 8, "a aa aaxa a a a a aa aa", ("moved", 0, "a aa ", 1, 0.8885)),
     # END SHORT_EDITS
 ]
 
@@ -1788,3 +1792,18 @@ def test_a_quote_ending_at_the_very_end_of_the_document_is_accepted() -> None:
     assert anchor_problem(text, end - 4, end + 1, text[-4:] + " ") == (
         f"offsets {end - 4}-{end + 1} are beyond the end of the document ({end} characters)"
     )
+
+
+def test_a_quote_after_a_paragraph_break_whose_text_before_its_context_was_cut_stays_certain() -> (
+    None
+):
+    # The quote begins with the second line break of a paragraph break, its prefix ends with
+    # the first: folded, the two are one space, but verbatim the quote and its whole context
+    # are at the very start of the text, and it scores as that.
+    text = seed(CK)
+    start = text.index("\n\n", 200) + 1
+    a = make_anchor(CK, text, start, start + 40)
+    assert a.prefix.endswith("\n") and a.exact.startswith("\n")
+    edited = text[start - 32 :]
+    pos = 1 - (start - 32) / len(edited)
+    assert locate(edited, a) == Placement("moved", 32, 72, round((90 + 2 * pos) / 92, 4), 0)
