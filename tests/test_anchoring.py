@@ -1406,7 +1406,6 @@ def test_an_orphans_best_candidate_is_a_span_it_can_show() -> None:
 SHORT_EDITS: list[
     tuple[object, int, int, object, tuple[str, int | None, str | None, int, float]]
 ] = [
-    # BEGIN SHORT_EDITS
     # _Scorer.pinned: `self.folded.rfind(probe, max(0, fs` -> `self.folded.rfind(probe, max(1, fs`
     # _Scorer.pinned: `at >= 0 and` -> `at >= 1 and`
     # _Scorer._rescored: `errors <= max_errors` -> `errors < max_errors`
@@ -1651,7 +1650,6 @@ SHORT_EDITS: list[
     ("a aa aa a a a a a aa a", 3, 8, "a aa aaxa a a a a aa a", ("moved", 0, "a aa ", 1, 0.8883)),
     # locate: `places.sort(key=lambda p: -p[2])` -> `places.sort(key=None)`
     ("a aa aa a a a a a aa aa", 3, 8, "a aa aaxa a a a a aa aa", ("moved", 0, "a aa ", 1, 0.8885)),
-    # END SHORT_EDITS
 ]
 
 
