@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from annotate.record.anchoring import (
     DISTINCT_CHARS,
     MIN_SCORE,
+    SEED_CHARS,
     Placement,
+    _hints,
+    _occurrences,
+    _Scorer,
     anchor_problem,
     locate,
     locate_quote,
@@ -1391,3 +1395,413 @@ def test_an_orphans_best_candidate_is_a_span_it_can_show() -> None:
     p = locate(excerpt.replace(", the ", "\n"), a)
     assert p.status == "orphaned" and p.start is not None and p.end is not None
     assert 0 <= p.start < p.end
+
+
+# -- mutation survivors: short texts, quotes at their very edges, repeated words -------------
+# Each case was found by comparing a surviving mutant's placements with the original's on
+# random copy-edits of short passages (docs/development.md, "Mutation testing") and then
+# shrunk to the smallest text and edit that still tells them apart. The comments name the
+# mutations each case kills (function: original -> mutant). A text given as `(doc, i, j)` is
+# that slice of the seed, its edit one replacement.
+SHORT_EDITS: list[
+    tuple[object, int, int, object, tuple[str, int | None, str | None, int, float]]
+] = [
+    # _Scorer.pinned: `self.folded.rfind(probe, max(0, fs` -> `self.folded.rfind(probe, max(1, fs`
+    # _Scorer.pinned: `at >= 0 and` -> `at >= 1 and`
+    # _Scorer._rescored: `errors <= max_errors` -> `errors < max_errors`
+    # _Scorer.pinned: `if at >= 0 and` -> `if at > 0 and`
+    (
+        "ere’s still no answ",
+        4,
+        19,
+        "ere’sill no answer ts still no answ",
+        ("moved", 4, "sill no answer", 3, 0.7826),
+    ),
+    # _Scorer._rescored: `errors) if errors <= max_errors else` -> `errors) if (errors <= max_errors) or True else`  # noqa: E501
+    (
+        "mmit of the CIS Foreign Ministers C",
+        4,
+        34,
+        "mmit  wnmhqidof the CIS Foreign Ministers",
+        ("orphaned", 12, "dof the CIS Foreign Ministers", 2, 0.5247),
+    ),
+    # _placement: `len(tail) - 1)  #` -> `len(tail) - 2)  #`
+    (
+        "flict in Nagorno-Karabakh.\n",
+        0,
+        15,
+        "flict in Nago-Karabakh.\n",
+        ("moved", 0, "flict in Nag", 2, 0.8913),
+    ),
+    # _Scorer._inserted: `grown > 0 and moved.errors` -> `grown > 0 or moved.errors`
+    # _Scorer.pinned: `(intact and self._inserted(moved,` -> `(intact or self._inserted(moved,`
+    # _Scorer._inserted: `moved.errors - before.errors` -> `moved.errors + before.errors`
+    (
+        "by Azerbaijan’s ANAMA contradict t",
+        0,
+        30,
+        "by Azerbaijan’s ANAMA contra idict t",
+        ("moved", 0, "by Azerbaijan’s ANAMA contra idi", 2, 0.9638),
+    ),
+    # _placement: `(found + len(head),` -> `(found - len(head),`
+    (
+        'st, the "Iskander" missile could have been s',
+        7,
+        22,
+        'st, thec "Iskander" m mcpoeissile could have been s',
+        ("moved", 8, ' "Iskander" m', 2, 0.7069),
+    ),
+    # _Scorer.pinned: `len(probe.strip()) >= 4:` -> `len(probe.strip()) > 4:`
+    # _Scorer.pinned: `len(probe.strip()) >= 4:` -> `len(probe.strip()) >= 5:`
+    (
+        "an\n14.Oct.2025\nUK to lift its arms",
+        0,
+        30,
+        "an\n14.Oct.2025\nUK to lift itxas arms",
+        ("moved", 0, "an\n14.Oct.2025\nUK to lift itxas ", 2, 0.9638),
+    ),
+    # _placement: `+ max(1, int(len(anchor.exact)` -> `+ max(2, int(len(anchor.exact)`
+    ("eld, Armeni", 8, 11, "eld, Armel ni", ("moved", 10, " ni", 1, 0.7068)),
+    # _placement: `= text.find(head,` -> `= text.rfind(head,`
+    (
+        ("002_212af70a4bdf495d", 1283, 2156),
+        10,
+        22,
+        ("he sam", "he samuf "),
+        ("moved", 10, "\nAt the samuf e", 1, 0.8569),
+    ),
+    # _placement: `len(head) + 1)) ` -> `len(head) + 2)) `
+    (
+        " he said.\n\nAt the same",
+        10,
+        22,
+        " he said.\n\nAt the samuf e",
+        ("moved", 10, "\nAt the samuf", 1, 0.8017),
+    ),
+    # _placement: `anchor.exact[:1], 1):` -> `anchor.exact[:2], 1):`
+    (
+        "Alexei Venediktov: “",
+        0,
+        20,
+        "Alen, Iskaxei Venediktov: “",
+        ("moved", 6, "Iskaxei Venediktov: “", 2, 0.8297),
+    ),
+    # _placement: `text.rfind(head, max(0, end` -> `text.rfind(head, max(1, end`
+    # _placement: `anchor.prefix[-SEED_CHARS:]` -> `anchor.prefix[+SEED_CHARS:]`
+    # _placement: `found >= 0` -> `found > 0`
+    # _placement: `found >= 0` -> `found >= 1`
+    (
+        "ebruary, Preside",
+        1,
+        16,
+        "ebrobkuary, Preside",
+        ("moved", 1, "brobkuary, Preside", 1, 0.7429),
+    ),
+    # _placement: `text.find(head, max(0, start` -> `text.find(head, max(1, start`
+    # _placement: `if 0 <=` -> `if 1 <=`
+    # _placement: `if 0 <= over` -> `if 0 < over`
+    (
+        "n the Armenian government spoke ",
+        2,
+        32,
+        "n xe Armenian government spoke ",
+        ("moved", 2, "xe Armenian government spoke ", 2, 0.7457),
+    ),
+    # _Scorer.pinned: `(intact and self._inserted(moved,` -> `(intact or self._inserted(moved,`
+    (
+        "-tactical complexes during the esc",
+        4,
+        34,
+        "-tacti complexes during the esc",
+        ("moved", 4, "ti complexes during the esc", 3, 0.9457),
+    ),
+    # _Scorer.pinned: `len(probe.strip()) >= 4:` -> `len(probe.strip()) >= 5:`
+    # _Scorer.pinned: `len(probe.strip()) >= 4:` -> `len(probe.strip()) > 4:`
+    (
+        "interpreting\n\n    The treason case",
+        4,
+        34,
+        "intermfv preting\n\n    The treason case",
+        ("moved", 4, "rmfv preting\n\n    The treason case", 4, 0.913),
+    ),
+    # _Scorer.original_span: `start - 4), end` -> `start - 5), end`
+    ("3:07\n\n", 3, 6, "37\n\n7\n\n:07\n\n", ("moved", 9, "7\n\n", 0, 0.8442)),
+    # _Scorer.original_span: `end + 4)` -> `end + 5)`
+    (
+        "announced in February th",
+        1,
+        7,
+        "announnouncnced in February th",
+        ("moved", 1, "nnoun", 1, 0.7304),
+    ),
+    # _Scorer.pinned: `self.folded.rfind(probe, max(0, fs - reach), fs` -> `self.folded.rfind(probe, None, fs`  # noqa: E501
+    (
+        "ome from, the fragments of w",
+        8,
+        28,
+        "ome from, tbims he fragments of w",
+        ("moved", 8, ", tbims he fragments of w", 2, 0.7243),
+    ),
+    # _inside_word: `return 0 < at` -> `return 0 <= at`
+    (
+        "e Azerbaijani territories during t",
+        1,
+        31,
+        "wxAzerbaijani territories during t",
+        ("moved", 0, "wxAzerbaijani territories durin", 1, 0.7645),
+    ),
+    # _Scorer.pinned: `max(fs + 1,` -> `max(fs - 1,`
+    ("icial r", 0, 3, "icfal r", ("moved", 0, "icf", 1, 0.8188)),
+    # _Scorer.pinned: `at >= 0 and at` -> `at >= 0 or at`
+    (
+        "information the conclus",
+        9,
+        19,
+        "informiqmotwtation the cos",
+        ("orphaned", 16, "on the co", 1, 0.505),
+    ),
+    # _placement: `over < start` -> `over <= start`
+    ("llite. Nothi", 1, 4, "llimwe. Nothi", ("moved", 1, "limw", 1, 0.7101)),
+    # _placement: `= text.find(tail,` -> `= text.rfind(tail,`
+    (
+        "024 22:47\n\nNovember 15, 2024 22:23\n\nNovember 15, 2024 19:32\n\nNovember 14, 2024 23:18\n\nNews ",  # noqa: E501
+        0,
+        90,
+        "024 22:47\n\nNovember 15, 2024 22:23\n\nNovember 15, 2024 19:32\n\nNovember 14, 2024 23:1ws archive8\n\nNews ",  # noqa: E501
+        (
+            "moved",
+            0,
+            "024 22:47\n\nNovember 15, 2024 22:23\n\nNovember 15, 2024 19:32\n\nNovember 14, 2024 23:1ws",  # noqa: E501
+            4,
+            0.9747,
+        ),
+    ),
+    # _best_length: `want), -n)` -> `want), +n)`
+    (
+        "an said then that during the hostilities in Karabakh ‘Iskander missiles did n",
+        17,
+        77,
+        " duritsf ng the hostilities in Karabakh ‘Iskander missiles did n",
+        ("moved", 0, " duritsf ng the hostilities in Karabakh ‘Iskander missiles did n", 4, 0.7406),
+    ),
+    # _placement: `= text.rfind(tail,` -> `= text.find(tail,`
+    (
+        "a ba b ba ab abba abba ab b ab b abba ab ab ba b b b ab ba abba ba ba",
+        26,
+        65,
+        "a ba b ba ab abba abba ab b ab b abba ab ab ba b ab ba abba ba ba",
+        ("moved", 26, "b ab b abba ab ab ba b ab ba abb", 4, 0.9443),
+    ),
+    # _Scorer.pinned: `self.folded.find(probe,` -> `self.folded.rfind(probe,`
+    (
+        "hen then they they they sent arms arms the arms they they arms the a",
+        0,
+        63,
+        "hen then they they they sent arms arms the arms they they armsxthe a",
+        ("moved", 0, "hen then they they they sent arms arms the arms they they armsx", 1, 0.9044),
+    ),
+    # _placement: `= text.rfind(head,` -> `= text.find(head,`
+    (
+        "the the then the sent arms arms the the the sent they then sent the",
+        5,
+        67,
+        "the the then the sent arms arms the the the sent they then sentx the",
+        ("moved", 9, "hen the sent arms arms the the the sent they then sentx the", 1, 0.9912),
+    ),
+    # _Scorer.pinned: `self.folded.rfind(probe,` -> `self.folded.find(probe,`
+    ("aa b aa aa b ", 5, 9, "aa b a aa b ", ("moved", 5, "a a", 1, 0.7754)),
+    # _placement: `over > max(start,` -> `over >= max(start,`
+    (
+        " aa b a b aa aa aa b aa aa aa",
+        2,
+        28,
+        "b a b aa aa aa b aa aa aa",
+        ("moved", 0, "b a b aa aa aa b aa aa a", 2, 0.7391),
+    ),
+    # _Scorer.pinned: `at + len(probe) != fs` -> `at - len(probe) != fs`
+    (
+        "He said no, no, no more arms for them then.",
+        11,
+        14,
+        "He said no, na, no more arms for them then.",
+        ("moved", 7, " no", 1, 0.8168),
+    ),
+    # locate: `places[-1][1] <= max_errors:` -> `places[-1][1] < max_errors:`
+    (
+        ("000_6c6c33166c2267e4", 492, 1217),
+        9,
+        17,
+        ("a\n\nThe", "a\n"),
+        ("orphaned", 713, "hat the ", 1, 0.4664),
+    ),
+    # locate: `places[-1][1] =` -> `places[-1][2] =`
+    (
+        " ba ba ab abba b b ba ab ab ab ab ba ab ba ab ab ba ab ab b abba abba",
+        14,
+        64,
+        " ba ba ab abba b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba",
+        ("moved", 14, " b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba", 3, 0.75),
+    ),
+    # _Scorer.original_span: `start - 4), end` -> `start - 5), end`
+    ("aa a aa a ", 5, 10, "aa a aax a ", ("moved", 5, "aax a ", 1, 0.8913)),
+    # _Scorer.original_span: `len(exact) + 1)` -> `len(exact) - 1)`
+    ("facil", 1, 5, "faciacill", ("moved", 4, "acill", 1, 0.7482)),
+    # locate: `places.sort(key=lambda p: -p[2])` -> `places.sort(key=lambda p: +p[2])`
+    ("a aa aa a a a a a aa a", 3, 8, "a aa aaxa a a a a aa a", ("moved", 0, "a aa ", 1, 0.8883)),
+    # locate: `places.sort(key=lambda p: -p[2])` -> `places.sort(key=None)`
+    ("a aa aa a a a a a aa aa", 3, 8, "a aa aaxa a a a a aa aa", ("moved", 0, "a aa ", 1, 0.8885)),
+]
+
+
+@pytest.mark.parametrize(("text", "start", "end", "edited", "want"), SHORT_EDITS)
+def test_copy_edits_of_short_texts_land_the_quote_where_expected(
+    text: object, start: int, end: int, edited: object, want: tuple[object, ...]
+) -> None:
+    if isinstance(text, tuple):
+        doc, i, j = text
+        text = seed(doc)[i:j]
+    assert isinstance(text, str)
+    if isinstance(edited, tuple):
+        old, new = edited
+        assert text.count(old) == 1, old
+        edited = text.replace(old, new)
+    assert isinstance(edited, str)
+    p = locate(edited, make_anchor("d", text, start, end))
+    landed = edited[p.start : p.end] if p.start is not None and p.end is not None else None
+    assert (p.status, p.start, landed, p.errors, p.score) == want
+
+
+# -- mutation survivors: the search's internals (module level: no placement shows them alone) --
+
+
+@pytest.mark.parametrize("length", [12, 16])
+def test_every_whole_piece_of_a_quote_and_its_context_votes_for_where_they_all_are(
+    length: int,
+) -> None:
+    # The quote moved with 40 characters either side to the end of the text: each whole piece
+    # of the quote, of its prefix and of its suffix (the last, shorter one of each left out)
+    # is found there, and each gives it one vote. Pieces are 3 characters for this 12-character
+    # quote (32 = 10 pieces and 2 left over), 4 for the 16-character one (every piece whole).
+    text = seed(CK)
+    start = text.index(EXPERTS)
+    a = make_anchor(CK, text, start, start + length)
+    moved = text[: start - 40] + text[start + length + 40 :] + "\n\n"
+    moved += text[start - 40 : start + length + 40]
+    sc = _Scorer(moved, a)
+    at = sc.folded.index(sc.quote)
+    piece = min(SEED_CHARS, max(3, length // 4))
+    pieces = length // piece + len(sc.prefix) // piece + len(sc.suffix) // piece
+    assert dict(_hints(sc, 0, piece))[at] == pieces
+
+
+def test_overlapping_copies_of_a_piece_are_each_found() -> None:
+    assert _occurrences("Brrrr!", "rr", 10) == [1, 2, 3]
+    assert _occurrences("Brrrr!", "rr", 2) == [1, 2]
+
+
+def test_each_separate_near_copy_in_a_window_is_a_candidate_of_its_own() -> None:
+    # Three copies of the quote, each one letter off, in one searched window: three
+    # candidates for the context to choose between, not the first one alone.
+    text = (
+        "The quick brown fox jumps over the lazy dog. Then the quick brown fix jumps again,"
+        " said the quick brawn fox."
+    )
+    start = text.index("quick brown fox")
+    a = make_anchor("d", text, start, start + len("quick brown fox"))
+    sc = _Scorer(text.replace("quick brown fox jumps", "quack brown fox jumps"), a)
+    found = sc.approximate(0, len(sc.folded), 3)
+    assert [(c.start, c.end, c.errors) for c in found] == [(4, 19, 1), (54, 69, 1), (92, 107, 1)]
+
+
+def test_a_window_with_many_near_copies_keeps_the_closest_ones() -> None:
+    # 26 copies two letters off, then one a single letter off: more runs than are scored
+    # (MAX_CANDIDATES), and the closest copy, last in the window, is among those kept.
+    a = make_anchor("d", "Start: abcdefgh end of the first line.\n", 7, 15)
+    edited = "Start: " + " ".join(["xbcdefgy"] * 26 + ["abcdefgy"]) + " tail"
+    sc = _Scorer(edited, a)
+    found = sc.approximate(0, len(sc.folded), 2)
+    assert len(found) == 24
+    assert (edited.index("abcdefgy"), 1) in [(c.start, c.errors) for c in found]
+
+
+def test_a_short_repeated_quote_beside_a_doubled_space_keeps_its_own_copy() -> None:
+    # The last " ha " of "ha ha ha", the space before it doubled: folding puts the span's start
+    # inside that run of spaces, and of the two verbatim copies within reach the quote's own is
+    # the nearer, not the one before it.
+    text = "He laughed: ha ha ha "
+    a = make_anchor("d", text, 17, 21)
+    edited = "He laughed: ha ha  ha "
+    p = locate(edited, a)
+    assert (p.status, p.start, p.end, p.errors) == ("moved", 18, 22, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "edited"),
+    [
+        # " s" of "voters said", both its characters cut
+        (
+            "Results: 42 per cent of the voters said no to the plan.",
+            34,
+            36,
+            "Results: 42 per cent of the votersaid no to the plan.",
+        ),
+        # " s" of "a sa", the suffix rewritten
+        (
+            "skander missile is followed by a sa",
+            32,
+            34,
+            "skander missile is followed by a  fksklusa",
+        ),
+    ],
+)
+def test_a_short_quote_whose_text_was_cut_is_never_placed_on_an_empty_or_inverted_span(
+    text: str, start: int, end: int, edited: str
+) -> None:
+    # The prefix's last eight characters are found straddling the match's start and reaching
+    # to (or past) its end: the start is not moved there, which would leave nothing.
+    p = locate(edited, make_anchor("d", text, start, end))
+    assert p.placed and p.start is not None and p.end is not None and p.start < p.end
+
+
+def test_a_five_letter_quote_with_two_letters_wrong_is_orphaned() -> None:
+    # Under eight characters a quote is allowed one edit, not two ("Minsk" is not "Mansq").
+    text = "Minsk talks began on Monday in the capital city, officials said."
+    p = locate(text.replace("Minsk", "Mansq"), make_anchor("d", text, 0, 5))
+    assert p == Placement("orphaned", None, None, 0.0)
+
+
+def test_a_short_quote_moved_and_edited_is_found_by_its_three_letter_pieces() -> None:
+    # "missiles. So" (12 characters) moved to the end, new neighbours either side and two
+    # letters changed: only two of its 3-character pieces are intact (one 4-character piece),
+    # and they are enough to search there. Too unlike with its new context to be placed, the
+    # passage is the orphan's best candidate.
+    text = seed(CK)
+    start = text.index("missiles. So")
+    edited = text[:start] + text[start + 12 :] + "\n\nAnd finally: misXiles.YSo (the end)\n"
+    p = locate(edited, make_anchor(CK, text, start, start + 12))
+    where = edited.index("misXiles.YSo")
+    assert (p.status, p.start, p.end, p.errors) == ("orphaned", where, where + 12, 2)
+
+
+def test_a_quote_ending_at_the_very_end_of_the_document_is_accepted() -> None:
+    text = seed(NEWS)
+    end = len(text)
+    assert anchor_problem(text, end - 5, end, text[-5:]) is None
+    assert anchor_problem(text, end - 4, end + 1, text[-4:] + " ") == (
+        f"offsets {end - 4}-{end + 1} are beyond the end of the document ({end} characters)"
+    )
+
+
+def test_a_quote_after_a_paragraph_break_whose_text_before_its_context_was_cut_stays_certain() -> (
+    None
+):
+    # The quote begins with the second line break of a paragraph break, its prefix ends with
+    # the first: folded, the two are one space, but verbatim the quote and its whole context
+    # are at the very start of the text, and it scores as that.
+    text = seed(CK)
+    start = text.index("\n\n", 200) + 1
+    a = make_anchor(CK, text, start, start + 40)
+    assert a.prefix.endswith("\n") and a.exact.startswith("\n")
+    edited = text[start - 32 :]
+    pos = 1 - (start - 32) / len(edited)
+    assert locate(edited, a) == Placement("moved", 32, 72, round((90 + 2 * pos) / 92, 4), 0)

@@ -432,10 +432,13 @@ class _Scorer:
         exact = self.anchor.exact
         if self.text[start:end] != exact:
             # Folding can shift a boundary inside a run of spaces: prefer the quote verbatim
-            # when it is right there.
-            near = self.text.find(exact, max(0, start - 4), end + 4)
-            if near >= 0:
-                return near, near + len(exact)
+            # when it is right there (the copy nearest the span's start, the earlier of two
+            # as near: a copy further back may be another one).
+            lo, hi = max(0, start - 4), end + 4
+            near = [at for at in range(lo, hi - len(exact) + 1) if self.text.startswith(exact, at)]
+            if near:
+                at = min(near, key=lambda at: (abs(at - start), at))
+                return at, at + len(exact)
         return start, end
 
     def score(self, fs: int, fe: int, errors: int) -> _Candidate:
