@@ -1640,7 +1640,10 @@ SHORT_EDITS: list[
         14,
         64,
         " ba ba ab abba b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba",
-        ("moved", 14, " b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbba", 3, 0.75),
+        # (the quote's "abba" and the suffix's " abba" were joined into "abbba": the quote
+        # ends before the suffix's last letter, "a", now that `_snapped` knows a joined
+        # space; it took it in before)
+        ("moved", 14, " b b ba ab abab ab ab ba ab ba ab ab ba ab ab b abbb", 3, 0.75),
     ),
     # _Scorer.original_span: `start - 4), end` -> `start - 5), end`
     ("aa a aa a ", 5, 10, "aa a aax a ", ("moved", 5, "aax a ", 1, 0.8913)),
@@ -1805,3 +1808,38 @@ def test_a_quote_after_a_paragraph_break_whose_text_before_its_context_was_cut_s
     edited = text[start - 32 :]
     pos = 1 - (start - 32) / len(edited)
     assert locate(edited, a) == Placement("moved", 32, 72, round((90 + 2 * pos) / 92, 4), 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "edited", "landed"),
+    [
+        (
+            "He said xy the cat sat on the mat today",
+            "xy",
+            "He said xthe cat sat on the mat today",
+            "x",
+        ),
+        (
+            "They said that the Iskander was used in the war",
+            "Iskander",
+            "They said that theIskandr was used in the war",
+            "Iskandr",
+        ),
+        (
+            "They said that the Iskander was used in the war",
+            "Iskander",
+            "They said that the Iskandrwas used in the war",
+            "Iskandr",
+        ),
+    ],
+)
+def test_an_edited_quote_joined_to_its_context_by_a_lost_space_stops_at_the_context(
+    text: str, quote: str, edited: str, landed: str
+) -> None:
+    """An edit inside the quote and the space between it and its context taken out: the
+    quote's boundary snaps to the word's edge, but not over the context's first word (it
+    took "xthe" for "xy" before the suffix " the" was compared without its space)."""
+    start = text.index(quote)
+    p = locate(edited, make_anchor("d", text, start, start + len(quote)))
+    assert p.status == "moved" and p.start is not None and p.end is not None
+    assert edited[p.start : p.end] == landed

@@ -536,14 +536,17 @@ def _inside_word(text: str, at: int) -> bool:
 def _snapped(text: str, at: int, step: int, context: str) -> int:
     """`at`, moved by `step` (-1 or 1) to the edge of the word it cuts, if that is near, but
     not over letters of that word that are the end of the `context` on that side (the prefix,
-    or the suffix): an edit joined them to the quote ("on the" -> "onthe")."""
+    or the suffix): an edit joined them to the quote ("on the" -> "onthe"), also by taking
+    out the space between them ("xy the" -> "xthe": the suffix's first word, after its
+    space)."""
     moved = at
     while _inside_word(text, moved) and abs(moved - at) < SNAP_CHARS:
         moved += step
     if _inside_word(text, moved):
         return at
+    near = context.rstrip() if step < 0 else context.lstrip()
     for p in range(at, moved, step):
-        if context.endswith(text[moved:p]) if step < 0 else context.startswith(text[p:moved]):
+        if near.endswith(text[moved:p]) if step < 0 else near.startswith(text[p:moved]):
             return p
     return moved
 
