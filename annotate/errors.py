@@ -67,6 +67,13 @@ class AlreadyExists(AnnotateError):
     status = 409
 
 
+class NotPublishable(AnnotateError):
+    """A ClaimReview export asked of a desk without a public base URL (its settings name
+    loopback, a private address or none): what it would publish points nowhere."""
+
+    status = 409
+
+
 class StaleText(AnnotateError):
     """A document's text or metadata changed since it was read: refused, never merged (409)."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ from annotate.record.service import Workspace
 from .conftest import DOC_BBC, SHARED, shared_data
 
 EXTENSIONS = {"json": ".json", "csv": ".csv", "claimreview": ".jsonld", "w3c": ".jsonld"}
+PUBLIC = "https://factcheck.example.org"
+"""A desk's public URL: a claimreview export refuses to publish a loopback one."""
+
+
+def published(fmt: str) -> tuple[str, ...]:
+    """The options an export of `fmt` needs: claimreview a public base URL."""
+    return ("--base-url", PUBLIC) if fmt == "claimreview" else ()
 
 
 def exported(run: Callable[..., Result], tmp_path: Path, fmt: str, *options: str) -> str:
@@ -42,7 +50,10 @@ def test_export_of_the_shipped_store_is_pinned(
     run: Callable[..., Result], tmp_path: Path, fmt: str, file_regression: Any
 ) -> None:
     file_regression.check(
-        exported(run, tmp_path, fmt), extension=EXTENSIONS[fmt], newline="", binary=False
+        exported(run, tmp_path, fmt, *published(fmt)),
+        extension=EXTENSIONS[fmt],
+        newline="",
+        binary=False,
     )
 
 
@@ -51,7 +62,10 @@ def test_export_of_a_sample_store_is_pinned(
     sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, fmt: str, file_regression: Any
 ) -> None:
     file_regression.check(
-        exported(run, tmp_path, fmt), extension=EXTENSIONS[fmt], newline="", binary=False
+        exported(run, tmp_path, fmt, *published(fmt)),
+        extension=EXTENSIONS[fmt],
+        newline="",
+        binary=False,
     )
 
 
@@ -59,9 +73,9 @@ def test_export_of_a_sample_store_is_pinned(
 def test_export_is_the_same_bytes_every_time(
     sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, fmt: str
 ) -> None:
-    first = exported(run, tmp_path, fmt)
-    assert exported(run, tmp_path, fmt) == first
-    assert run("export", "--format", fmt).stdout_bytes.decode("utf-8") == first
+    first = exported(run, tmp_path, fmt, *published(fmt))
+    assert exported(run, tmp_path, fmt, *published(fmt)) == first
+    assert run("export", "--format", fmt, *published(fmt)).stdout_bytes.decode("utf-8") == first
 
 
 def test_export_writes_to_stdout_and_refuses_an_unknown_format(run: Callable[..., Result]) -> None:
@@ -101,6 +115,8 @@ def test_json_export_lists_claims_and_documents_sorted_by_id(run: Callable[..., 
 
 
 def claim_reviews(run: Callable[..., Result], *options: str) -> list[dict[str, Any]]:
+    if "--base-url" not in options and not os.environ.get("ANNOTATE_BASE_URL"):
+        options = (*published("claimreview"), *options)
     result = run("export", "--format", "claimreview", *options)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -124,20 +140,25 @@ def test_claimreview_has_every_field_google_requires(
         assert review["@context"] == "https://schema.org"
         assert review["@type"] == "ClaimReview"
         assert review["claimReviewed"]
-        assert review["url"].startswith("http://127.0.0.1:5000/claims/")
+        assert review["url"].startswith(f"{PUBLIC}/claims/")
+        assert review["@id"] == review["url"] + "#claimreview"
         assert review["author"]["@type"] == "Organization"
         assert review["author"]["name"] and review["author"]["url"]
         assert review["datePublished"] == "2021-05-03"
         rating = review["reviewRating"]
         assert rating["@type"] == "Rating"
         assert rating["alternateName"] in {"Confirmed", "Denied", "Disputed"}
+        assert rating["name"] == rating["alternateName"]
         assert rating["worstRating"] <= rating["ratingValue"] <= rating["bestRating"]
         item = review["itemReviewed"]
         assert item["@type"] == "Claim"
         assert item["author"]["@type"] in {"Person", "Organization"}
         assert item["author"]["name"]
-        assert item["appearance"], "every reviewed claim appears somewhere"
-        for work in item["appearance"]:
+        works = [*([item["firstAppearance"]] if "firstAppearance" in item else []),
+                 *item.get("appearance", [])]
+        assert works, "every reviewed claim appears somewhere"
+        assert len({w["url"] for w in works}) == len(works), "no appearance twice"
+        for work in works:
             assert work["@type"] == "CreativeWork"
             assert work["url"] and work["headline"]
 
@@ -163,9 +184,9 @@ def test_claimreview_names_the_claimant_and_where_the_claim_appeared(
     item = review["itemReviewed"]
     assert item["author"] == {"@type": "Organization", "name": "Russian Ministry of Defence"}
     assert item["datePublished"] == "2021-02-26"
-    assert [w["datePublished"] for w in item["appearance"]] == ["2021-04-04", "2021-04-12"]
-    assert item["firstAppearance"] == item["appearance"][0]
-    assert item["appearance"][0]["url"] == f"http://127.0.0.1:5000/documents/{DOC_BBC}"
+    assert item["firstAppearance"]["datePublished"] == "2021-04-04"
+    assert [w["datePublished"] for w in item["appearance"]] == ["2021-04-12"]
+    assert item["firstAppearance"]["url"] == f"{PUBLIC}/documents/{DOC_BBC}"
     assert review["reviewBody"].startswith("Moscow denies it")
 
 
@@ -177,7 +198,8 @@ def test_claimreview_appearance_uses_the_documents_own_url_and_outlet(
     meta["url"] = "https://www.azernews.az/nation/176453.html"
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     review = next(r for r in claim_reviews(run) if r["url"].endswith("/sargsyan-iskander-used"))
-    (work,) = review["itemReviewed"]["appearance"]
+    assert "appearance" not in review["itemReviewed"], "its one appearance is the first"
+    work = review["itemReviewed"]["firstAppearance"]
     assert work["url"] == "https://www.azernews.az/nation/176453.html"
     assert work["publisher"] == {"@type": "Organization", "name": "AzerNews"}
     assert work["author"] == {"@type": "Person", "name": "Vafa Ismayilova"}
@@ -202,7 +224,7 @@ def test_base_url_and_organisation_come_from_options(
         "name": "Example Desk",
         "url": "https://example.org",
     }
-    first = review["itemReviewed"]["appearance"][0]["url"]
+    first = review["itemReviewed"]["firstAppearance"]["url"]
     assert first.startswith("https://factcheck.example.org/documents/")
 
 
@@ -326,7 +348,11 @@ def test_claimreview_is_json_ld_made_of_schema_org_terms_only(
     # Nothing dropped: compacting the expansion again gives back every key and value.
     compacted = jsonld.compact(expanded, "https://schema.org", options)
     graph = compacted.get("@graph", [compacted])
-    strip = [{k: v for k, v in r.items() if k != "@context"} for r in reviews]
+    # (schema.org's context calls `@id` `id`.)
+    strip = [
+        {("id" if k == "@id" else k): v for k, v in r.items() if k != "@context"}
+        for r in reviews
+    ]
     assert _arrays(sorted(graph, key=lambda r: r["url"])) == _arrays(strip)
 
 

@@ -51,6 +51,8 @@ def desk(workdir: Path, reviewers_template: Path, tmp_path: Path) -> Any:
             "STORE": str(workdir / "fixtures"),
             "FSYNC": False,
             "USERS_FILE": str(users),
+            # A desk that publishes (a claimreview export needs a public URL).
+            "BASE_URL": "http://factcheck.example.org",
         }
     )
 

@@ -121,6 +121,21 @@ ClaimText = Annotated[Text, AfterValidator(_no_invisible_chars)]
 ClaimShortText = Annotated[ShortText, AfterValidator(_no_invisible_chars)]
 """A claimant: a name that cannot pass for another."""
 
+SHORT_STATEMENT_ADVISED = 75
+"""How long a published `claimReviewed` should be at most (Google's fact-check markup guide
+asks for a short summary, under 75 characters): over it, an editorial warning."""
+ShortStatement = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=280),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_no_invisible_chars),
+]
+"""The short form of a statement published as ClaimReview's `claimReviewed`."""
+SHORT_STATEMENT_DESCRIPTION = (
+    "A short form of the statement (at most 280 characters; the desk standard asks for 75 "
+    "or fewer), published as ClaimReview's `claimReviewed`; absent, the statement is."
+)
+
 ReviewerName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
@@ -385,6 +400,9 @@ class ClaimInput(Strict):
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] = Field(min_length=1, max_length=500)
     id: ClaimId | None = None
+    short_statement: ShortStatement | None = Field(
+        default=None, description=SHORT_STATEMENT_DESCRIPTION
+    )
 
 
 class ClaimPatch(Strict):
@@ -395,6 +413,9 @@ class ClaimPatch(Strict):
     claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
     appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
+    short_statement: ShortStatement | None = Field(
+        default=None, description=SHORT_STATEMENT_DESCRIPTION + " `null` removes it."
+    )
 
 
 class Claim(Strict):
@@ -407,6 +428,9 @@ class Claim(Strict):
     id: ClaimId
     version: Annotated[int, Field(ge=1)]
     statement: ClaimText
+    short_statement: ShortStatement | None = Field(
+        default=None, description=SHORT_STATEMENT_DESCRIPTION
+    )
     claimant: ClaimShortText
     claimant_type: AgentType | None = Field(
         default=None,

@@ -335,6 +335,7 @@ class Workspace:
             id=given.id or self.new_id(given.statement),
             version=1,
             statement=given.statement,
+            short_statement=given.short_statement,
             claimant=given.claimant,
             claimant_type=given.claimant_type,
             claim_date=given.claim_date,
@@ -349,7 +350,7 @@ class Workspace:
     def edit_claim(
         self, claim_id: str, expected_version: int, data: dict[str, Any] | ClaimPatch, actor: str
     ) -> Claim:
-        """Change statement, claimant, claim date or appearances of a claim.
+        """Change statement, its short form, claimant, claim date or appearances of a claim.
 
         :raise InvalidInput: :raise NotFound: :raise StaleVersion:
         """

@@ -6,6 +6,7 @@ current claim in the body. Bad input is 422 with `{"error", "details"}` naming t
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -242,7 +243,9 @@ def delete(claim_id: str) -> Response:
 @bp.get("/api/export")
 @permission("viewer")
 def export_view() -> Response:
-    """The export in `format` (json, csv, ...), with its media type."""
+    """The export in `format` (json, csv, ...), with its media type; `history=1` gives a
+    json export each claim's history, `excel=1` a csv export the byte order mark Excel
+    needs. A claimreview export of a desk without a public base URL is refused (409)."""
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
         return error_json(
@@ -251,10 +254,19 @@ def export_view() -> Response:
             [detail("format", f"one of {', '.join(sorted(FORMATS))}")],
         )
     spec = FORMATS[fmt]
-    settings = current_app.extensions["annotate_export"]
+    settings = dataclasses.replace(
+        current_app.extensions["annotate_export"],
+        with_history=fmt == "json" and _flag("history"),
+        excel=fmt == "csv" and _flag("excel"),
+    )
     resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="annotate-{spec.name}.{spec.extension}"'
         )
     return resp
+
+
+def _flag(name: str) -> bool:
+    """Whether a query flag is on (`1`, `true`, `yes`)."""
+    return request.args.get(name, "").lower() in ("1", "true", "yes", "on")
