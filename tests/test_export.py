@@ -154,8 +154,10 @@ def test_claimreview_has_every_field_google_requires(
         assert item["@type"] == "Claim"
         assert item["author"]["@type"] in {"Person", "Organization"}
         assert item["author"]["name"]
-        works = [*([item["firstAppearance"]] if "firstAppearance" in item else []),
-                 *item.get("appearance", [])]
+        works = [
+            *([item["firstAppearance"]] if "firstAppearance" in item else []),
+            *item.get("appearance", []),
+        ]
         assert works, "every reviewed claim appears somewhere"
         assert len({w["url"] for w in works}) == len(works), "no appearance twice"
         for work in works:
@@ -350,8 +352,7 @@ def test_claimreview_is_json_ld_made_of_schema_org_terms_only(
     graph = compacted.get("@graph", [compacted])
     # (schema.org's context calls `@id` `id`.)
     strip = [
-        {("id" if k == "@id" else k): v for k, v in r.items() if k != "@context"}
-        for r in reviews
+        {("id" if k == "@id" else k): v for k, v in r.items() if k != "@context"} for r in reviews
     ]
     assert _arrays(sorted(graph, key=lambda r: r["url"])) == _arrays(strip)
 
@@ -655,9 +656,7 @@ def test_flags_and_environment_win_over_the_settings_file(
     run: Callable[..., Result], workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (workdir / "annotate.toml").write_text(DESK_SETTINGS, encoding="utf-8")
-    flagged = json.loads(
-        run("export", "--format", "claimreview", "--org-name", "Flag Desk").output
-    )
+    flagged = json.loads(run("export", "--format", "claimreview", "--org-name", "Flag Desk").output)
     assert flagged[0]["author"]["name"] == "Flag Desk"
     assert flagged[0]["url"].startswith("https://factcheck.example.org/")
     monkeypatch.setenv("ANNOTATE_BASE_URL", "https://env.example.net")
@@ -711,8 +710,7 @@ def test_init_writes_every_publish_and_serve_setting_commented(
         assert f"# {name} = " in text, name
     # Commented out, it changes nothing: the desk checks with its defaults.
     uncommented = "\n".join(
-        line[2:] if line.startswith("# ") and " = " in line else line
-        for line in text.splitlines()
+        line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines()
     )
     import tomllib
 
@@ -732,14 +730,21 @@ def test_a_desk_moved_by_json_export_and_import_keeps_its_history(
     fresh = tmp_path / "fresh"
     (fresh / "fixtures").mkdir(parents=True)
     result = run(
-        "import", "--format", "json", str(moved), "--store", str(fresh / "fixtures"),
-        "--reviewer", "desk editor",
+        "import",
+        "--format",
+        "json",
+        str(moved),
+        "--store",
+        str(fresh / "fixtures"),
+        "--reviewer",
+        "desk editor",
     )
     assert result.exit_code == 0, result.output
     assert "73 created" in result.output
     again = json.loads(
-        run("export", "--format", "json", "--with-history", "--store", str(fresh / "fixtures"))
-        .output
+        run(
+            "export", "--format", "json", "--with-history", "--store", str(fresh / "fixtures")
+        ).output
     )["claims"]
     assert [c["id"] for c in again] == [c["id"] for c in exported_claims]
     for before, after in zip(exported_claims, again, strict=True):

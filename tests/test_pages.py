@@ -15,7 +15,7 @@ import pytest
 from annotate.record.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
-from .webutil import Node, csrf, page, parse, seed_text, snapshot
+from .webutil import Node, csrf, make_app, page, parse, seed_text, snapshot
 
 HX = {"HX-Request": "true"}
 STATUSES = ["confirmed", "denied", "disputed", "unreviewed"]
@@ -1030,9 +1030,11 @@ def test_a_statement_with_markup_is_escaped_everywhere(
 # -- export --------------------------------------------------------------------------------
 
 
-def test_the_export_page_links_every_format_and_each_link_answers(client: Any) -> None:
+def test_the_export_page_links_every_format_and_each_link_answers(workdir: Path) -> None:
     from annotate.formats.export import FORMATS
 
+    # A desk that publishes: claimreview needs a public base URL (without, the page says so).
+    client = make_app(workdir, BASE_URL="http://factcheck.example.org").test_client()
     root = is_full_page(client.get("/export"))
     links = root.one("ul", class_="exports").find_all("a")
     formats = {parse_qs(urlsplit(str(a.get("href"))).query)["format"][0] for a in links}

@@ -209,7 +209,12 @@ class Anchor(Strict):
 
 
 class AnchorInput(Strict):
-    """An anchor as a client sends it: the server adds the context and checks the quote."""
+    """An anchor as a client sends it: the server adds the context and checks the quote.
+
+    `prefix`, `suffix` and `orphaned` are the server's (read-only): an anchor sent back as
+    the API gave it is accepted with them when they agree with the server's (a prefix may be
+    a shorter end of the server's, a suffix a shorter start), and refused naming them when
+    they do not."""
 
     doc: DocId
     start: Annotated[int, Field(ge=0)]
@@ -217,6 +222,11 @@ class AnchorInput(Strict):
     exact: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     prefix: str | None = None
     suffix: str | None = None
+    orphaned: bool | None = Field(
+        default=None,
+        description="Read-only: true only for an orphaned anchor of this very claim, sent "
+        "back as it is (the server keeps it orphaned).",
+    )
 
 
 def _check_source_kind(quote: object, url: str | None, title: str | None) -> None:

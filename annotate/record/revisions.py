@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
-from ..errors import InvalidInput, detail
+from ..errors import InvalidInput, NothingToChange, detail
 from . import clock
 from .anchoring import Placement
 from .editorial import EVIDENCE_CHANGED, cited_fields
@@ -197,9 +197,10 @@ def revise(
             if old_reviews.get(name) != new_reviews.get(name):
                 changes[f"reviews.{name}"] = [old_reviews.get(name), new_reviews.get(name)]
     if not changes and action == "edited":
-        raise InvalidInput(
+        raise NothingToChange(
             "nothing to change: the values sent are the ones the claim has",
             [detail("(body)", "no field differs from the claim")],
+            claim,
         )
     new.history = [
         *claim.history,

@@ -37,10 +37,16 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from ..errors import InvalidInput, detail
 from .models import error_details
@@ -63,7 +69,9 @@ def _http_url(value: str) -> str:
     return value
 
 
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)]
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_http_url)
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
