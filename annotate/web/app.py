@@ -23,7 +23,7 @@ from ..record.accounts import (
 from ..record.reviews import ReviewRules
 from ..record.service import Workspace
 from ..record.settings import load_settings
-from . import api, common, documents, login, pages
+from . import api, common, documents, login, pages, protocol
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
@@ -115,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     documents.init_ingest(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(protocol.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     return app
