@@ -26,6 +26,7 @@ from .common import (
     sees_every_review,
     workspace,
 )
+from .openapi import CLAIM_FIELDS, VERDICT_FIELDS
 
 bp = Blueprint("api", __name__)
 
@@ -38,12 +39,6 @@ def checked_version(claim_id: str) -> int:
     return version
 
 
-VERDICT_FIELDS = frozenset({"verdict", "rationale", "sources", "basis"})
-"""What `PUT …/verdict` and `PUT …/review` change."""
-CLAIM_FIELDS = frozenset(
-    {"statement", "short_statement", "claimant", "claimant_type", "claim_date", "appearances"}
-)
-"""What `PATCH /api/claims/<id>` changes."""
 REPRESENTATION = frozenset({*Claim.model_fields, "review_status", "blind"}) - {"history"}
 """The fields of a claim as the API gives it."""
 
