@@ -1046,3 +1046,55 @@ def test_the_export_page_links_every_format_and_each_link_answers(workdir: Path)
         fmt = parse_qs(urlsplit(href).query)["format"][0]
         assert resp.content_type == FORMATS[fmt].media_type
         assert resp.get_data()
+
+
+def test_the_edit_form_sets_and_removes_the_short_form(
+    client: Any, fresh: str, token: str, store: Path
+) -> None:
+    statement = client.get(f"/api/claims/{fresh}").get_json()["statement"]
+    short = "Two fragments shown in Baku"
+    resp = client.post(
+        f"/claims/{fresh}/edit",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "statement": statement,
+            "short_statement": short,
+            "claimant": "ANAMA",
+        },
+        headers=HX,
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    panel = panel_of(is_fragment(resp))
+    assert short in panel.one("p", class_="meta short-statement").text()
+    form = panel_form(panel, f"/claims/{fresh}/edit")
+    assert form.one("input", name="short_statement").get("value") == short
+    assert client.get(f"/api/claims/{fresh}").get_json()["short_statement"] == short
+    # A refused save keeps the short form typed; an empty one removes it.
+    refused = client.post(
+        f"/claims/{fresh}/edit",
+        data={
+            "csrf_token": token,
+            "version": "2",
+            "statement": "",
+            "short_statement": "Kept",
+            "claimant": "ANAMA",
+        },
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    kept = panel_form(panel_of(is_fragment(refused)), f"/claims/{fresh}/edit")
+    assert kept.one("input", name="short_statement").get("value") == "Kept"
+    cleared = client.post(
+        f"/claims/{fresh}/edit",
+        data={
+            "csrf_token": token,
+            "version": "2",
+            "statement": statement,
+            "short_statement": "  ",
+            "claimant": "ANAMA",
+        },
+        headers=HX,
+    )
+    assert cleared.status_code == 200
+    assert "short_statement" not in client.get(f"/api/claims/{fresh}").get_json()
