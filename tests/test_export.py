@@ -645,7 +645,7 @@ def test_the_web_export_refuses_claimreview_without_a_public_url(workdir: Path) 
     assert refused.status_code == 409
     assert "[publish] base_url" in refused.get_json()["error"]
     page = local.get("/export").get_data(as_text=True)
-    assert "not published:" in page and "format=claimreview" not in page
+    assert "Not published:" in page and "format=claimreview" not in page
     public = make_app(workdir, BASE_URL="http://factcheck.example.org").test_client()
     ok = public.get("/api/export?format=claimreview")
     assert ok.status_code == 200

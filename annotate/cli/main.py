@@ -15,7 +15,7 @@ from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load
 from ..record.check import examine, failing, format_report
-from ..record.models import Claim
+from ..record.models import SHORT_STATEMENT_ADVISED, Claim
 from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
 from .documents import add, doc
@@ -298,6 +298,56 @@ def agreement(ws: Workspace, doc_id: str | None, fmt: str) -> None:
         click.echo(json.dumps(result, indent=2, sort_keys=True))
     else:
         click.echo(to_text(result), nl=False)
+
+
+@cli.command(name="short-form", context_settings=CONTEXT)
+@workspace_options
+@click.argument("claim_id")
+@click.argument("text", required=False)
+@click.option("--clear", is_flag=True, help="Remove the short form: the statement is published.")
+@click.option(
+    "--reviewer",
+    envvar="ANNOTATE_REVIEWER",
+    default=None,
+    help="Your name, recorded in the claim's history (default: your OS user name).",
+)
+def short_form(
+    ws: Workspace, claim_id: str, text: str | None, clear: bool, reviewer: str | None
+) -> None:
+    """Show, set or remove (--clear) the short form of CLAIM_ID's statement: what its
+    ClaimReview publishes as claimReviewed (75 characters or fewer, saying the same).
+
+    Without TEXT, prints the published text and its length. A change is one new version
+    of the claim, recorded in its history under --reviewer.
+    """
+    from .. import default_reviewer
+
+    if text is not None and clear:
+        raise click.UsageError("give TEXT or --clear, not both")
+    try:
+        claim = ws.claim(claim_id)
+        if text is None and not clear:
+            published = claim.short_statement or claim.statement
+            kind = "short form" if claim.short_statement else "statement (no short form)"
+            click.echo(f"{published}\n{len(published)} characters: the {kind}")
+            return
+        changed = ws.edit_claim(
+            claim_id,
+            claim.version,
+            {"short_statement": None if clear else text},
+            reviewer or default_reviewer(),
+        )
+    except AnnotateError as exc:
+        raise click.ClickException(exc.message) from None
+    published = changed.short_statement or changed.statement
+    click.echo(
+        f"{claim_id}: version {changed.version}; publishes {published!r} "
+        f"({len(published)} characters)"
+    )
+    if len(published) > SHORT_STATEMENT_ADVISED:
+        click.echo(
+            f"warning: over {SHORT_STATEMENT_ADVISED} characters (claim-reviewed-long)", err=True
+        )
 
 
 @cli.command(context_settings=CONTEXT)
