@@ -19,6 +19,7 @@ not reviewed has no verdict and no review annotations here either.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +34,7 @@ from ..formats.w3c import (
     review_annotation,
     w3c_context,
 )
+from ..record.corpus import CorpusDocument
 from ..record.models import Claim
 from ..record.store import to_json
 from .common import permission, workspace
@@ -76,8 +78,17 @@ def _items(claims: list[Claim]) -> list[tuple[Claim, str | None]]:
     ]
 
 
-def _describe(claim: Claim, name: str | None, settings: ExportSettings) -> dict[str, Any]:
-    docs = {d.id: d for d in workspace().corpus.documents()}
+def _docs() -> dict[str, CorpusDocument]:
+    return {d.id: d for d in workspace().corpus.documents()}
+
+
+def _describe(
+    claim: Claim,
+    name: str | None,
+    settings: ExportSettings,
+    docs: Mapping[str, CorpusDocument] | None = None,
+) -> dict[str, Any]:
+    docs = _docs() if docs is None else docs
     if name is None:
         return annotation(claim, docs, settings)
     return review_annotation(claim, name, docs, settings)
@@ -122,6 +133,7 @@ def _page(
 ) -> dict[str, Any]:
     last = max(0, (len(items) - 1) // PAGE_SIZE)
     chunk = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    docs = {} if iris else _docs()
     out: dict[str, Any] = {
         "@context": w3c_context(settings) if not iris else ANNO_CONTEXT,
         "id": _page_id(settings, page, iris),
@@ -132,7 +144,9 @@ def _page(
             "modified": _modified(items),
         },
         "startIndex": page * PAGE_SIZE,
-        "items": [_iri(c, n, settings) if iris else _describe(c, n, settings) for c, n in chunk],
+        "items": [
+            _iri(c, n, settings) if iris else _describe(c, n, settings, docs) for c, n in chunk
+        ],
     }
     if page < last:
         out["next"] = _page_id(settings, page + 1, iris)
