@@ -808,3 +808,11 @@ def test_the_web_export_gives_history_and_excel_on_request(workdir: Path) -> Non
     excel = client.get("/api/export?format=csv&excel=1").get_data()
     assert excel.startswith(b"\xef\xbb\xbf")
     assert not client.get("/api/export?format=csv").get_data().startswith(b"\xef\xbb\xbf")
+
+
+def test_the_serve_settings_are_for_serve_only(run: Callable[..., Result], workdir: Path) -> None:
+    (workdir / "annotate.toml").write_text('[serve]\nreviewer = "desk editor"\n', encoding="utf-8")
+    cid = "aliyev-called-putin-about-marking"
+    assert run("short-form", cid, "Aliyev phoned Putin about the marking").exit_code == 0
+    saved = json.loads((workdir / "fixtures" / f"{cid}.json").read_text(encoding="utf-8"))
+    assert saved["history"][-1]["by"] != "desk editor"

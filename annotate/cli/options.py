@@ -85,7 +85,8 @@ SETTING_OF: dict[str, tuple[str, str]] = {
     "trusted_proxies": ("serve", "trusted_proxies"),
 }
 """Which setting of the settings file stands in for which option (parameter name) of a
-command: `serve`'s from `[serve]`, the public URL and organisation from `[publish]`. (The
+command: `serve`'s from `[serve]` (for `serve` only), the public URL and organisation from
+`[publish]` (for every command that has the option). (The
 review rules, `[reviews]`, are read by every command through the workspace.)"""
 
 
@@ -102,6 +103,8 @@ def from_settings(desk: DeskSettings, given: dict[str, Any]) -> dict[str, Any]:
         if source not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
             continue
         section, key = SETTING_OF[name]
+        if section == "serve" and ctx.command.name != "serve":
+            continue  # `[serve] reviewer` is not who re-anchors or imports
         value = getattr(getattr(desk, section), key)
         if value is None:
             continue
