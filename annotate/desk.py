@@ -135,7 +135,8 @@ Fact-check annotations kept with annotate {__version__}.
   Web merges on GitHub or GitLab do not run it: a claim conflicted there fails CI's
   `annotate check`; merge on a clone (`annotate sync`) instead.
 - `annotate.toml`: how the desk reviews (how many agreeing reviews settle a claim, blind
-  review), the same for every server and CI run.
+  review), where it publishes (`[publish]`: base URL, organisation) and how it serves
+  (`[serve]`), the same for every server and CI run.
 
 ```sh
 annotate add article.html notes.txt       # bring articles in (text or HTML)
@@ -192,6 +193,31 @@ fixtures/.*.tmp
 # Hide a claim's other reviews and final verdict from a reviewer until they
 # have given their own (default: on in team mode, off in local mode).
 # blind = true
+
+[publish]
+# Where the record is published and by whom: the ClaimReview export refuses
+# to publish without a public base_url (not localhost, loopback or private).
+# Flags and environment variables win: --base-url, ANNOTATE_BASE_URL, ...
+# base_url = "https://factcheck.example.org"
+# org_name = "Example Fact Check"
+# org_url = "https://example.org"
+# org_logo = "https://example.org/logo.png"
+
+[serve]
+# `annotate serve`'s options (a flag or environment variable wins). Keep
+# secrets out of this file: it is in git (ANNOTATE_SECRET_KEY stays in the
+# environment, and the users file outside the repository).
+# host = "127.0.0.1"
+# port = 5000
+# reviewer = "desk editor"
+# threads = 8
+# workers = 1
+# sync_every = 300
+# sync_remote = "origin"
+# users = "/etc/annotate/users.json"
+# allowed_hosts = ["factcheck.example.org"]
+# https = true
+# trusted_proxies = 1
 """
     return Template(
         files={

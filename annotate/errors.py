@@ -4,7 +4,7 @@ the details they carry. `web/common.py` turns them into answers, in one place.""
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
     from .record.models import Claim
@@ -39,6 +39,15 @@ class InvalidInput(AnnotateError):
     status = 422
 
 
+class NothingToChange(InvalidInput):
+    """A change that sends the values the claim has already (422 in the pages; the API
+    answers 200 with the claim as it is, since sending the same twice is one change)."""
+
+    def __init__(self, message: str, details: list[Detail] | None = None, current: Any = None):
+        super().__init__(message, details)
+        self.current = current
+
+
 class NotFound(AnnotateError):
     """No such claim or document (404)."""
 
@@ -63,6 +72,13 @@ class StaleVersion(AnnotateError):
 
 class AlreadyExists(AnnotateError):
     """A claim with that id exists already (409)."""
+
+    status = 409
+
+
+class NotPublishable(AnnotateError):
+    """A ClaimReview export asked of a desk without a public base URL (its settings name
+    loopback, a private address or none): what it would publish points nowhere."""
 
     status = 409
 

@@ -283,16 +283,28 @@ def test_creating_a_claim_answers_201_with_location_etag_and_server_made_context
     assert client.get(resp.headers["Location"]).get_json() == claim
 
 
-def test_client_sent_prefix_and_suffix_are_replaced_by_the_servers(
-    client: Any, ws: Workspace, workdir: Path
+def test_client_sent_prefix_and_suffix_must_agree_with_the_servers(
+    client: Any, ws: Workspace, workdir: Path, store: Path
 ) -> None:
-    anchor = {**quote(ws, DOC_BBC, EXACT), "prefix": "lies", "suffix": "more lies"}
-    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=[anchor]))
+    # Read-only context: a shorter end of the server's prefix (start of its suffix) agrees;
+    # a context of other words is named, and nothing is written.
+    text = seed_text(workdir, DOC_BBC)
+    given = quote(ws, DOC_BBC, EXACT)
+    start, end = int(given["start"]), int(given["end"])  # type: ignore[call-overload]
+    near = {**given, "prefix": text[start - 5 : start], "suffix": text[end : end + 5]}
+    resp = client.post("/api/claims", json=new_claim_body(ws, appearances=[near]))
     assert resp.status_code == 201
     a = resp.get_json()["appearances"][0]
-    text = seed_text(workdir, DOC_BBC)
     assert a["prefix"] == text[a["start"] - 32 : a["start"]]
     assert a["suffix"] == text[a["end"] : a["end"] + 32]
+    before = snapshot(store)
+    anchor = {**given, "prefix": "lies", "suffix": "more lies"}
+    refused = client.post("/api/claims", json=new_claim_body(ws, appearances=[anchor]))
+    assert refused.status_code == 422
+    fields = [d["field"] for d in refused.get_json()["details"]]
+    assert fields == ["appearances[0].prefix", "appearances[0].suffix"]
+    assert "read-only" in refused.get_json()["error"]
+    assert snapshot(store) == before
 
 
 def test_a_quote_that_is_not_at_its_offsets_is_refused_and_nothing_is_written(
@@ -1225,3 +1237,196 @@ def test_a_stale_if_match_is_412_even_when_the_body_is_invalid_too(
         f"/api/claims/{cid}/verdict", json={"verdict": "nonsense"}, headers={"If-Match": '"2"'}
     )
     assert resp.status_code == 422
+
+
+# -- the API takes back what it gives ---------------------------------------------------------
+
+TAKEN_BACK = "ru-mod-no-iskander-used"
+
+
+def _get(client: Any, cid: str) -> tuple[dict[str, Any], str]:
+    resp = client.get(f"/api/claims/{cid}")
+    assert resp.status_code == 200
+    return resp.get_json(), resp.headers["ETag"]
+
+
+def test_a_verdict_put_back_as_get_gave_it_is_200(client: Any, store: Path) -> None:
+    claim, etag = _get(client, TAKEN_BACK)
+    assert "orphaned" in claim["sources"][0]["quote"]  # what the old API refused to take back
+    body = {k: claim[k] for k in ("verdict", "rationale", "sources", "basis") if k in claim}
+    resp = client.put(f"/api/claims/{TAKEN_BACK}/verdict", json=body, headers={"If-Match": etag})
+    assert resp.status_code == 200, resp.get_json()
+    after = resp.get_json()
+    assert after["sources"] == claim["sources"] and after["verdict"] == claim["verdict"]
+    # The whole representation, read-only fields and all, is taken back too.
+    whole, etag = _get(client, TAKEN_BACK)
+    resp = client.put(f"/api/claims/{TAKEN_BACK}/verdict", json=whole, headers={"If-Match": etag})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["version"] == whole["version"] + 1
+
+
+def test_read_only_fields_that_disagree_are_named_and_nothing_is_written(
+    client: Any, store: Path
+) -> None:
+    claim, etag = _get(client, TAKEN_BACK)
+    before = snapshot(store)
+    sent = {
+        **claim,
+        "version": claim["version"] + 3,
+        "review_status": "unreviewed",
+        "created_by": "someone else",
+    }
+    resp = client.put(f"/api/claims/{TAKEN_BACK}/verdict", json=sent, headers={"If-Match": etag})
+    assert resp.status_code == 422
+    fields = {d["field"] for d in resp.get_json()["details"]}
+    assert fields == {"version", "review_status", "created_by"}
+    assert "read-only" in resp.get_json()["error"]
+    # A field the representation does not have is still unknown, not read-only.
+    unknown = client.put(
+        f"/api/claims/{TAKEN_BACK}/verdict",
+        json={**claim, "colour": "red"},
+        headers={"If-Match": etag},
+    )
+    assert unknown.status_code == 422
+    assert [d["field"] for d in unknown.get_json()["details"]] == ["colour"]
+    assert snapshot(store) == before
+
+
+def test_a_source_sent_back_orphaned_stays_as_it_is_and_a_false_one_is_named(
+    client: Any, workdir: Path, store: Path
+) -> None:
+    claim, etag = _get(client, TAKEN_BACK)
+    path = store / f"{TAKEN_BACK}.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["sources"][0]["quote"]["orphaned"] = True
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    claim, etag = _get(client, TAKEN_BACK)
+    assert claim["sources"][0]["quote"]["orphaned"] is True
+    body = {k: claim[k] for k in ("verdict", "rationale", "sources", "basis") if k in claim}
+    resp = client.put(f"/api/claims/{TAKEN_BACK}/verdict", json=body, headers={"If-Match": etag})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["sources"][0]["quote"] == claim["sources"][0]["quote"]
+    # `orphaned: true` on a quote this claim does not have orphaned is refused, named.
+    claim, etag = _get(client, TAKEN_BACK)
+    other = {**claim["sources"][-1]}
+    assert other["quote"]["orphaned"] is False
+    other["quote"] = {**other["quote"], "orphaned": True}
+    body["sources"] = [*claim["sources"][:-1], other]
+    bad = client.put(f"/api/claims/{TAKEN_BACK}/verdict", json=body, headers={"If-Match": etag})
+    assert bad.status_code == 422
+    n = len(claim["sources"]) - 1
+    assert bad.get_json()["details"][0]["field"] == f"sources[{n}].quote.orphaned"
+
+
+def test_a_claim_patched_back_as_get_gave_it_is_200_and_changes_nothing(
+    client: Any, store: Path
+) -> None:
+    claim, etag = _get(client, TAKEN_BACK)
+    before = snapshot(store)
+    resp = client.patch(f"/api/claims/{TAKEN_BACK}", json=claim, headers={"If-Match": etag})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.headers["ETag"] == etag and resp.get_json() == claim
+    assert snapshot(store) == before
+    changed = {**claim, "short_statement": "Russia's MoD: no Iskander was used in Karabakh"}
+    resp = client.patch(f"/api/claims/{TAKEN_BACK}", json=changed, headers={"If-Match": etag})
+    assert resp.status_code == 200
+    assert resp.get_json()["version"] == claim["version"] + 1
+    assert resp.get_json()["short_statement"] == changed["short_statement"]
+    history = client.get(f"/api/claims/{TAKEN_BACK}/history").get_json()
+    assert history[-1]["changes"] == {
+        "short_statement": [claim.get("short_statement"), changed["short_statement"]]
+    }
+
+
+def test_a_short_statement_is_validated_and_can_be_removed(
+    client: Any, created: dict[str, Any]
+) -> None:
+    cid = created["id"]
+    too_long = client.patch(
+        f"/api/claims/{cid}", json={"short_statement": "x" * 281}, headers={"If-Match": '"1"'}
+    )
+    assert too_long.status_code == 422
+    assert too_long.get_json()["details"][0]["field"] == "short_statement"
+    hidden = client.patch(
+        f"/api/claims/{cid}", json={"short_statement": "a\u202eb"}, headers={"If-Match": '"1"'}
+    )
+    assert hidden.status_code == 422
+    set_ = client.patch(
+        f"/api/claims/{cid}", json={"short_statement": "  Short.  "}, headers={"If-Match": '"1"'}
+    )
+    assert set_.get_json()["short_statement"] == "Short."
+    gone = client.patch(
+        f"/api/claims/{cid}", json={"short_statement": None}, headers={"If-Match": '"2"'}
+    )
+    assert gone.status_code == 200 and "short_statement" not in gone.get_json()
+
+
+def test_a_review_put_back_as_get_gave_it_is_200(
+    client: Any, created: dict[str, Any], ws: Workspace
+) -> None:
+    cid = created["id"]
+    refute = {"stance": "refutes", "quote": quote(ws, DOC_AZERNEWS, "Iskander")}
+    first = client.put(
+        f"/api/claims/{cid}/review",
+        json={"verdict": "denied", "rationale": "No.", "sources": [refute]},
+        headers={"If-Match": '"1"'},
+    )
+    assert first.status_code == 200, first.get_json()
+    claim, etag = _get(client, cid)
+    mine = claim["reviews"]["tester"]
+    assert "reviewed_at" in mine and "orphaned" in mine["sources"][0]["quote"]
+    again = client.put(f"/api/claims/{cid}/review", json=mine, headers={"If-Match": etag})
+    assert again.status_code == 200, again.get_json()
+    assert again.headers["ETag"] == etag  # the same review: one review, one version
+    stale_time = {**mine, "reviewed_at": "2020-01-01T00:00:00Z", "rationale": "No, not at all."}
+    bad = client.put(f"/api/claims/{cid}/review", json=stale_time, headers={"If-Match": etag})
+    assert bad.status_code == 422
+    assert [d["field"] for d in bad.get_json()["details"]] == ["reviewed_at"]
+
+
+WRITES = [
+    ("PATCH", "", {"statement": 5}),
+    ("PUT", "/verdict", {"verdict": "nonsense"}),
+    ("POST", "/verdict/confirm", {"note": 5}),
+    ("PUT", "/review", {"verdict": "nonsense"}),
+    ("DELETE", "/review", None),
+    ("DELETE", "", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "bad_body"), WRITES)
+def test_every_write_checks_its_precondition_before_its_body(
+    client: Any, created: dict[str, Any], store: Path, method: str, path: str, bad_body: Any
+) -> None:
+    cid = created["id"]
+    url = f"/api/claims/{cid}{path}"
+    before = snapshot(store)
+    kwargs: dict[str, Any] = {"json": bad_body} if bad_body is not None else {}
+    missing = client.open(url, method=method, **kwargs)
+    assert missing.status_code == 428, missing.get_json()
+    stale = client.open(url, method=method, headers={"If-Match": '"7"'}, **kwargs)
+    assert stale.status_code == 412, stale.get_json()
+    assert stale.get_json()["current"]["version"] == 1 and stale.headers["ETag"] == '"1"'
+    # Not even a body that is not JSON gets past a missing or stale precondition.
+    garbage = client.open(
+        url,
+        method=method,
+        data=b"{nope",
+        content_type="application/json",
+        headers={"If-Match": '"7"'},
+    )
+    assert garbage.status_code == 412
+    assert snapshot(store) == before
+
+
+def test_a_document_patch_checks_its_meta_version_before_its_body(
+    client: Any, store: Path, workdir: Path
+) -> None:
+    doc = client.get(f"/api/documents/{DOC_BBC}").get_json()
+    assert client.patch(f"/api/documents/{DOC_BBC}", json={"title": 5}).status_code == 428
+    stale = client.patch(
+        f"/api/documents/{DOC_BBC}", json={"title": 5, "text": "x"}, headers={"If-Match": '"stale"'}
+    )
+    assert stale.status_code == 409
+    assert stale.get_json()["details"][0]["field"] == "meta_version"
+    assert client.get(f"/api/documents/{DOC_BBC}").get_json() == doc

@@ -111,7 +111,8 @@ def test_the_exports_carry_the_basis(
     )
     assert resp.status_code == 200
 
-    reviews = json.loads(run("export", "--format", "claimreview").output)
+    published = ("--base-url", "https://factcheck.example.org")
+    reviews = json.loads(run("export", "--format", "claimreview", *published).output)
     rating = {r["url"].rsplit("/", 1)[-1]: r["reviewRating"] for r in reviews}
     assert {k: (v["alternateName"], v["ratingValue"]) for k, v in rating.items()} == {
         "one-report": ("Unproven", 2),

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 import jsonschema
 from click.testing import Result
@@ -67,3 +68,31 @@ def test_environment_variables_choose_the_folders(run: Run, workdir, monkeypatch
     assert run("check").exit_code == 2
     monkeypatch.setenv("ANNOTATE_STORE", "elsewhere")
     assert run("check").exit_code == 0
+
+
+def test_short_form_shows_sets_and_clears_a_claims_published_text(
+    run: Callable[..., Result], workdir: Path
+) -> None:
+    cid = "aliyev-called-putin-about-marking"
+    shown = run("short-form", cid)
+    assert shown.exit_code == 0
+    assert shown.output.endswith("characters: the short form\n")
+    long = "x" * 90
+    result = run("short-form", cid, long, "--reviewer", "desk editor")
+    assert result.exit_code == 0, result.output
+    assert "(90 characters)" in result.output and "claim-reviewed-long" in result.output
+    saved = json.loads((workdir / "fixtures" / f"{cid}.json").read_text(encoding="utf-8"))
+    assert saved["short_statement"] == long
+    assert saved["history"][-1]["by"] == "desk editor"
+    assert saved["history"][-1]["changes"]["short_statement"][1] == long
+    assert run("check", "--strict").exit_code == 1
+    cleared = run("short-form", cid, "--clear", "--reviewer", "desk editor")
+    assert cleared.exit_code == 0
+    assert "short_statement" not in json.loads(
+        (workdir / "fixtures" / f"{cid}.json").read_text(encoding="utf-8")
+    )
+    assert run("short-form", cid).output.endswith("the statement (no short form)\n")
+    assert run("short-form", cid, "a", "--clear").exit_code == 2
+    bad = run("short-form", cid, "a\u202eb")
+    assert bad.exit_code == 1 and "invisible character" in bad.output
+    assert run("short-form", "no-such-claim", "x").exit_code == 1

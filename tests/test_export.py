@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ from annotate.record.service import Workspace
 from .conftest import DOC_BBC, SHARED, shared_data
 
 EXTENSIONS = {"json": ".json", "csv": ".csv", "claimreview": ".jsonld", "w3c": ".jsonld"}
+PUBLIC = "https://factcheck.example.org"
+"""A desk's public URL: a claimreview export refuses to publish a loopback one."""
+
+
+def published(fmt: str) -> tuple[str, ...]:
+    """The options an export of `fmt` needs: claimreview a public base URL."""
+    return ("--base-url", PUBLIC) if fmt == "claimreview" else ()
 
 
 def exported(run: Callable[..., Result], tmp_path: Path, fmt: str, *options: str) -> str:
@@ -42,7 +50,10 @@ def test_export_of_the_shipped_store_is_pinned(
     run: Callable[..., Result], tmp_path: Path, fmt: str, file_regression: Any
 ) -> None:
     file_regression.check(
-        exported(run, tmp_path, fmt), extension=EXTENSIONS[fmt], newline="", binary=False
+        exported(run, tmp_path, fmt, *published(fmt)),
+        extension=EXTENSIONS[fmt],
+        newline="",
+        binary=False,
     )
 
 
@@ -51,7 +62,10 @@ def test_export_of_a_sample_store_is_pinned(
     sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, fmt: str, file_regression: Any
 ) -> None:
     file_regression.check(
-        exported(run, tmp_path, fmt), extension=EXTENSIONS[fmt], newline="", binary=False
+        exported(run, tmp_path, fmt, *published(fmt)),
+        extension=EXTENSIONS[fmt],
+        newline="",
+        binary=False,
     )
 
 
@@ -59,9 +73,9 @@ def test_export_of_a_sample_store_is_pinned(
 def test_export_is_the_same_bytes_every_time(
     sample_ws: Workspace, run: Callable[..., Result], tmp_path: Path, fmt: str
 ) -> None:
-    first = exported(run, tmp_path, fmt)
-    assert exported(run, tmp_path, fmt) == first
-    assert run("export", "--format", fmt).stdout_bytes.decode("utf-8") == first
+    first = exported(run, tmp_path, fmt, *published(fmt))
+    assert exported(run, tmp_path, fmt, *published(fmt)) == first
+    assert run("export", "--format", fmt, *published(fmt)).stdout_bytes.decode("utf-8") == first
 
 
 def test_export_writes_to_stdout_and_refuses_an_unknown_format(run: Callable[..., Result]) -> None:
@@ -101,6 +115,8 @@ def test_json_export_lists_claims_and_documents_sorted_by_id(run: Callable[..., 
 
 
 def claim_reviews(run: Callable[..., Result], *options: str) -> list[dict[str, Any]]:
+    if "--base-url" not in options and not os.environ.get("ANNOTATE_BASE_URL"):
+        options = (*published("claimreview"), *options)
     result = run("export", "--format", "claimreview", *options)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -124,20 +140,27 @@ def test_claimreview_has_every_field_google_requires(
         assert review["@context"] == "https://schema.org"
         assert review["@type"] == "ClaimReview"
         assert review["claimReviewed"]
-        assert review["url"].startswith("http://127.0.0.1:5000/claims/")
+        assert review["url"].startswith(f"{PUBLIC}/claims/")
+        assert review["@id"] == review["url"] + "#claimreview"
         assert review["author"]["@type"] == "Organization"
         assert review["author"]["name"] and review["author"]["url"]
         assert review["datePublished"] == "2021-05-03"
         rating = review["reviewRating"]
         assert rating["@type"] == "Rating"
         assert rating["alternateName"] in {"Confirmed", "Denied", "Disputed"}
+        assert rating["name"] == rating["alternateName"]
         assert rating["worstRating"] <= rating["ratingValue"] <= rating["bestRating"]
         item = review["itemReviewed"]
         assert item["@type"] == "Claim"
         assert item["author"]["@type"] in {"Person", "Organization"}
         assert item["author"]["name"]
-        assert item["appearance"], "every reviewed claim appears somewhere"
-        for work in item["appearance"]:
+        works = [
+            *([item["firstAppearance"]] if "firstAppearance" in item else []),
+            *item.get("appearance", []),
+        ]
+        assert works, "every reviewed claim appears somewhere"
+        assert len({w["url"] for w in works}) == len(works), "no appearance twice"
+        for work in works:
             assert work["@type"] == "CreativeWork"
             assert work["url"] and work["headline"]
 
@@ -163,9 +186,9 @@ def test_claimreview_names_the_claimant_and_where_the_claim_appeared(
     item = review["itemReviewed"]
     assert item["author"] == {"@type": "Organization", "name": "Russian Ministry of Defence"}
     assert item["datePublished"] == "2021-02-26"
-    assert [w["datePublished"] for w in item["appearance"]] == ["2021-04-04", "2021-04-12"]
-    assert item["firstAppearance"] == item["appearance"][0]
-    assert item["appearance"][0]["url"] == f"http://127.0.0.1:5000/documents/{DOC_BBC}"
+    assert item["firstAppearance"]["datePublished"] == "2021-04-04"
+    assert [w["datePublished"] for w in item["appearance"]] == ["2021-04-12"]
+    assert item["firstAppearance"]["url"] == f"{PUBLIC}/documents/{DOC_BBC}"
     assert review["reviewBody"].startswith("Moscow denies it")
 
 
@@ -177,7 +200,8 @@ def test_claimreview_appearance_uses_the_documents_own_url_and_outlet(
     meta["url"] = "https://www.azernews.az/nation/176453.html"
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     review = next(r for r in claim_reviews(run) if r["url"].endswith("/sargsyan-iskander-used"))
-    (work,) = review["itemReviewed"]["appearance"]
+    assert "appearance" not in review["itemReviewed"], "its one appearance is the first"
+    work = review["itemReviewed"]["firstAppearance"]
     assert work["url"] == "https://www.azernews.az/nation/176453.html"
     assert work["publisher"] == {"@type": "Organization", "name": "AzerNews"}
     assert work["author"] == {"@type": "Person", "name": "Vafa Ismayilova"}
@@ -202,7 +226,7 @@ def test_base_url_and_organisation_come_from_options(
         "name": "Example Desk",
         "url": "https://example.org",
     }
-    first = review["itemReviewed"]["appearance"][0]["url"]
+    first = review["itemReviewed"]["firstAppearance"]["url"]
     assert first.startswith("https://factcheck.example.org/documents/")
 
 
@@ -326,7 +350,10 @@ def test_claimreview_is_json_ld_made_of_schema_org_terms_only(
     # Nothing dropped: compacting the expansion again gives back every key and value.
     compacted = jsonld.compact(expanded, "https://schema.org", options)
     graph = compacted.get("@graph", [compacted])
-    strip = [{k: v for k, v in r.items() if k != "@context"} for r in reviews]
+    # (schema.org's context calls `@id` `id`.)
+    strip = [
+        {("id" if k == "@id" else k): v for k, v in r.items() if k != "@context"} for r in reviews
+    ]
     assert _arrays(sorted(graph, key=lambda r: r["url"])) == _arrays(strip)
 
 
@@ -512,3 +539,280 @@ def test_csv_cells_never_start_a_formula(
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     row = next(r for r in body if r[0] == "formula")
     assert row[header.index("statement")] == "'" + statement
+
+
+# -- publishing: the desk's settings ----------------------------------------------------------
+
+DESK_SETTINGS = """\
+[publish]
+base_url = "https://factcheck.example.org/"
+org_name = "Example Fact Check"
+org_url = "https://example.org"
+org_logo = "https://example.org/logo.png"
+"""
+
+
+def test_claimreview_of_a_configured_desk_is_fit_to_publish(
+    run: Callable[..., Result], workdir: Path
+) -> None:
+    (workdir / "annotate.toml").write_text(DESK_SETTINGS, encoding="utf-8")
+    result = run("export", "--format", "claimreview")
+    assert result.exit_code == 0, result.output
+    assert "127.0.0.1" not in result.output and "localhost" not in result.output
+    reviews = json.loads(result.output)
+    shipped = json.loads(run("export", "--format", "json").output)["claims"]
+    assert len(reviews) == sum(1 for c in shipped if c.get("verdict")) == 73
+    ids = [r["@id"] for r in reviews]
+    assert len(set(ids)) == len(ids)
+    for review in reviews:
+        claim_id = review["url"].rsplit("/", 1)[1]
+        assert review["url"] == f"https://factcheck.example.org/claims/{claim_id}"
+        assert review["@id"] == f"https://factcheck.example.org/claims/{claim_id}#claimreview"
+        assert review["author"] == {
+            "@type": "Organization",
+            "name": "Example Fact Check",
+            "url": "https://example.org",
+            "logo": {"@type": "ImageObject", "url": "https://example.org/logo.png"},
+        }
+        assert 0 < len(review["claimReviewed"]) <= 75, review["claimReviewed"]
+        rating = review["reviewRating"]
+        assert rating["name"] in {"Confirmed", "Denied", "Disputed", "Unproven"}
+        item = review["itemReviewed"]
+        first = item["firstAppearance"]
+        assert first["datePublished"] and first["url"]
+        assert all(a["url"] != first["url"] for a in item.get("appearance", []))
+        dates = [a["datePublished"] for a in item.get("appearance", []) if "datePublished" in a]
+        assert all(first["datePublished"] <= d for d in dates)
+
+
+def test_claimreview_publishes_the_short_form_and_falls_back_to_the_statement(
+    run: Callable[..., Result], workdir: Path
+) -> None:
+    (workdir / "annotate.toml").write_text(DESK_SETTINGS, encoding="utf-8")
+    shipped = {c["id"]: c for c in json.loads(run("export", "--format", "json").output)["claims"]}
+    reviews = json.loads(run("export", "--format", "claimreview").output)
+    published = {r["url"].rsplit("/", 1)[1]: r["claimReviewed"] for r in reviews}
+    with_short = [c for c in shipped.values() if "short_statement" in c]
+    assert with_short and len(with_short) < len(shipped)
+    for cid, text in published.items():
+        assert text == shipped[cid].get("short_statement", shipped[cid]["statement"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "http://127.0.0.1:5000",
+        "http://localhost:8000",
+        "http://[::1]:5000",
+        "http://0.0.0.0",
+        "https://10.1.2.3",
+        "https://192.168.0.7/desk",
+        "http://169.254.1.1",
+        "https://desk.local",
+        "https://annotate.internal",
+        "http://factcheck",
+    ],
+)
+def test_claimreview_refuses_to_publish_a_url_nobody_can_reach(
+    run: Callable[..., Result], tmp_path: Path, url: str | None
+) -> None:
+    out = tmp_path / "reviews.jsonld"
+    options = ("--base-url", url) if url else ()
+    result = run("export", "--format", "claimreview", "-o", str(out), *options)
+    assert result.exit_code == 2
+    assert "refusing to export claimreview" in result.output
+    assert "[publish] base_url" in result.output and "--base-url" in result.output
+    assert "not a public URL" in result.output
+    assert not out.exists()
+
+
+def test_claimreview_refuses_a_private_organisation_url_naming_its_setting(
+    run: Callable[..., Result],
+) -> None:
+    result = run(
+        "export", "--format", "claimreview", "--base-url", PUBLIC, "--org-url", "http://intranet"
+    )
+    assert result.exit_code == 2
+    assert "[publish] org_url" in result.output and "--org-url" in result.output
+
+
+def test_the_web_export_refuses_claimreview_without_a_public_url(workdir: Path) -> None:
+    from .webutil import make_app
+
+    local = make_app(workdir).test_client()
+    refused = local.get("/api/export?format=claimreview")
+    assert refused.status_code == 409
+    assert "[publish] base_url" in refused.get_json()["error"]
+    page = local.get("/export").get_data(as_text=True)
+    assert "Not published:" in page and "format=claimreview" not in page
+    public = make_app(workdir, BASE_URL="http://factcheck.example.org").test_client()
+    ok = public.get("/api/export?format=claimreview")
+    assert ok.status_code == 200
+    assert ok.get_json()[0]["url"].startswith("http://factcheck.example.org/claims/")
+
+
+def test_flags_and_environment_win_over_the_settings_file(
+    run: Callable[..., Result], workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "annotate.toml").write_text(DESK_SETTINGS, encoding="utf-8")
+    flagged = json.loads(run("export", "--format", "claimreview", "--org-name", "Flag Desk").output)
+    assert flagged[0]["author"]["name"] == "Flag Desk"
+    assert flagged[0]["url"].startswith("https://factcheck.example.org/")
+    monkeypatch.setenv("ANNOTATE_BASE_URL", "https://env.example.net")
+    from_env = json.loads(run("export", "--format", "claimreview").output)
+    assert from_env[0]["url"].startswith("https://env.example.net/claims/")
+    flag = json.loads(
+        run("export", "--format", "claimreview", "--base-url", "https://flag.example.com").output
+    )
+    assert flag[0]["url"].startswith("https://flag.example.com/claims/")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[publish]\nbase_url = "ftp://desk.example.org"\n', "publish.base_url"),
+        ("[publish]\nbase_ur = 'https://x.example.org'\n", "publish.base_ur"),
+        ("[serve]\nport = 70000\n", "serve.port"),
+        ('[serve]\nhttps = "yes"\n', "serve.https"),
+    ],
+)
+def test_a_bad_publish_or_serve_setting_is_named_with_its_file(
+    run: Callable[..., Result], workdir: Path, text: str, named: str
+) -> None:
+    (workdir / "annotate.toml").write_text(text, encoding="utf-8")
+    result = run("export", "--format", "json")
+    assert result.exit_code == 2
+    assert "settings file 'annotate.toml'" in result.output and named in result.output
+
+
+def test_serve_takes_its_options_from_the_settings_file_and_flags_win(
+    run: Callable[..., Result], workdir: Path
+) -> None:
+    (workdir / "annotate.toml").write_text('[serve]\nhost = "192.0.2.10"\n', encoding="utf-8")
+    from_file = run("serve", "--port", "0")
+    assert from_file.exit_code == 2
+    assert "refusing to listen on 192.0.2.10 without accounts" in from_file.output
+    flagged = run("serve", "--host", "198.51.100.7", "--port", "0")
+    assert "refusing to listen on 198.51.100.7 without accounts" in flagged.output
+
+
+def test_init_writes_every_publish_and_serve_setting_commented(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    desk = tmp_path / "newdesk"
+    assert run("init", str(desk), "--package", "annotate").exit_code == 0
+    text = (desk / "annotate.toml").read_text(encoding="utf-8")
+    from annotate.record.settings import PublishSettings, ServeSettings
+
+    assert "[publish]" in text and "[serve]" in text
+    for name in (*PublishSettings.model_fields, *ServeSettings.model_fields):
+        assert f"# {name} = " in text, name
+    # Commented out, it changes nothing: the desk checks with its defaults.
+    uncommented = "\n".join(
+        line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines()
+    )
+    import tomllib
+
+    assert set(tomllib.loads(uncommented)) == {"reviews", "publish", "serve"}
+
+
+# -- json with history, csv for Excel -------------------------------------------------------------
+
+
+def test_a_desk_moved_by_json_export_and_import_keeps_its_history(
+    run: Callable[..., Result], workdir: Path, tmp_path: Path
+) -> None:
+    moved = tmp_path / "moved.json"
+    assert run("export", "--format", "json", "--with-history", "-o", str(moved)).exit_code == 0
+    exported_claims = json.loads(moved.read_text(encoding="utf-8"))["claims"]
+    assert all(c["history"] for c in exported_claims)
+    fresh = tmp_path / "fresh"
+    (fresh / "fixtures").mkdir(parents=True)
+    result = run(
+        "import",
+        "--format",
+        "json",
+        str(moved),
+        "--store",
+        str(fresh / "fixtures"),
+        "--reviewer",
+        "desk editor",
+    )
+    assert result.exit_code == 0, result.output
+    assert "73 created" in result.output
+    again = json.loads(
+        run(
+            "export", "--format", "json", "--with-history", "--store", str(fresh / "fixtures")
+        ).output
+    )["claims"]
+    assert [c["id"] for c in again] == [c["id"] for c in exported_claims]
+    for before, after in zip(exported_claims, again, strict=True):
+        *kept, entry = after["history"]
+        assert kept == before["history"], before["id"]
+        assert entry["action"] == "imported" and entry["by"] == "desk editor"
+        assert entry["version"] == before["version"] == after["version"]
+        assert {k: v for k, v in after.items() if k != "history"} == {
+            k: v for k, v in before.items() if k != "history"
+        }
+    # The moved desk checks as the old one did.
+    assert run("check", "--strict", "--store", str(fresh / "fixtures")).exit_code == 0
+
+
+def test_an_import_refuses_a_history_that_runs_past_the_claims_version(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    data = json.loads(run("export", "--format", "json", "--with-history").output)
+    claim = data["claims"][0]
+    claim["history"][-1]["version"] = claim["version"] + 5
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"claims": [claim]}), encoding="utf-8")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("import", "--format", "json", str(path), "--store", str(empty))
+    assert result.exit_code == 1
+    assert "history: its versions must grow up to the claim's version" in result.output
+    assert not list(empty.glob("*.json"))
+
+
+def test_with_history_and_excel_go_with_their_formats(run: Callable[..., Result]) -> None:
+    assert run("export", "--format", "csv", "--with-history").exit_code == 2
+    assert run("export", "--format", "json", "--excel").exit_code == 2
+
+
+def test_csv_for_excel_starts_with_a_utf8_byte_order_mark(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.csv"
+    excel = tmp_path / "excel.csv"
+    assert run("export", "--format", "csv", "-o", str(plain)).exit_code == 0
+    assert run("export", "--format", "csv", "--excel", "-o", str(excel)).exit_code == 0
+    raw = excel.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,statement,")
+    assert raw[3:] == plain.read_bytes()
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    # Rows end in CRLF; a quoted cell keeps its own line breaks.
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0][0] == "id" and rows[0][-1] == "short_statement"
+    assert raw.count(b"\r\n") >= len(rows)
+    assert any("’" in cell for row in rows for cell in row)
+
+
+def test_the_web_export_gives_history_and_excel_on_request(workdir: Path) -> None:
+    from .webutil import make_app
+
+    client = make_app(workdir).test_client()
+    plain = client.get("/api/export?format=json").get_json()["claims"][0]
+    full = client.get("/api/export?format=json&history=1").get_json()["claims"][0]
+    assert "history" not in plain and full["history"]
+    excel = client.get("/api/export?format=csv&excel=1").get_data()
+    assert excel.startswith(b"\xef\xbb\xbf")
+    assert not client.get("/api/export?format=csv").get_data().startswith(b"\xef\xbb\xbf")
+
+
+def test_the_serve_settings_are_for_serve_only(run: Callable[..., Result], workdir: Path) -> None:
+    (workdir / "annotate.toml").write_text('[serve]\nreviewer = "desk editor"\n', encoding="utf-8")
+    cid = "aliyev-called-putin-about-marking"
+    assert run("short-form", cid, "Aliyev phoned Putin about the marking").exit_code == 0
+    saved = json.loads((workdir / "fixtures" / f"{cid}.json").read_text(encoding="utf-8"))
+    assert saved["history"][-1]["by"] != "desk editor"

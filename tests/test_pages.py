@@ -16,7 +16,7 @@ import pytest
 from annotate.record.service import Workspace
 
 from .conftest import DOC_AZERNEWS, DOC_BBC, DOC_IDS, quote
-from .webutil import Node, csrf, page, parse, seed_text, snapshot
+from .webutil import Node, csrf, make_app, page, parse, seed_text, snapshot
 
 HX = {"HX-Request": "true"}
 STATUSES = ["confirmed", "denied", "disputed", "unreviewed"]
@@ -1195,9 +1195,11 @@ def test_a_statement_with_markup_is_escaped_everywhere(
 # -- export --------------------------------------------------------------------------------
 
 
-def test_the_export_page_links_every_format_and_each_link_answers(client: Any) -> None:
+def test_the_export_page_links_every_format_and_each_link_answers(workdir: Path) -> None:
     from annotate.formats.export import FORMATS
 
+    # A desk that publishes: claimreview needs a public base URL (without, the page says so).
+    client = make_app(workdir, BASE_URL="http://factcheck.example.org").test_client()
     root = is_full_page(client.get("/export"))
     links = root.one("ul", class_="exports").find_all("a")
     formats = {parse_qs(urlsplit(str(a.get("href"))).query)["format"][0] for a in links}
@@ -1209,3 +1211,55 @@ def test_the_export_page_links_every_format_and_each_link_answers(client: Any) -
         fmt = parse_qs(urlsplit(href).query)["format"][0]
         assert resp.content_type == FORMATS[fmt].media_type
         assert resp.get_data()
+
+
+def test_the_edit_form_sets_and_removes_the_short_form(
+    client: Any, fresh: str, token: str, store: Path
+) -> None:
+    statement = client.get(f"/api/claims/{fresh}").get_json()["statement"]
+    short = "Two fragments shown in Baku"
+    resp = client.post(
+        f"/claims/{fresh}/edit",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "statement": statement,
+            "short_statement": short,
+            "claimant": "ANAMA",
+        },
+        headers=HX,
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    panel = panel_of(is_fragment(resp))
+    assert short in panel.one("p", class_="meta short-statement").text()
+    form = panel_form(panel, f"/claims/{fresh}/edit")
+    assert form.one("input", name="short_statement").get("value") == short
+    assert client.get(f"/api/claims/{fresh}").get_json()["short_statement"] == short
+    # A refused save keeps the short form typed; an empty one removes it.
+    refused = client.post(
+        f"/claims/{fresh}/edit",
+        data={
+            "csrf_token": token,
+            "version": "2",
+            "statement": "",
+            "short_statement": "Kept",
+            "claimant": "ANAMA",
+        },
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    kept = panel_form(panel_of(is_fragment(refused)), f"/claims/{fresh}/edit")
+    assert kept.one("input", name="short_statement").get("value") == "Kept"
+    cleared = client.post(
+        f"/claims/{fresh}/edit",
+        data={
+            "csrf_token": token,
+            "version": "2",
+            "statement": statement,
+            "short_statement": "  ",
+            "claimant": "ANAMA",
+        },
+        headers=HX,
+    )
+    assert cleared.status_code == 200
+    assert "short_statement" not in client.get(f"/api/claims/{fresh}").get_json()

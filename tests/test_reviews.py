@@ -51,6 +51,8 @@ def desk(workdir: Path, reviewers_template: Path, tmp_path: Path) -> Any:
             "STORE": str(workdir / "fixtures"),
             "FSYNC": False,
             "USERS_FILE": str(users),
+            # A desk that publishes (a claimreview export needs a public URL).
+            "BASE_URL": "http://factcheck.example.org",
         }
     )
 
@@ -186,13 +188,16 @@ def test_withdrawing_a_review_one_does_not_have_is_refused(workdir: Path) -> Non
     assert "no review" in resp.get_json()["error"]
 
 
-def test_the_same_review_again_is_refused_as_nothing_to_change(workdir: Path) -> None:
+def test_the_same_review_again_changes_nothing_and_is_answered_200(workdir: Path) -> None:
+    # PUT is idempotent (RFC 9110 §9.2.2): the same review twice is one review, one version.
     client = make_app(workdir).test_client()
     cid = new_claim(client, workdir)["id"]
-    assert review(client, cid, 1, "denied", [REFUTE], "No.").status_code == 200
+    first = review(client, cid, 1, "denied", [REFUTE], "No.")
+    assert first.status_code == 200
     resp = review(client, cid, 2, "denied", [REFUTE], "No.")
-    assert resp.status_code == 422
-    assert "nothing to change" in resp.get_json()["error"]
+    assert resp.status_code == 200
+    assert resp.headers["ETag"] == '"2"'
+    assert resp.get_json() == first.get_json()
 
 
 # -- team mode: two reviews, blind, adjudication --------------------------------------------

@@ -15,7 +15,7 @@ from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load_file
 from ..record.check import examine, failing, format_report
-from ..record.models import Claim
+from ..record.models import SHORT_STATEMENT_ADVISED, Claim
 from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
 from .documents import add, doc
@@ -69,6 +69,8 @@ def check(ws: Workspace, fmt: str, strict: bool) -> None:
       disagreement             reviews that differ, or a claim reopened after its verdict
       evidence-changed         the evidence a verdict cites moved, was orphaned or its
                                document's text replaced since: confirm the verdict again
+      claim-reviewed-long      a reviewed claim's published claimReviewed (short form,
+                               else statement) is over 75 characters
     """
     report = examine(ws)
     click.echo(format_report(report.problems, fmt, report.checked, strict), nl=False)
@@ -136,12 +138,29 @@ def reanchor(ws: Workspace, dry_run: bool, reviewer: str) -> None:
     envvar="ANNOTATE_ORG_NAME",
     default=DEFAULT_ORG_NAME,
     show_default=True,
-    help="The reviewing organisation (ClaimReview author, W3C collection label).",
+    help="The reviewing organisation (ClaimReview author, W3C collection label; setting "
+    "[publish] org_name).",
 )
 @click.option(
     "--org-url",
     envvar="ANNOTATE_ORG_URL",
-    help="The reviewing organisation's URL  [default: the base URL]",
+    help="The reviewing organisation's URL (setting [publish] org_url)  [default: the base URL]",
+)
+@click.option(
+    "--org-logo",
+    envvar="ANNOTATE_ORG_LOGO",
+    help="URL of the organisation's logo, in ClaimReview's author (setting [publish] org_logo).",
+)
+@click.option(
+    "--with-history",
+    is_flag=True,
+    help="json: each claim with its history of changes (`import --format json` keeps it).",
+)
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="csv: for Microsoft Excel: a UTF-8 byte order mark first, so that it reads the "
+    "file as UTF-8 (rows end in CRLF in every csv).",
 )
 def export_cmd(
     ws: Workspace,
@@ -150,16 +169,38 @@ def export_cmd(
     base_url: str,
     org_name: str,
     org_url: str | None,
+    org_logo: str | None,
+    with_history: bool,
+    excel: bool,
 ) -> None:
     """Export the claims and verdicts; the same store always gives the same bytes.
 
     Formats: json (everything, re-importable), csv (one row per claim), claimreview
     (schema.org JSON-LD, reviewed claims only) and w3c (a Web Annotation collection).
+
+    claimreview is for publishing: it refuses (exit 2) a base URL nobody else can reach
+    (loopback, localhost, a private address, a local-network name), so give the desk's
+    public URL as [publish] base_url in annotate.toml or --base-url.
     """
+    if with_history and fmt != "json":
+        raise click.UsageError("--with-history goes with --format json")
+    if excel and fmt != "csv":
+        raise click.UsageError("--excel goes with --format csv")
     try:
-        settings = ExportSettings(base_url=base_url, org_name=org_name, org_url=org_url or None)
+        settings = ExportSettings(
+            base_url=base_url,
+            org_name=org_name,
+            org_url=org_url or None,
+            org_logo=org_logo or None,
+            with_history=with_history,
+            excel=excel,
+        )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if fmt == "claimreview":
+        problem = settings.publish_problem()
+        if problem is not None:
+            raise click.UsageError(f"refusing to export claimreview: {problem}")
     try:
         data = export(ws, fmt, settings)
     except AnnotateError as exc:
@@ -298,6 +339,56 @@ def agreement(ws: Workspace, doc_id: str | None, fmt: str) -> None:
         click.echo(json.dumps(result, indent=2, sort_keys=True))
     else:
         click.echo(to_text(result), nl=False)
+
+
+@cli.command(name="short-form", context_settings=CONTEXT)
+@workspace_options
+@click.argument("claim_id")
+@click.argument("text", required=False)
+@click.option("--clear", is_flag=True, help="Remove the short form: the statement is published.")
+@click.option(
+    "--reviewer",
+    envvar="ANNOTATE_REVIEWER",
+    default=None,
+    help="Your name, recorded in the claim's history (default: your OS user name).",
+)
+def short_form(
+    ws: Workspace, claim_id: str, text: str | None, clear: bool, reviewer: str | None
+) -> None:
+    """Show, set or remove (--clear) the short form of CLAIM_ID's statement: what its
+    ClaimReview publishes as claimReviewed (75 characters or fewer, saying the same).
+
+    Without TEXT, prints the published text and its length. A change is one new version
+    of the claim, recorded in its history under --reviewer.
+    """
+    from .. import default_reviewer
+
+    if text is not None and clear:
+        raise click.UsageError("give TEXT or --clear, not both")
+    try:
+        claim = ws.claim(claim_id)
+        if text is None and not clear:
+            published = claim.short_statement or claim.statement
+            kind = "short form" if claim.short_statement else "statement (no short form)"
+            click.echo(f"{published}\n{len(published)} characters: the {kind}")
+            return
+        changed = ws.edit_claim(
+            claim_id,
+            claim.version,
+            {"short_statement": None if clear else text},
+            reviewer or default_reviewer(),
+        )
+    except AnnotateError as exc:
+        raise click.ClickException(exc.message) from None
+    published = changed.short_statement or changed.statement
+    click.echo(
+        f"{claim_id}: version {changed.version}; publishes {published!r} "
+        f"({len(published)} characters)"
+    )
+    if len(published) > SHORT_STATEMENT_ADVISED:
+        click.echo(
+            f"warning: over {SHORT_STATEMENT_ADVISED} characters (claim-reviewed-long)", err=True
+        )
 
 
 @cli.command(context_settings=CONTEXT)

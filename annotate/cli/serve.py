@@ -269,6 +269,11 @@ def serve(
 
     With users in the users file (`annotate user add`) it runs in team mode: everyone logs
     in, and it may listen on other addresses; without, it refuses any but loopback.
+
+    Every option but --seeds, --store and --settings can be set in the settings file's
+    [serve] section (its name with `_` for `-`: host, port, reviewer, threads, workers,
+    sync_every, sync_remote, users, allowed_hosts, https, trusted_proxies); the public URL
+    and the organisation come from [publish]. A flag or environment variable wins.
     """
     import secrets
 
@@ -286,7 +291,12 @@ def serve(
         "SEEDS": str(ws.corpus.root),
         "STORE": str(ws.store.root),
         "REVIEWER": reviewer or default_reviewer(),
-        "BASE_URL": os.environ.get("ANNOTATE_BASE_URL") or f"http://{host}:{port}",
+        "BASE_URL": os.environ.get("ANNOTATE_BASE_URL")
+        or desk.publish.base_url
+        or f"http://{host}:{port}",
+        "ORG_NAME": os.environ.get("ANNOTATE_ORG_NAME") or desk.publish.org_name,
+        "ORG_URL": os.environ.get("ANNOTATE_ORG_URL") or desk.publish.org_url,
+        "ORG_LOGO": os.environ.get("ANNOTATE_ORG_LOGO") or desk.publish.org_logo,
         # The settings file was read already: the app takes its values as given here.
         "SETTINGS_FILE": None,
         "REQUIRED_REVIEWS": required_reviews or desk.reviews.required,

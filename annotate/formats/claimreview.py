@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..errors import NotPublishable, detail
 from ..record.corpus import CorpusDocument
 from ..record.models import AgentType, Claim
 from ..record.service import Workspace
@@ -120,30 +121,39 @@ def claim_review(
     item: dict[str, Any] = {
         "@type": "Claim",
         "author": {"@type": claimant_type(claim, _outlets(docs)), "name": claim.claimant},
-        "appearance": appearances,
     }
     if claim.claim_date:
         item["datePublished"] = claim.claim_date.isoformat()
-    dated = [a for a in appearances if "datePublished" in a]
-    if dated:
-        item["firstAppearance"] = dated[0]
+    # The earliest dated appearance is the first; `appearance` lists the others (Google's
+    # markup: "links to works in which this claim appears, aside from the first").
+    first = next((a for a in appearances if "datePublished" in a), None)
+    if first is not None:
+        item["firstAppearance"] = first
+    others = [a for a in appearances if a is not first]
+    if others:
+        item["appearance"] = others
+    author: dict[str, Any] = {
+        "@type": "Organization",
+        "name": settings.org_name,
+        "url": settings.organisation_url,
+    }
+    if settings.org_logo:
+        author["logo"] = {"@type": "ImageObject", "url": settings.org_logo}
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
+        "@id": settings.claim_review_id(claim.id),
         "url": settings.claim_url(claim.id),
-        "claimReviewed": claim.statement,
+        "claimReviewed": claim.short_statement or claim.statement,
         "reviewBody": claim.rationale,
-        "author": {
-            "@type": "Organization",
-            "name": settings.org_name,
-            "url": settings.organisation_url,
-        },
+        "author": author,
         "datePublished": claim.reviewed_at.date().isoformat(),
         "reviewRating": {
             "@type": "Rating",
             "ratingValue": value,
             "bestRating": BEST_RATING,
             "worstRating": WORST_RATING,
+            "name": name,
             "alternateName": name,
         },
         "itemReviewed": item,
@@ -151,7 +161,13 @@ def claim_review(
 
 
 def export_claimreview(ws: Workspace, settings: ExportSettings) -> str:
-    """A JSON-LD array of ClaimReviews, one per reviewed claim, sorted by claim id."""
+    """A JSON-LD array of ClaimReviews, one per reviewed claim, sorted by claim id.
+
+    :raise NotPublishable: the base URL (or the organisation's URL or logo) is not public.
+    """
+    problem = settings.publish_problem()
+    if problem is not None:
+        raise NotPublishable(problem, [detail("publish", problem)])
     docs = {d.id: d for d in ws.corpus.documents()}
     reviews = [claim_review(c, docs, settings) for c in ws.every_claim() if c.verdict]
     return to_json(reviews)

@@ -3,15 +3,45 @@ and the refusal of one record of an import (`Unimportable`)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..record.corpus import CorpusDocument
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_ORG_NAME = "annotate fact-check desk"
+
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet")
+"""Host names that only reach a machine on this network (RFC 6761, RFC 6762, RFC 8375 and
+common practice): nobody reading a published ClaimReview could open them."""
+
+
+def unpublishable(url: str) -> str | None:
+    """Why `url` cannot be a published record's address (None when it can): a loopback,
+    private, link-local, unspecified or reserved IP address, `localhost`, a name of the local
+    network (`LOCAL_SUFFIXES`), or a name without a dot (an intranet host)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if not host:
+        return "it has no host name"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost" or host.endswith(LOCAL_SUFFIXES):
+            return f"{host} is a name of this machine or its local network"
+        if "." not in host:
+            return f"{host} is a host name without a domain (an intranet name)"
+        return None
+    if ip.is_loopback:
+        return f"{host} is a loopback address (this machine only)"
+    if ip.is_unspecified:
+        return f"{host} is the unspecified address, not one anybody can reach"
+    if ip.is_private or ip.is_link_local or ip.is_reserved or not ip.is_global:
+        return f"{host} is a private or reserved address (this network only)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -21,6 +51,11 @@ class ExportSettings:
     base_url: str = DEFAULT_BASE_URL
     org_name: str = DEFAULT_ORG_NAME
     org_url: str | None = None
+    org_logo: str | None = None
+    with_history: bool = False
+    """`json`: each claim with its `history`."""
+    excel: bool = False
+    """`csv`: a UTF-8 byte order mark first, which Excel needs to read UTF-8."""
 
     def __post_init__(self) -> None:
         if not re.match(r"^https?://[^\s/$.?#][^\s]*$", self.base_url, re.IGNORECASE):
@@ -33,18 +68,45 @@ class ExportSettings:
             raise ValueError(
                 f"organisation URL must be an http:// or https:// URL, not {self.org_url!r}"
             )
+        if self.org_logo is not None and not re.match(
+            r"^https?://[^\s/$.?#][^\s]*$", self.org_logo, re.IGNORECASE
+        ):
+            raise ValueError(
+                f"organisation logo must be an http:// or https:// URL, not {self.org_logo!r}"
+            )
         if not self.org_name.strip():
             raise ValueError("the organisation name must not be empty")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ExportSettings:
-        """Settings from `ANNOTATE_BASE_URL`, `ANNOTATE_ORG_NAME` and `ANNOTATE_ORG_URL`."""
+        """Settings from `ANNOTATE_BASE_URL`, `ANNOTATE_ORG_NAME`, `ANNOTATE_ORG_URL` and
+        `ANNOTATE_ORG_LOGO`."""
         env = os.environ if environ is None else environ
         return cls(
             base_url=env.get("ANNOTATE_BASE_URL") or DEFAULT_BASE_URL,
             org_name=env.get("ANNOTATE_ORG_NAME") or DEFAULT_ORG_NAME,
             org_url=env.get("ANNOTATE_ORG_URL") or None,
+            org_logo=env.get("ANNOTATE_ORG_LOGO") or None,
         )
+
+    def publish_problem(self) -> str | None:
+        """Why a record published with these settings would point where nobody can follow
+        (the base URL or the organisation's URL not public), or None."""
+        for setting, flag, url in (
+            ("base_url", "--base-url", self.base_url),
+            ("org_url", "--org-url", self.org_url),
+            ("org_logo", "--org-logo", self.org_logo),
+        ):
+            if url is None:
+                continue
+            why = unpublishable(url)
+            if why is not None:
+                return (
+                    f"{url} is not a public URL ({why}): a published ClaimReview must point "
+                    f"where its readers can go. Set [publish] {setting} in the desk's settings "
+                    f"file (annotate.toml) or give {flag}"
+                )
+        return None
 
     @property
     def organisation_url(self) -> str:
@@ -54,6 +116,11 @@ class ExportSettings:
     def claim_url(self, claim_id: str) -> str:
         """The public page of a claim's review."""
         return f"{self.base_url}/claims/{claim_id}"
+
+    def claim_review_id(self, claim_id: str) -> str:
+        """The `@id` of a claim's ClaimReview: its review page's URL with `#claimreview`
+        (stable: the claim id never changes)."""
+        return f"{self.claim_url(claim_id)}#claimreview"
 
     def annotation_url(self, claim_id: str) -> str:
         """The IRI of a claim as a W3C annotation."""

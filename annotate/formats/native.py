@@ -1,6 +1,8 @@
 """Our own format, `json`: `{"claims": [...], "documents": [...]}`, everything needed to
 restore the store; exported, and imported back (claims keep their id, version and times,
-so exporting again gives the same bytes)."""
+so exporting again gives the same bytes). Exported `--with-history`, each claim carries its
+history of changes, and an import keeps it: the claim arrives with every earlier change,
+and one `imported` entry saying who moved it, when and from what file."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from .common import ExportSettings, Unimportable
 
 
 def export_json(ws: Workspace, settings: ExportSettings) -> str:
-    """`{"claims": [...], "documents": [...]}`, both sorted by id."""
-    claims = [c.public() for c in ws.every_claim()]
+    """`{"claims": [...], "documents": [...]}`, both sorted by id; with `with_history`, each
+    claim has its `history` too (what `import --format json` needs to keep it)."""
+    claims = [_exported(c, settings.with_history) for c in ws.every_claim()]
     docs = [
         d.info().model_dump(
             mode="json", exclude_none=True, exclude={"aliases"} if not d.meta.aliases else None
@@ -30,6 +33,13 @@ def export_json(ws: Workspace, settings: ExportSettings) -> str:
         for d in ws.corpus.documents()
     ]
     return to_json({"claims": claims, "documents": docs})
+
+
+def _exported(claim: Claim, with_history: bool) -> dict[str, Any]:
+    out = claim.public()
+    if with_history:
+        out["history"] = [h.model_dump(mode="json", exclude_none=True) for h in claim.history]
+    return out
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -66,6 +76,12 @@ def claim_from_json(record: Any, docs: dict[str, CorpusDocument]) -> Claim:
         raise Unimportable(
             "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
         ) from None
+    versions = [h.version for h in claim.history]
+    if versions != sorted(versions) or (versions and versions[-1] > claim.version):
+        raise Unimportable(
+            f"history: its versions must grow up to the claim's version {claim.version}, "
+            f"not {versions}"
+        )
     for path, anchor in claim.anchors():
         doc = docs.get(anchor.doc)
         if doc is None:

@@ -4,7 +4,12 @@
 (`name: verdict; ...`, a disputed review's basis in brackets when one is recorded) beside the
 claim's `review_status`; `basis` is a disputed final verdict's (`contested` when none is
 recorded), empty for the other verdicts; `tags` are comma-separated, `note` is the claim's
-note (an imported annotation's comment)."""
+note (an imported annotation's comment), `short_statement` its short form (ClaimReview's
+`claimReviewed`).
+
+Rows end in CRLF (RFC 4180), which every spreadsheet reads. `excel` puts a UTF-8 byte order
+mark first: without it, Microsoft Excel opens a double-clicked CSV in the system's legacy
+code page and shows "Aliyev’s" as "Aliyevâ€™s"; with it, Excel reads UTF-8."""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ import io
 
 from ..record.service import Workspace
 from .common import ExportSettings
+
+BOM = "\ufeff"
+"""The byte order mark (EF BB BF in UTF-8) that tells Excel a CSV is UTF-8."""
 
 CSV_COLUMNS = [
     "id",
@@ -36,6 +44,7 @@ CSV_COLUMNS = [
     "basis",
     "tags",
     "note",
+    "short_statement",
 ]
 
 
@@ -49,6 +58,8 @@ def spreadsheet_safe(value: str) -> str:
 def export_csv(ws: Workspace, settings: ExportSettings) -> str:
     """One row per claim, for spreadsheets; no cell can start a formula."""
     out = io.StringIO()
+    if settings.excel:
+        out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for c in ws.every_claim():
@@ -78,6 +89,7 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             (c.basis or "contested") if c.verdict == "disputed" else "",
             ", ".join(c.tags),
             c.note or "",
+            c.short_statement or "",
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

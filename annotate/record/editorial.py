@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
 
-from .models import Anchor, Claim, Source
+from .models import SHORT_STATEMENT_ADVISED, Anchor, Claim, Source
 
 EDITORIAL: dict[str, str] = {
     "self-citation": "a source quote overlaps one of the claim's own appearances",
@@ -29,6 +29,8 @@ EDITORIAL: dict[str, str] = {
     "disagreement": "a claim whose reviews disagree, or reopened after its final verdict",
     "evidence-changed": "a verdict whose cited evidence moved, was orphaned or had its "
     "document's text replaced since it was given: reopened until it is confirmed again",
+    "claim-reviewed-long": "a claim with a verdict whose published `claimReviewed` (its short "
+    f"form, else its statement) is over {SHORT_STATEMENT_ADVISED} characters",
 }
 """Every editorial check's code and what it finds (the order `annotate check --help` lists)."""
 
@@ -147,6 +149,19 @@ def claim_findings(
                 )
             )
     out += _review_findings(claim)
+    published_text = claim.short_statement or claim.statement
+    if claim.verdict is not None and len(published_text) > SHORT_STATEMENT_ADVISED:
+        field = "short_statement" if claim.short_statement else "statement"
+        out.append(
+            Finding(
+                "claim-reviewed-long",
+                field,
+                f"the {'short form' if claim.short_statement else 'statement'} published as "
+                f"ClaimReview's claimReviewed is {len(published_text)} characters, over "
+                f"{SHORT_STATEMENT_ADVISED}: give the claim a short form (short_statement) "
+                "that says the same in fewer words",
+            )
+        )
     return out
 
 

@@ -121,6 +121,21 @@ ClaimText = Annotated[Text, AfterValidator(_no_invisible_chars)]
 ClaimShortText = Annotated[ShortText, AfterValidator(_no_invisible_chars)]
 """A claimant: a name that cannot pass for another."""
 
+SHORT_STATEMENT_ADVISED = 75
+"""How long a published `claimReviewed` should be at most (Google's fact-check markup guide
+asks for a short summary, under 75 characters): over it, an editorial warning."""
+ShortStatement = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=280),
+    AfterValidator(_no_control_chars),
+    AfterValidator(_no_invisible_chars),
+]
+"""The short form of a statement published as ClaimReview's `claimReviewed`."""
+SHORT_STATEMENT_DESCRIPTION = (
+    "A short form of the statement (at most 280 characters; the desk standard asks for 75 "
+    "or fewer), published as ClaimReview's `claimReviewed`; absent, the statement is."
+)
+
 ReviewerName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
@@ -229,7 +244,12 @@ class Anchor(Strict):
 
 
 class AnchorInput(Strict):
-    """An anchor as a client sends it: the server adds the context and checks the quote."""
+    """An anchor as a client sends it: the server adds the context and checks the quote.
+
+    `prefix`, `suffix` and `orphaned` are the server's (read-only): an anchor sent back as
+    the API gave it is accepted with them when they agree with the server's (a prefix may be
+    a shorter end of the server's, a suffix a shorter start), and refused naming them when
+    they do not."""
 
     doc: DocId
     start: Annotated[int, Field(ge=0)]
@@ -237,6 +257,11 @@ class AnchorInput(Strict):
     exact: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     prefix: str | None = None
     suffix: str | None = None
+    orphaned: bool | None = Field(
+        default=None,
+        description="Read-only: true only for an orphaned anchor of this very claim, sent "
+        "back as it is (the server keeps it orphaned).",
+    )
 
 
 def _check_source_kind(quote: object, url: str | None, title: str | None) -> None:
@@ -447,6 +472,9 @@ class ClaimInput(Strict):
         description="A note on the claim: the comment of the annotation it was imported "
         "from, or a reviewer's own.",
     )
+    short_statement: ShortStatement | None = Field(
+        default=None, description=SHORT_STATEMENT_DESCRIPTION
+    )
 
 
 class ClaimPatch(Strict):
@@ -459,6 +487,9 @@ class ClaimPatch(Strict):
     appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] | None = None
     note: ClaimText | None = None
+    short_statement: ShortStatement | None = Field(
+        default=None, description=SHORT_STATEMENT_DESCRIPTION + " `null` removes it."
+    )
 
 
 class Claim(Strict):
@@ -471,6 +502,9 @@ class Claim(Strict):
     id: ClaimId
     version: Annotated[int, Field(ge=1)]
     statement: ClaimText
+    short_statement: ShortStatement | None = Field(
+        default=None, description=SHORT_STATEMENT_DESCRIPTION
+    )
     claimant: ClaimShortText
     claimant_type: AgentType | None = Field(
         default=None,

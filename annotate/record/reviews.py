@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidInput, detail
+from ..errors import InvalidInput, NothingToChange, detail
 from .models import Change, Claim, Review, Source, field_of
 
 REVIEW_FIELDS = (
@@ -131,9 +131,10 @@ def after_review(
         del reviews[name]
     else:
         if same_review(old, review):
-            raise InvalidInput(
+            raise NothingToChange(
                 "nothing to change: that is the review you already gave",
                 [detail("(body)", "the same verdict, rationale and sources as your review")],
+                claim,
             )
         reviews[name] = review
     fields: dict[str, Any] = {"reviews": reviews}

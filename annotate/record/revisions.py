@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 import orjson
 from pydantic import ValidationError
 
-from ..errors import InvalidInput, detail
+from ..errors import InvalidInput, NothingToChange, detail
 from . import clock
 from .anchoring import Placement, changed_part, edit_count, shown_score
 from .editorial import EVIDENCE_CHANGED, cited_fields
@@ -211,9 +211,10 @@ def revise(
             if k not in ("version", "updated_at", "history", "reviewed_at"):
                 what_changed(k, before.get(k), after.get(k), changes)
     if not changes and action == "edited":
-        raise InvalidInput(
+        raise NothingToChange(
             "nothing to change: the values sent are the ones the claim has",
             [detail("(body)", "no field differs from the claim")],
+            claim,
         )
     new.history = [
         *claim.history,

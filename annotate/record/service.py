@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -285,17 +285,39 @@ class Workspace:
 
     # -- changing ------------------------------------------------------------------------
 
-    def anchor(self, given: AnchorInput, field: str, kept: frozenset[Any] = frozenset()) -> Anchor:
-        """Check a client's anchor against the corpus and give the stored one.
-
-        A quote longer than `MAX_QUOTE_CHARS` is refused, unless it is one of `kept` (the
-        `(doc, start, end, exact)` of anchors the claim has already).
+    def anchor(self, given: AnchorInput, field: str, kept: Sequence[Anchor] = ()) -> Anchor:
+        """Check a client's anchor against the corpus and give the stored one. An anchor sent
+        back `orphaned` is one of `kept` (the claim's own anchors) as it is; its read-only
+        `prefix`, `suffix` and `orphaned` must agree with the server's. A quote longer than
+        `MAX_QUOTE_CHARS` is refused, unless it is one of `kept` (anchors the claim has).
 
         :raise InvalidInput: unknown document, offsets out of range, quote not there or too
-            long.
+            long, or a read-only field that disagrees (named).
         """
+        if given.orphaned:
+            found = next(
+                (
+                    a
+                    for a in kept
+                    if a.orphaned
+                    and (a.doc, a.start, a.end, a.exact)
+                    == (given.doc, given.start, given.end, given.exact)
+                ),
+                None,
+            )
+            if found is None:
+                why = (
+                    "read-only: the server has no orphaned anchor of this claim with this "
+                    "document, offsets and quote; send the quote where it is now, without "
+                    "`orphaned`"
+                )
+                raise InvalidInput(f"{field}.orphaned: {why}", [detail(f"{field}.orphaned", why)])
+            return self._context_agrees(found, given, field)
         length = len(given.exact)
-        known = (given.doc, given.start, given.end, given.exact) in kept
+        known = any(
+            (a.doc, a.start, a.end, a.exact) == (given.doc, given.start, given.end, given.exact)
+            for a in kept
+        )
         if length > MAX_QUOTE_CHARS and not known:
             msg = (
                 f"the quote is {length:,} characters long, more than the {MAX_QUOTE_CHARS:,} "
@@ -311,14 +333,37 @@ class Workspace:
                 [detail(f"{field}.doc", f"no document '{given.doc}' in the corpus")],
             ) from None
         try:
-            return checked_anchor(doc.id, doc.text, given)
+            anchor = checked_anchor(doc.id, doc.text, given)
         except ValueError as exc:
             raise InvalidInput(
                 f"{field}.exact: {exc}", [detail(f"{field}.exact", str(exc))]
             ) from None
+        return self._context_agrees(anchor, given, field)
+
+    @staticmethod
+    def _context_agrees(anchor: Anchor, given: AnchorInput, field: str) -> Anchor:
+        """`anchor`, when the read-only context `given` carries agrees with it.
+
+        :raise InvalidInput: naming `prefix` or `suffix` when it does not."""
+        problems = []
+        if given.prefix is not None and not anchor.prefix.endswith(given.prefix):
+            problems.append(("prefix", anchor.prefix))
+        if given.suffix is not None and not anchor.suffix.startswith(given.suffix):
+            problems.append(("suffix", anchor.suffix))
+        if not problems:
+            return anchor
+        details = [
+            detail(
+                f"{field}.{name}",
+                f"read-only: the server's {name} is {value!r} (the document's text next to "
+                "the quote); leave it out or send it as the API gave it",
+            )
+            for name, value in problems
+        ]
+        raise InvalidInput(f"{details[0]['field']}: {details[0]['message']}", details)
 
     def _anchors(
-        self, given: list[AnchorInput], field: str, kept: frozenset[Any] = frozenset()
+        self, given: list[AnchorInput], field: str, kept: Sequence[Anchor] = ()
     ) -> list[Anchor]:
         anchors = [self.anchor(a, f"{field}[{i}]", kept) for i, a in enumerate(given)]
         seen: set[tuple[str, int, int]] = set()
@@ -332,14 +377,22 @@ class Workspace:
             seen.add(key)
         return anchors
 
-    def _sources(self, given: list[SourceInput]) -> list[Source]:
+    def _sources(self, given: list[SourceInput], kept: Sequence[Anchor] = ()) -> list[Source]:
         out = []
         for i, s in enumerate(given):
             data = s.model_dump(exclude={"quote"})
             if s.quote is not None:
-                data["quote"] = self.anchor(s.quote, f"sources[{i}].quote")
+                data["quote"] = self.anchor(s.quote, f"sources[{i}].quote", kept)
             out.append(Source(**data))
         return out
+
+    def _kept(self, claim_id: str) -> list[Anchor]:
+        """The anchors a claim has now, which a client may send back as they are (an orphaned
+        one included); none when there is no such claim (the write answers 404)."""
+        try:
+            return [a for _, a in self.store.get(claim_id).anchors()]
+        except NotFound:
+            return []
 
     def new_id(self, statement: str) -> str:
         """A fresh claim id made from the statement."""
@@ -363,6 +416,7 @@ class Workspace:
             id=given.id or self.new_id(given.statement),
             version=1,
             statement=given.statement,
+            short_statement=given.short_statement,
             claimant=given.claimant,
             claimant_type=given.claimant_type,
             claim_date=given.claim_date,
@@ -379,17 +433,16 @@ class Workspace:
     def edit_claim(
         self, claim_id: str, expected_version: int, data: dict[str, Any] | ClaimPatch, actor: str
     ) -> Claim:
-        """Change statement, claimant, claim date or appearances of a claim.
+        """Change statement, its short form, claimant, claim date or appearances of a claim.
 
         :raise InvalidInput: :raise NotFound: :raise StaleVersion:
         """
         patch = data if isinstance(data, ClaimPatch) else parse(ClaimPatch, data)
         fields = patch.model_dump(exclude_unset=True)
         if "appearances" in fields and patch.appearances is not None:
-            kept = frozenset(
-                (a.doc, a.start, a.end, a.exact) for a in self.store.get(claim_id).appearances
+            fields["appearances"] = self._anchors(
+                patch.appearances, "appearances", self._kept(claim_id)
             )
-            fields["appearances"] = self._anchors(patch.appearances, "appearances", kept)
         for required in ("statement", "claimant", "appearances"):
             if required in fields and fields[required] is None:
                 raise InvalidInput(
@@ -408,7 +461,7 @@ class Workspace:
         :raise InvalidInput: breaking the verdict/source rules names `sources`.
         """
         given = data if isinstance(data, VerdictInput) else parse(VerdictInput, data)
-        sources = self._sources(given.sources)
+        sources = self._sources(given.sources, self._kept(claim_id))
         fields = {
             "verdict": given.verdict,
             "rationale": given.rationale,
@@ -486,7 +539,7 @@ class Workspace:
         :raise InvalidInput: :raise NotFound: :raise StaleVersion:
         """
         given = data if isinstance(data, VerdictInput) else parse(VerdictInput, data)
-        sources = self._sources(given.sources)
+        sources = self._sources(given.sources, self._kept(claim_id))
         review = Review(
             verdict=given.verdict,
             rationale=given.rationale,

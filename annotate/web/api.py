@@ -6,11 +6,14 @@ current claim in the body. Bad input is 422 with `{"error", "details"}` naming t
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..errors import Forbidden, detail
+from ..errors import Forbidden, InvalidInput, NothingToChange, detail
 from ..formats.export import FORMATS, export
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
 from .common import (
@@ -23,6 +26,7 @@ from .common import (
     sees_every_review,
     workspace,
 )
+from .openapi import CLAIM_FIELDS, VERDICT_FIELDS
 
 bp = Blueprint("api", __name__)
 
@@ -33,6 +37,69 @@ def checked_version(claim_id: str) -> int:
     version = if_match()
     workspace().require_version(claim_id, version)
     return version
+
+
+REPRESENTATION = frozenset({*Claim.model_fields, "review_status", "blind"}) - {"history"}
+"""The fields of a claim as the API gives it."""
+
+
+def taken_back(claim_id: str, writable: frozenset[str], review: bool = False) -> Any:
+    """The request's body with what it may change, once the read-only fields it carries
+    (those of the claim as `GET /api/claims/<id>` gave it: id, version, review_status,
+    timestamps, …; for a review, its `reviewed_at`) were found to agree with the server.
+    Fields the representation does not have are left in, for the model to refuse.
+
+    :raise InvalidInput: naming each read-only field whose value is not the server's.
+    """
+    data = body()
+    if not isinstance(data, dict):
+        return data
+    claim = workspace().claim(claim_id)
+    if review:
+        mine = claim.reviews.get(actor())
+        current = mine.model_dump(mode="json", exclude_none=True) if mine else {}
+        read_only = frozenset({"reviewed_at"})
+    else:
+        current = seen_json(claim)
+        read_only = REPRESENTATION - writable
+    out: dict[str, Any] = {}
+    details = []
+    for key, value in data.items():
+        if key in writable or key not in read_only:
+            out[key] = value
+            continue
+        server = current.get(key, _absent(key))
+        if value != server:
+            details.append(
+                detail(
+                    key,
+                    f"read-only: it is {json.dumps(server, ensure_ascii=False)[:200]} on the "
+                    f"server, not {json.dumps(value, ensure_ascii=False)[:200]}; leave it out "
+                    "or send it as the API gave it",
+                )
+            )
+    if details:
+        raise InvalidInput(f"{details[0]['field']}: {details[0]['message']}", details)
+    return out
+
+
+def _absent(key: str) -> Any:
+    """What a field the representation leaves out stands for (its default)."""
+    field = Claim.model_fields.get(key)
+    if field is None:
+        return False if key == "blind" else None
+    return field.get_default(call_default_factory=True)
+
+
+def unless_unchanged(change: Callable[[], Claim]) -> Response:
+    """The claim after `change`, or as it is when the change sends what it has already
+    (200 either way: sending the same twice is one change, RFC 9110 §9.2.2)."""
+    try:
+        return with_etag(change())
+    except NothingToChange as exc:
+        if exc.current is None:
+            raise
+        return with_etag(exc.current)
 
 
 def with_etag(claim: Claim, status: int = 200) -> Response:
@@ -133,7 +200,8 @@ def history(claim_id: str) -> Response:
 def patch(claim_id: str) -> Response:
     """Change statement, claimant, claim_date, appearances, tags or note. Needs If-Match."""
     version = checked_version(claim_id)
-    return with_etag(workspace().edit_claim(claim_id, version, body(), actor()))
+    data = taken_back(claim_id, CLAIM_FIELDS)
+    return unless_unchanged(lambda: workspace().edit_claim(claim_id, version, data, actor()))
 
 
 @bp.put("/api/claims/<claim_id>/verdict")
@@ -142,7 +210,8 @@ def verdict(claim_id: str) -> Response:
     """Set the final verdict, rationale and sources (an adjudicator's, in team mode): the
     claim is `decided`. Needs If-Match."""
     version = checked_version(claim_id)
-    return with_etag(workspace().set_verdict(claim_id, version, body(), actor()))
+    data = taken_back(claim_id, VERDICT_FIELDS)
+    return with_etag(workspace().set_verdict(claim_id, version, data, actor()))
 
 
 @bp.post("/api/claims/<claim_id>/verdict/confirm")
@@ -160,7 +229,8 @@ def review(claim_id: str) -> Response:
     """Give or revise the requester's own review (verdict, rationale, sources). Needs
     If-Match."""
     version = checked_version(claim_id)
-    return with_etag(workspace().set_review(claim_id, version, body(), actor()))
+    data = taken_back(claim_id, VERDICT_FIELDS, review=True)
+    return unless_unchanged(lambda: workspace().set_review(claim_id, version, data, actor()))
 
 
 @bp.delete("/api/claims/<claim_id>/review")
@@ -244,7 +314,9 @@ def delete(claim_id: str) -> Response:
 @bp.get("/api/export")
 @permission("viewer")
 def export_view() -> Response:
-    """The export in `format` (json, csv, ...), with its media type."""
+    """The export in `format` (json, csv, ...), with its media type; `history=1` gives a
+    json export each claim's history, `excel=1` a csv export the byte order mark Excel
+    needs. A claimreview export of a desk without a public base URL is refused (409)."""
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
         return error_json(
@@ -253,10 +325,19 @@ def export_view() -> Response:
             [detail("format", f"one of {', '.join(sorted(FORMATS))}")],
         )
     spec = FORMATS[fmt]
-    settings = current_app.extensions["annotate_export"]
+    settings = dataclasses.replace(
+        current_app.extensions["annotate_export"],
+        with_history=fmt == "json" and _flag("history"),
+        excel=fmt == "csv" and _flag("excel"),
+    )
     resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="annotate-{spec.name}.{spec.extension}"'
         )
     return resp
+
+
+def _flag(name: str) -> bool:
+    """Whether a query flag is on (`1`, `true`, `yes`)."""
+    return request.args.get(name, "").lower() in ("1", "true", "yes", "on")

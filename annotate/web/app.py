@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from .. import default_reviewer, templates_folder
-from ..formats.export import ExportSettings
+from ..formats.export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME, ExportSettings
 from ..record.accounts import (
     FailureLimiter,
     SharedFailureLimiter,
@@ -23,7 +23,7 @@ from ..record.accounts import (
 from ..record.reviews import ReviewRules
 from ..record.service import Workspace
 from ..record.settings import load_settings
-from . import api, common, documents, login, pages
+from . import api, common, documents, login, pages, protocol
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
@@ -34,9 +34,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
         STORE=os.environ.get("ANNOTATE_STORE", "fixtures"),
         REVIEWER=os.environ.get("ANNOTATE_REVIEWER") or default_reviewer(),
         SECRET_KEY=os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32),
-        BASE_URL=os.environ.get("ANNOTATE_BASE_URL", "http://127.0.0.1:5000"),
+        # The public URL and the organisation (None: the settings file's [publish], else
+        # the defaults).
+        BASE_URL=os.environ.get("ANNOTATE_BASE_URL") or None,
         ORG_NAME=os.environ.get("ANNOTATE_ORG_NAME") or None,
         ORG_URL=os.environ.get("ANNOTATE_ORG_URL") or None,
+        ORG_LOGO=os.environ.get("ANNOTATE_ORG_LOGO") or None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -63,6 +66,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    settings = load_settings(app.config["SETTINGS_FILE"])
+    publish = settings.publish
+    app.config["BASE_URL"] = app.config["BASE_URL"] or publish.base_url or DEFAULT_BASE_URL
     users = Users(Path(app.config["USERS_FILE"])) if app.config["USERS_FILE"] else None
     if users is not None and users:
         app.extensions["annotate_users"] = users
@@ -90,7 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
             if users is not None and users
             else FailureLimiter(limit, window)
         )
-    desk = load_settings(app.config["SETTINGS_FILE"]).reviews
+    desk = settings.reviews
     rules = ReviewRules.for_mode(
         "annotate_users" in app.extensions,
         required=app.config["REQUIRED_REVIEWS"] or desk.required,
@@ -99,16 +105,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     app.extensions["annotate"] = Workspace.open(
         app.config["SEEDS"], app.config["STORE"], fsync=app.config["FSYNC"], rules=rules
     )
-    defaults = ExportSettings()
     app.extensions["annotate_export"] = ExportSettings(
         base_url=app.config["BASE_URL"],
-        org_name=app.config["ORG_NAME"] or defaults.org_name,
-        org_url=app.config["ORG_URL"],
+        org_name=app.config["ORG_NAME"] or publish.org_name or DEFAULT_ORG_NAME,
+        org_url=app.config["ORG_URL"] or publish.org_url,
+        org_logo=app.config["ORG_LOGO"] or publish.org_logo,
     )
     common.init_app(app)
     documents.init_ingest(app)
     app.register_blueprint(login.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(protocol.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     return app

@@ -247,8 +247,10 @@ def messages(exc: AnnotateError) -> list[str]:
 
 
 def is_api() -> bool:
-    """Whether the request is for the JSON API (answers in JSON, errors too)."""
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """Whether the request is for a machine, not a page: the JSON API and the W3C
+    annotation container (answers in JSON, errors too; 401 rather than the login page)."""
+    path = request.path
+    return path.startswith(("/api/", "/annotations")) or path == "/healthz"
 
 
 def csrf_token() -> str:
@@ -345,7 +347,7 @@ def authenticate() -> Response | None:
             session.pop(key, None)
     if declared_permission(request.endpoint) == "open":
         return None
-    if request.path.startswith("/api/") or request.method not in ("GET", "HEAD"):
+    if is_api() or request.method not in ("GET", "HEAD"):
         raise Unauthorized(
             "log in first: send `Authorization: Bearer <token>` (make one with "
             "`annotate user token NAME`) or log in on the login page"

@@ -33,6 +33,7 @@ from ..errors import (
     Forbidden,
     InvalidInput,
     PreconditionRequired,
+    StaleText,
     detail,
 )
 from ..formats.ingest import (
@@ -371,6 +372,14 @@ def api_set_meta(doc_id: str) -> Response:
     if not raw:
         raise PreconditionRequired(
             "If-Match is required: send the meta_version of the document you read"
+        )
+    # The precondition before the content (RFC 9110 §13.2.1): a stale one whatever the body.
+    ws = workspace()
+    ws.corpus.get(doc_id)
+    if raw != ws.corpus.meta_version(doc_id):
+        raise StaleText(
+            f"the details of '{doc_id}' were changed meanwhile: reload and try again",
+            [detail("meta_version", "stale")],
         )
     data = body_object()
     if "text" in data:

@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from .. import __version__
 from ..formats.export import FORMATS
+from ..formats.w3c import W3C_MEDIA_TYPE
 from ..record.models import (
     REVIEW_STATUSES,
     VERDICTS,
@@ -29,6 +30,10 @@ from ..record.models import (
 )
 
 REF = "#/components/schemas/{model}"
+VERDICT_FIELDS = frozenset(VerdictInput.model_fields)
+"""What `PUT …/verdict` and `PUT …/review` change (the rest of a claim is read-only there)."""
+CLAIM_FIELDS = frozenset(ClaimPatch.model_fields)
+"""What `PATCH /api/claims/<id>` changes."""
 JSON = "application/json"
 
 
@@ -146,6 +151,37 @@ def _schemas() -> dict[str, Any]:
             },
         },
     }
+    # What a client may send back as the API gave it: the body's own fields, and the
+    # read-only ones of the representation (accepted when they agree with the server, named
+    # in a 422 when they do not).
+    shown = schemas["Claim"]["properties"]
+    for name, base, writable in (
+        ("VerdictPut", "VerdictInput", VERDICT_FIELDS),
+        ("ClaimPatchBody", "ClaimPatch", CLAIM_FIELDS),
+    ):
+        put = copy.deepcopy(schemas[base])
+        put["title"] = name
+        put["description"] = (
+            f"{schemas[base].get('description', '')} The claim as `GET` gave it may be "
+            "sent whole: its read-only fields are accepted when they agree with the server "
+            "and named in a 422 when they do not."
+        ).strip()
+        for key, prop in shown.items():
+            if key not in writable and key != "history":
+                put["properties"][key] = {**copy.deepcopy(prop), "readOnly": True}
+        schemas[name] = put
+    review_put = copy.deepcopy(schemas["VerdictInput"])
+    review_put["title"] = "ReviewPut"
+    review_put["description"] = (
+        "Your review: `reviews.<you>` of the claim as `GET` gave it may be sent back whole; "
+        "its `reviewed_at` is read-only (accepted when it is your review's)."
+    )
+    review_put["properties"]["reviewed_at"] = {
+        "type": "string",
+        "format": "date-time",
+        "readOnly": True,
+    }
+    schemas["ReviewPut"] = review_put
     schemas["Error"] = {
         "type": "object",
         "title": "Error",
@@ -230,6 +266,130 @@ IF_MATCH = {
     "description": 'The version you read, as its ETag: "3". Missing: 428; stale: 412.',
     "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$'},
 }
+
+
+LD = W3C_MEDIA_TYPE
+W3C_HEADERS = {
+    "ETag": {
+        "description": "A strong validator of this representation: send it as If-None-Match.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": "The LDP type of the resource (and the container's constraints).",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Allow": {"required": True, "schema": {"const": "GET, HEAD, OPTIONS"}},
+}
+ANNOTATION = {
+    "type": "object",
+    "required": ["@context", "id", "type", "target"],
+    "properties": {
+        "@context": {},
+        "id": {"type": "string", "format": "uri"},
+        "type": {"const": "Annotation"},
+        "motivation": {"type": "string"},
+        "body": {},
+        "target": {},
+    },
+}
+PAGE = {
+    "type": "object",
+    "required": ["id", "type", "startIndex", "items"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"const": "AnnotationPage"},
+        "startIndex": {"type": "integer", "minimum": 0},
+        "items": {"type": "array", "items": {"anyOf": [ANNOTATION, {"type": "string"}]}},
+        "next": {"type": "string"},
+        "prev": {"type": "string"},
+        "partOf": {"type": "object"},
+    },
+}
+CONTAINER = {
+    "type": "object",
+    "required": ["@context", "id", "type", "total"],
+    "properties": {
+        "@context": {},
+        "id": {"type": "string"},
+        "type": {"const": ["BasicContainer", "AnnotationCollection"]},
+        "label": {"type": "string"},
+        "total": {"type": "integer", "minimum": 0},
+        "modified": {"type": "string"},
+        "first": {"anyOf": [PAGE, {"type": "string"}]},
+        "last": {"type": "string"},
+    },
+}
+
+
+def _w3c_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "headers": W3C_HEADERS, "content": {LD: {"schema": schema}}}
+
+
+def _protocol_paths() -> dict[str, Any]:
+    """The read-only W3C Web Annotation Protocol container (`annotate/web/protocol.py`)."""
+    not_modified = {"description": "Unchanged since the ETag sent (If-None-Match)."}
+    inm = {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}
+    return {
+        "/annotations/": {
+            "get": {
+                "operationId": "annotationContainer",
+                "summary": "The W3C Web Annotation Protocol container of every annotation "
+                "of the `w3c` export (read-only): with `page`, one AnnotationPage.",
+                "parameters": [
+                    {"name": "page", "in": "query", "schema": {"type": "string"}},
+                    {"name": "iris", "in": "query", "schema": {"enum": ["0", "1"]}},
+                    {
+                        "name": "Prefer",
+                        "in": "header",
+                        "description": 'return=representation;include="http://www.w3.org/'
+                        'ns/ldp#PreferMinimalContainer" (no page embedded) or include="http:'
+                        '//www.w3.org/ns/oa#PreferContainedIRIs" (items as IRIs).',
+                        "schema": {"type": "string"},
+                    },
+                    inm,
+                ],
+                "responses": {
+                    "200": _w3c_answer(
+                        "The container (ldp:BasicContainer, AnnotationCollection), or a page.",
+                        {"anyOf": [CONTAINER, PAGE]},
+                    ),
+                    "304": not_modified,
+                    **_errors((*READ_ERRORS, "409", "422")),
+                },
+            }
+        },
+        "/annotations/{claim_id}": {
+            "get": {
+                "operationId": "claimAnnotation",
+                "summary": "A claim as a W3C annotation, at its `id`.",
+                "parameters": [CLAIM_ID, inm],
+                "responses": {
+                    "200": _w3c_answer("The annotation.", ANNOTATION),
+                    "304": not_modified,
+                    **_errors((*READ_ERRORS, "409")),
+                },
+            }
+        },
+        "/annotations/{claim_id}/reviews/{name}": {
+            "get": {
+                "operationId": "reviewAnnotation",
+                "summary": "One reviewer's review of a claim as a W3C annotation (404 while "
+                "blind review hides it from you).",
+                "parameters": [
+                    CLAIM_ID,
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+                    inm,
+                ],
+                "responses": {
+                    "200": _w3c_answer("The annotation.", ANNOTATION),
+                    "304": not_modified,
+                    **_errors((*READ_ERRORS, "409")),
+                },
+            }
+        },
+    }
 
 
 @functools.cache
@@ -406,7 +566,7 @@ def _document() -> dict[str, Any]:
                 "operationId": "editClaim",
                 "summary": "Change statement, claimant, claim date, appearances, tags or note.",
                 "parameters": [CLAIM_ID, IF_MATCH],
-                "requestBody": _body("ClaimPatch"),
+                "requestBody": _body("ClaimPatchBody"),
                 "responses": {
                     "200": _claim_answer("The claim's new version."),
                     **_errors(CHANGE_ERRORS),
@@ -428,7 +588,7 @@ def _document() -> dict[str, Any]:
                 "summary": "Set the final verdict, rationale and sources (the source rules "
                 "apply); adjudicators in team mode.",
                 "parameters": [CLAIM_ID, IF_MATCH],
-                "requestBody": _body("VerdictInput"),
+                "requestBody": _body("VerdictPut"),
                 "responses": {
                     "200": _claim_answer("The claim's new version."),
                     **_errors(CHANGE_ERRORS),
@@ -455,7 +615,7 @@ def _document() -> dict[str, Any]:
                 "summary": "Give or revise your own review (the source rules apply); agreeing "
                 "reviews settle the final verdict.",
                 "parameters": [CLAIM_ID, IF_MATCH],
-                "requestBody": _body("VerdictInput"),
+                "requestBody": _body("ReviewPut"),
                 "responses": {
                     "200": _claim_answer("The claim's new version."),
                     **_errors(CHANGE_ERRORS),
@@ -534,6 +694,19 @@ def _document() -> dict[str, Any]:
                 "parameters": [
                     {"name": "format", "in": "query", "schema": {"enum": sorted(FORMATS)}},
                     {"name": "download", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "history",
+                        "in": "query",
+                        "description": "json: `1` gives each claim its history of changes.",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "excel",
+                        "in": "query",
+                        "description": "csv: `1` starts it with the UTF-8 byte order mark "
+                        "Excel needs.",
+                        "schema": {"type": "string"},
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -541,9 +714,15 @@ def _document() -> dict[str, Any]:
                         "content": {t: {"schema": {}} for t in export_types},
                     },
                     **_errors((*READ_ERRORS, "422")),
+                    "409": {
+                        "description": "claimreview of a desk without a public base URL "
+                        "(loopback, localhost, a private address): set [publish] base_url.",
+                        "content": {JSON: {"schema": _ref("Error")}},
+                    },
                 },
             }
         },
+        **_protocol_paths(),
     }
     return {
         "openapi": "3.1.0",

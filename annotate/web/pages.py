@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import __version__
@@ -427,7 +427,12 @@ def agreement_page() -> str:
 @permission("viewer")
 def export_page() -> str:
     """Download links for every export format."""
-    return render_template("export.html", formats=sorted(FORMATS.values(), key=lambda f: f.name))
+    settings = current_app.extensions["annotate_export"]
+    return render_template(
+        "export.html",
+        formats=sorted(FORMATS.values(), key=lambda f: f.name),
+        unpublishable=settings.publish_problem(),
+    )
 
 
 # -- writes --------------------------------------------------------------------------------
@@ -533,10 +538,12 @@ def _new_claim_failed(doc_id: str, exc: InvalidInput | DiskProblem) -> Response:
 @bp.post("/claims/<claim_id>/edit")
 @permission("reviewer")
 def edit(claim_id: str) -> Response:
-    """Change statement, claimant, claim date, tags (comma-separated) and note."""
+    """Change statement, its short form, claimant, claim date, tags (comma-separated) and
+    note (an empty short form removes it)."""
     f = request.form
     data: dict[str, Any] = {
         "statement": f.get("statement", ""),
+        "short_statement": f.get("short_statement", "").strip() or None,
         "claimant": f.get("claimant", ""),
         "claim_date": f.get("claim_date") or None,
     }
