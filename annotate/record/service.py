@@ -45,9 +45,10 @@ from .models import (
 )
 from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, reopening, revise
+from .search import START, STOP, Found, SearchIndex
 from .similarity import Suggestion, similar_passages
 from .slugs import ascii_words
-from .store import Counts, Mark, Store, StoreProblem
+from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,6 +94,12 @@ class Workspace:
     """How the claims look to whoever asked (blind review); None: as they are."""
     summary_lens: Callable[[Summary], Summary] | None = None
     """The same for the index's summaries."""
+    search: SearchIndex | None = None
+    """The full-text search database (made with the workspace; shared by its `seen_by`)."""
+
+    def __post_init__(self) -> None:
+        if self.search is None:
+            self.search = SearchIndex(self.store, self.corpus)
 
     @classmethod
     def open(
@@ -141,50 +148,55 @@ class Workspace:
         claimant: str | None = None,
     ) -> list[Summary]:
         """Claims (as the index summarises them) filtered by document, verdict (or
-        `unreviewed`), claimant and text, by id. Reads no claim file."""
+        `unreviewed`), claimant and text: by id, or with `q` best match first (see
+        `search_claims`). Reads no claim file."""
+        if q:
+            return self.search_claims(q, doc, verdict, claimant).claims
+        return self._filtered(doc, verdict, claimant)
+
+    def _filtered(
+        self, doc: str | None, verdict: str | None, claimant: str | None
+    ) -> list[Summary]:
         found, _ = self.store.summaries(doc=doc or None)
         if self.summary_lens is not None:
             found = [self.summary_lens(s) for s in found]
-        if q:
-            self.corpus.refresh()
         if verdict:
             found = [c for c in found if c.status == verdict]
         if claimant:
             needle = claimant.casefold()
             found = [c for c in found if needle in c.claimant.casefold()]
-        if q:
-            found = self._search(found, q.casefold())
         return found
 
-    def _search(self, found: list[Summary], needle: str) -> list[Summary]:
-        """The claims whose id, statement, claimant, rationale or a quote contains `needle`
-        (case-folded). Quotes are read from the corpus one document at a time, where they
-        are still in place; a claim whose quote moved is read from its file."""
-        hits: set[str] = set()
-        rest: dict[str, list[tuple[Summary, Mark]]] = {}
-        for c in found:
-            words = (c.id, c.statement, c.claimant, c.rationale or "")
-            if any(needle in w.casefold() for w in words):
-                hits.add(c.id)
-                continue
-            for m in c.appearances:
-                rest.setdefault(m.doc, []).append((c, m))
-        for doc_id in sorted(rest):
-            doc = self.corpus.peek(doc_id)
-            text = doc.text if doc is not None else ""
-            for c, m in rest[doc_id]:
-                if c.id in hits:
-                    continue
-                if m.matches(text):
-                    if needle in text[m.start : m.end].casefold():
-                        hits.add(c.id)
-                    continue
-                try:
-                    if needle in _haystack(self.claim(c.id)):  # through the lens
-                        hits.add(c.id)
-                except (NotFound, BrokenRecord):
-                    continue
-        return [c for c in found if c.id in hits]
+    def search_claims(
+        self,
+        q: str,
+        doc: str | None = None,
+        verdict: str | None = None,
+        claimant: str | None = None,
+    ) -> ClaimSearch:
+        """The claims whose id, statement, claimant, rationale or appearances' quotes have the
+        words and phrases of `q` (see `search`), best first, with the other filters. Under
+        blind review, a rationale hidden from the reader is not searched."""
+        assert self.search is not None
+        found = self._filtered(doc, verdict, claimant)
+        result = self.search.claims(q)
+        hits = result.hits
+        if self.summary_lens is not None:
+            # A hidden rationale is not searched: those claims are ranked by a search
+            # without rationales (their place among the others' as that search gives it).
+            blind = self.search.claims(q, rationale=False)
+            seen = {s.id for s in found if s.rationale is not None}
+            unseen = {h.id for h in blind.hits} if blind.every == result.every else set()
+            hits = [h for h in (blind.hits if unseen else result.hits) if h.id in seen | unseen]
+        place = {h.id: n for n, h in enumerate(hits)}
+        ranked = sorted((s for s in found if s.id in place), key=lambda s: place[s.id])
+        by_id = {h.id: h for h in hits}
+        return ClaimSearch(self, q, ranked, Found([by_id[s.id] for s in ranked], result.every))
+
+    def search_documents(self, q: str) -> DocumentSearch:
+        """The documents whose title or text have the words and phrases of `q`, best first."""
+        assert self.search is not None
+        return DocumentSearch(self, q, self.search.documents(q))
 
     def claims(
         self,
@@ -944,7 +956,54 @@ class Workspace:
         )
 
 
-def _haystack(claim: Claim) -> str:
-    parts = [claim.id, claim.statement, claim.claimant, claim.rationale or ""]
-    parts += [a.exact for a in claim.appearances]
-    return "\n".join(parts).casefold()
+
+@dataclass
+class ClaimSearch:
+    """Claims found by a text search (`Workspace.search_claims`), best first."""
+
+    workspace: Workspace
+    query: str
+    claims: list[Summary]
+    found: Found
+
+    @property
+    def every(self) -> bool:
+        """Whether each claim has every word (else, none had them all: any of them)."""
+        return self.found.every
+
+    def highlights(self, claims: list[Summary]) -> dict[str, dict[str, str]]:
+        """For some of the claims found (a page of them), the statement and claimant with
+        the matched words between `search.START` and `search.STOP`, and excerpts of the
+        rationale and quotes where they matched (a rationale only where the reader sees it)."""
+        search = self.workspace.search
+        assert search is not None
+        marked = search.claim_highlights(self.query, [c.id for c in claims], self.every)
+        for c in claims:
+            fields = marked.get(c.id)
+            if fields is None:
+                continue
+            if c.rationale is None:
+                fields.pop("rationale", None)
+            if fields.get("statement", "").replace(START, "").replace(STOP, "") != c.statement:
+                fields.pop("statement", None)  # not the summary's (changed meanwhile)
+        return marked
+
+
+@dataclass
+class DocumentSearch:
+    """Documents found by a text search (`Workspace.search_documents`), best first."""
+
+    workspace: Workspace
+    query: str
+    found: Found
+
+    @property
+    def ids(self) -> list[str]:
+        """The documents found, best first."""
+        return [h.id for h in self.found.hits]
+
+    def snippets(self, ids: list[str]) -> dict[str, str]:
+        """An excerpt of each document's text around matched words (see `ClaimSearch`)."""
+        search = self.workspace.search
+        assert search is not None
+        return search.document_snippets(self.query, ids, self.found.every)

@@ -159,6 +159,8 @@ class Index(StoreState):
         """Put (or with None, drop) the entry of one file, keeping the by-document map (and,
         for a save, the valid claims and the counts: see `_carry_over`)."""
         self._generation += 1
+        if self._dirty is not None:
+            self._dirty.add(name)
         old = self._entries.pop(name, None)
         self._carry_over(name, old, entry)
         if old is not None and old.summary is not None:
@@ -323,6 +325,42 @@ class Index(StoreState):
                     problems.extend(more)
                     continue
             claims[claim.id] = claim
+
+    def take_changed(self) -> tuple[dict[str, int], bool]:
+        """For the search index (see `search.SearchIndex`): the signature of each valid claim
+        file indexed anew since the last call (0: gone or broken), and whether this is the
+        first call, whose answer is every file (the search index then drops what is not in
+        it). Brings the index up to date first."""
+        self.refresh()
+        with self._cache_lock:
+            first = self._dirty is None
+            names = list(self._entries) if first else self._dirty
+            self._dirty = set()
+            changed = {}
+            for name in names or ():
+                e = self._entries.get(name)
+                changed[name] = e.signature if e is not None and e.summary is not None else 0
+            return changed, first
+
+    def forget_changed(self) -> None:
+        """Stop noting changes for the search index (its next `take_changed` is a first)."""
+        with self._cache_lock:
+            self._dirty = None
+
+    def read_named(self, name: str) -> tuple[int, Claim] | None:
+        """A claim file's signature and claim as it is now (None: gone or broken), from the
+        cache when it holds that version."""
+        path = self.root / name
+        try:
+            sig = signature(os.stat(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        claim = self._cached(name, sig)
+        if claim is None:
+            claim, _ = parse_claim_file(path)
+            if claim is None:
+                return None
+        return sig, claim
 
     def _cached(self, name: str, sig: int) -> Claim | None:
         with self._cache_lock:
