@@ -10,9 +10,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..errors import Forbidden, detail
+from ..errors import BrokenRecord, Forbidden, NotFound, detail
 from ..formats.export import FORMATS, export
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
+from .markup import marks_html
 from .common import (
     actor,
     body,
@@ -87,13 +88,27 @@ def claims() -> Response:
             f"unknown verdict '{verdict}'",
             [detail("verdict", f"one of {', '.join((*VERDICTS, 'unreviewed'))}")],
         )
-    found = workspace().claims(
-        doc=args.get("doc"),
-        verdict=args.get("verdict"),
-        q=args.get("q"),
-        claimant=args.get("claimant"),
-    )
-    return jsonify([seen_json(c) for c in found])
+    ws = workspace()
+    q = args.get("q")
+    if not q:
+        found = ws.claims(doc=args.get("doc"), verdict=args.get("verdict"), claimant=args.get("claimant"))
+        return jsonify([seen_json(c) for c in found])
+    result = ws.search_claims(q, args.get("doc"), args.get("verdict"), args.get("claimant"))
+    marked = result.highlights(result.claims)
+    out = []
+    for rank, summary in enumerate(result.claims, 1):
+        try:
+            claim = ws.store.get(summary.id)
+        except (NotFound, BrokenRecord):  # gone or broken since it was indexed
+            continue
+        shown = seen_json(claim)
+        fields = marked.get(summary.id, {})
+        if "rationale" not in shown:
+            fields.pop("rationale", None)
+        highlights = {k: str(marks_html(v)) for k, v in fields.items()}
+        shown["match"] = {"rank": rank, "every": result.every, "highlights": highlights}
+        out.append(shown)
+    return jsonify(out)
 
 
 @bp.post("/api/claims")

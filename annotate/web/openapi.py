@@ -31,6 +31,18 @@ from ..record.models import (
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
 
+SEARCH_SYNTAX = (
+    "Text search, combined with the other filters: words, and \"phrases in double quotes\"; "
+    "a claim is found when its id, statement, claimant, rationale or the quotes of its "
+    "appearances have every word (case, accents and English word forms folded: `iskanders` "
+    "finds `Iskander`, `used` finds `uses`; `not`, `no`, `none`, `never` match one another). "
+    "When no claim has every word, the claims with any of them are given. Nothing typed is "
+    "a search operator: `AND`, `OR`, `NEAR`, `*`, `:` and an unbalanced quote are words "
+    "like any other. Ranked: the words side by side or close together in the statement "
+    "first, then in a quote, then by BM25. Under blind review a rationale hidden from the "
+    "requester is not searched."
+)
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
@@ -59,6 +71,27 @@ def _schemas() -> dict[str, Any]:
         "const": True,
         "description": "Blind review hides this claim's reviews and final verdict from the "
         "requester until they have given their own review.",
+    }
+    claim["properties"]["match"] = {
+        "type": "object",
+        "description": "With `q` only: where the claim stands among the claims found and "
+        "what in it matched. `highlights` has the statement and claimant, and excerpts of "
+        "the rationale and the quotes where a word matched, as HTML: the text escaped, each "
+        "matched word in `<mark>`; `every` is false when no claim had every word and the "
+        "claims with any of them are listed.",
+        "required": ["rank", "every", "highlights"],
+        "properties": {
+            "rank": {"type": "integer", "minimum": 1},
+            "every": {"type": "boolean"},
+            "highlights": {
+                "type": "object",
+                "properties": {
+                    k: {"type": "string"} for k in ("statement", "claimant", "rationale", "quotes")
+                },
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
     }
     schemas["QueueItem"] = {
         "type": "object",
@@ -343,12 +376,18 @@ def _document() -> dict[str, Any]:
                         "description": "A verdict, or `unreviewed`; empty means any.",
                         "schema": {"enum": [*verdicts, ""]},
                     },
-                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "description": SEARCH_SYNTAX,
+                        "schema": {"type": "string"},
+                    },
                     {"name": "claimant", "in": "query", "schema": {"type": "string"}},
                 ],
                 "responses": {
                     "200": {
-                        "description": "The claims, by id.",
+                        "description": "The claims, by id; with `q`, best match first, each "
+                        "with its `match`.",
                         "content": {JSON: {"schema": {"type": "array", "items": _ref("Claim")}}},
                     },
                     **_errors((*READ_ERRORS, "422")),

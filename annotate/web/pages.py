@@ -123,7 +123,12 @@ def index() -> str:
     `PAGE_SIZE` documents at a time; the counts come from the store's index)."""
     ws = workspace()
     counts = ws.counts()
+    q = request.args.get("q") or None
     docs = ws.corpus.documents()
+    search = ws.search_documents(q) if q else None
+    if search is not None:
+        by_id = {d.id: d for d in docs}
+        docs = [by_id[i] for i in search.ids if i in by_id]
     pager = _pager(len(docs))
     empty: Counter[str] = Counter()
     rows = []
@@ -138,8 +143,12 @@ def index() -> str:
         listed = [doc.id for doc in docs[pager["start"] : pager["end"]]]
         overall, per_doc = ws.reviewer_progress(listed)
         progress = {"overall": sorted(overall.items()), "per_doc": per_doc}
+    listed = [row["doc"].id for row in rows]
     return render_template(
         "index.html",
+        q=q or "",
+        snippets=search.snippets(listed) if search else {},
+        every=search.found.every if search else True,
         progress=progress,
         me=actor(),
         rows=rows,
@@ -248,13 +257,11 @@ def claims() -> str:
     """Every claim; filter by verdict, document, claimant and text; sortable."""
     args = request.args
     ws = workspace()
-    found = ws.find(
-        doc=args.get("doc") or None,
-        verdict=args.get("verdict") or None,
-        q=args.get("q") or None,
-        claimant=args.get("claimant") or None,
-    )
-    sort = args.get("sort", "id")
+    q = args.get("q") or None
+    filters = (args.get("doc") or None, args.get("verdict") or None, args.get("claimant") or None)
+    result = ws.search_claims(q, *filters) if q else None
+    found = result.claims if result else ws.find(*filters[:2], None, filters[2])
+    sort = args.get("sort", "relevance" if q else "id")
     keys: dict[str, Callable[[Summary], Any]] = {
         "id": lambda c: c.id,
         "statement": lambda c: c.statement.casefold(),
@@ -264,13 +271,20 @@ def claims() -> str:
         "updated": lambda c: c.updated_at,
         "appearances": lambda c: (len(c.appearances), c.id),
     }
-    if sort.lstrip("-") not in keys:
+    if sort == "relevance" and q:
+        pass  # the search gives them best first
+    elif sort.lstrip("-") not in keys:
         sort = "id"
-    if sort != "id":  # the index gives them by id already
+    if sort not in ("id", "relevance"):  # the index gives them by id already
         found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    elif sort == "id" and q:
+        found.sort(key=keys["id"])
     pager = _pager(len(found))
+    shown = found[pager["start"] : pager["end"]]
     ctx = {
-        "claims": found[pager["start"] : pager["end"]],
+        "claims": shown,
+        "marked": result.highlights(shown) if result else {},
+        "every": result.every if result else True,
         "pager": pager,
         "titles": _doc_titles(),
         "args": args,
