@@ -119,10 +119,12 @@ def near_query(query: str, forms: bool = True) -> str | None:
 
 @dataclass(frozen=True)
 class Hit:
-    """A claim or document found, its bm25 score (lower is better, as SQLite gives it)."""
+    """A claim or document found, its bm25 score (lower is better, as SQLite gives it), and
+    for a claim the name of its file."""
 
     id: str
     score: float
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -365,13 +367,23 @@ class SearchIndex:
         searched (what blind review hides)."""
         cols = " ".join(c for c in CLAIM_COLUMNS if c != "rationale" or rationale)
 
-        def match(expr: str, within: str | None = None) -> list[tuple[str, float]]:
+        def match(expr: str) -> list[tuple[int, float, str, str]]:
             with self._lock:
                 return self.current().execute(
-                    "SELECT f.claim_id, t.rank FROM claim_text t JOIN claim_files f"
-                    " ON f.id = t.rowid WHERE claim_text MATCH ?",
-                    (f"{{{within or cols}}} : ({expr})",),
+                    "SELECT t.rowid, t.rank, f.claim_id, f.name FROM claim_text t"
+                    " CROSS JOIN claim_files f ON f.id = t.rowid WHERE claim_text MATCH ?",
+                    (f"{{{cols}}} : ({expr})",),
                 ).fetchall()
+
+        def rowids(expr: str, within: str) -> set[int]:
+            with self._lock:
+                return {
+                    r
+                    for (r,) in self.current().execute(
+                        "SELECT rowid FROM claim_text WHERE claim_text MATCH ?",
+                        (f"{{{within}}} : ({expr})",),
+                    )
+                }
 
         for every in (True, False):
             expr = fts_query(query, every)
@@ -379,33 +391,28 @@ class SearchIndex:
                 return Found([])
             rows = match(expr)
             if rows or len(terms(query)) < 2:
-                tier = self._tiers(query, match) if every and rows else {}
-                hits = sorted(
-                    (Hit(i, s) for i, s in rows), key=lambda h: (tier.get(h.id, 9), h.score, h.id)
-                )
-                return Found(hits, every)
+                tier = self._tiers(query, rowids) if every and rows else {}
+                rows.sort(key=lambda r: (tier.get(r[0], 9), r[1], r[2]))
+                return Found([Hit(i, s, n) for _, s, i, n in rows], every)
         return Found([], False)
 
     @staticmethod
-    def _tiers(
-        query: str, match: Callable[[str, str], list[tuple[str, float]]]
-    ) -> dict[str, int]:
+    def _tiers(query: str, rowids: Callable[[str, str], set[int]]) -> dict[int, int]:
         """How well a claim's statement or quotes hold a query's words (lower is better; the
-        claims not named here come after): in its statement, the words close together as
-        typed with two of them side by side as typed (0), close together, a negation word
-        as typed or another (1); close together in a quote (2); anywhere in the statement
-        (3)."""
-        words = terms(query)
+        claims not named here come after), by row: in its statement, the words close
+        together as typed with two of them side by side as typed (0), close together, a
+        negation word as typed or another (1); close together in a quote (2); anywhere in
+        the statement (3)."""
         every = fts_query(query)
         assert every is not None
-        tiers: dict[str, int] = {i: 3 for i, _ in match(every, "statement")}
+        tiers = dict.fromkeys(rowids(every, "statement"), 3)
         near, typed = near_query(query), near_query(query, forms=False)
         if near is None or typed is None:
             return tiers
-        tiers.update({i: 2 for i, _ in match(near, "quotes")})
-        tiers.update({i: 1 for i, _ in match(near, "statement")})
-        pairs = " OR ".join(_quoted(f"{a} {b}") for a, b in itertools.pairwise(words))
-        tiers.update({i: 0 for i, _ in match(f"({typed}) AND ({pairs})", "statement")})
+        tiers.update(dict.fromkeys(rowids(near, "quotes"), 2))
+        tiers.update(dict.fromkeys(rowids(near, "statement"), 1))
+        pairs = " OR ".join(_quoted(f"{a} {b}") for a, b in itertools.pairwise(terms(query)))
+        tiers.update(dict.fromkeys(rowids(f"({typed}) AND ({pairs})", "statement"), 0))
         return tiers
 
     def claim_highlights(
@@ -434,26 +441,32 @@ class SearchIndex:
             }
         return out
 
-    def documents(self, query: str) -> Found:
-        """The documents whose title or text matches a query, best first."""
+    def documents(self, query: str, offset: int = 0, limit: int = 50) -> tuple[int, Found]:
+        """How many documents have a query's words in their title or text, and `limit` of
+        them from `offset`, best first (negation words as typed: a document has them all)."""
         for every in (True, False):
-            expr = fts_query(query, every)
-            if expr is None:
-                return Found([])
+            quoted = [_quoted(t) for t in terms(query)]
+            if not quoted:
+                return 0, Found([])
+            expr = (" AND " if every else " OR ").join(quoted)
             with self._lock:
-                rows = self.current().execute(
+                db = self.current()
+                total = db.execute(
+                    "SELECT count(*) FROM doc_text WHERE doc_text MATCH ?", (expr,)
+                ).fetchone()[0]
+                rows = db.execute(
                     "SELECT f.doc_id, t.rank FROM doc_text t JOIN doc_files f ON f.id = t.rowid"
-                    " WHERE doc_text MATCH ? ORDER BY t.rank",
-                    (expr,),
-                ).fetchall()
-            if rows or len(terms(query)) < 2:
-                return Found([Hit(i, s) for i, s in rows], every)
-        return Found([], False)
+                    " WHERE doc_text MATCH ? ORDER BY t.rank LIMIT ? OFFSET ?",
+                    (expr, limit, offset),
+                ).fetchall() if total else []
+            if total or len(quoted) < 2:
+                return total, Found([Hit(i, s) for i, s in rows], every)
+        return 0, Found([], False)
 
     def document_snippets(self, query: str, ids: list[str], every: bool = True) -> dict[str, str]:
         """For the documents `ids`, an excerpt of the text around matched words."""
-        expr = fts_query(query, every)
-        if expr is None or not ids:
+        expr = (" AND " if every else " OR ").join(_quoted(t) for t in terms(query))
+        if not expr or not ids:
             return {}
         with self._lock:
             rows = self.current().execute(

@@ -178,25 +178,39 @@ class Workspace:
         words and phrases of `q` (see `search`), best first, with the other filters. Under
         blind review, a rationale hidden from the reader is not searched."""
         assert self.search is not None
-        found = self._filtered(doc, verdict, claimant)
         result = self.search.claims(q)
         hits = result.hits
+        without: set[str] = set()
         if self.summary_lens is not None:
-            # A hidden rationale is not searched: those claims are ranked by a search
-            # without rationales (their place among the others' as that search gives it).
+            # A rationale hidden from the reader is not searched: the claims a search without
+            # rationales finds, in its order, then those found by a rationale they may see.
             blind = self.search.claims(q, rationale=False)
-            seen = {s.id for s in found if s.rationale is not None}
-            unseen = {h.id for h in blind.hits} if blind.every == result.every else set()
-            hits = [h for h in (blind.hits if unseen else result.hits) if h.id in seen | unseen]
-        place = {h.id: n for n, h in enumerate(hits)}
-        ranked = sorted((s for s in found if s.id in place), key=lambda s: place[s.id])
+            if blind.every == result.every:
+                without = {h.id for h in blind.hits}
+            hits = [h for h in blind.hits if h.id in without]
+            hits += [h for h in result.hits if h.id not in without]
+        # Only the claims found are looked at (not every summary): a search at 100,000
+        # claims costs what its hits cost.
+        found = self.store.summaries_named([h.name for h in hits])
+        if self.summary_lens is not None:
+            lensed = (self.summary_lens(s) for s in found)
+            found = [s for s in lensed if s.id in without or s.rationale is not None]
+        if doc:
+            found = [s for s in found if any(m.doc == doc for m in s.appearances)]
+        if verdict:
+            found = [s for s in found if s.status == verdict]
+        if claimant:
+            needle = claimant.casefold()
+            found = [s for s in found if needle in s.claimant.casefold()]
         by_id = {h.id: h for h in hits}
-        return ClaimSearch(self, q, ranked, Found([by_id[s.id] for s in ranked], result.every))
+        return ClaimSearch(self, q, found, Found([by_id[s.id] for s in found], result.every))
 
-    def search_documents(self, q: str) -> DocumentSearch:
-        """The documents whose title or text have the words and phrases of `q`, best first."""
+    def search_documents(self, q: str, offset: int = 0, limit: int = 50) -> DocumentSearch:
+        """The documents whose title or text have the words and phrases of `q`: how many,
+        and `limit` of them from `offset`, best first."""
         assert self.search is not None
-        return DocumentSearch(self, q, self.search.documents(q))
+        total, found = self.search.documents(q, offset, limit)
+        return DocumentSearch(self, q, total, found)
 
     def claims(
         self,
@@ -995,6 +1009,7 @@ class DocumentSearch:
 
     workspace: Workspace
     query: str
+    total: int
     found: Found
 
     @property

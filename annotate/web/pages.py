@@ -125,14 +125,18 @@ def index() -> str:
     counts = ws.counts()
     q = request.args.get("q") or None
     docs = ws.corpus.documents()
-    search = ws.search_documents(q) if q else None
-    if search is not None:
-        by_id = {d.id: d for d in docs}
-        docs = [by_id[i] for i in search.ids if i in by_id]
-    pager = _pager(len(docs))
+    search = None
+    if q:  # a page of the documents found, best first
+        search = ws.search_documents(q, 0, 0)
+        pager = _pager(search.total)
+        search = ws.search_documents(q, pager["start"], pager["end"] - pager["start"])
+        shown = [d for i in search.ids if (d := ws.corpus.peek(i)) is not None]
+    else:
+        pager = _pager(len(docs))
+        shown = docs[pager["start"] : pager["end"]]
     empty: Counter[str] = Counter()
     rows = []
-    for doc in docs[pager["start"] : pager["end"]]:
+    for doc in shown:
         mine = counts.per_doc.get(doc.id, empty)
         rows.append({"doc": doc, "counts": mine, "total": mine.total()})
     total = counts.total.total()
@@ -140,7 +144,7 @@ def index() -> str:
     if review_mode():
         # Who has reviewed how many claims, overall and in each listed document (names and
         # numbers only: no verdict, so blind review has nothing to hide here).
-        listed = [doc.id for doc in docs[pager["start"] : pager["end"]]]
+        listed = [doc.id for doc in shown]
         overall, per_doc = ws.reviewer_progress(listed)
         progress = {"overall": sorted(overall.items()), "per_doc": per_doc}
     listed = [row["doc"].id for row in rows]

@@ -256,16 +256,28 @@ class Index(StoreState):
             valid.append(name)
         return valid, problems
 
+    def _valid_now(self) -> tuple[int, dict[str, Summary], set[str], list[StoreProblem]]:
+        """The valid claims' summaries by file name, their names and the problems (cached
+        until the index changes; call under the lock)."""
+        if self._valid_cache is None or self._valid_cache[0] != self._generation:
+            names, problems = self._valid(sorted(self._entries))
+            every = {n: s for n in names if (s := self._entries[n].summary) is not None}
+            self._valid_cache = (self._generation, every, set(names), problems)
+        return self._valid_cache
+
+    def summaries_named(self, names: list[str]) -> list[Summary]:
+        """The summaries of the valid claims among the files `names`, in that order."""
+        self.refresh()
+        with self._cache_lock:
+            every = self._valid_now()[1]
+            return [s for n in names if (s := every.get(n)) is not None]
+
     def summaries(self, doc: str | None = None) -> tuple[list[Summary], list[StoreProblem]]:
         """The index: a summary of every valid claim (of one document, given `doc`), by id,
         and the problems of the files that are not valid. Cheap: see the class."""
         self.refresh()
         with self._cache_lock:
-            if self._valid_cache is None or self._valid_cache[0] != self._generation:
-                names, problems = self._valid(sorted(self._entries))
-                every = {n: s for n in names if (s := self._entries[n].summary) is not None}
-                self._valid_cache = (self._generation, every, set(names), problems)
-            _, every, valid, problems = self._valid_cache
+            _, every, valid, problems = self._valid_now()
             if doc is None:
                 return list(every.values()), list(problems)
             names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
