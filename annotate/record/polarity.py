@@ -12,13 +12,13 @@ rule set of negation cues and their scope, explainable in one line. Pure, no Fla
   disagree with the statements that Iskander was not used" (denier and negator: used),
   "the reports that it was used are false" (not used).
 - The claim's *focus* is its predicate: the words its negations cover that come right
-  after an auxiliary or a negator ("used" in "Iskanders were not used in the Karabakh
-  war"), else such words anywhere in it, else every word its negations cover, else every
-  content word.
+  after an auxiliary or a verb's negator ("not", "never", "n't"): "used" in "Iskanders
+  were not used in the Karabakh war"; else such words anywhere in it, or its verbs in the
+  past tense ("received"); else every word its negations cover, else every content word.
 - A passage that has a word of the focus is compared: the number of cues that cover a focus
   word, in the claim and in the passage, odd or even. Same parity: it says the same thing;
   different: it says the opposite. A passage with no focus word says nothing either way
-  (`None`).
+  (`None`). "not only", "not far", "not just", "not least" and "no doubt" negate nothing.
 """
 
 from __future__ import annotations
@@ -114,10 +114,20 @@ class Cue:
     covers: tuple[Word, ...]
 
 
+NOT_NEGATIONS = frozenset(
+    {("not", "only"), ("not", "just"), ("not", "far"), ("not", "least"), ("no", "doubt")}
+)
+"""A negator and the word after it that together negate nothing ("not only", "not far
+from", "no doubt")."""
+
+
 def cues(ws: list[Word]) -> list[Cue]:
     """Each negation cue of a text with the words it covers (see the module)."""
     found = []
     for i, w in enumerate(ws):
+        after = ws[i + 1].text.casefold() if i + 1 < len(ws) else ""
+        if (w.text.casefold(), after) in NOT_NEGATIONS:
+            continue
         if w.negator:
             covers = tuple(x for x in ws[i + 1 :] if x.clause == w.clause)
         elif w.denier:
@@ -166,14 +176,37 @@ class Claimed:
     stance: Stance
 
 
+IRREGULAR_PAST = frozenset(
+    """found made said took gave sent saw shot hit held told left got came went knew thought
+    brought built bought fought caught sold won lost met ran led kept began became broke
+    chose fell flew grew hid rose spoke struck threw wrote""".split()
+)
+
+
 def _predicates(ws: list[Word]) -> set[str]:
-    """The stems of the content words right after an auxiliary or a negator ("were used",
-    "not detect", "did not explode"): the verbs, mostly."""
-    return {
+    """The stems of the verbs, as far as words tell without a grammar: the content words
+    right after an auxiliary or a verb's negator ("were used", "not detect", "didn't
+    explode"); failing those, the words in the past tense ("received", "found")."""
+    after = {
         w.stem
         for prev, w in zip(ws, ws[1:], strict=False)
-        if w.content and (prev.text.casefold() in AUXILIARIES or prev.negator)
+        if w.content and (prev.text.casefold() in AUXILIARIES or _adverb(prev))
     }
+    if after:
+        return after
+    return {
+        w.stem
+        for w in ws[1:]
+        if w.content
+        and (w.text.casefold() in IRREGULAR_PAST or (len(w.text) > 4 and w.text.endswith("ed")))
+    }
+
+
+def _adverb(w: Word) -> bool:
+    """A negator that goes with a verb ("not", "never", "didn't"), not a determiner
+    ("no", "none")."""
+    low = w.text.casefold().replace("’", "'")
+    return low in ("not", "never") or low.endswith("n't")
 
 
 def claimed(statement: str) -> Claimed:
@@ -208,5 +241,7 @@ def relation(claim: Claimed, passage: str) -> Relation | None:
         return None
     mine = claim.stance
     if theirs.negative == mine.negative:
+        if not (theirs.negations or mine.negations):
+            return Relation(False, "")  # no negation either side: nothing to explain
         return Relation(False, f"says the same: “{theirs.quoted}” as the claim’s “{mine.quoted}”")
     return Relation(True, f"says the opposite: “{mine.quoted}” vs “{theirs.quoted}”")

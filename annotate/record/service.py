@@ -46,7 +46,7 @@ from .models import (
 from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, reopening, revise
 from .search import START, STOP, Found, SearchIndex
-from .similarity import Suggestion, similar_passages
+from .similarity import Suggestions, polar_passages
 from .slugs import ascii_words
 from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
@@ -285,16 +285,16 @@ class Workspace:
         near = [d for d, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))]
         return own + near[:SUGGESTION_NEIGHBOURS]
 
-    def suggestions(self, claim: Claim, near: list[str]) -> list[Suggestion]:
+    def suggestions(self, claim: Claim, near: list[str]) -> Suggestions:
         """Passages of the documents `near` (see `neighbourhood`) that may be further
-        appearances of the claim."""
+        appearances of the claim, and those that may refute it (they say its opposite)."""
         docs = self.corpus.documents()
         ids = {d.id for d in docs}
         if len(near) == len(docs):
             corpus = tuple((d.id, d.text) for d in docs)
         else:
             corpus = tuple((d, self.corpus.get(d).text) for d in near if d in ids)
-        return similar_passages(corpus, claim)
+        return polar_passages(corpus, claim)
 
     # -- changing ------------------------------------------------------------------------
 
