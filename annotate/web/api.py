@@ -133,6 +133,32 @@ def claim(claim_id: str) -> Response:
     return with_etag(found)
 
 
+@bp.get("/api/claims/<claim_id>/suggestions")
+@permission("viewer")
+def suggestions(claim_id: str) -> Response:
+    """Passages that may be further appearances of a claim, and those that say its opposite
+    (candidate refuting sources), each with its similarity and the reason. :raise 404:"""
+    ws = workspace()
+    found = ws.claim(claim_id)
+    near = ws.neighbourhood(found, request.args.get("doc") or None)
+    given = ws.suggestions(found, near)
+
+    def shown(items: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "doc": s.passage.doc,
+                "start": s.passage.start,
+                "end": s.passage.end,
+                "exact": s.passage.text,
+                "score": s.score,
+                "reason": s.reason,
+            }
+            for s in items
+        ]
+
+    return jsonify({"appearances": shown(given.appearances), "refuting": shown(given.refuting)})
+
+
 @bp.get("/api/claims/<claim_id>/history")
 @permission("viewer")
 def history(claim_id: str) -> Response:

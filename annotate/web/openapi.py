@@ -93,6 +93,29 @@ def _schemas() -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
+    suggestion = {
+        "type": "object",
+        "required": ["doc", "start", "end", "exact", "score", "reason"],
+        "properties": {
+            "doc": {"type": "string"},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "exact": {"type": "string"},
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "reason": {"type": ["string", "null"]},
+        },
+        "additionalProperties": False,
+    }
+    schemas["Suggestions"] = {
+        "type": "object",
+        "title": "Suggestions",
+        "required": ["appearances", "refuting"],
+        "properties": {
+            "appearances": {"type": "array", "items": suggestion},
+            "refuting": {"type": "array", "items": suggestion},
+        },
+        "additionalProperties": False,
+    }
     schemas["QueueItem"] = {
         "type": "object",
         "title": "QueueItem",
@@ -546,6 +569,28 @@ def _document() -> dict[str, Any]:
                     "200": {
                         "description": "The changes, oldest first.",
                         "content": {JSON: {"schema": {"type": "array", "items": _ref("Change")}}},
+                    },
+                    **_errors((*READ_ERRORS, "409")),
+                },
+            }
+        },
+        "/api/claims/{claim_id}/suggestions": {
+            "get": {
+                "operationId": "claimSuggestions",
+                "summary": "Passages like the claim: candidate appearances (they say the same "
+                "thing) and candidate refuting sources (they say its opposite).",
+                "description": "Sentences of the corpus (of the claim's neighbourhood in a "
+                "large one; `doc` adds a document to it) most like the claim's statement and "
+                "appearances, those already an appearance or a quoted source left out, the "
+                "five best of each list. A passage is opposite when its negation cues (not, "
+                "no, never, n't, none, denied, disagree, false…) covering the claim's "
+                "predicate are odd where the claim's are even, or the reverse; `reason` says "
+                "so in a few quoted words (null when neither side has a negation).",
+                "parameters": [CLAIM_ID, {"name": "doc", "in": "query", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {
+                        "description": "The two lists, best first.",
+                        "content": {JSON: {"schema": _ref("Suggestions")}},
                     },
                     **_errors((*READ_ERRORS, "409")),
                 },
