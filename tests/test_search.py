@@ -3,8 +3,10 @@ the pages: issue 19, points 1 and 2."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +310,39 @@ def test_the_suggestion_benchmark_on_a_tiny_answer_key(ws: Any) -> None:
     assert s.after_refuting.found == 1 and s.after_refuting.answers == 1
     assert s.before_opposites_as_appearances == 1  # the old method offered it as an appearance
     assert s.after_opposites_as_appearances == 0
+
+
+def test_reindex_builds_the_index_afresh_and_a_running_app_follows(
+    workdir: Path, run: Any
+) -> None:
+    client = make_app(workdir).test_client()
+    before = ids(client, "Iskander not used")
+    result = run("reindex")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"search index {index_file(workdir).relative_to(workdir)}: 73 claim file(s), "
+        "5 document(s)\n"
+    )
+    assert ids(client, "Iskander not used") == before  # the app opens the new file
+
+
+def test_serve_builds_a_missing_search_index_at_start_up(workdir: Path) -> None:
+    from bench import serving
+
+    path = index_file(workdir)
+    assert not path.exists()
+    server = serving.start(workdir / "seeds", workdir / "fixtures", reviewer="warm")
+    try:
+        deadline = time.monotonic() + 60
+        counts = (0, 0)
+        while counts != (73, 5):
+            assert time.monotonic() < deadline, counts
+            time.sleep(0.1)
+            if path.exists():
+                with contextlib.suppress(sqlite3.Error), sqlite3.connect(path) as db:
+                    counts = (
+                        db.execute("SELECT count(*) FROM claim_files").fetchone()[0],
+                        db.execute("SELECT count(*) FROM doc_files").fetchone()[0],
+                    )
+    finally:
+        server.stop()

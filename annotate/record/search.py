@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 import re
 import sqlite3
@@ -43,10 +44,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import NotFound
 from .corpus import Corpus
 from .models import Claim
 from .store import Store
 from .store.claimfile import TEMP
+
+BATCH = 2000
+"""Claim files brought up to date in one write transaction (documents: a tenth of it)."""
 
 SCHEMA = 1
 """Bumped when the tables change: a file of another schema is rebuilt."""
@@ -171,6 +176,8 @@ class SearchIndex:
         unreadable); reopened in a forked process."""
         if self._db is not None and self._pid == os.getpid() and self._still_there():
             return self._db
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()  # its file was removed (`annotate reindex`): open the new one
         self._db = None
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,12 +259,32 @@ class SearchIndex:
             raise
         db.commit()
 
-    def rebuild(self) -> tuple[int, int]:
-        """Build the database afresh from the files; how many claims and documents."""
+    def close(self) -> None:
+        """Close the database (it is opened again when next needed)."""
         with self._lock:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+    def warm(self) -> threading.Thread:
+        """Bring the database up to date in a background thread (a server's start-up: a
+        missing one is built, which takes a minute at 100,000 claims; a search meanwhile
+        waits for it)."""
+
+        def run() -> None:
+            try:
+                self.current()
+            except Exception:  # noqa: BLE001 - a search tries again, and says what broke
+                logging.getLogger(__name__).exception("building the search index %s", self.path)
+
+        thread = threading.Thread(target=run, name="annotate-search-index", daemon=True)
+        thread.start()
+        return thread
+
+    def rebuild(self) -> tuple[int, int]:
+        """Build the database afresh from the files; how many claims and documents."""
+        with self._lock:
+            self.close()
             self._remove_files()
             db = self.current()
             claims = db.execute("SELECT count(*) FROM claim_files").fetchone()[0]
@@ -279,34 +306,35 @@ class SearchIndex:
         if not changed and not first:
             return
         try:
-            with self._writing(db):
-                known = {
-                    n: s for n, s in db.execute("SELECT name, signature FROM claim_files")
-                } if first else None
-                if known is not None:
-                    for gone in set(known) - set(changed):
+            if first:  # what the database holds that is no longer a valid claim file
+                with self._writing(db):
+                    names = [n for (n,) in db.execute("SELECT name FROM claim_files")]
+                    for gone in set(names) - set(changed):
                         self._drop_claim(db, gone)
-                for name, sig in sorted(changed.items()):
-                    if known is not None:
-                        held = known.get(name)
-                    else:
-                        row = db.execute(
-                            "SELECT signature FROM claim_files WHERE name = ?", (name,)
-                        ).fetchone()
-                        held = row[0] if row else None
-                    if sig and held == str(sig):
-                        continue
-                    read = self.store.read_named(name) if sig else None
-                    if read is None:
-                        if held is not None:
-                            self._drop_claim(db, name)
-                        continue
-                    if held == str(read[0]):
-                        continue
-                    self._put_claim(db, _claim_row(name, *read))
+            items = sorted(changed.items())
+            # A transaction a batch: another process's search waits for one batch at most,
+            # not for a whole build.
+            for at in range(0, len(items), BATCH):
+                with self._writing(db):
+                    for name, sig in items[at : at + BATCH]:
+                        self._sync_claim(db, name, sig)
         except BaseException:
-            self.store.forget_changed()  # not applied: compare every file next time
+            self.store.forget_changed()  # not all applied: compare every file next time
             raise
+
+    def _sync_claim(self, db: sqlite3.Connection, name: str, sig: int) -> None:
+        """Bring one claim file's rows up to date (`sig` 0: gone or broken), under the
+        write lock; a file whose signature the database has already is not read."""
+        row = db.execute("SELECT signature FROM claim_files WHERE name = ?", (name,)).fetchone()
+        held = row[0] if row else None
+        if sig and held == str(sig):
+            return
+        read = self.store.read_named(name) if sig else None
+        if read is None:
+            if held is not None:
+                self._drop_claim(db, name)
+        elif held != str(read[0]):
+            self._put_claim(db, _claim_row(name, *read))
 
     @staticmethod
     def _drop_claim(db: sqlite3.Connection, name: str) -> None:
@@ -330,26 +358,33 @@ class SearchIndex:
         if self.corpus.generation == self._docs_seen:
             return
         seen = self.corpus.generation
+        known = dict(db.execute("SELECT doc_id, sha256 FROM doc_files"))
+        ids = {d.id for d in docs}
         with self._writing(db):
-            known = dict(db.execute("SELECT doc_id, sha256 FROM doc_files"))
-            ids = {d.id for d in docs}
             for gone in set(known) - ids:
                 self._drop_doc(db, gone)
-            for doc in docs:
-                if known.get(doc.id) == doc.sha256:
-                    continue
-                try:
-                    text = doc.text
-                except Exception:  # noqa: BLE001 - gone since listed: the next look drops it
-                    continue
-                self._drop_doc(db, doc.id)
-                cur = db.execute(
-                    "INSERT INTO doc_files (doc_id, sha256) VALUES (?, ?)", (doc.id, doc.sha256)
-                )
-                db.execute(
-                    "INSERT INTO doc_text (rowid, title, body) VALUES (?, ?, ?)",
-                    (cur.lastrowid, doc.meta.title or doc.id, text),
-                )
+        stale = [d for d in docs if known.get(d.id) != d.sha256]
+        for at in range(0, len(stale), BATCH // 10):
+            with self._writing(db):
+                for doc in stale[at : at + BATCH // 10]:
+                    row = db.execute(
+                        "SELECT sha256 FROM doc_files WHERE doc_id = ?", (doc.id,)
+                    ).fetchone()
+                    if row is not None and row[0] == doc.sha256:
+                        continue  # another process has just indexed it
+                    try:
+                        text = doc.text
+                    except NotFound:  # gone since listed: the next look drops it
+                        continue
+                    self._drop_doc(db, doc.id)
+                    cur = db.execute(
+                        "INSERT INTO doc_files (doc_id, sha256) VALUES (?, ?)",
+                        (doc.id, doc.sha256),
+                    )
+                    db.execute(
+                        "INSERT INTO doc_text (rowid, title, body) VALUES (?, ?, ?)",
+                        (cur.lastrowid, doc.meta.title or doc.id, text),
+                    )
         self._docs_seen = seen
 
     @staticmethod
