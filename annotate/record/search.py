@@ -53,7 +53,7 @@ from .store.claimfile import TEMP
 BATCH = 2000
 """Claim files brought up to date in one write transaction (documents: a tenth of it)."""
 
-SCHEMA = 1
+SCHEMA = 2
 """Bumped when the tables change: a file of another schema is rebuilt."""
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -124,18 +124,26 @@ def near_query(query: str, forms: bool = True) -> str | None:
 
 @dataclass(frozen=True)
 class Hit:
-    """A claim or document found, its bm25 score (lower is better, as SQLite gives it), and
-    for a claim the name of its file."""
+    """A document found, its bm25 score (lower is better, as SQLite gives it)."""
 
     id: str
     score: float
-    name: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimHits:
+    """The claims a query found, best first: their ids and file names; `every` as in
+    `Found`."""
+
+    ids: list[str]
+    names: list[str]
+    every: bool = True
 
 
 @dataclass(frozen=True)
 class Found:
-    """The hits of a query, best first, and whether each has every term (`every`) or,
-    when no claim had them all, any of them."""
+    """The documents a query found, best first, and whether each has every term (`every`)
+    or, when no document had them all, any of them."""
 
     hits: list[Hit]
     every: bool = True
@@ -164,6 +172,10 @@ class SearchIndex:
     _db: sqlite3.Connection | None = None
     _pid: int = 0
     _docs_seen: int = -1
+    _rows: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Each claim row's claim id and file name, by row id (read once, then only the rows
+    added since: row ids are never reused, and a replaced row is never matched again)."""
+    _last_row: int = 0
 
     def __post_init__(self) -> None:
         if self.path is None:
@@ -198,6 +210,7 @@ class SearchIndex:
         self._ino = os.stat(self.path).st_ino
         self.store.forget_changed()  # a new file: compare every claim file with it
         self._docs_seen = -1
+        self._rows, self._last_row = {}, 0
         return db
 
     def _still_there(self) -> bool:
@@ -220,10 +233,13 @@ class SearchIndex:
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is not None and row[0] == str(SCHEMA):
                 return
-            for table in ("claim_text", "claim_files", "doc_text", "doc_files"):
+            for table in ("claim_text", "claim_files", "doc_text", "doc_files", "sqlite_sequence"):
+                if table == "sqlite_sequence":
+                    continue  # SQLite's own
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute(
-                "CREATE TABLE claim_files (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+                "CREATE TABLE claim_files (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " name TEXT UNIQUE NOT NULL,"
                 " signature TEXT NOT NULL, claim_id TEXT NOT NULL)"
             )
             db.execute(
@@ -396,40 +412,60 @@ class SearchIndex:
 
     # -- searching -------------------------------------------------------------------
 
-    def claims(self, query: str, rationale: bool = True) -> Found:
-        """The claims matching a query (see the module), best first: by bm25, those with
-        the words close together first. Without `rationale`, the rationales are not
-        searched (what blind review hides)."""
+    def _row_names(self, db: sqlite3.Connection) -> dict[int, tuple[str, str]]:
+        """`_rows`, with the rows added since the last look (by any process)."""
+        new = db.execute(
+            "SELECT id, claim_id, name FROM claim_files WHERE id > ?", (self._last_row,)
+        ).fetchall()
+        if new:
+            if len(self._rows) + len(new) > 2 * (len(self._rows) or len(new)) + 1000:
+                # Mostly replaced rows: read the live ones afresh.
+                new = db.execute("SELECT id, claim_id, name FROM claim_files").fetchall()
+                self._rows = {}
+            self._rows.update((i, (c, n)) for i, c, n in new)
+            self._last_row = max(self._last_row, *(i for i, _, _ in new))
+        return self._rows
+
+    def claims(self, query: str, rationale: bool = True) -> ClaimHits:
+        """The claims matching a query (see the module), best first: by how well their
+        statement or quotes hold the words (`_tiers`), then bm25. Without `rationale`, the
+        rationales are not searched (what blind review hides)."""
         cols = " ".join(c for c in CLAIM_COLUMNS if c != "rationale" or rationale)
 
-        def match(expr: str) -> list[tuple[int, float, str, str]]:
-            with self._lock:
-                return self.current().execute(
-                    "SELECT t.rowid, t.rank, f.claim_id, f.name FROM claim_text t"
-                    " CROSS JOIN claim_files f ON f.id = t.rowid WHERE claim_text MATCH ?",
+        def rowids(expr: str, within: str) -> set[int]:
+            return {
+                r
+                for (r,) in db.execute(
+                    "SELECT rowid FROM claim_text WHERE claim_text MATCH ?",
+                    (f"{{{within}}} : ({expr})",),
+                )
+            }
+
+        with self._lock:
+            db = self.current()
+            for every in (True, False):
+                expr = fts_query(query, every)
+                if expr is None:
+                    return ClaimHits([], [])
+                rows = db.execute(
+                    "SELECT rowid, rank FROM claim_text WHERE claim_text MATCH ?",
                     (f"{{{cols}}} : ({expr})",),
                 ).fetchall()
-
-        def rowids(expr: str, within: str) -> set[int]:
-            with self._lock:
-                return {
-                    r
-                    for (r,) in self.current().execute(
-                        "SELECT rowid FROM claim_text WHERE claim_text MATCH ?",
-                        (f"{{{within}}} : ({expr})",),
-                    )
-                }
-
-        for every in (True, False):
-            expr = fts_query(query, every)
-            if expr is None:
-                return Found([])
-            rows = match(expr)
-            if rows or len(terms(query)) < 2:
-                tier = self._tiers(query, rowids) if every and rows else {}
-                rows.sort(key=lambda r: (tier.get(r[0], 9), r[1], r[2]))
-                return Found([Hit(i, s, n) for _, s, i, n in rows], every)
-        return Found([], False)
+                if rows or len(terms(query)) < 2:
+                    break
+            else:
+                return ClaimHits([], [], False)
+            tier = self._tiers(query, rowids) if every and rows else {}
+            names = self._row_names(db)
+        buckets: dict[int, list[tuple[int, float]]] = {}
+        for row in rows:
+            buckets.setdefault(tier.get(row[0], 9), []).append(row)
+        ordered: list[tuple[str, str]] = []
+        for n in sorted(buckets):
+            bucket = buckets[n]
+            bucket.sort(key=lambda r: r[1])  # bm25: lower is better; ties by row
+            ordered += [names[r] for r, _ in bucket if r in names]
+        return ClaimHits([i for i, _ in ordered], [n for _, n in ordered], every)
 
     @staticmethod
     def _tiers(query: str, rowids: Callable[[str, str], set[int]]) -> dict[int, int]:

@@ -179,19 +179,18 @@ class Workspace:
         blind review, a rationale hidden from the reader is not searched."""
         assert self.search is not None
         result = self.search.claims(q)
-        hits = result.hits
+        names = result.names
         without: set[str] = set()
         if self.summary_lens is not None:
             # A rationale hidden from the reader is not searched: the claims a search without
             # rationales finds, in its order, then those found by a rationale they may see.
             blind = self.search.claims(q, rationale=False)
             if blind.every == result.every:
-                without = {h.id for h in blind.hits}
-            hits = [h for h in blind.hits if h.id in without]
-            hits += [h for h in result.hits if h.id not in without]
+                without = set(blind.ids)
+                names = blind.names + [n for i, n in zip(result.ids, names) if i not in without]
         # Only the claims found are looked at (not every summary): a search at 100,000
         # claims costs what its hits cost.
-        found = self.store.summaries_named([h.name for h in hits])
+        found = self.store.summaries_named(names)
         if self.summary_lens is not None:
             lensed = (self.summary_lens(s) for s in found)
             found = [s for s in lensed if s.id in without or s.rationale is not None]
@@ -202,8 +201,7 @@ class Workspace:
         if claimant:
             needle = claimant.casefold()
             found = [s for s in found if needle in s.claimant.casefold()]
-        by_id = {h.id: h for h in hits}
-        return ClaimSearch(self, q, found, Found([by_id[s.id] for s in found], result.every))
+        return ClaimSearch(self, q, found, result.every)
 
     def search_documents(self, q: str, offset: int = 0, limit: int = 50) -> DocumentSearch:
         """The documents whose title or text have the words and phrases of `q`: how many,
@@ -978,12 +976,8 @@ class ClaimSearch:
     workspace: Workspace
     query: str
     claims: list[Summary]
-    found: Found
-
-    @property
-    def every(self) -> bool:
-        """Whether each claim has every word (else, none had them all: any of them)."""
-        return self.found.every
+    every: bool
+    """Whether each claim has every word (else, none had them all: any of them)."""
 
     def highlights(self, claims: list[Summary]) -> dict[str, dict[str, str]]:
         """For some of the claims found (a page of them), the statement and claimant with

@@ -1,0 +1,116 @@
+"""Full-text search latency at newsroom scale: claims and documents, through `Workspace`.
+
+Run as `python -m bench.search --dir DIR [--docs 10000 --claims 100000] [--runs 30]`. The
+corpus and store come from `bench.corpus` in DIR (generated there when missing; generate it
+once and reuse it). The search index is built first (timed: what `annotate serve` does at
+start-up when `.annotate-tmp/search.sqlite` is missing), then checked against the files as
+a fresh process finds it (timed), then each query is run `--runs` times as the claims page
+and `GET /api/claims?q=` run it (`Workspace.search_claims`, ranked, plus the highlights of
+the first page of 50) and as the documents list runs it (`Workspace.search_documents`, the
+first page with its snippets). It prints, per query, the hits and p50/p99 in milliseconds.
+The target is under 50 ms at 10,000 documents and 100,000 claims; the figures are in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+from annotate.record.service import Workspace
+from bench.corpus import generate
+
+QUERIES = (
+    "Kraków",  # a place: a few percent of the claims
+    "lukasz wojcik",  # a claimant, typed without the accents
+    '"grain shipments were delayed"',  # a phrase
+    "wells poisoned Tbilisi",  # three words, one place
+    "ballot boxes not sealed",  # a negation (none in the generated claims: any of the words)
+    "Iskander",  # not in the corpus
+    'AND "unbalanced',  # operators and an unbalanced quote, taken as words
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q` quantile (0..1) of `values`, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def timed(fn: object, runs: int) -> tuple[list[float], object]:
+    times, out = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        out = fn()  # type: ignore[operator]
+        times.append((time.perf_counter() - started) * 1000)
+    return times, out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__)
+    ap.add_argument("--dir", type=Path, required=True, help="reuse or make the corpus here")
+    ap.add_argument("--docs", type=int, default=10_000)
+    ap.add_argument("--claims", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--keep", action="store_true", help="reuse the search index already built")
+    args = ap.parse_args(argv)
+    if not (args.dir / "bench-corpus.json").exists():
+        generate(args.docs, args.claims, args.dir)
+    seeds, store = args.dir / "seeds", args.dir / "store"
+    index = store / ".annotate-tmp" / "search.sqlite"
+    if not args.keep:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{index}{suffix}").unlink(missing_ok=True)
+
+    ws = Workspace.open(seeds, store, fsync=False)
+    started = time.perf_counter()
+    ws.counts()
+    ws.corpus.documents()
+    loaded = time.perf_counter() - started
+    assert ws.search is not None
+    started = time.perf_counter()
+    ws.search.current()
+    built = time.perf_counter() - started
+    ws.search.close()
+    fresh = Workspace.open(seeds, store, fsync=False)
+    fresh.counts()
+    fresh.corpus.documents()
+    assert fresh.search is not None
+    started = time.perf_counter()
+    fresh.search.current()
+    checked = time.perf_counter() - started
+    size = sum(os.path.getsize(f"{index}{s}") for s in ("", "-wal") if Path(f"{index}{s}").exists())
+    claims = len(ws.store.summaries()[0])
+    docs = len(ws.corpus.documents())
+    print(f"{docs:,} documents, {claims:,} claims (index and corpus loaded in {loaded:.1f} s)")
+    print(
+        f"search index: built in {built:.1f} s ({'kept' if args.keep else 'from nothing'}), "
+        f"{size / 1e6:.0f} MB; a fresh process checks it against the files in {checked:.2f} s"
+    )
+    print(f"{'query':<36} {'claims':>7} {'p50 ms':>7} {'p99 ms':>7}  {'docs':>5} {'p50 ms':>7} {'p99 ms':>7}")
+    for q in QUERIES:
+
+        def claims_page(q: str = q) -> int:
+            result = fresh.search_claims(q)
+            result.highlights(result.claims[:50])
+            return len(result.claims)
+
+        def docs_page(q: str = q) -> int:
+            found = fresh.search_documents(q, 0, 50)
+            found.snippets(found.ids)
+            return found.total
+
+        claims_page()  # the first run of a query pays for SQLite's page cache
+        ct, cn = timed(claims_page, args.runs)
+        dt, dn = timed(docs_page, args.runs)
+        print(
+            f"{q:<36} {cn:>7,} {statistics.median(ct):>7.1f} {percentile(ct, 0.99):>7.1f}"
+            f"  {dn:>5,} {statistics.median(dt):>7.1f} {percentile(dt, 0.99):>7.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
