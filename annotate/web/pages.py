@@ -144,14 +144,12 @@ def index() -> str:
     if review_mode():
         # Who has reviewed how many claims, overall and in each listed document (names and
         # numbers only: no verdict, so blind review has nothing to hide here).
-        listed = [doc.id for doc in shown]
-        overall, per_doc = ws.reviewer_progress(listed)
+        overall, per_doc = ws.reviewer_progress([doc.id for doc in shown])
         progress = {"overall": sorted(overall.items()), "per_doc": per_doc}
-    listed = [row["doc"].id for row in rows]
     return render_template(
         "index.html",
         q=q or "",
-        snippets=search.snippets(listed) if search else {},
+        snippets=search.snippets([doc.id for doc in shown]) if search else {},
         every=search.found.every if search else True,
         progress=progress,
         me=actor(),
