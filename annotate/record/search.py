@@ -322,7 +322,7 @@ class SearchIndex:
         if not changed and not first:
             return
         try:
-            items = sorted(changed.items())
+            items = list(changed.items())
             if first:  # what the database holds that is no longer a valid claim file
                 with self._writing(db):
                     known = dict(db.execute("SELECT name, signature FROM claim_files"))
@@ -331,6 +331,7 @@ class SearchIndex:
                 # Only the files whose signature differs are looked at again (under the
                 # write lock, where another process may have caught up meanwhile).
                 items = [(n, sig) for n, sig in items if known.get(n) != str(sig) or not sig]
+            items.sort()
             # A transaction a batch: another process's search waits for one batch at most,
             # not for a whole build.
             for at in range(0, len(items), BATCH):
