@@ -217,9 +217,15 @@ class Workspace:
         q: str | None = None,
         claimant: str | None = None,
     ) -> list[Claim]:
-        """Claims filtered by document, verdict (or `unreviewed`), claimant and text, by id."""
+        """Claims filtered by document, verdict (or `unreviewed`), claimant and text, by id
+        (with `q`, best match first)."""
+        return self.read(self.find(doc, verdict, q, claimant))
+
+    def read(self, summaries: list[Summary]) -> list[Claim]:
+        """The claims of these summaries as their files hold them now, in that order (one
+        gone or broken since it was indexed is left out)."""
         out = []
-        for summary in self.find(doc, verdict, q, claimant):
+        for summary in summaries:
             try:
                 out.append(self.store.get(summary.id))
             except (NotFound, BrokenRecord):  # gone or broken since it was indexed

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from ..errors import BrokenRecord, Forbidden, NotFound, detail
+from ..errors import Forbidden, detail
 from ..formats.export import FORMATS, export
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
 from .markup import marks_html
@@ -96,13 +96,9 @@ def claims() -> Response:
     result = ws.search_claims(q, args.get("doc"), args.get("verdict"), args.get("claimant"))
     marked = result.highlights(result.claims)
     out = []
-    for rank, summary in enumerate(result.claims, 1):
-        try:
-            claim = ws.store.get(summary.id)
-        except (NotFound, BrokenRecord):  # gone or broken since it was indexed
-            continue
+    for rank, claim in enumerate(ws.read(result.claims), 1):
         shown = seen_json(claim)
-        fields = marked.get(summary.id, {})
+        fields = marked.get(claim.id, {})
         if "rationale" not in shown:
             fields.pop("rationale", None)
         highlights = {k: str(marks_html(v)) for k, v in fields.items()}
