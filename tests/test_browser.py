@@ -301,6 +301,9 @@ def test_clicking_a_mark_opens_its_claim_and_j_k_move_between_claims(
         f"/documents/{DOC}?claim=armenia-first-foreign-iskander-operator-2016",
         "/claims",
         "/export",
+        "/claims?q=Iskander+not+used",
+        "/?q=%22I+disagree%22",
+        f"/documents/{DOC}?claim=kremlin-iskanders-not-used",
     ],
 )
 def test_pages_have_no_serious_accessibility_violation_and_a_clean_console(

@@ -392,6 +392,20 @@ def short_form(
 
 
 @cli.command(context_settings=CONTEXT)
+@workspace_options
+def reindex(ws: Workspace) -> None:
+    """Build the search index afresh from the claim files and the corpus.
+
+    The index (the store's .annotate-tmp/search.sqlite) is a cache: every search brings it
+    up to date with the files first, and `annotate serve` checks it at start-up, building
+    it when it is missing. This is for when you want it built now, or mistrust it; nothing
+    is lost by deleting it. Safe while servers run on the store."""
+    assert ws.search is not None
+    claims, docs = ws.search.rebuild()
+    click.echo(f"search index {ws.search.path}: {claims} claim file(s), {docs} document(s)")
+
+
+@cli.command(context_settings=CONTEXT)
 def schema() -> None:
     """Print the JSON Schema of a claim file in the store."""
     click.echo(json.dumps(Claim.model_json_schema(), indent=2, sort_keys=True))

@@ -170,6 +170,9 @@ def warm(app: Any) -> Any:
     ws: Workspace = app.extensions["annotate"]
     ws.counts()
     ws.corpus.documents()
+    # The search index is checked against the files (built when missing) meanwhile.
+    assert ws.search is not None
+    ws.search.warm()
     # From now on a thread keeps the index current, so that requests do not wait for it.
     ws.follow()
     # What start-up built lives as long as the server: keep it out of the cyclic garbage

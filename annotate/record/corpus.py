@@ -230,6 +230,11 @@ class Corpus:
         )
         self._problems[doc_id] = problems
 
+    @property
+    def generation(self) -> int:
+        """A number that changes whenever a document is loaded, reloaded or forgotten."""
+        return self._docs_at
+
     def text_files(self) -> dict[str, str]:
         """The path of each document's text file, by id, as the folder lists them now (no
         reading, no metadata). :raise NotFound: the corpus folder does not exist."""

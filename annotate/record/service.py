@@ -45,9 +45,10 @@ from .models import (
 )
 from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, reopening, revise
-from .similarity import Suggestion, similar_passages
+from .search import START, STOP, Found, SearchIndex
+from .similarity import Suggestions, polar_passages
 from .slugs import ascii_words
-from .store import Counts, Mark, Store, StoreProblem
+from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
 
 M = TypeVar("M", bound=BaseModel)
@@ -100,6 +101,12 @@ class Workspace:
     """How the claims look to whoever asked (blind review); None: as they are."""
     summary_lens: Callable[[Summary], Summary] | None = None
     """The same for the index's summaries."""
+    search: SearchIndex | None = None
+    """The full-text search database (made with the workspace; shared by its `seen_by`)."""
+
+    def __post_init__(self) -> None:
+        if self.search is None:
+            self.search = SearchIndex(self.store, self.corpus)
 
     @classmethod
     def open(
@@ -149,53 +156,75 @@ class Workspace:
         tag: str | None = None,
     ) -> list[Summary]:
         """Claims (as the index summarises them) filtered by document, verdict (or
-        `unreviewed`), claimant, tag (any letter case) and text, by id. Reads no claim file."""
+        `unreviewed`), claimant, tag (any letter case) and text: by id, or with `q` best
+        match first (see `search_claims`). Reads no claim file."""
+        if q:
+            return self.search_claims(q, doc, verdict, claimant, tag).claims
+        return self._filtered(doc, verdict, claimant, tag)
+
+    def _filtered(
+        self, doc: str | None, verdict: str | None, claimant: str | None, tag: str | None = None
+    ) -> list[Summary]:
         found, _ = self.store.summaries(doc=doc or None)
         if self.summary_lens is not None:
             found = [self.summary_lens(s) for s in found]
-        if q:
-            self.corpus.refresh()
         if verdict:
             found = [c for c in found if c.status == verdict]
         if claimant:
             needle = claimant.casefold()
             found = [c for c in found if needle in c.claimant.casefold()]
         if tag:
-            wanted = tag.strip().casefold()
-            found = [c for c in found if any(t.casefold() == wanted for t in c.tags)]
-        if q:
-            found = self._search(found, q.casefold())
+            found = _tagged(found, tag)
         return found
 
-    def _search(self, found: list[Summary], needle: str) -> list[Summary]:
-        """The claims whose id, statement, claimant, rationale or a quote contains `needle`
-        (case-folded). Quotes are read from the corpus one document at a time, where they
-        are still in place; a claim whose quote moved is read from its file."""
-        hits: set[str] = set()
-        rest: dict[str, list[tuple[Summary, Mark]]] = {}
-        for c in found:
-            words = (c.id, c.statement, c.claimant, c.rationale or "")
-            if any(needle in w.casefold() for w in words):
-                hits.add(c.id)
-                continue
-            for m in c.appearances:
-                rest.setdefault(m.doc, []).append((c, m))
-        for doc_id in sorted(rest):
-            doc = self.corpus.peek(doc_id)
-            text = doc.text if doc is not None else ""
-            for c, m in rest[doc_id]:
-                if c.id in hits:
-                    continue
-                if m.matches(text):
-                    if needle in text[m.start : m.end].casefold():
-                        hits.add(c.id)
-                    continue
-                try:
-                    if needle in _haystack(self.claim(c.id)):  # through the lens
-                        hits.add(c.id)
-                except (NotFound, BrokenRecord):
-                    continue
-        return [c for c in found if c.id in hits]
+    def search_claims(
+        self,
+        q: str,
+        doc: str | None = None,
+        verdict: str | None = None,
+        claimant: str | None = None,
+        tag: str | None = None,
+    ) -> ClaimSearch:
+        """The claims whose id, statement, claimant, rationale, appearances' quotes, note or
+        tags have the words and phrases of `q` (see `search`), best first, with the other
+        filters. Under
+        blind review, a rationale hidden from the reader is not searched."""
+        assert self.search is not None
+        result = self.search.claims(q)
+        names = result.names
+        without: set[str] = set()
+        if self.summary_lens is not None:
+            # A rationale hidden from the reader is not searched: the claims a search without
+            # rationales finds, in its order, then those found by a rationale they may see.
+            blind = self.search.claims(q, rationale=False)
+            if blind.every == result.every:
+                without = set(blind.ids)
+                names = blind.names + [
+                    n for i, n in zip(result.ids, names, strict=True) if i not in without
+                ]
+        # Only the claims found are looked at (not every summary): a search at 100,000
+        # claims costs what its hits cost.
+        found = self.store.summaries_named(names)
+        if self.summary_lens is not None:
+            lensed = (self.summary_lens(s) for s in found)
+            found = [s for s in lensed if s.id in without or s.rationale is not None]
+        if doc:
+            found = [s for s in found if any(m.doc == doc for m in s.appearances)]
+        if verdict:
+            found = [s for s in found if s.status == verdict]
+        if claimant:
+            needle = claimant.casefold()
+            found = [s for s in found if needle in s.claimant.casefold()]
+        if tag:
+            found = _tagged(found, tag)
+        return ClaimSearch(self, q, found, result.every)
+
+    def search_documents(self, q: str, offset: int = 0, limit: int = 50) -> DocumentSearch:
+        """The documents whose title or text have the words and phrases of `q`: how many,
+        and `limit` of them from `offset`, best first."""
+        assert self.search is not None
+        total, found = self.search.documents(q, offset, limit)
+        return DocumentSearch(self, q, total, found)
 
     def claims(
         self,
@@ -206,9 +235,14 @@ class Workspace:
         tag: str | None = None,
     ) -> list[Claim]:
         """Claims filtered by document, verdict (or `unreviewed`), claimant, tag and text, by
-        id."""
+        id (with `q`, best match first)."""
+        return self.read(self.find(doc, verdict, q, claimant, tag))
+
+    def read(self, summaries: list[Summary]) -> list[Claim]:
+        """The claims of these summaries as their files hold them now, in that order (one
+        gone or broken since it was indexed is left out)."""
         out = []
-        for summary in self.find(doc, verdict, q, claimant, tag):
+        for summary in summaries:
             try:
                 out.append(self.store.get(summary.id))
             except (NotFound, BrokenRecord):  # gone or broken since it was indexed
@@ -272,16 +306,16 @@ class Workspace:
         near = [d for d, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))]
         return own + near[:SUGGESTION_NEIGHBOURS]
 
-    def suggestions(self, claim: Claim, near: list[str]) -> list[Suggestion]:
+    def suggestions(self, claim: Claim, near: list[str]) -> Suggestions:
         """Passages of the documents `near` (see `neighbourhood`) that may be further
-        appearances of the claim."""
+        appearances of the claim, and those that may refute it (they say its opposite)."""
         docs = self.corpus.documents()
         ids = {d.id for d in docs}
         if len(near) == len(docs):
             corpus = tuple((d.id, d.text) for d in docs)
         else:
             corpus = tuple((d, self.corpus.get(d).text) for d in near if d in ids)
-        return similar_passages(corpus, claim)
+        return polar_passages(corpus, claim)
 
     # -- changing ------------------------------------------------------------------------
 
@@ -1031,7 +1065,56 @@ class Workspace:
         )
 
 
-def _haystack(claim: Claim) -> str:
-    parts = [claim.id, claim.statement, claim.claimant, claim.rationale or "", claim.note or ""]
-    parts += [a.exact for a in claim.appearances]
-    return "\n".join(parts).casefold()
+def _tagged(found: list[Summary], tag: str) -> list[Summary]:
+    """The claims that have `tag` (in any letter case)."""
+    wanted = tag.strip().casefold()
+    return [c for c in found if any(t.casefold() == wanted for t in c.tags)]
+
+
+@dataclass
+class ClaimSearch:
+    """Claims found by a text search (`Workspace.search_claims`), best first."""
+
+    workspace: Workspace
+    query: str
+    claims: list[Summary]
+    every: bool
+    """Whether each claim has every word (else, none had them all: any of them)."""
+
+    def highlights(self, claims: list[Summary]) -> dict[str, dict[str, str]]:
+        """For some of the claims found (a page of them), the statement and claimant with
+        the matched words between `search.START` and `search.STOP`, and excerpts of the
+        rationale and quotes where they matched (a rationale only where the reader sees it)."""
+        search = self.workspace.search
+        assert search is not None
+        marked = search.claim_highlights(self.query, [c.id for c in claims], self.every)
+        for c in claims:
+            fields = marked.get(c.id)
+            if fields is None:
+                continue
+            if c.rationale is None:
+                fields.pop("rationale", None)
+            if fields.get("statement", "").replace(START, "").replace(STOP, "") != c.statement:
+                fields.pop("statement", None)  # not the summary's (changed meanwhile)
+        return marked
+
+
+@dataclass
+class DocumentSearch:
+    """Documents found by a text search (`Workspace.search_documents`), best first."""
+
+    workspace: Workspace
+    query: str
+    total: int
+    found: Found
+
+    @property
+    def ids(self) -> list[str]:
+        """The documents found, best first."""
+        return [h.id for h in self.found.hits]
+
+    def snippets(self, ids: list[str]) -> dict[str, str]:
+        """An excerpt of each document's text around matched words (see `ClaimSearch`)."""
+        search = self.workspace.search
+        assert search is not None
+        return search.document_snippets(self.query, ids, self.found.every)

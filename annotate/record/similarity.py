@@ -1,4 +1,5 @@
-"""Passages similar to a claim: a TF-IDF index of the corpus's sentences. Pure, no Flask."""
+"""Passages similar to a claim: a TF-IDF index of the corpus's sentences, and which of them
+say the same thing or its opposite (`polarity`). Pure, no Flask."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .models import Claim
+from .polarity import claimed, relation
 
 STOPWORDS = frozenset(
     """a an the and or but of to in on at by for with from as is are was were be been being
@@ -62,10 +64,22 @@ def sentences(doc_id: str, text: str) -> list[Passage]:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A passage that may be another appearance of a claim, with its similarity (0..1)."""
+    """A passage that may be another appearance of a claim (or, in `Suggestions.refuting`,
+    may say its opposite), with its similarity (0..1) and why (see `polarity.relation`;
+    None when the passage has none of the claim's focus words)."""
 
     passage: Passage
     score: float
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Passages like a claim, in two lists: those that say the same thing (candidate
+    appearances) and those that say its opposite (candidate refuting sources)."""
+
+    appearances: list[Suggestion]
+    refuting: list[Suggestion]
 
 
 class _Index:
@@ -118,3 +132,43 @@ def similar_passages(
         found.append(Suggestion(p, round(score, 3)))
     found.sort(key=lambda s: (-s.score, s.passage.doc, s.passage.start))
     return found[:limit]
+
+
+REFUTING_MINIMUM = 0.15
+"""A passage that says the opposite of a claim shares its focus word (`polarity`) and can
+share fewer of its other words than an appearance: it is offered from this similarity."""
+
+
+def polar_passages(
+    docs: tuple[tuple[str, str], ...],
+    claim: Claim,
+    limit: int = 5,
+    minimum: float = 0.25,
+    refuting_minimum: float = REFUTING_MINIMUM,
+) -> Suggestions:
+    """Sentences across the corpus like a claim (as `similar_passages` finds them), split by
+    polarity (`polarity.relation`): those that say the same thing, or say neither, are
+    candidate appearances (from a similarity of `minimum`); those that say the opposite,
+    candidate refuting sources (from `refuting_minimum`). The `limit` best of each. Sentences
+    overlapping an appearance or a quoted source of the claim are left out (already there)."""
+    index = _index(docs)
+    query = " ".join([claim.statement, *(a.exact for a in claim.appearances)])
+    taken = [(a.doc, a.start, a.end) for _, a in claim.anchors()]
+    focus = claimed(claim.statement)
+    same: list[Suggestion] = []
+    opposite: list[Suggestion] = []
+    for i, score in index.search(query):
+        p = index.passages[i]
+        if score < min(minimum, refuting_minimum):
+            continue
+        if any(d == p.doc and s < p.end and p.start < e for d, s, e in taken):
+            continue
+        rel = relation(focus, p.text)
+        found = Suggestion(p, round(score, 3), rel.reason or None if rel else None)
+        if rel is not None and rel.opposite:
+            if score >= refuting_minimum:
+                opposite.append(found)
+        elif score >= minimum:
+            same.append(found)
+    order = lambda s: (-s.score, s.passage.doc, s.passage.start)  # noqa: E731
+    return Suggestions(sorted(same, key=order)[:limit], sorted(opposite, key=order)[:limit])

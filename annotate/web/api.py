@@ -26,6 +26,7 @@ from .common import (
     sees_every_review,
     workspace,
 )
+from .markup import marks_html
 from .openapi import CLAIM_FIELDS, VERDICT_FIELDS
 
 bp = Blueprint("api", __name__)
@@ -155,14 +156,30 @@ def claims() -> Response:
             f"unknown verdict '{verdict}'",
             [detail("verdict", f"one of {', '.join((*VERDICTS, 'unreviewed'))}")],
         )
-    found = workspace().claims(
-        doc=args.get("doc"),
-        verdict=args.get("verdict"),
-        q=args.get("q"),
-        claimant=args.get("claimant"),
-        tag=args.get("tag"),
+    ws = workspace()
+    q = args.get("q")
+    if not q:
+        found = ws.claims(
+            doc=args.get("doc"),
+            verdict=args.get("verdict"),
+            claimant=args.get("claimant"),
+            tag=args.get("tag"),
+        )
+        return jsonify([seen_json(c) for c in found])
+    result = ws.search_claims(
+        q, args.get("doc"), args.get("verdict"), args.get("claimant"), args.get("tag")
     )
-    return jsonify([seen_json(c) for c in found])
+    marked = result.highlights(result.claims)
+    out = []
+    for rank, claim in enumerate(ws.read(result.claims), 1):
+        shown = seen_json(claim)
+        fields = marked.get(claim.id, {})
+        if "rationale" not in shown:
+            fields.pop("rationale", None)
+        highlights = {k: str(marks_html(v)) for k, v in fields.items()}
+        shown["match"] = {"rank": rank, "every": result.every, "highlights": highlights}
+        out.append(shown)
+    return jsonify(out)
 
 
 @bp.post("/api/claims")
@@ -185,6 +202,32 @@ def claim(claim_id: str) -> Response:
         resp.headers["ETag"] = f'"{found.version}"'
         return resp
     return with_etag(found)
+
+
+@bp.get("/api/claims/<claim_id>/suggestions")
+@permission("viewer")
+def suggestions(claim_id: str) -> Response:
+    """Passages that may be further appearances of a claim, and those that say its opposite
+    (candidate refuting sources), each with its similarity and the reason. :raise 404:"""
+    ws = workspace()
+    found = ws.claim(claim_id)
+    near = ws.neighbourhood(found, request.args.get("doc") or None)
+    given = ws.suggestions(found, near)
+
+    def shown(items: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "doc": s.passage.doc,
+                "start": s.passage.start,
+                "end": s.passage.end,
+                "exact": s.passage.text,
+                "score": s.score,
+                "reason": s.reason,
+            }
+            for s in items
+        ]
+
+    return jsonify({"appearances": shown(given.appearances), "refuting": shown(given.refuting)})
 
 
 @bp.get("/api/claims/<claim_id>/history")

@@ -41,6 +41,7 @@ from ..record.accounts import Role, User, Users
 from ..record.models import Claim
 from ..record.reviews import hidden
 from ..record.service import Workspace
+from .markup import marks_html
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -436,6 +437,7 @@ def init_app(app: Flask) -> None:
     app.before_request(authorize)
     app.after_request(security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.filters["marks"] = marks_html
     app.jinja_env.globals["store_problems"] = lambda: workspace().problems()
 
     @app.errorhandler(AnnotateError)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..record.anchoring import edited_in_place, locate
 from ..record.models import Anchor, Claim
+from ..record.search import START, STOP
 from ..record.store import Mark, Summary
 
 
@@ -131,3 +132,9 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
             )
         parts.append("".join(opened) + piece + "</mark>" * len(opened))
     return Markup("".join(parts))
+
+
+def marks_html(text: str) -> Markup:
+    """A search highlight (`search.START`/`STOP` around matched words) as HTML: the text
+    escaped, each matched word in `<mark>`."""
+    return Markup(str(escape(text)).replace(START, "<mark>").replace(STOP, "</mark>"))

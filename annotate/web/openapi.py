@@ -36,6 +36,18 @@ CLAIM_FIELDS = frozenset(ClaimPatch.model_fields)
 """What `PATCH /api/claims/<id>` changes."""
 JSON = "application/json"
 
+SEARCH_SYNTAX = (
+    'Text search, combined with the other filters: words, and "phrases in double quotes"; '
+    "a claim is found when its id, statement, claimant, rationale or the quotes of its "
+    "appearances have every word (case, accents and English word forms folded: `iskanders` "
+    "finds `Iskander`, `used` finds `uses`; `not`, `no`, `none`, `never` match one another). "
+    "When no claim has every word, the claims with any of them are given. Nothing typed is "
+    "a search operator: `AND`, `OR`, `NEAR`, `*`, `:` and an unbalanced quote are words "
+    "like any other. Ranked: the words side by side or close together in the statement "
+    "first, then in a quote, then by BM25. Under blind review a rationale hidden from the "
+    "requester is not searched."
+)
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
@@ -64,6 +76,50 @@ def _schemas() -> dict[str, Any]:
         "const": True,
         "description": "Blind review hides this claim's reviews and final verdict from the "
         "requester until they have given their own review.",
+    }
+    claim["properties"]["match"] = {
+        "type": "object",
+        "description": "With `q` only: where the claim stands among the claims found and "
+        "what in it matched. `highlights` has the statement and claimant, and excerpts of "
+        "the rationale and the quotes where a word matched, as HTML: the text escaped, each "
+        "matched word in `<mark>`; `every` is false when no claim had every word and the "
+        "claims with any of them are listed.",
+        "required": ["rank", "every", "highlights"],
+        "properties": {
+            "rank": {"type": "integer", "minimum": 1},
+            "every": {"type": "boolean"},
+            "highlights": {
+                "type": "object",
+                "properties": {
+                    k: {"type": "string"} for k in ("statement", "claimant", "rationale", "quotes")
+                },
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    }
+    suggestion = {
+        "type": "object",
+        "required": ["doc", "start", "end", "exact", "score", "reason"],
+        "properties": {
+            "doc": {"type": "string"},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "exact": {"type": "string"},
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "reason": {"type": ["string", "null"]},
+        },
+        "additionalProperties": False,
+    }
+    schemas["Suggestions"] = {
+        "type": "object",
+        "title": "Suggestions",
+        "required": ["appearances", "refuting"],
+        "properties": {
+            "appearances": {"type": "array", "items": suggestion},
+            "refuting": {"type": "array", "items": suggestion},
+        },
+        "additionalProperties": False,
     }
     schemas["QueueItem"] = {
         "type": "object",
@@ -512,7 +568,12 @@ def _document() -> dict[str, Any]:
                         "description": "A verdict, or `unreviewed`; empty means any.",
                         "schema": {"enum": [*verdicts, ""]},
                     },
-                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "description": SEARCH_SYNTAX,
+                        "schema": {"type": "string"},
+                    },
                     {"name": "claimant", "in": "query", "schema": {"type": "string"}},
                     {
                         "name": "tag",
@@ -523,7 +584,8 @@ def _document() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": {
-                        "description": "The claims, by id.",
+                        "description": "The claims, by id; with `q`, best match first, each "
+                        "with its `match`.",
                         "content": {JSON: {"schema": {"type": "array", "items": _ref("Claim")}}},
                     },
                     **_errors((*READ_ERRORS, "422")),
@@ -682,6 +744,31 @@ def _document() -> dict[str, Any]:
                     "200": {
                         "description": "The changes, oldest first.",
                         "content": {JSON: {"schema": {"type": "array", "items": _ref("Change")}}},
+                    },
+                    **_errors((*READ_ERRORS, "409")),
+                },
+            }
+        },
+        "/api/claims/{claim_id}/suggestions": {
+            "get": {
+                "operationId": "claimSuggestions",
+                "summary": "Passages like the claim: candidate appearances (they say the same "
+                "thing) and candidate refuting sources (they say its opposite).",
+                "description": "Sentences of the corpus (of the claim's neighbourhood in a "
+                "large one; `doc` adds a document to it) most like the claim's statement and "
+                "appearances, those already an appearance or a quoted source left out, the "
+                "five best of each list. A passage is opposite when its negation cues (not, "
+                "no, never, n't, none, denied, disagree, false…) covering the claim's "
+                "predicate are odd where the claim's are even, or the reverse; `reason` says "
+                "so in a few quoted words (null when neither side has a negation).",
+                "parameters": [
+                    CLAIM_ID,
+                    {"name": "doc", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The two lists, best first.",
+                        "content": {JSON: {"schema": _ref("Suggestions")}},
                     },
                     **_errors((*READ_ERRORS, "409")),
                 },

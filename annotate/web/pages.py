@@ -146,11 +146,20 @@ def index() -> str:
     `PAGE_SIZE` documents at a time; the counts come from the store's index)."""
     ws = workspace()
     counts = ws.counts()
+    q = request.args.get("q") or None
     docs = ws.corpus.documents()
-    pager = _pager(len(docs))
+    search = None
+    if q:  # a page of the documents found, best first
+        search = ws.search_documents(q, 0, 0)
+        pager = _pager(search.total)
+        search = ws.search_documents(q, pager["start"], pager["end"] - pager["start"])
+        shown = [d for i in search.ids if (d := ws.corpus.peek(i)) is not None]
+    else:
+        pager = _pager(len(docs))
+        shown = docs[pager["start"] : pager["end"]]
     empty: Counter[str] = Counter()
     rows = []
-    for doc in docs[pager["start"] : pager["end"]]:
+    for doc in shown:
         mine = counts.per_doc.get(doc.id, empty)
         rows.append({"doc": doc, "counts": mine, "total": mine.total()})
     total = counts.total.total()
@@ -158,11 +167,13 @@ def index() -> str:
     if review_mode():
         # Who has reviewed how many claims, overall and in each listed document (names and
         # numbers only: no verdict, so blind review has nothing to hide here).
-        listed = [doc.id for doc in docs[pager["start"] : pager["end"]]]
-        overall, per_doc = ws.reviewer_progress(listed)
+        overall, per_doc = ws.reviewer_progress([doc.id for doc in shown])
         progress = {"overall": sorted(overall.items()), "per_doc": per_doc}
     return render_template(
         "index.html",
+        q=q or "",
+        snippets=search.snippets([doc.id for doc in shown]) if search else {},
+        every=search.found.every if search else True,
         progress=progress,
         me=actor(),
         rows=rows,
@@ -313,14 +324,12 @@ def claims() -> str:
     """Every claim; filter by verdict, document, claimant, tag and text; sortable."""
     args = request.args
     ws = workspace()
-    found = ws.find(
-        doc=args.get("doc") or None,
-        verdict=args.get("verdict") or None,
-        q=args.get("q") or None,
-        claimant=args.get("claimant") or None,
-        tag=args.get("tag") or None,
-    )
-    sort = args.get("sort") or DEFAULT_SORT
+    q = args.get("q") or None
+    doc, verdict = args.get("doc") or None, args.get("verdict") or None
+    claimant, tag = args.get("claimant") or None, args.get("tag") or None
+    result = ws.search_claims(q, doc, verdict, claimant, tag) if q else None
+    found = result.claims if result else ws.find(doc, verdict, None, claimant, tag)
+    sort = args.get("sort") or ("relevance" if q else DEFAULT_SORT)
     rank = {d: i for i, d in enumerate(_doc_titles())}
 
     def place(c: Summary) -> tuple[int, int, str]:
@@ -337,13 +346,20 @@ def claims() -> str:
         "updated": lambda c: (c.updated_at, c.id),
         "appearances": lambda c: (len(c.appearances), c.id),
     }
-    if sort.lstrip("-") not in keys:
+    if sort == "relevance" and q:
+        pass  # the search gives them best first
+    elif sort.lstrip("-") not in keys:
         sort = DEFAULT_SORT
-    if sort != "id":  # the index gives them by id already
+    if sort not in ("id", "relevance"):  # the index gives them by id already
         found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+    elif sort == "id" and q:
+        found.sort(key=keys["id"])
     pager = _pager(len(found))
+    shown = found[pager["start"] : pager["end"]]
     ctx = {
-        "claims": found[pager["start"] : pager["end"]],
+        "claims": shown,
+        "marked": result.highlights(shown) if result else {},
+        "every": result.every if result else True,
         "pager": pager,
         "titles": _doc_titles(),
         "args": args,

@@ -40,6 +40,7 @@ class StoreState:
     _folder_lock: threading.Lock
     _folder_fd: int | None
     _logged: int
+    _dirty: set[str] | None
 
     if TYPE_CHECKING:
 

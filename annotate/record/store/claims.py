@@ -91,6 +91,9 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     _folder_lock: threading.Lock = field(default_factory=threading.Lock)
     _folder_fd: int | None = None
     _logged: int = 0
+    _dirty: set[str] | None = None
+    """The files indexed anew since the search index last looked (None: no search index
+    follows this store; see `search.SearchIndex`)."""
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)

@@ -159,6 +159,8 @@ class Index(StoreState):
         """Put (or with None, drop) the entry of one file, keeping the by-document map (and,
         for a save, the valid claims and the counts: see `_carry_over`)."""
         self._generation += 1
+        if self._dirty is not None:
+            self._dirty.add(name)
         old = self._entries.pop(name, None)
         self._carry_over(name, old, entry)
         if old is not None and old.summary is not None:
@@ -254,16 +256,28 @@ class Index(StoreState):
             valid.append(name)
         return valid, problems
 
+    def _valid_now(self) -> tuple[int, dict[str, Summary], set[str], list[StoreProblem]]:
+        """The valid claims' summaries by file name, their names and the problems (cached
+        until the index changes; call under the lock)."""
+        if self._valid_cache is None or self._valid_cache[0] != self._generation:
+            names, problems = self._valid(sorted(self._entries))
+            every = {n: s for n in names if (s := self._entries[n].summary) is not None}
+            self._valid_cache = (self._generation, every, set(names), problems)
+        return self._valid_cache
+
+    def summaries_named(self, names: list[str]) -> list[Summary]:
+        """The summaries of the valid claims among the files `names`, in that order."""
+        self.refresh()
+        with self._cache_lock:
+            every = self._valid_now()[1]
+            return [s for n in names if (s := every.get(n)) is not None]
+
     def summaries(self, doc: str | None = None) -> tuple[list[Summary], list[StoreProblem]]:
         """The index: a summary of every valid claim (of one document, given `doc`), by id,
         and the problems of the files that are not valid. Cheap: see the class."""
         self.refresh()
         with self._cache_lock:
-            if self._valid_cache is None or self._valid_cache[0] != self._generation:
-                names, problems = self._valid(sorted(self._entries))
-                every = {n: s for n in names if (s := self._entries[n].summary) is not None}
-                self._valid_cache = (self._generation, every, set(names), problems)
-            _, every, valid, problems = self._valid_cache
+            _, every, valid, problems = self._valid_now()
             if doc is None:
                 return list(every.values()), list(problems)
             names = sorted(n for n in self._by_doc.get(doc, ()) if n in valid)
@@ -323,6 +337,42 @@ class Index(StoreState):
                     problems.extend(more)
                     continue
             claims[claim.id] = claim
+
+    def take_changed(self) -> tuple[dict[str, int], bool]:
+        """For the search index (see `search.SearchIndex`): the signature of each valid claim
+        file indexed anew since the last call (0: gone or broken), and whether this is the
+        first call, whose answer is every file (the search index then drops what is not in
+        it). Brings the index up to date first."""
+        self.refresh()
+        with self._cache_lock:
+            first = self._dirty is None
+            names = list(self._entries) if first else self._dirty
+            self._dirty = set()
+            changed = {}
+            for name in names or ():
+                e = self._entries.get(name)
+                changed[name] = e.signature if e is not None and e.summary is not None else 0
+            return changed, first
+
+    def forget_changed(self) -> None:
+        """Stop noting changes for the search index (its next `take_changed` is a first)."""
+        with self._cache_lock:
+            self._dirty = None
+
+    def read_named(self, name: str) -> tuple[int, Claim] | None:
+        """A claim file's signature and claim as it is now (None: gone or broken), from the
+        cache when it holds that version."""
+        path = self.root / name
+        try:
+            sig = signature(os.stat(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        claim = self._cached(name, sig)
+        if claim is None:
+            claim, _ = parse_claim_file(path)
+            if claim is None:
+                return None
+        return sig, claim
 
     def _cached(self, name: str, sig: int) -> Claim | None:
         with self._cache_lock:
