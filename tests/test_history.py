@@ -71,7 +71,8 @@ def test_citing_one_more_source_records_that_source_not_every_source_twice(
     assert list(changes) == ["sources[1]"]
     assert changes["sources[1]"] == [after["sources"][1], None]
     # The panel names the field, not its elements.
-    page = client.get(f"/claims/{CID}/panel").get_data(as_text=True)
+    page = client.get(f"/claims/{CID}", follow_redirects=True).get_data(as_text=True)
+    assert "History (" in page
     assert "sources[1]" not in page
 
 

@@ -579,3 +579,20 @@ def test_a_documents_other_addresses_are_shown_and_edited_in_its_details_form(
     ]
     again = page(client.get(f"/documents/{DOC_BBC}/edit")).one("textarea", name="aliases")
     assert again.text() == "https://www.bbc.com/ukrainian/amp/56640000\nhttps://bbc.in/3fKx9"
+
+
+@pytest.mark.parametrize("tag", ["mod, briefing", "mod\nbriefing", "mod\rbriefing"])
+def test_a_tag_with_a_comma_or_a_line_break_is_refused_naming_it(client: Any, tag: str) -> None:
+    """Tags are typed and exported comma-separated, one line: neither may be in a tag."""
+    cid = "9m723-in-russian-service-exclusively"
+    current = client.get(f"/api/claims/{cid}").get_json()
+    answer = client.patch(
+        f"/api/claims/{cid}",
+        json={"tags": ["ok", tag]},
+        headers={"If-Match": f'"{current["version"]}"'},
+    )
+    assert answer.status_code == 422
+    problem = answer.get_json()["details"][0]
+    assert problem["field"].startswith("tags")
+    assert problem["message"] == "a tag has no comma and no line break"
+    assert client.get(f"/api/claims/{cid}").get_json()["version"] == current["version"]

@@ -5,6 +5,7 @@ verdict, adjudication, a change after the decision reopening the claim, blind re
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -730,3 +731,20 @@ def test_a_basis_with_a_verdict_other_than_disputed_is_a_422_naming_basis(workdi
     # A claim with no merge conflict says nothing of conflicts.
     claim = get(client, cid)
     assert claim["version"] == 1 and "conflicts" not in claim
+
+
+def test_the_panel_history_names_a_changed_review_by_its_reviewer(
+    workdir: Path, alice: Any, bob: Any
+) -> None:
+    """A review changed part by part (`reviews.a.b.verdict`, a reviewer's name may hold a
+    dot) is listed in the panel's history as that reviewer's review, not as its parts."""
+    cid = new_claim(alice, workdir)["id"]
+    assert review(alice, cid, 1, "denied", [REFUTE]).status_code == 200
+    assert review(alice, cid, 2, "disputed", [REFUTE, support(workdir)]).status_code == 200
+    history = alice.get(f"/api/claims/{cid}/history").get_json()
+    assert set(history[-1]["changes"]) >= {"reviews.alice.verdict", "reviews.alice.sources[1]"}
+    html = alice.get(f"/claims/{cid}", follow_redirects=True).get_data(as_text=True)
+    assert "History (" in html
+    listed = re.findall(r'<small class="muted">([^<]*)</small>', html)
+    assert "reviews.alice" in listed
+    assert not any("verdict" in line or "sources" in line for line in listed)
