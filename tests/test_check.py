@@ -233,3 +233,39 @@ def test_a_moved_quote_is_still_reported_as_moved(run: Run, workdir: Path) -> No
     assert found and {p["drift"] for p in found} == {"moved"}
     text = run("check").output
     assert "drifted: quote now found at" in text and "edited:" not in text
+
+
+@pytest.mark.parametrize(
+    ("edited", "said"),
+    [
+        # A letter doubled, and one of a doubled pair taken out: the part shown is cut where
+        # the two versions differ, not one letter further (the common end overlaps the start).
+        (
+            "announced in Februaary that",
+            "at 2930-3044: '… announced in February that no Iskander …' -> "
+            "'… announced in Februaary that no Iskander …' (1 edit, score 0.99)",
+        ),
+        (
+            "anounced in February that",
+            "at 2930-3042: '… Defense Ministry announced in February t…' -> "
+            "'… Defense Ministry anounced in February t…' (1 edit, score 0.99)",
+        ),
+        (
+            "announced in Fobruery that",
+            "at 2930-3043: '…istry announced in February that no Iskander …' -> "
+            "'…istry announced in Fobruery that no Iskander …' (2 edits, score 0.99)",
+        ),
+    ],
+)
+def test_a_quote_edited_in_place_shows_just_what_changed_and_how_much(
+    run: Run, workdir: Path, edited: str, said: str
+) -> None:
+    seed = workdir / "seeds" / f"{MOD}.txt"
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace(TYPO[0], edited), encoding="utf-8")
+    mine = [
+        ln
+        for ln in run("check").output.splitlines()
+        if ln.startswith("fixtures/ru-mod-no-iskander")
+    ]
+    assert any(f"edited: the quoted text changed in place {said}" in ln for ln in mine)

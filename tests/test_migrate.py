@@ -287,7 +287,7 @@ def test_tags_and_note_are_edited_through_the_api(client: Any, workdir: Path) ->
     )
     assert bad.status_code == 422
     assert bad.get_json()["details"][0]["field"] == "tags"
-    assert "'A' is listed twice" in bad.get_json()["details"][0]["message"]
+    assert bad.get_json()["details"][0]["message"] == "'A' is listed twice"
 
 
 # -- Label Studio -----------------------------------------------------------------------------
