@@ -168,14 +168,7 @@ class Workspace:
         found, _ = self.store.summaries(doc=doc or None)
         if self.summary_lens is not None:
             found = [self.summary_lens(s) for s in found]
-        if verdict:
-            found = [c for c in found if c.status == verdict]
-        if claimant:
-            needle = claimant.casefold()
-            found = [c for c in found if needle in c.claimant.casefold()]
-        if tag:
-            found = _tagged(found, tag)
-        return found
+        return _narrowed(found, verdict, claimant, tag)
 
     def search_claims(
         self,
@@ -187,8 +180,7 @@ class Workspace:
     ) -> ClaimSearch:
         """The claims whose id, statement, claimant, rationale, appearances' quotes, note or
         tags have the words and phrases of `q` (see `search`), best first, with the other
-        filters. Under
-        blind review, a rationale hidden from the reader is not searched."""
+        filters. Under blind review, a rationale hidden from the reader is not searched."""
         assert self.search is not None
         result = self.search.claims(q)
         names = result.names
@@ -210,14 +202,7 @@ class Workspace:
             found = [s for s in lensed if s.id in without or s.rationale is not None]
         if doc:
             found = [s for s in found if any(m.doc == doc for m in s.appearances)]
-        if verdict:
-            found = [s for s in found if s.status == verdict]
-        if claimant:
-            needle = claimant.casefold()
-            found = [s for s in found if needle in s.claimant.casefold()]
-        if tag:
-            found = _tagged(found, tag)
-        return ClaimSearch(self, q, found, result.every)
+        return ClaimSearch(self, q, _narrowed(found, verdict, claimant, tag), result.every)
 
     def search_documents(self, q: str, offset: int = 0, limit: int = 50) -> DocumentSearch:
         """The documents whose title or text have the words and phrases of `q`: how many,
@@ -1065,10 +1050,20 @@ class Workspace:
         )
 
 
-def _tagged(found: list[Summary], tag: str) -> list[Summary]:
-    """The claims that have `tag` (in any letter case)."""
-    wanted = tag.strip().casefold()
-    return [c for c in found if any(t.casefold() == wanted for t in c.tags)]
+def _narrowed(
+    found: list[Summary], verdict: str | None, claimant: str | None, tag: str | None
+) -> list[Summary]:
+    """The claims of `found` with that verdict (or `unreviewed`), a claimant whose name holds
+    `claimant`, and `tag` (both in any letter case); a filter not given keeps every claim."""
+    if verdict:
+        found = [c for c in found if c.status == verdict]
+    if claimant:
+        needle = claimant.casefold()
+        found = [c for c in found if needle in c.claimant.casefold()]
+    if tag:
+        wanted = tag.strip().casefold()
+        found = [c for c in found if any(t.casefold() == wanted for t in c.tags)]
+    return found
 
 
 @dataclass

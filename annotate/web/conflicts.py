@@ -9,6 +9,7 @@ hand. This module builds that comparison from the current claim and the refused 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,22 @@ def as_of(claim: Claim, version: int, field: str) -> Any:
     return field_at(claim, version, field)
 
 
+def _stamp(at: dt.datetime | None) -> str | None:
+    return at.strftime("%Y-%m-%d %H:%M") + " UTC" if at else None
+
+
+def _final(claim: Claim) -> tuple[Any, Any, Any, Sequence[Source], Any, str | None]:
+    """The final verdict as it is now: verdict, basis, rationale, sources, who and when."""
+    return (
+        claim.verdict,
+        claim.basis,
+        claim.rationale,
+        claim.sources,
+        claim.reviewer,
+        _stamp(claim.reviewed_at),
+    )
+
+
 def _picked(choices: Sequence[Source], ticked: Sequence[str]) -> list[Source]:
     return [
         choices[int(i)] for i in ticked if i.isascii() and i.isdigit() and int(i) < len(choices)
@@ -108,7 +125,7 @@ def compare(
         return None
     last = current.history[-1] if current.history else None
     by = last.by if last else None
-    at = last.at.strftime("%Y-%m-%d %H:%M") + " UTC" if last else None
+    at = _stamp(last.at) if last else None
     raw = form.get("version", "")
     base = int(raw) if raw.isascii() and raw.isdigit() else current.version
     not_yet = ["not saved yet"]
@@ -175,32 +192,12 @@ def compare(
             )
             t_sources = theirs_review.sources
             t_by = by if whose.startswith(str(by)) else me
-            t_at = theirs_review.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC"
+            t_at = _stamp(theirs_review.reviewed_at)
         else:
-            t_verdict, t_basis, t_rationale, t_sources = (
-                current.verdict,
-                current.basis,
-                current.rationale,
-                current.sources,
-            )
-            t_by = current.reviewer
-            t_at = (
-                current.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC"
-                if current.reviewed_at
-                else None
-            )
+            t_verdict, t_basis, t_rationale, t_sources, t_by, t_at = _final(current)
     else:
         whose = "the final verdict as it is now"
-        t_verdict, t_basis, t_rationale, t_sources = (
-            current.verdict,
-            current.basis,
-            current.rationale,
-            current.sources,
-        )
-        t_by = current.reviewer
-        t_at = (
-            current.reviewed_at.strftime("%Y-%m-%d %H:%M") + " UTC" if current.reviewed_at else None
-        )
+        t_verdict, t_basis, t_rationale, t_sources, t_by, t_at = _final(current)
         if section == "adjudicate":
             mine_sources = _picked(final_choices(current), ticked)
         else:  # the verdict form cites the claim's sources as the reviewer saw them
