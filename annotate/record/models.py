@@ -149,6 +149,8 @@ HttpUrl = Annotated[
 ]
 
 MAX_TAGS = 50
+EMPTY_UNSAID = ("conflicts", "tags", "relations")
+"""Lists a claim file and the API leave out when empty (said only when there are some)."""
 MAX_ALIASES = 100
 
 
@@ -181,6 +183,54 @@ class Strict(BaseModel):
     """Base of every model: unknown fields are an error, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+RelationKind = Literal["repeats", "contradicts", "supports"]
+"""How a claim stands to another: it says the same thing (`repeats`), says its opposite
+(`contradicts`), or is evidence for it without saying it (`supports`)."""
+
+Answer = Literal["yes", "no"]
+
+MAX_RELATIONS = 100
+
+
+class Relation(Strict):
+    """A link from this claim to another claim of the record."""
+
+    kind: RelationKind
+    claim: ClaimId = Field(description="The id of the other claim.")
+
+
+def _one_relation_each(value: list[Relation]) -> list[Relation]:
+    seen: set[str] = set()
+    for relation in value:
+        if relation.claim in seen:
+            raise PydanticCustomError(
+                "duplicate",
+                "'{item}' is linked twice: a claim has one relation to another",
+                {"item": relation.claim},
+            )
+        seen.add(relation.claim)
+    return value
+
+
+Relations = Annotated[
+    list[Relation], Field(max_length=MAX_RELATIONS), AfterValidator(_one_relation_each)
+]
+
+QUESTION_DESCRIPTION = (
+    "The name of the question this claim and the claims linked to it by `repeats` and "
+    '`contradicts` answer ("Were Iskanders used?"), and this claim\'s own answer to it: '
+    "claims that repeat it give the same answer, claims that contradict it the other. One "
+    "claim of a group names it."
+)
+
+
+class QuestionName(Strict):
+    """The name of a question, held by one claim of the group that answers it."""
+
+    name: ClaimShortText
+    answer: Answer = Field(description="This claim's answer to the question as named.")
 
 
 class DocumentMeta(Strict):
@@ -475,6 +525,8 @@ class ClaimInput(Strict):
     short_statement: ShortStatement | None = Field(
         default=None, description=SHORT_STATEMENT_DESCRIPTION
     )
+    relations: Relations = Field(default_factory=list, description="Links to other claims.")
+    question: QuestionName | None = Field(default=None, description=QUESTION_DESCRIPTION)
 
 
 class ClaimPatch(Strict):
@@ -489,6 +541,12 @@ class ClaimPatch(Strict):
     note: ClaimText | None = None
     short_statement: ShortStatement | None = Field(
         default=None, description=SHORT_STATEMENT_DESCRIPTION + " `null` removes it."
+    )
+    relations: Relations | None = Field(
+        default=None, description="Links to other claims (the whole list; `[]` removes them)."
+    )
+    question: QuestionName | None = Field(
+        default=None, description=QUESTION_DESCRIPTION + " `null` removes it."
     )
 
 
@@ -554,9 +612,21 @@ class Claim(Strict):
         default_factory=list,
         description="What a git merge found changed two ways, to be decided (both sides kept).",
     )
+    relations: Relations = Field(
+        default_factory=list,
+        description="Links to other claims: `repeats`, `contradicts` or `supports`.",
+    )
+    question: QuestionName | None = Field(default=None, description=QUESTION_DESCRIPTION)
 
     @model_validator(mode="after")
     def _rules(self) -> Claim:
+        for i, relation in enumerate(self.relations):
+            if relation.claim == self.id:
+                raise PydanticCustomError(
+                    "relation_self",
+                    "{message}",
+                    {"field": f"relations[{i}]", "message": "a claim is not linked to itself"},
+                )
         if self.verdict is None:
             if self.rationale or self.reviewer or self.reviewed_at:
                 raise PydanticCustomError(
@@ -620,7 +690,7 @@ class Claim(Strict):
         """The claim as the API and the `json` export give it (without the change history),
         with its `review_status`."""
         out = self.model_dump(mode="json", exclude={"history"}, exclude_none=True)
-        for empty in ("conflicts", "tags"):
+        for empty in EMPTY_UNSAID:
             if not out[empty]:
                 del out[empty]  # said only when there are some
         out["review_status"] = self.review_status

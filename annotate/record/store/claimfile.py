@@ -13,7 +13,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from ..files import read_bytes
-from ..models import Change, Claim, error_details
+from ..models import EMPTY_UNSAID, Change, Claim, error_details
 
 TRASH = ".trash"
 
@@ -101,7 +101,7 @@ def claim_bytes(claim: Claim, history: HistoryBytes | None = None) -> bytes:
     with 1,000 earlier versions encodes what a save of a fresh one does (`python -m
     bench.history` measures it)."""
     data = claim.model_dump(mode="json", exclude_none=True, exclude={"history"})
-    for empty in ("conflicts", "tags"):
+    for empty in EMPTY_UNSAID:
         if not data.get(empty):
             del data[empty]  # a file without merge conflicts or tags says nothing of them
     data["history"] = []
