@@ -1261,11 +1261,16 @@ def test_a_verdict_put_back_as_get_gave_it_is_200(client: Any, store: Path) -> N
     assert resp.status_code == 200, resp.get_json()
     after = resp.get_json()
     assert after["sources"] == claim["sources"] and after["verdict"] == claim["verdict"]
-    # The whole representation, read-only fields and all, is taken back too.
+    assert after["version"] == claim["version"] + 1  # the reviewer is now `tester`
+    # The whole representation, read-only fields and all, is taken back too; the same
+    # verdict again by the same adjudicator is no new version (a retried PUT is one change).
     whole, etag = _get(client, TAKEN_BACK)
+    before = snapshot(store)
     resp = client.put(f"/api/claims/{TAKEN_BACK}/verdict", json=whole, headers={"If-Match": etag})
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["version"] == whole["version"] + 1
+    assert resp.get_json() == whole
+    assert resp.headers["ETag"] == etag
+    assert snapshot(store) == before
 
 
 def test_read_only_fields_that_disagree_are_named_and_nothing_is_written(

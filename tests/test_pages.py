@@ -906,6 +906,19 @@ def test_deleting_a_claim(client: Any, fresh: str, token: str, store: Path, hx: 
     assert client.get(f"/claims/{fresh}", headers=HX).status_code == 404
 
 
+def test_the_same_verdict_saved_twice_is_one_version_and_says_nothing_changed(
+    client: Any, fresh: str, token: str, store: Path, ws: Workspace
+) -> None:
+    assert cite(client, fresh, token, 1, ws, hx=False).status_code == 303
+    form = verdict_form(token, 2, "confirmed", "The AzerNews report says so.")
+    assert client.post(f"/claims/{fresh}/verdict", data=form, headers=HX).status_code == 200
+    before = snapshot(store)
+    again = client.post(f"/claims/{fresh}/verdict", data={**form, "version": "3"}, headers=HX)
+    assert "no field differs from the claim" in is_fragment(again).text()
+    assert snapshot(store) == before
+    assert client.get(f"/api/claims/{fresh}").get_json()["version"] == 3
+
+
 def test_a_stale_verdict_form_is_a_409_conflict_keeping_what_was_typed(
     client: Any, fresh: str, token: str, store: Path, ws: Workspace
 ) -> None:

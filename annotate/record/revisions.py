@@ -170,6 +170,14 @@ def reanchored(
     )
 
 
+_SAME_AGAIN: dict[str, str] = {
+    "edited": "nothing to change: the values sent are the ones the claim has",
+    "verdict": "nothing to change: that is the final verdict the claim has",
+}
+"""The changes that, sent again unchanged, make no new version (the caller answers with the
+claim as it is: sending the same twice is one change)."""
+
+
 def revise(
     claim: Claim,
     fields: dict[str, Any],
@@ -210,11 +218,9 @@ def revise(
         for k in sorted(set(before) | set(after)):
             if k not in ("version", "updated_at", "history", "reviewed_at"):
                 what_changed(k, before.get(k), after.get(k), changes)
-    if not changes and action == "edited":
+    if not changes and action in _SAME_AGAIN:
         raise NothingToChange(
-            "nothing to change: the values sent are the ones the claim has",
-            [detail("(body)", "no field differs from the claim")],
-            claim,
+            _SAME_AGAIN[action], [detail("(body)", "no field differs from the claim")], claim
         )
     new.history = [
         *claim.history,

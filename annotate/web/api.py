@@ -254,7 +254,7 @@ def verdict(claim_id: str) -> Response:
     claim is `decided`. Needs If-Match."""
     version = checked_version(claim_id)
     data = taken_back(claim_id, VERDICT_FIELDS)
-    return with_etag(workspace().set_verdict(claim_id, version, data, actor()))
+    return unless_unchanged(lambda: workspace().set_verdict(claim_id, version, data, actor()))
 
 
 @bp.post("/api/claims/<claim_id>/verdict/confirm")
