@@ -470,7 +470,7 @@ class SearchIndex:
             else:
                 return ClaimHits([], [], False)
             names = self._row_names(db)
-            ordered = [found for (r,) in rows if (found := names.get(r)) is not None]
+        ordered = list(filter(None, map(names.get, (r for (r,) in rows))))
         if not ordered:
             return ClaimHits([], [], every)
         ids, files = zip(*ordered, strict=True)
@@ -511,15 +511,16 @@ class SearchIndex:
             wanted = [r for i in ids if (r := self._by_claim.get(i)) is not None]
             if not wanted:
                 return {}
-            # The rows asked for, each looked up in the query's results by its row id: a
-            # page of 50 costs 50 lookups, not a walk through every hit of a broad query.
+            # The rows asked for, by row id: the query's hits are walked (cheap: the
+            # functions run for the rows kept), not looked up one by one (`+rowid`: each
+            # lookup would start the query again, dear for a query of many words).
             rows = db.execute(
                 f"SELECT rowid, highlight(claim_text, 1, {marks}),"
                 f" highlight(claim_text, 2, {marks}), snippet(claim_text, 3, {marks}, '…', 24),"
                 f" snippet(claim_text, 4, {marks}, '…', 24),"
                 f" snippet(claim_text, 5, {marks}, '…', 24)"
                 " FROM claim_text WHERE claim_text MATCH ?"
-                f" AND rowid IN ({', '.join('?' * len(wanted))})",
+                f" AND +rowid IN ({', '.join('?' * len(wanted))})",
                 (expr, *wanted),
             ).fetchall()
             found = [(by_row[rowid][0], texts) for rowid, *texts in rows]
