@@ -507,3 +507,15 @@ def test_the_search_benchmark_times_a_baseline_and_checks_it_shows_the_same(
         cwd=Path(__file__).parents[1],
     )
     assert "DIFFERENT" in done.stdout
+
+
+def test_every_claim_found_is_highlighted_however_many_the_api_asks_for(app: Any) -> None:
+    """`GET /api/claims?q=` highlights every claim it lists: more of them than SQLite takes
+    parameters in one statement (32,766; here made 10) are asked for a few at a time."""
+    client = app.test_client()
+    ws = app.extensions["annotate"]
+    assert ws.search is not None
+    ws.search.current().setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)
+    listed = found(client, "iskander")
+    assert len(listed) > 20
+    assert all("<mark>" in "".join(c["match"]["highlights"].values()) for c in listed)

@@ -65,6 +65,9 @@ the claim's note and tags)."""
 _CLAIM_BM25 = ", ".join(map(str, CLAIM_WEIGHTS))
 DOC_WEIGHTS = (5.0, 1.0)
 
+IN_ROWS = 10_000
+"""The most rows one statement asks highlights for (a bigger page takes several)."""
+
 START, STOP = "\x02", "\x03"
 """What `highlight` puts around a matched word (the web layer makes them `<mark>`)."""
 
@@ -513,17 +516,24 @@ class SearchIndex:
                 return {}
             # The rows asked for, by row id: the query's hits are walked (cheap: the
             # functions run for the rows kept), not looked up one by one (`+rowid`: each
-            # lookup would start the query again, dear for a query of many words).
-            rows = db.execute(
-                f"SELECT rowid, highlight(claim_text, 1, {marks}),"
-                f" highlight(claim_text, 2, {marks}), snippet(claim_text, 3, {marks}, '…', 24),"
-                f" snippet(claim_text, 4, {marks}, '…', 24),"
-                f" snippet(claim_text, 5, {marks}, '…', 24)"
-                " FROM claim_text WHERE claim_text MATCH ?"
-                f" AND +rowid IN ({', '.join('?' * len(wanted))})",
-                (expr, *wanted),
-            ).fetchall()
-            found = [(by_row[rowid][0], texts) for rowid, *texts in rows]
+            # lookup would start the query again, dear for a query of many words). As many
+            # rows a statement as SQLite takes parameters (`GET /api/claims?q=` asks for
+            # every claim found: at 100,000 claims, more than its 32,766).
+            most = min(IN_ROWS, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1)
+            found = []
+            for at in range(0, len(wanted), most):
+                chunk = wanted[at : at + most]
+                rows = db.execute(
+                    f"SELECT rowid, highlight(claim_text, 1, {marks}),"
+                    f" highlight(claim_text, 2, {marks}),"
+                    f" snippet(claim_text, 3, {marks}, '…', 24),"
+                    f" snippet(claim_text, 4, {marks}, '…', 24),"
+                    f" snippet(claim_text, 5, {marks}, '…', 24)"
+                    " FROM claim_text WHERE claim_text MATCH ?"
+                    f" AND +rowid IN ({', '.join('?' * len(chunk))})",
+                    (expr, *chunk),
+                ).fetchall()
+                found += [(by_row[rowid][0], texts) for rowid, *texts in rows]
         names = ("statement", "claimant", "rationale", "quotes", "notes")
         out: dict[str, dict[str, str]] = {}
         for cid, texts in found:
