@@ -6,13 +6,19 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import subprocess
+import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from annotate.record import search
 from annotate.record.models import Source
+from annotate.record.service import Workspace
+from bench.corpus import generate
 from bench.suggest import Tally, evaluate
 
 from .conftest import DOC_BBC
@@ -376,3 +382,140 @@ def test_a_claims_note_and_tags_are_searched(client: Any) -> None:
         assert [c["id"] for c in found][:1] == [cid], q
     page_ = page(client.get("/claims", query_string={"q": "Konashenkov"}))
     assert "Konashenkov" in page_.one("small", data_match="notes").text()
+
+
+# -- broad queries -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated corpus whose claims come from a few templates: a place or a template's
+    phrase matches many claims, scored alike (what a broad query is)."""
+    out = tmp_path_factory.mktemp("generated")
+    generate(15, 520, out, seed=3)
+    return out
+
+
+def plain_order(db: sqlite3.Connection, q: str) -> list[str]:
+    """The claims a query finds, in the documented order worked out the slow, plain way:
+    every hit's BM25 from the `rank` column, each tier a set of rows, sorted in Python."""
+    every = search.fts_query(q)
+    assert every is not None
+
+    def rows(within: str, expr: str) -> set[int]:
+        sql = "SELECT rowid FROM claim_text WHERE claim_text MATCH ?"
+        return {r for (r,) in db.execute(sql, (f"{{{within}}} : ({expr})",))}
+
+    tiers = [rows("statement", every)]
+    near, typed = search.near_query(q), search.near_query(q, forms=False)
+    if near and typed:
+        side = " OR ".join(search._quoted(f"{a} {b}") for a, b in pairwise(search.terms(q)))
+        tiers += [rows("quotes", near), rows("statement", near)]
+        tiers.append(rows("statement", f"({typed}) AND ({side})"))
+    tier = {r: 3 - n for n, found in enumerate(tiers) for r in found}  # the last one wins
+    hits = db.execute(
+        "SELECT rowid, rank FROM claim_text WHERE claim_text MATCH ?",
+        (f"{{{' '.join(search.CLAIM_COLUMNS)}}} : ({every})",),
+    ).fetchall()
+    hits.sort(key=lambda h: (tier.get(h[0], 9), h[1], h[0]))
+    names = dict(db.execute("SELECT id, claim_id FROM claim_files"))
+    return [names[r] for r, _ in hits]
+
+
+@pytest.mark.parametrize(
+    "q", ["figure given", '"containers were inspected"', "ballot boxes sealed", "not were"]
+)
+def test_a_broad_querys_order_is_tier_then_bm25_then_file(generated: Path, q: str) -> None:
+    """Many claims matching alike (ties broken by the order their files were indexed in):
+    the order SQLite works out in one statement is the documented one, and each claim of a
+    page far down the list is highlighted."""
+    ws = Workspace.open(generated / "seeds", generated / "store")
+    assert ws.search is not None
+    result = ws.search_claims(q)
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, q)
+    assert len(expected) > 50
+    assert [c.id for c in result.claims] == expected
+    page = result.claims[50:100]
+    marked = result.highlights(page)
+    assert set(marked) == {c.id for c in page}
+    assert all(search.START in "".join(f.values()) for f in marked.values())
+
+
+def test_a_claim_saved_is_highlighted_as_it_now_reads(client: Any) -> None:
+    """A save gives the claim a new row in the index: its highlights come from that one."""
+    claim = client.get(f"/api/claims/{KREMLIN}").get_json()
+    resp = client.patch(
+        f"/api/claims/{KREMLIN}",
+        json={"statement": "Iskander missile systems were not used, quokkas were."},
+        headers={"If-Match": f'"{claim["version"]}"'},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    (hit,) = found(client, "quokkas")
+    assert hit["match"]["highlights"]["statement"] == (
+        "Iskander missile systems were not used, <mark>quokkas</mark> were."
+    )
+
+
+def test_the_search_benchmark_times_a_baseline_and_checks_it_shows_the_same(
+    tmp_path: Path,
+) -> None:
+    """`bench.search --baseline` times another version of the search module beside this
+    one and says when what they show differs."""
+    out = tmp_path / "corpus"
+    generate(15, 520, out, seed=3)
+    other = tmp_path / "search_other.py"
+    code = Path(search.__file__).read_text("utf-8")
+    other.write_text(code, "utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.search",
+            "--dir",
+            str(out),
+            "--runs",
+            "2",
+            "--baseline",
+            str(other),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert "Kraków (before)" in done.stdout and "DIFFERENT" not in done.stdout
+    # A version that ranks the other way round is told apart.
+    other.write_text(code.replace(', rowid",', ', rowid DESC",'), "utf-8")
+    assert ", rowid DESC" in other.read_text("utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.search",
+            "--dir",
+            str(out),
+            "--runs",
+            "1",
+            "--keep",
+            "--baseline",
+            str(other),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert "DIFFERENT" in done.stdout
+
+
+def test_every_claim_found_is_highlighted_however_many_the_api_asks_for(app: Any) -> None:
+    """`GET /api/claims?q=` highlights every claim it lists: more of them than SQLite takes
+    parameters in one statement (32,766; here made 10) are asked for a few at a time."""
+    client = app.test_client()
+    ws = app.extensions["annotate"]
+    assert ws.search is not None
+    ws.search.current().setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 10)
+    listed = found(client, "iskander")
+    assert len(listed) > 20
+    assert all("<mark>" in "".join(c["match"]["highlights"].values()) for c in listed)
