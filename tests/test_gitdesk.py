@@ -415,3 +415,78 @@ def test_a_server_syncing_in_the_background_shows_what_arrived_and_pushes_its_ow
         proc.wait(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _merge(tmp_path: Path, base: dict[str, Any], ours: dict[str, Any], theirs: Any) -> Result:
+    for name, data in (("base", base), ("ours", ours), ("theirs", theirs)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    return CliRunner().invoke(
+        cli,
+        ["merge-driver", *(str(tmp_path / f"{n}.json") for n in ("base", "ours", "theirs")), "x"],
+    )
+
+
+def _side(original: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    side = json.loads(json.dumps(original))
+    side.update(fields, version=original["version"] + 1)
+    return side
+
+
+def test_the_merge_driver_merges_relations_per_linked_claim(
+    tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = "kremlin-iskanders-not-used"  # the shipped record: it repeats the MoD's denial
+    original = json.loads((workdir / "fixtures" / f"{cid}.json").read_text())
+    kept = original["relations"]
+    putin = {"kind": "repeats", "claim": "putin-said-iskanders-not-used"}
+    fired = {"kind": "contradicts", "claim": "iskander-missile-fired-at-shusha"}
+    # Each side adds a link: both are kept, no conflict.
+    done = _merge(
+        tmp_path,
+        original,
+        _side(original, relations=[*kept, putin]),
+        _side(original, relations=[*kept, fired]),
+    )
+    assert done.exit_code == 0, done.output
+    merged = json.loads((tmp_path / "ours.json").read_text())
+    assert merged["relations"] == [*kept, putin, fired]
+    assert "conflicts" not in merged
+    # One side removes the old link, the other adds one: the link goes, the new one stays.
+    _merge(
+        tmp_path, original, _side(original, relations=[]), _side(original, relations=[*kept, fired])
+    )
+    assert json.loads((tmp_path / "ours.json").read_text())["relations"] == [fired]
+    # The same link changed two ways, and the question named two ways: conflicts to decide.
+    mod = kept[0]["claim"]
+    store = workdir / "fixtures" / f"{cid}.json"
+    done = _merge(
+        tmp_path,
+        original,
+        _side(
+            original,
+            relations=[{"kind": "supports", "claim": mod}],
+            question={"name": "A?", "answer": "no"},
+        ),
+        _side(
+            original,
+            relations=[{"kind": "contradicts", "claim": mod}],
+            question={"name": "B?", "answer": "no"},
+        ),
+    )
+    assert done.exit_code == 0, done.output
+    merged = json.loads((tmp_path / "ours.json").read_text())
+    assert merged["relations"] == [{"claim": mod, "kind": "supports"}]  # ours in place
+    fields = {c["field"]: c for c in merged["conflicts"]}
+    assert sorted(fields) == ["question", f"relations.{mod}"]
+    assert (fields[f"relations.{mod}"]["base"], fields[f"relations.{mod}"]["theirs"]) == (
+        "repeats",
+        "contradicts",
+    )
+    # Decided through the command line: theirs taken, the link's kind is theirs.
+    store.write_text((tmp_path / "ours.json").read_text())
+    at = [c["field"] for c in merged["conflicts"]].index(f"relations.{mod}")
+    result = annotate(workdir, "resolve", cid, str(at), "--take", "theirs", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    resolved = json.loads(store.read_text())
+    assert resolved["relations"] == [{"claim": mod, "kind": "contradicts"}]
+    assert [c["field"] for c in resolved["conflicts"]] == ["question"]

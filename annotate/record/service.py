@@ -686,6 +686,13 @@ class Workspace:
                 else:
                     reviews[name] = value
                 fields["reviews"] = reviews
+            elif found.field.startswith("relations."):
+                other = found.field.split(".", 1)[1]
+                kept = [r for r in c.relations if r.claim != other]
+                if value is not None:
+                    at = next((i for i, r in enumerate(c.relations) if r.claim == other), None)
+                    kept.insert(len(kept) if at is None else at, Relation(kind=value, claim=other))
+                fields["relations"] = kept
             else:
                 fields[found.field] = value
             note = f"merge conflict on {found.field} decided: {take} kept"
