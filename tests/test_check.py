@@ -297,29 +297,35 @@ def test_a_relation_to_a_claim_not_in_the_record_is_an_error(run: Run, ws: Works
 
 
 def test_a_question_answered_both_ways_or_named_twice_is_an_error(run: Run, ws: Workspace) -> None:
-    mod, peskov, fired = (
+    # The shipped record: Peskov and Putin both repeat the MoD's denial, which names the
+    # question. Peskov now also contradicts Putin, and names the question again.
+    mod, peskov, putin = (
         "ru-mod-no-iskander-used",
         "kremlin-iskanders-not-used",
-        "iskander-missile-fired-at-shusha",
+        "putin-said-iskanders-not-used",
     )
-    _link(ws, peskov, relations=[{"kind": "repeats", "claim": mod}])
+    assert ws.claim(mod).question is not None
     _link(
         ws,
-        fired,
-        relations=[{"kind": "contradicts", "claim": peskov}, {"kind": "repeats", "claim": mod}],
-        question={"name": "Iskanders used?", "answer": "yes"},
+        peskov,
+        relations=[{"kind": "repeats", "claim": mod}, {"kind": "contradicts", "claim": putin}],
+        question={"name": "Iskanders used?", "answer": "no"},
     )
-    _link(ws, mod, question={"name": "Were Iskanders used?", "answer": "no"})
     result = run("check", "--format", "json")
     assert result.exit_code == 1
     found = errors(json.loads(result.output))
     assert [p["kind"] for p in found] == ["question", "question"]
-    assert {p["claim"] for p in found} == {fired}  # the first claim naming it
+    assert {p["claim"] for p in found} == {peskov}  # the first claim naming it
+    assert {p["field"] for p in found} == {"question"}
     assert "one question named by 2 claims" in found[0]["message"]
-    assert f"{fired} ({'Iskanders used?'!r})" in found[0]["message"]
-    assert "their other links give them" in found[1]["message"]
-    assert all(f"claims {fired}, {peskov}, {mod}" in p["message"] for p in found)
+    assert f"{peskov} ({'Iskanders used?'!r})" in found[0]["message"]
+    assert "are linked as giving" in found[1]["message"]
+    assert "but their other links give them" in found[1]["message"]
+    assert all("question 'Iskanders used?' (claims " in p["message"] for p in found)
+    assert all(mod in p["message"] for p in found)
+    text = run("check")
+    assert f"claim {peskov}: question: question 'Iskanders used?'" in text.output
     # A relation to a claim whose file is there but broken is not reported dangling.
-    ws.store.path_for(peskov).write_text("{", encoding="utf-8")
+    ws.store.path_for(putin).write_text("{", encoding="utf-8")
     kinds = {p["kind"] for p in errors(json.loads(run("check", "--format", "json").output))}
     assert "relation" not in kinds

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,7 +55,7 @@ from .models import (
 from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, reopening, revise
 from .search import START, STOP, Found, SearchIndex
-from .similarity import Suggestions, polar_passages
+from .similarity import ClaimCandidate, Suggestions, polar_passages, related_claims
 from .slugs import ascii_words
 from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
@@ -310,6 +310,29 @@ class Workspace:
         else:
             corpus = tuple((d, self.corpus.get(d).text) for d in near if d in ids)
         return polar_passages(corpus, claim)
+
+    def relation_candidates(
+        self, claim: Claim, near: list[str], linked: Iterable[str] = ()
+    ) -> list[ClaimCandidate]:
+        """Other claims (on the documents `near`, see `neighbourhood`) that may repeat or
+        contradict this one (`similarity.related_claims`), those it links to and those in
+        `linked` (the claims linking to it) left out."""
+        linked = {r.claim for r in claim.relations} | {claim.id} | set(linked)
+        texts = {d: self.corpus.get(d).text for d in near if self.corpus.has(d)}
+        others = []
+        seen: set[str] = set()
+        for doc in texts:
+            for s in self.find(doc=doc):
+                if s.id in linked or s.id in seen:
+                    continue
+                seen.add(s.id)
+                quotes = [
+                    texts[m.doc][m.start : m.end]
+                    for m in s.appearances
+                    if m.doc in texts and not m.orphaned
+                ]
+                others.append((s.id, s.statement, "\n".join([s.statement, *quotes])))
+        return related_claims(claim, others)
 
     # -- changing ------------------------------------------------------------------------
 
@@ -1100,7 +1123,7 @@ class Workspace:
             raise StillLinked(
                 f"claim {claim_id} is linked to by {', '.join(linking)}: remove those "
                 "relations first (in each claim's panel, Related claims), then delete it",
-                [detail(f"linked_by[{i}]", other) for i, other in enumerate(linking)],
+                [detail("linked_by", f"{', '.join(linking)}: remove their relations to it first")],
             )
         return self.store.delete(
             claim_id, expected_version, lambda c: revise(c, {}, actor, "deleted")

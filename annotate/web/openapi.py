@@ -686,7 +686,7 @@ def _document() -> dict[str, Any]:
                 "operationId": "deleteClaim",
                 "summary": "Delete a claim (kept in the store's trash); adjudicators in team mode.",
                 "description": "A claim other claims link to (`relations`) is not deleted: "
-                "409, its details naming the claims that link to it (`linked_by[i]`); remove "
+                "409, its detail `linked_by` naming the claims that link to it; remove "
                 "those relations first.",
                 "parameters": [CLAIM_ID, IF_MATCH],
                 "responses": {
