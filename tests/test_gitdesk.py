@@ -79,12 +79,19 @@ def version(client: Any, cid: str = CLAIM) -> int:
     return int(client.get(f"/api/claims/{cid}").get_json()["version"])
 
 
-def set_verdict(client: Any, verdict: str, rationale: str, sources: list[Any]) -> Any:
+def set_verdict(
+    client: Any, verdict: str, rationale: str, sources: list[Any], cid: str = CLAIM
+) -> Any:
     return client.put(
-        f"/api/claims/{CLAIM}/verdict",
+        f"/api/claims/{cid}/verdict",
         json={"verdict": verdict, "rationale": rationale, "sources": sources},
-        headers={"If-Match": f'"{version(client)}"'},
+        headers={"If-Match": f'"{version(client, cid)}"'},
     )
+
+
+LONE = "aliyev-baku-awaits-answer-from-yerevan"
+"""A claim of the shipped record no other claim links to (one that is linked to cannot be
+deleted through the API)."""
 
 
 def test_two_desks_sync_both_ways_and_lose_nothing(
@@ -191,27 +198,29 @@ def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
     a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
     ann, bea = app_of(a, "ann"), app_of(b, "bea")
     assert (
-        ann.delete(f"/api/claims/{CLAIM}", headers={"If-Match": f'"{version(ann)}"'}).status_code
+        ann.delete(
+            f"/api/claims/{LONE}", headers={"If-Match": f'"{version(ann, LONE)}"'}
+        ).status_code
         == 204
     )
-    assert set_verdict(bea, "denied", "Still refuted.", [REFUTE]).status_code == 200
+    assert set_verdict(bea, "denied", "Still refuted.", [REFUTE], LONE).status_code == 200
     assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
     synced = annotate(b, "sync", monkeypatch=monkeypatch)
     assert synced.exit_code == 1, synced.output  # a decision waits
     assert not (b / ".git" / "MERGE_HEAD").exists() and sh(b, "status", "--porcelain") == ""
     # Bea's edit is kept whole, with the deletion as the decision to take.
-    stored = json.loads((b / "fixtures" / f"{CLAIM}.json").read_text())
+    stored = json.loads((b / "fixtures" / f"{LONE}.json").read_text())
     assert stored["rationale"] == "Still refuted."
     assert stored["conflicts"][0]["field"] == "deleted"
     assert stored["conflicts"][0]["theirs"] == "deleted"
     client = app_of(b, "bea")
     resp = client.post(
-        f"/claims/{CLAIM}/conflicts/0",
-        data={"take": "theirs", "version": str(version(client)), "csrf_token": csrf(client)},
+        f"/claims/{LONE}/conflicts/0",
+        data={"take": "theirs", "version": str(version(client, LONE)), "csrf_token": csrf(client)},
     )
     assert resp.status_code == 303
-    assert client.get(f"/api/claims/{CLAIM}").status_code == 404
-    assert list((b / "fixtures" / ".trash").glob(f"{CLAIM}*"))  # kept, with its history
+    assert client.get(f"/api/claims/{LONE}").status_code == 404
+    assert list((b / "fixtures" / ".trash").glob(f"{LONE}*"))  # kept, with its history
     assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 0
     assert annotate(b, "check", monkeypatch=monkeypatch).exit_code == 0
 
