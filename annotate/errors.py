@@ -48,6 +48,13 @@ class NothingToChange(InvalidInput):
         self.current = current
 
 
+class StillLinked(InvalidInput):
+    """A claim other claims link to cannot be deleted before those links are removed (409;
+    its details name the claims that link to it)."""
+
+    status = 409
+
+
 class NotFound(AnnotateError):
     """No such claim or document (404)."""
 

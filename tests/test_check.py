@@ -269,3 +269,63 @@ def test_a_quote_edited_in_place_shows_just_what_changed_and_how_much(
         if ln.startswith("fixtures/ru-mod-no-iskander")
     ]
     assert any(f"edited: the quoted text changed in place {said}" in ln for ln in mine)
+
+
+def _link(ws: Workspace, claim_id: str, **fields: Any) -> Path:
+    """Give a claim file relations or a question as a git merge could leave it."""
+    path = ws.store.path_for(claim_id)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(fields)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return path
+
+
+def test_a_relation_to_a_claim_not_in_the_record_is_an_error(run: Run, ws: Workspace) -> None:
+    _link(ws, "kremlin-iskanders-not-used", relations=[{"kind": "repeats", "claim": "gone-away"}])
+    result = run("check", "--format", "json")
+    assert result.exit_code == 1
+    (problem,) = errors(json.loads(result.output))
+    assert problem["kind"] == "relation"
+    assert problem["claim"] == "kremlin-iskanders-not-used"
+    assert problem["field"] == "relations[0].claim"
+    assert "repeats 'gone-away', which is not in the record" in problem["message"]
+    text = run("check")
+    assert text.exit_code == 1
+    assert (
+        "claim kremlin-iskanders-not-used: relations[0].claim: repeats 'gone-away'" in text.output
+    )
+
+
+def test_a_question_answered_both_ways_or_named_twice_is_an_error(run: Run, ws: Workspace) -> None:
+    # The shipped record: Peskov and Putin both repeat the MoD's denial, which names the
+    # question. Peskov now also contradicts Putin, and names the question again.
+    mod, peskov, putin = (
+        "ru-mod-no-iskander-used",
+        "kremlin-iskanders-not-used",
+        "putin-said-iskanders-not-used",
+    )
+    assert ws.claim(mod).question is not None
+    _link(
+        ws,
+        peskov,
+        relations=[{"kind": "repeats", "claim": mod}, {"kind": "contradicts", "claim": putin}],
+        question={"name": "Iskanders used?", "answer": "no"},
+    )
+    result = run("check", "--format", "json")
+    assert result.exit_code == 1
+    found = errors(json.loads(result.output))
+    assert [p["kind"] for p in found] == ["question", "question"]
+    assert {p["claim"] for p in found} == {peskov}  # the first claim naming it
+    assert {p["field"] for p in found} == {"question"}
+    assert "one question named by 2 claims" in found[0]["message"]
+    assert f"{peskov} ({'Iskanders used?'!r})" in found[0]["message"]
+    assert "are linked as giving" in found[1]["message"]
+    assert "but their other links give them" in found[1]["message"]
+    assert all("question 'Iskanders used?' (claims " in p["message"] for p in found)
+    assert all(mod in p["message"] for p in found)
+    text = run("check")
+    assert f"claim {peskov}: question: question 'Iskanders used?'" in text.output
+    # A relation to a claim whose file is there but broken is not reported dangling.
+    ws.store.path_for(putin).write_text("{", encoding="utf-8")
+    kinds = {p["kind"] for p in errors(json.loads(run("check", "--format", "json").output))}
+    assert "relation" not in kinds

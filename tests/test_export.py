@@ -793,7 +793,7 @@ def test_csv_for_excel_starts_with_a_utf8_byte_order_mark(
     assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
     # Rows end in CRLF; a quoted cell keeps its own line breaks.
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert rows[0][0] == "id" and rows[0][-1] == "short_statement"
+    assert rows[0][0] == "id" and rows[0][-1] == "question"
     assert raw.count(b"\r\n") >= len(rows)
     assert any("’" in cell for row in rows for cell in row)
 
@@ -816,3 +816,53 @@ def test_the_serve_settings_are_for_serve_only(run: Callable[..., Result], workd
     assert run("short-form", cid, "Aliyev phoned Putin about the marking").exit_code == 0
     saved = json.loads((workdir / "fixtures" / f"{cid}.json").read_text(encoding="utf-8"))
     assert saved["history"][-1]["by"] != "desk editor"
+
+
+# -- claim relations and questions ------------------------------------------------------------
+
+LINKED = "kremlin-iskanders-not-used"  # the shipped record: it repeats the MoD's denial
+NAMER = "ru-mod-no-iskander-used"  # names "Were Iskanders used?", answering no
+
+
+def test_json_export_carries_relations_and_the_question_name(run: Callable[..., Result]) -> None:
+    claims = {c["id"]: c for c in json.loads(run("export", "--format", "json").output)["claims"]}
+    assert claims[LINKED]["relations"] == [{"claim": NAMER, "kind": "repeats"}]
+    assert claims[NAMER]["question"] == {"answer": "no", "name": "Were Iskanders used?"}
+    assert "relations" not in claims[NAMER] and "question" not in claims[LINKED]
+
+
+def test_w3c_export_gives_a_relation_as_a_linking_body_naming_the_other_annotation(
+    run: Callable[..., Result],
+) -> None:
+    collection = json.loads(run("export", "--format", "w3c", "--base-url", "https://d.org").output)
+    items = {a["id"]: a for a in collection["first"]["items"]}
+    linked = items[f"https://d.org/annotations/{LINKED}"]
+    (link,) = [b for b in linked["body"] if "relation" in b]
+    assert link == {
+        "type": "SpecificResource",
+        "source": f"https://d.org/annotations/{NAMER}",
+        "purpose": "linking",
+        "relation": "repeats",
+    }
+    assert link["source"] in items  # the other claim's annotation, in the same collection
+    assert items[f"https://d.org/annotations/{NAMER}"]["question"] == {
+        "name": "Were Iskanders used?",
+        "answer": "no",
+    }
+    # As JSON-LD the kind is a term of the desk's namespace, not a plain string (our part of
+    # the context alone: the annotation context itself is not fetched in tests).
+    (expanded,) = jsonld.expand({"@context": linked["@context"][1], **link})
+    assert expanded["https://d.org/ns#relation"] == [{"@id": "https://d.org/ns#repeats"}]
+
+
+def test_csv_says_each_claims_relations_and_the_question_it_answers(
+    run: Callable[..., Result],
+) -> None:
+    rows = {
+        r["id"]: r for r in csv.DictReader(io.StringIO(run("export", "--format", "csv").output))
+    }
+    assert rows[LINKED]["relations"] == f"repeats {NAMER}"
+    assert rows[LINKED]["question"] == "Were Iskanders used? (no)"
+    assert rows["pashinyan-iskanders-did-not-explode"]["question"] == "Were Iskanders used? (yes)"
+    assert rows["second-karabakh-war-lasted-44-days"]["relations"] == ""
+    assert rows["second-karabakh-war-lasted-44-days"]["question"] == ""

@@ -79,12 +79,19 @@ def version(client: Any, cid: str = CLAIM) -> int:
     return int(client.get(f"/api/claims/{cid}").get_json()["version"])
 
 
-def set_verdict(client: Any, verdict: str, rationale: str, sources: list[Any]) -> Any:
+def set_verdict(
+    client: Any, verdict: str, rationale: str, sources: list[Any], cid: str = CLAIM
+) -> Any:
     return client.put(
-        f"/api/claims/{CLAIM}/verdict",
+        f"/api/claims/{cid}/verdict",
         json={"verdict": verdict, "rationale": rationale, "sources": sources},
-        headers={"If-Match": f'"{version(client)}"'},
+        headers={"If-Match": f'"{version(client, cid)}"'},
     )
+
+
+LONE = "aliyev-baku-awaits-answer-from-yerevan"
+"""A claim of the shipped record no other claim links to (one that is linked to cannot be
+deleted through the API)."""
 
 
 def test_two_desks_sync_both_ways_and_lose_nothing(
@@ -191,27 +198,29 @@ def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
     a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
     ann, bea = app_of(a, "ann"), app_of(b, "bea")
     assert (
-        ann.delete(f"/api/claims/{CLAIM}", headers={"If-Match": f'"{version(ann)}"'}).status_code
+        ann.delete(
+            f"/api/claims/{LONE}", headers={"If-Match": f'"{version(ann, LONE)}"'}
+        ).status_code
         == 204
     )
-    assert set_verdict(bea, "denied", "Still refuted.", [REFUTE]).status_code == 200
+    assert set_verdict(bea, "denied", "Still refuted.", [REFUTE], LONE).status_code == 200
     assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
     synced = annotate(b, "sync", monkeypatch=monkeypatch)
     assert synced.exit_code == 1, synced.output  # a decision waits
     assert not (b / ".git" / "MERGE_HEAD").exists() and sh(b, "status", "--porcelain") == ""
     # Bea's edit is kept whole, with the deletion as the decision to take.
-    stored = json.loads((b / "fixtures" / f"{CLAIM}.json").read_text())
+    stored = json.loads((b / "fixtures" / f"{LONE}.json").read_text())
     assert stored["rationale"] == "Still refuted."
     assert stored["conflicts"][0]["field"] == "deleted"
     assert stored["conflicts"][0]["theirs"] == "deleted"
     client = app_of(b, "bea")
     resp = client.post(
-        f"/claims/{CLAIM}/conflicts/0",
-        data={"take": "theirs", "version": str(version(client)), "csrf_token": csrf(client)},
+        f"/claims/{LONE}/conflicts/0",
+        data={"take": "theirs", "version": str(version(client, LONE)), "csrf_token": csrf(client)},
     )
     assert resp.status_code == 303
-    assert client.get(f"/api/claims/{CLAIM}").status_code == 404
-    assert list((b / "fixtures" / ".trash").glob(f"{CLAIM}*"))  # kept, with its history
+    assert client.get(f"/api/claims/{LONE}").status_code == 404
+    assert list((b / "fixtures" / ".trash").glob(f"{LONE}*"))  # kept, with its history
     assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 0
     assert annotate(b, "check", monkeypatch=monkeypatch).exit_code == 0
 
@@ -415,3 +424,78 @@ def test_a_server_syncing_in_the_background_shows_what_arrived_and_pushes_its_ow
         proc.wait(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _merge(tmp_path: Path, base: dict[str, Any], ours: dict[str, Any], theirs: Any) -> Result:
+    for name, data in (("base", base), ("ours", ours), ("theirs", theirs)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    return CliRunner().invoke(
+        cli,
+        ["merge-driver", *(str(tmp_path / f"{n}.json") for n in ("base", "ours", "theirs")), "x"],
+    )
+
+
+def _side(original: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    side = json.loads(json.dumps(original))
+    side.update(fields, version=original["version"] + 1)
+    return side
+
+
+def test_the_merge_driver_merges_relations_per_linked_claim(
+    tmp_path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = "kremlin-iskanders-not-used"  # the shipped record: it repeats the MoD's denial
+    original = json.loads((workdir / "fixtures" / f"{cid}.json").read_text())
+    kept = original["relations"]
+    putin = {"kind": "repeats", "claim": "putin-said-iskanders-not-used"}
+    fired = {"kind": "contradicts", "claim": "iskander-missile-fired-at-shusha"}
+    # Each side adds a link: both are kept, no conflict.
+    done = _merge(
+        tmp_path,
+        original,
+        _side(original, relations=[*kept, putin]),
+        _side(original, relations=[*kept, fired]),
+    )
+    assert done.exit_code == 0, done.output
+    merged = json.loads((tmp_path / "ours.json").read_text())
+    assert merged["relations"] == [*kept, putin, fired]
+    assert "conflicts" not in merged
+    # One side removes the old link, the other adds one: the link goes, the new one stays.
+    _merge(
+        tmp_path, original, _side(original, relations=[]), _side(original, relations=[*kept, fired])
+    )
+    assert json.loads((tmp_path / "ours.json").read_text())["relations"] == [fired]
+    # The same link changed two ways, and the question named two ways: conflicts to decide.
+    mod = kept[0]["claim"]
+    store = workdir / "fixtures" / f"{cid}.json"
+    done = _merge(
+        tmp_path,
+        original,
+        _side(
+            original,
+            relations=[{"kind": "supports", "claim": mod}],
+            question={"name": "A?", "answer": "no"},
+        ),
+        _side(
+            original,
+            relations=[{"kind": "contradicts", "claim": mod}],
+            question={"name": "B?", "answer": "no"},
+        ),
+    )
+    assert done.exit_code == 0, done.output
+    merged = json.loads((tmp_path / "ours.json").read_text())
+    assert merged["relations"] == [{"claim": mod, "kind": "supports"}]  # ours in place
+    fields = {c["field"]: c for c in merged["conflicts"]}
+    assert sorted(fields) == ["question", f"relations.{mod}"]
+    assert (fields[f"relations.{mod}"]["base"], fields[f"relations.{mod}"]["theirs"]) == (
+        "repeats",
+        "contradicts",
+    )
+    # Decided through the command line: theirs taken, the link's kind is theirs.
+    store.write_text((tmp_path / "ours.json").read_text())
+    at = [c["field"] for c in merged["conflicts"]].index(f"relations.{mod}")
+    result = annotate(workdir, "resolve", cid, str(at), "--take", "theirs", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    resolved = json.loads(store.read_text())
+    assert resolved["relations"] == [{"claim": mod, "kind": "contradicts"}]
+    assert [c["field"] for c in resolved["conflicts"]] == ["question"]

@@ -537,3 +537,46 @@ def test_a_w3c_annotation_with_the_same_target_twice_is_not_imported(
         result.output
     )
     assert list((empty_store / "fixtures").glob("*.json")) == []
+
+
+def test_w3c_round_trip_keeps_relations_and_question_names(
+    run: Callable[..., Result], ws: Workspace, tmp_path: Path, other_store: Path
+) -> None:
+    exported = export_to(run, tmp_path / "claims.jsonld", "w3c")
+    result = run("import", "--store", str(other_store), "--format", "w3c", str(exported))
+    assert result.exit_code == 0, result.output
+    imported = {c.id: c for c in Store(other_store).claims()}
+    linked = [c for c in ws.store.claims() if c.relations or c.question]
+    assert len(linked) >= 20
+    for original in linked:
+        assert imported[original.id].relations == original.relations, original.id
+        assert imported[original.id].question == original.question, original.id
+
+
+def test_a_w3c_relation_of_an_unknown_kind_is_reported_and_not_imported(
+    run: Callable[..., Result], tmp_path: Path, other_store: Path
+) -> None:
+    exact = "Two missiles fired on Shusha"
+    anno = {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "https://elsewhere.example/annotations/two-missiles",
+        "type": "Annotation",
+        "body": [
+            {"type": "TextualBody", "purpose": "describing", "value": "Two missiles"},
+            {
+                "type": "SpecificResource",
+                "source": "https://elsewhere.example/annotations/other-claim",
+                "purpose": "linking",
+                "relation": "agrees",
+            },
+        ],
+        "target": {
+            "source": f"https://d.org/documents/{DOC_BBC}",
+            "selector": {"type": "TextQuoteSelector", "exact": exact},
+        },
+    }
+    path = write_json(tmp_path / "one.jsonld", anno)
+    result = run("import", "--store", str(other_store), "--format", "w3c", str(path))
+    assert result.exit_code != 0
+    assert "relation 'agrees' is not one of repeats, contradicts, supports" in result.output
+    assert list(other_store.iterdir()) == []

@@ -748,3 +748,25 @@ def test_the_panel_history_names_a_changed_review_by_its_reviewer(
     listed = re.findall(r'<small class="muted">([^<]*)</small>', html)
     assert [line for line in listed if line.startswith("reviews.")] == ["reviews.alice"] * 2
     assert not any("verdict" in line or "sources" in line for line in listed)
+
+
+def test_questions_hide_the_verdicts_blind_review_hides(
+    workdir: Path, alice: Any, adam: Any
+) -> None:
+    shipped = "ru-mod-no-iskander-used"
+    other = "iskander-missile-fired-at-shusha"
+    version = get(adam, other)["version"]
+    linked = adam.patch(
+        f"/api/claims/{other}",
+        json={"relations": [{"kind": "contradicts", "claim": shipped}]},
+        headers={"If-Match": f'"{version}"'},
+    )
+    assert linked.status_code == 200, linked.get_json()
+    (seen,) = [q for q in adam.get("/api/questions").get_json() if shipped in str(q)]
+    assert {a["verdict"] for a in seen["answers"]} - {None}
+    assert not any(a.get("blind") for a in seen["answers"])
+    (blind,) = [q for q in alice.get("/api/questions").get_json() if shipped in str(q)]
+    assert len(blind["answers"]) == len(seen["answers"]) > 2
+    assert {a["verdict"] for a in blind["answers"]} == {None}
+    assert all(a["blind"] is True for a in blind["answers"])
+    assert alice.get(f"/api/questions/{blind['id']}").get_json() == blind

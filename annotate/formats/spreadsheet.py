@@ -5,7 +5,9 @@
 claim's `review_status`; `basis` is a disputed final verdict's (`contested` when none is
 recorded), empty for the other verdicts; `tags` are comma-separated, `note` is the claim's
 note (an imported annotation's comment), `short_statement` its short form (ClaimReview's
-`claimReviewed`).
+`claimReviewed`); `relations` the claim's links (`contradicts <id>; supports <id>`) and
+`question` the question it answers, with its answer (`Were Iskanders used? (no)`; an unnamed
+one as `unnamed question <id>`).
 
 Rows end in CRLF (RFC 4180), which every spreadsheet reads. `excel` puts a UTF-8 byte order
 mark first: without it, Microsoft Excel opens a double-clicked CSV in the system's legacy
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ..record.questions import Question, question_of, questions
 from ..record.service import Workspace
 from .common import ExportSettings
 
@@ -45,6 +48,8 @@ CSV_COLUMNS = [
     "tags",
     "note",
     "short_statement",
+    "relations",
+    "question",
 ]
 
 
@@ -55,6 +60,14 @@ def spreadsheet_safe(value: str) -> str:
     return value
 
 
+def _answered(claim_id: str, found: list[Question]) -> str:
+    question = question_of(claim_id, found)
+    if question is None:
+        return ""
+    name = question.name or f"unnamed question {question.id}"
+    return f"{name} ({question.answers[claim_id]})"
+
+
 def export_csv(ws: Workspace, settings: ExportSettings) -> str:
     """One row per claim, for spreadsheets; no cell can start a formula."""
     out = io.StringIO()
@@ -62,7 +75,9 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for c in ws.every_claim():
+    claims = ws.every_claim()
+    found = questions(claims)
+    for c in claims:
         stances = [s.stance for s in c.sources]
         row = [
             c.id,
@@ -90,6 +105,8 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             ", ".join(c.tags),
             c.note or "",
             c.short_statement or "",
+            "; ".join(f"{r.kind} {r.claim}" for r in c.relations),
+            _answered(c.id, found),
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

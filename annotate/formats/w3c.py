@@ -41,8 +41,10 @@ def w3c_context(settings: ExportSettings) -> list[Any]:
     """The annotation context plus the few terms of ours the W3C vocabulary has no word for.
 
     `claimant` (who asserts the claim, a FOAF agent), `claimDate`, a source's `stance` and
-    `note`, a disputed verdict's `basis` (on its `classifying` body), and an anchor's
-    `orphaned` flag live in the publishing instance's namespace
+    `note`, a disputed verdict's `basis` (on its `classifying` body), a relation's kind
+    (`relation`: `repeats`, `contradicts` or `supports`, on a `linking` body naming the
+    other claim's annotation), the `question` a claim names (its `name` and `answer`), and
+    an anchor's `orphaned` flag live in the publishing instance's namespace
     (`{base_url}/ns#`); a cited web page's `title`, `publisher` and `date` are Dublin Core.
     """
     return [
@@ -55,6 +57,12 @@ def w3c_context(settings: ExportSettings) -> list[Any]:
             "note": "annotate:note",
             "orphaned": "annotate:orphaned",
             "basis": "annotate:basis",
+            "relation": {"@id": "annotate:relation", "@type": "@vocab"},
+            "repeats": "annotate:repeats",
+            "contradicts": "annotate:contradicts",
+            "supports": "annotate:supports",
+            "question": "annotate:question",
+            "answer": "annotate:answer",
             "title": "dcterms:title",
             "publisher": "dcterms:publisher",
             "date": {"@id": "dcterms:date", "@type": "xsd:date"},
@@ -202,6 +210,15 @@ def annotation(
             }
         )
     bodies += [{"type": "TextualBody", "purpose": "tagging", "value": t} for t in claim.tags]
+    bodies += [
+        {
+            "type": "SpecificResource",
+            "source": settings.annotation_url(r.claim),
+            "purpose": "linking",
+            "relation": r.kind,
+        }
+        for r in claim.relations
+    ]
     if claim.verdict is not None and claim.rationale and claim.reviewer and claim.reviewed_at:
         bodies += _verdict_bodies(
             claim.verdict,
@@ -235,6 +252,8 @@ def annotation(
     }
     if claim.claim_date:
         anno["claimDate"] = claim.claim_date.isoformat()
+    if claim.question is not None:
+        anno["question"] = {"name": claim.question.name, "answer": claim.question.answer}
     return anno
 
 
@@ -652,6 +671,8 @@ def claim_from_annotation(anno: Any, lookup: Lookup, actor: str) -> Imported:
         "claim_date": _str(anno.get("claimDate")),
         "appearances": appearances,
         "tags": tag_list(read.tags),
+        "relations": read.relations,
+        "question": anno.get("question"),
         "note": "\n\n".join(read.notes) or None,
         "created_at": created,
         "created_by": creator or actor,
@@ -713,9 +734,37 @@ class Bodies:
 
     described: str | None = None
     verdict: dict[str, Any] | None = None
+    relations: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+
+
+RELATION_KINDS = ("repeats", "contradicts", "supports")
+
+
+def _relation(body: dict[str, Any], i: int) -> dict[str, str]:
+    """A `linking` body with a `relation` (as `annotation` writes one): its kind and the
+    claim id at the end of the other annotation's IRI (`.../annotations/<claim id>`).
+
+    :raise Unimportable: an unknown kind, or an IRI that names no claim id."""
+    kind = _str(body.get("relation"))
+    if kind is not None:
+        kind = kind.rsplit("#", 1)[-1].rsplit(":", 1)[-1]
+    if kind not in RELATION_KINDS:
+        raise Unimportable(
+            f"body {i + 1} (a relation): relation {body.get('relation')!r} is not one of "
+            f"{', '.join(RELATION_KINDS)}"
+        )
+    target = body.get("source", body.get("id"))
+    if isinstance(target, dict):
+        target = target.get("id")
+    other = (_str(target) or "").rstrip("/").rsplit("/", 1)[-1]
+    if not _CLAIM_ID.match(other):
+        raise Unimportable(
+            f"body {i + 1} (a relation): {target!r} is not the IRI of a claim's annotation"
+        )
+    return {"kind": kind, "claim": other}
 
 
 def _read_bodies(bodies: list[Any], lookup: Lookup) -> Bodies:
@@ -731,6 +780,8 @@ def _read_bodies(bodies: list[Any], lookup: Lookup) -> Bodies:
                 sources.append(_source(body, lookup))
             except Unimportable as exc:
                 raise Unimportable(f"body {i + 1} (a source): {exc}") from None
+        elif isinstance(body, dict) and "relation" in body:
+            read.relations.append(_relation(body, i))
         elif "describing" in purposes and value and read.described is None:
             read.described = value
         elif "classifying" in purposes and value in VERDICTS and classified is None:

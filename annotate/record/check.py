@@ -19,7 +19,8 @@ from .anchoring import (
     shown_score,
 )
 from .editorial import EDITORIAL, claim_findings, similar_names
-from .models import Anchor, Claim
+from .models import Anchor, Claim, QuestionName, Relation
+from .questions import questions
 from .service import Workspace
 from .store import Store
 
@@ -135,8 +136,9 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
     by_claim: dict[str, list[Problem]] = {}
     first_file: dict[str, str] = {}
     claimants: dict[str, list[tuple[str, str]]] = {}
+    linked: dict[str, _Links] = {}
     for result in results:
-        for name, file_problems, claim_id, anchor_problems, claimant in result:
+        for name, file_problems, claim_id, anchor_problems, claimant, links in result:
             problems.extend(file_problems)
             if claim_id is None:
                 continue
@@ -153,12 +155,58 @@ def examine(ws: Workspace, workers: int | None = None) -> Report:
                 continue
             first_file[claim_id] = name
             by_claim[claim_id] = anchor_problems
+            if links is not None:
+                linked[claim_id] = links
             if claimant is not None:
                 claimants.setdefault(claimant[0], []).append((claim_id, claimant[1]))
+    for claim_id, problem in _relation_problems(linked, set(first_file) | _unreadable(problems)):
+        by_claim[claim_id].append(problem)
     for claim_id in sorted(by_claim):
         problems.extend(by_claim[claim_id])
     problems += _similar_claimants(claimants)
     return Report(problems, len(by_claim))
+
+
+def _unreadable(problems: list[Problem]) -> set[str]:
+    """The claim ids of files that are there but cannot be read (a link to one is not
+    dangling: the file's own problem says what to mend)."""
+    return {Path(p.file).stem for p in problems if p.file.endswith(".json")}
+
+
+def _relation_problems(
+    linked: dict[str, _Links], present: set[str]
+) -> Iterator[tuple[str, Problem]]:
+    """A relation to a claim that is not in the record (deleted, or gone in a git merge),
+    and each question that cannot be answered consistently (`Question.problems`), on the
+    claim that names it or its first claim."""
+    for claim_id in sorted(linked):
+        links = linked[claim_id]
+        for i, relation in enumerate(links.relations):
+            if relation.claim not in present:
+                yield (
+                    claim_id,
+                    Problem(
+                        "relation",
+                        links.file,
+                        claim_id,
+                        f"relations[{i}].claim",
+                        f"{relation.kind} '{relation.claim}', which is not in the record (deleted, "
+                        "or gone in a git merge): link another claim, or remove the relation",
+                    ),
+                )
+    for question in questions(list(linked.values())):
+        for message in question.problems:
+            name = f" {question.name!r}" if question.name else ""
+            yield (
+                question.id,
+                Problem(
+                    "question",
+                    linked[question.id].file,
+                    question.id,
+                    "question" if question.named_by else "relations",
+                    f"question{name} (claims {', '.join(question.claims())}): {message}",
+                ),
+            )
 
 
 def _similar_claimants(claimants: dict[str, list[tuple[str, str]]]) -> list[Problem]:
@@ -199,9 +247,23 @@ class _Chunk:
     required: int = 1
 
 
-_Checked = tuple[str, list[Problem], str | None, list[Problem], tuple[str, str] | None]
+@dataclass(frozen=True)
+class _Links:
+    """What the checks across claims need of one claim: its links and question name (what
+    `questions.questions` reads), and its file as reported."""
+
+    id: str
+    relations: list[Relation]
+    question: QuestionName | None
+    file: str
+
+
+_Checked = tuple[
+    str, list[Problem], str | None, list[Problem], tuple[str, str] | None, _Links | None
+]
 """Per claim file: its name, its problems, its claim's id, that claim's anchor and editorial
-problems, and its claimant with the file's path as reported (for the check across claims)."""
+problems, its claimant with the file's path as reported, and its links (for the checks across
+claims)."""
 
 
 _TEXTS: dict[str, str] = {}
@@ -238,7 +300,7 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             Problem(sp.kind, file, sp.claim, sp.field, sp.message) for sp in store_problems
         ]
         if claim is None:
-            out.append((name, file_problems, None, [], None))
+            out.append((name, file_problems, None, [], None, None))
             continue
         found = _anchor_problems(claim, file, chunk, _TEXTS)
         for i, conflict in enumerate(claim.conflicts):
@@ -273,7 +335,8 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             )
             for f in claim_findings(claim, _TEXTS, published)
         ]
-        out.append((name, file_problems, claim.id, found, (claim.claimant, file)))
+        links = _Links(claim.id, claim.relations, claim.question, file)
+        out.append((name, file_problems, claim.id, found, (claim.claimant, file), links))
     return out
 
 

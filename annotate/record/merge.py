@@ -4,7 +4,10 @@ lines of work that both changed a claim (two desks, a laptop and a server).
 Against the common ancestor, field by field: a field changed on one side only takes that
 side's value; changed the same way on both, that value. Each reviewer's review is a field of
 its own, so two reviewers' reviews combine. Appearances and sources merge as sets (what one
-side added is added, what one side removed is removed). The histories merge by time, and one
+side added is added, what one side removed is removed). Relations merge per linked claim:
+what one side linked is linked, what one side unlinked is unlinked, and the same link given two
+different kinds is a conflict (`relations.<claim id>`); the question name merges as one value.
+The histories merge by time, and one
 `merged` entry is added; the version becomes one past both sides'. The final verdict
 (verdict, rationale, reviewer, time, settlement, basis) is one unit: two different final
 verdicts are a conflict.
@@ -30,7 +33,16 @@ VERDICT_UNIT = ("verdict", "rationale", "reviewer", "reviewed_at", "settled", "r
 SETS = ("appearances", "sources", "tags")
 """Lists merged as sets of their items."""
 
-OWN = ("version", "history", "updated_at", "conflicts", "reviews", *SETS, *VERDICT_UNIT)
+OWN = (
+    "version",
+    "history",
+    "updated_at",
+    "conflicts",
+    "reviews",
+    "relations",
+    *SETS,
+    *VERDICT_UNIT,
+)
 """Fields merged by rules of their own (the rest: one value each, three ways)."""
 
 
@@ -52,6 +64,28 @@ def _set_merge(base: list[Any], ours: list[Any], theirs: list[Any]) -> list[Any]
     removed = [x for x in base if x not in theirs]
     added = [x for x in theirs if x not in base and x not in ours]
     return [x for x in ours if x not in removed] + added
+
+
+def _kinds(side: dict[str, Any]) -> dict[str, Any]:
+    """A side's relations as {other claim: kind}."""
+    return {r.get("claim"): r.get("kind") for r in side.get("relations") or []}
+
+
+def merged_relations(
+    base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[tuple[str, Any, Any, Any]]]:
+    """The relations merged per linked claim (ours in their order, then theirs' new ones),
+    and the links changed two ways: (claim id, base kind, ours, theirs), ours kept."""
+    b, o, t = _kinds(base), _kinds(ours), _kinds(theirs)
+    order = list(dict.fromkeys([*o, *t]))
+    out, clashes = [], []
+    for other in order:
+        kind, clash = _three_way(b.get(other), o.get(other), t.get(other))
+        if clash:
+            clashes.append((other, b.get(other), o.get(other), t.get(other)))
+        if kind is not None:
+            out.append({"kind": kind, "claim": other})
+    return out, clashes
 
 
 def _history(ours: list[Any], theirs: list[Any]) -> list[Any]:
@@ -111,6 +145,9 @@ def merge_claims(
         if value is not None:
             reviews[name] = value
     out["reviews"] = reviews
+    out["relations"], clashes = merged_relations(base, ours, theirs)
+    for other, b_kind, o_kind, t_kind in clashes:
+        conflict(f"relations.{other}", b_kind, o_kind, t_kind)
     version = max(int(ours.get("version", 1)), int(theirs.get("version", 1))) + 1
     out["version"] = version
     out["updated_at"] = stamp

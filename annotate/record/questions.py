@@ -17,10 +17,24 @@ reports the groups that cannot be answered consistently (a claim on both sides, 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from .models import Answer, Claim
+from .models import Answer, Claim, QuestionName, Relation
+
+
+class Linked(Protocol):
+    """What questions are worked out from: a claim (or anything with its id, relations and
+    question name, as `annotate check` keeps of each claim file)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def relations(self) -> Sequence[Relation]: ...
+    @property
+    def question(self) -> QuestionName | None: ...
+
 
 ANSWERING = ("repeats", "contradicts")
 """The relation kinds that make two claims answers to one question."""
@@ -52,7 +66,7 @@ class Question:
         return [c for c, a in self.answers.items() if answer is None or a == answer]
 
 
-def _edges(claims: dict[str, Claim]) -> dict[str, list[tuple[str, bool]]]:
+def _edges(claims: dict[str, Linked]) -> dict[str, list[tuple[str, bool]]]:
     """Undirected answering links: for each claim, (other claim, same answer?)."""
     edges: dict[str, list[tuple[str, bool]]] = {cid: [] for cid in claims}
     for cid in sorted(claims):
@@ -64,7 +78,7 @@ def _edges(claims: dict[str, Claim]) -> dict[str, list[tuple[str, bool]]]:
     return edges
 
 
-def questions(claims: Iterable[Claim]) -> list[Question]:
+def questions(claims: Iterable[Linked]) -> list[Question]:
     """Every question the claims answer (groups of two or more claims, or one claim that
     names a question), sorted by name (named first) and then id."""
     by_id = {c.id: c for c in claims}
@@ -145,3 +159,30 @@ def question_of(claim_id: str, found: Iterable[Question]) -> Question | None:
         if claim_id in question.answers:
             return question
     return None
+
+
+def public(question: Question, by_id: Mapping[str, Claim]) -> dict[str, Any]:
+    """A question as the API gives it: its id, name, the claim naming it, each member claim
+    with its answer, claimant, claim date, final verdict (`null` when there is none, or the
+    reader may not see it: the claims in `by_id` are as the reader may see them) and short
+    statement (the statement when it has none), and its problems."""
+    answers = []
+    for claim_id, answer in question.answers.items():
+        claim = by_id[claim_id]
+        answers.append(
+            {
+                "claim": claim_id,
+                "answer": answer,
+                "claimant": claim.claimant,
+                "claim_date": claim.claim_date.isoformat() if claim.claim_date else None,
+                "verdict": claim.verdict,
+                "short_statement": claim.short_statement or claim.statement,
+            }
+        )
+    return {
+        "id": question.id,
+        "name": question.name,
+        "named_by": question.named_by,
+        "answers": answers,
+        "problems": list(question.problems),
+    }

@@ -13,14 +13,22 @@ import json
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import BrokenRecord, InvalidInput, NotFound, StaleText, StaleVersion, detail
+from ..errors import (
+    BrokenRecord,
+    InvalidInput,
+    NotFound,
+    StaleText,
+    StaleVersion,
+    StillLinked,
+    detail,
+)
 from . import clock
 from .anchoring import checked_anchor, edited_in_place, locate, relocated
 from .corpus import Corpus, CorpusDocument
@@ -37,6 +45,7 @@ from .models import (
     ConfirmInput,
     Decision,
     DocumentMeta,
+    Relation,
     Review,
     Source,
     SourceInput,
@@ -46,7 +55,7 @@ from .models import (
 from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, reopening, revise
 from .search import START, STOP, Found, SearchIndex
-from .similarity import Suggestions, polar_passages
+from .similarity import ClaimCandidate, Suggestions, polar_passages, related_claims
 from .slugs import ascii_words
 from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
@@ -302,6 +311,29 @@ class Workspace:
             corpus = tuple((d, self.corpus.get(d).text) for d in near if d in ids)
         return polar_passages(corpus, claim)
 
+    def relation_candidates(
+        self, claim: Claim, near: list[str], linked: Iterable[str] = ()
+    ) -> list[ClaimCandidate]:
+        """Other claims (on the documents `near`, see `neighbourhood`) that may repeat or
+        contradict this one (`similarity.related_claims`), those it links to and those in
+        `linked` (the claims linking to it) left out."""
+        linked = {r.claim for r in claim.relations} | {claim.id} | set(linked)
+        texts = {d: self.corpus.get(d).text for d in near if self.corpus.has(d)}
+        others = []
+        seen: set[str] = set()
+        for doc in texts:
+            for s in self.find(doc=doc):
+                if s.id in linked or s.id in seen:
+                    continue
+                seen.add(s.id)
+                quotes = [
+                    texts[m.doc][m.start : m.end]
+                    for m in s.appearances
+                    if m.doc in texts and not m.orphaned
+                ]
+                others.append((s.id, s.statement, "\n".join([s.statement, *quotes])))
+        return related_claims(claim, others)
+
     # -- changing ------------------------------------------------------------------------
 
     def anchor(self, given: AnchorInput, field: str, kept: Sequence[Anchor] = ()) -> Anchor:
@@ -429,6 +461,7 @@ class Workspace:
         :raise InvalidInput: :raise AlreadyExists: when an id is given and taken.
         """
         given = data if isinstance(data, ClaimInput) else parse(ClaimInput, data)
+        self._linked(given.relations)
         appearances = self._anchors(given.appearances, "appearances")
         at = clock.now()
         claim = Claim(
@@ -442,6 +475,8 @@ class Workspace:
             appearances=appearances,
             tags=given.tags,
             note=given.note,
+            relations=given.relations,
+            question=given.question,
             created_at=at,
             created_by=actor,
             updated_at=at,
@@ -458,6 +493,8 @@ class Workspace:
         """
         patch = data if isinstance(data, ClaimPatch) else parse(ClaimPatch, data)
         fields = patch.model_dump(exclude_unset=True)
+        if patch.relations is not None:
+            self._linked(patch.relations, claim_id)
         if "appearances" in fields and patch.appearances is not None:
             fields["appearances"] = self._anchors(
                 patch.appearances, "appearances", self._kept(claim_id)
@@ -672,6 +709,13 @@ class Workspace:
                 else:
                     reviews[name] = value
                 fields["reviews"] = reviews
+            elif found.field.startswith("relations."):
+                other = found.field.split(".", 1)[1]
+                kept = [r for r in c.relations if r.claim != other]
+                if value is not None:
+                    at = next((i for i, r in enumerate(c.relations) if r.claim == other), None)
+                    kept.insert(len(kept) if at is None else at, Relation(kind=value, claim=other))
+                fields["relations"] = kept
             else:
                 fields[found.field] = value
             note = f"merge conflict on {found.field} decided: {take} kept"
@@ -1043,8 +1087,44 @@ class Workspace:
             lambda c: revise(c, fields, actor, "imported", note=note),
         )
 
+    def _linked(self, relations: Sequence[Relation], claim_id: str | None = None) -> None:
+        """Every claim `relations` link to is in the store (and is not `claim_id` itself).
+
+        :raise InvalidInput: naming `relations[i].claim` of each one that is not.
+        """
+        details = [
+            detail(f"relations[{i}].claim", f"no claim '{r.claim}' in the record")
+            for i, r in enumerate(relations)
+            if r.claim != claim_id and not self.store.exists(r.claim)
+        ]
+        details += [
+            detail(f"relations[{i}].claim", "a claim is not linked to itself")
+            for i, r in enumerate(relations)
+            if r.claim == claim_id
+        ]
+        if details:
+            details.sort(key=lambda d: d["field"])
+            raise InvalidInput(f"{details[0]['field']}: {details[0]['message']}", details)
+
+    def linking_to(self, claim_id: str) -> list[str]:
+        """The ids of the claims that have a relation to `claim_id`, by id."""
+        return [c.id for c in self.store.claims() if any(r.claim == claim_id for r in c.relations)]
+
     def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
-        """Remove a claim from the store (kept, with its history, in the store's `.trash/`)."""
+        """Remove a claim from the store (kept, with its history, in the store's `.trash/`).
+
+        A claim other claims link to is not deleted: their links would point at nothing, and
+        the questions they answer would change without anyone deciding it (docs/record.md
+        "Relations and questions"). :raise StillLinked: naming the claims that link to it.
+        """
+        self.require_version(claim_id, expected_version)
+        linking = self.linking_to(claim_id)
+        if linking:
+            raise StillLinked(
+                f"claim {claim_id} is linked to by {', '.join(linking)}: remove those "
+                "relations first (in each claim's panel, Related claims), then delete it",
+                [detail("linked_by", f"{', '.join(linking)}: remove their relations to it first")],
+            )
         return self.store.delete(
             claim_id, expected_version, lambda c: revise(c, {}, actor, "deleted")
         )

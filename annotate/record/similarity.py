@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,3 +173,52 @@ def polar_passages(
             same.append(found)
     order = lambda s: (-s.score, s.passage.doc, s.passage.start)  # noqa: E731
     return Suggestions(sorted(same, key=order)[:limit], sorted(opposite, key=order)[:limit])
+
+
+@dataclass(frozen=True)
+class ClaimCandidate:
+    """Another claim that may be linked to a claim: `repeats` when its statement says the
+    same thing (or neither), `contradicts` when it says the opposite (`polarity.relation`),
+    with its similarity (0..1) and why."""
+
+    claim: str
+    kind: str
+    score: float
+    reason: str | None = None
+
+
+def related_claims(
+    claim: Claim,
+    others: Sequence[tuple[str, str, str]],
+    limit: int = 5,
+    minimum: float = 0.25,
+    contradicting_minimum: float = REFUTING_MINIMUM,
+) -> list[ClaimCandidate]:
+    """The claims most like `claim` among `others` (`(id, statement, statement and
+    appearances' quotes)`), as candidates for a relation: those whose statement says the
+    opposite as `contradicts` (from `contradicting_minimum`), the rest as `repeats` (from
+    `minimum`), the same way `polar_passages` splits passages. A claim is scored by its
+    best sentence; the `limit` best of each kind, best first."""
+    docs = tuple((cid, text) for cid, _statement, text in others if cid != claim.id)
+    if not docs:
+        return []
+    index = _index(docs)
+    query = " ".join([claim.statement, *(a.exact for a in claim.appearances)])
+    best: dict[str, float] = {}
+    for i, score in index.search(query):
+        cid = index.passages[i].doc
+        best[cid] = max(best.get(cid, 0.0), score)
+    statements = {cid: statement for cid, statement, _ in others}
+    focus = claimed(claim.statement)
+    same: list[ClaimCandidate] = []
+    opposite: list[ClaimCandidate] = []
+    for cid, score in best.items():
+        rel = relation(focus, statements[cid])
+        if rel is not None and rel.opposite:
+            if score >= contradicting_minimum:
+                opposite.append(ClaimCandidate(cid, "contradicts", round(score, 3), rel.reason))
+        elif score >= minimum:
+            reason = rel.reason or None if rel else None
+            same.append(ClaimCandidate(cid, "repeats", round(score, 3), reason))
+    order = lambda c: (-c.score, c.claim)  # noqa: E731
+    return sorted(same, key=order)[:limit] + sorted(opposite, key=order)[:limit]

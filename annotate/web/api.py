@@ -16,8 +16,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from ..errors import Forbidden, InvalidInput, NothingToChange, detail
 from ..formats.export import FORMATS, export
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
+from ..record.questions import Question, public, question_of, questions
 from .common import (
     actor,
+    blind_to,
     body,
     error_json,
     if_match,
@@ -228,6 +230,48 @@ def suggestions(claim_id: str) -> Response:
         ]
 
     return jsonify({"appearances": shown(given.appearances), "refuting": shown(given.refuting)})
+
+
+def _questions() -> tuple[list[Question], dict[str, Claim]]:
+    claims = {c.id: c for c in workspace().every_claim()}
+    return questions(claims.values()), claims
+
+
+def _question_json(question: Question, claims: dict[str, Claim]) -> dict[str, Any]:
+    """A question as this request may see it: a member claim blind review hides from the
+    reader has no verdict and says `"blind": true` (as in the claim list)."""
+    out = public(question, claims)
+    for item in out["answers"]:
+        if blind_to(claims[item["claim"]]):
+            item["verdict"] = None
+            item["blind"] = True
+    return out
+
+
+@bp.get("/api/questions")
+@permission("viewer")
+def questions_view() -> Response:
+    """Every question the claims answer (groups linked by `repeats`/`contradicts`), named
+    ones first by name, with each member claim's answer."""
+    found, claims = _questions()
+    return jsonify([_question_json(q, claims) for q in found])
+
+
+@bp.get("/api/questions/<question_id>")
+@permission("viewer")
+def question_view(question_id: str) -> Response:
+    """One question, by its id (the claim naming it, or its first claim). :raise 404:"""
+    found, claims = _questions()
+    for question in found:
+        if question.id == question_id:
+            return jsonify(_question_json(question, claims))
+    if question_id in claims and (q := question_of(question_id, found)) is not None:
+        why = f"claim {question_id} answers question '{q.id}'"
+    elif question_id in claims:
+        why = f"claim {question_id} answers no question"
+    else:
+        why = f"no question '{question_id}'"
+    return error_json(404, why, [detail("question_id", why)])
 
 
 @bp.get("/api/claims/<claim_id>/history")

@@ -121,6 +121,54 @@ def _schemas() -> dict[str, Any]:
         },
         "additionalProperties": False,
     }
+    answer = {
+        "type": "object",
+        "required": ["claim", "answer", "claimant", "claim_date", "verdict", "short_statement"],
+        "properties": {
+            "claim": {"type": "string", "description": "The claim's id."},
+            "answer": {"enum": ["yes", "no"]},
+            "claimant": {"type": "string"},
+            "claim_date": {"type": ["string", "null"], "format": "date"},
+            "verdict": {
+                "enum": [*VERDICTS, None],
+                "description": "The final verdict; null when there is none, or blind review "
+                "hides it from you (then `blind` is true).",
+            },
+            "short_statement": {
+                "type": "string",
+                "description": "The claim's short statement (its statement when it has none).",
+            },
+            "blind": {"const": True},
+        },
+        "additionalProperties": False,
+    }
+    schemas["Question"] = {
+        "type": "object",
+        "title": "Question",
+        "description": "A group of claims linked by `repeats`/`contradicts` (either way, "
+        "through any number of links): they answer one question. The claim holding "
+        "`question` names it and gives its answer; `repeats` gives the same answer, "
+        "`contradicts` the other. An unnamed group counts its first claim (by id) as `yes`. "
+        "Worked out from the claims at each request: nothing of it is stored but the claims' "
+        "`relations` and `question`.",
+        "required": ["id", "name", "named_by", "answers", "problems"],
+        "properties": {
+            "id": {
+                "type": "string",
+                "description": "The id of the claim naming it, else of its first claim.",
+            },
+            "name": {"type": ["string", "null"]},
+            "named_by": {"type": ["string", "null"]},
+            "answers": {"type": "array", "items": answer, "description": "By claim id."},
+            "problems": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Why it cannot be answered consistently (a claim linked to "
+                "both answers; two names): what `annotate check` reports.",
+            },
+        },
+        "additionalProperties": False,
+    }
     schemas["QueueItem"] = {
         "type": "object",
         "title": "QueueItem",
@@ -637,6 +685,9 @@ def _document() -> dict[str, Any]:
             "delete": {
                 "operationId": "deleteClaim",
                 "summary": "Delete a claim (kept in the store's trash); adjudicators in team mode.",
+                "description": "A claim other claims link to (`relations`) is not deleted: "
+                "409, its detail `linked_by` naming the claims that link to it; remove "
+                "those relations first.",
                 "parameters": [CLAIM_ID, IF_MATCH],
                 "responses": {
                     "204": {"description": "Deleted."},
@@ -732,6 +783,40 @@ def _document() -> dict[str, Any]:
                         "content": {JSON: {"schema": _ref("Agreement")}},
                     },
                     **_errors((*READ_ERRORS, "403")),
+                },
+            }
+        },
+        "/api/questions": {
+            "get": {
+                "operationId": "questions",
+                "summary": "Every question the claims answer, named ones first by name.",
+                "responses": {
+                    "200": {
+                        "description": "The questions.",
+                        "content": {JSON: {"schema": {"type": "array", "items": _ref("Question")}}},
+                    },
+                    **_errors(READ_ERRORS),
+                },
+            }
+        },
+        "/api/questions/{question_id}": {
+            "get": {
+                "operationId": "question",
+                "summary": "One question, by its id.",
+                "parameters": [
+                    {
+                        "name": "question_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The question.",
+                        "content": {JSON: {"schema": _ref("Question")}},
+                    },
+                    **_errors(READ_ERRORS),
                 },
             }
         },

@@ -26,7 +26,8 @@ from ..errors import (
     detail,
 )
 from ..formats.export import FORMATS
-from ..record.models import REVIEW_STATUSES, VERDICTS, AnchorInput, Claim
+from ..record.models import REVIEW_STATUSES, VERDICTS, AnchorInput, Change, Claim
+from ..record.questions import question_of, questions
 from ..record.reviews import chosen, differing, final_choices, joined_rationale, review_choices
 from ..record.service import Summary
 from .common import (
@@ -223,6 +224,89 @@ def _draft_key(claim: Claim) -> str:
     return f"{store}|{actor()}|{claim.id}"
 
 
+RELATION_KINDS = {
+    "repeats": "repeats",
+    "contradicts": "contradicts",
+    "supports": "is evidence for",
+}
+"""How the panel says each relation kind, from the claim that makes it."""
+INCOMING = {"repeats": "repeated by", "contradicts": "contradicted by", "supports": "supported by"}
+"""The same, said from the claim linked to."""
+
+
+def _related_context(claim: Claim, near: list[str]) -> dict[str, Any]:
+    """What the panel's "Related claims" shows: this claim's relations (each with the other
+    claim, None when it is gone), the claims linking to it, the question it answers with the
+    other answers, candidates from the polarity suggestions, and claims found by words."""
+    ws = workspace()
+    every = {c.id: c for c in ws.every_claim()}
+    incoming = [
+        (c, r.kind)
+        for c in every.values()
+        if c.id != claim.id
+        for r in c.relations
+        if r.claim == claim.id
+    ]
+    found = questions(every.values())
+    question = question_of(claim.id, found)
+    members = (
+        [(every[cid], answer) for cid, answer in question.answers.items() if cid != claim.id]
+        if question
+        else []
+    )
+    candidates = [
+        (c, every[c.claim])
+        for c in ws.relation_candidates(claim, near, [o.id for o, _ in incoming])
+        if c.claim in every
+    ]
+    relate_q = (request.args.get("relate_q") or request.form.get("relate_q") or "").strip()
+    results: list[Claim] = []
+    if relate_q:
+        hits = ws.find(q=relate_q)[: RELATE_RESULTS + 1]
+        results = [every[s.id] for s in hits if s.id != claim.id and s.id in every][:RELATE_RESULTS]
+    return {
+        "relations": [(i, r, every.get(r.claim)) for i, r in enumerate(claim.relations)],
+        "incoming": incoming,
+        "question": question,
+        "question_members": members,
+        "relation_candidates": candidates,
+        "relate_q": relate_q,
+        "relate_results": results,
+        "relation_kinds": RELATION_KINDS,
+        "linked_changes": linked_changes,
+        "incoming_kinds": INCOMING,
+    }
+
+
+def linked_changes(change: Change) -> list[str]:
+    """A history entry's changes to relations and the question name, as people read them:
+    "linked: contradicts ru-mod-no-iskander-used", "unlinked: …", "question named: …"."""
+    out = []
+    for key, (old, new) in change.changes.items():
+        if key == "relations":  # the whole list (it was or became empty)
+            out += [f"linked: {r['kind']} {r['claim']}" for r in new or [] if r not in (old or [])]
+            out += [
+                f"unlinked: {r['kind']} {r['claim']}" for r in old or [] if r not in (new or [])
+            ]
+        elif key.startswith("relations["):
+            if old is None:
+                out.append(f"linked: {new['kind']} {new['claim']}")
+            elif new is None:
+                out.append(f"unlinked: {old['kind']} {old['claim']}")
+            else:
+                out.append(f"relation to {new['claim']}: {old['kind']} → {new['kind']}")
+        elif key == "question":
+            if new is None:
+                out.append("question name removed")
+            else:
+                out.append(f"question named: “{new['name']}” (this claim: {new['answer']})")
+    return out
+
+
+RELATE_RESULTS = 8
+"""How many claims a search by words in the panel offers to link."""
+
+
 def _panel_context(
     claim: Claim,
     doc_id: str | None,
@@ -234,6 +318,7 @@ def _panel_context(
     near = ws.neighbourhood(claim, doc_id)
     return {
         **_review_context(claim, ticked),
+        **_related_context(claim, near),
         "draft_key": _draft_key(claim),
         "compared": None,
         "claim": claim,
@@ -315,7 +400,9 @@ def claim(claim_id: str) -> Any:
     doc_id = request.args.get("doc") or found.appearances[0].doc
     if fragment_wanted():
         return render_template("partials/_claim_panel.html", **_panel_context(found, doc_id))
-    return redirect(url_for("pages.document", doc_id=doc_id, claim=claim_id) + "#panel")
+    relate_q = request.args.get("relate_q") or None
+    target = url_for("pages.document", doc_id=doc_id, claim=claim_id, relate_q=relate_q)
+    return redirect(target + ("#related-h" if relate_q else "#panel"))
 
 
 @bp.get("/claims")
@@ -701,6 +788,64 @@ def resolve_conflict(claim_id: str, index: int) -> Response:
         "conflicts",
         lambda: ws.resolve_conflict(claim_id, _version(), index, take, actor()),
         "Conflict decided.",
+    )
+
+
+@bp.post("/claims/<claim_id>/relations")
+@permission("reviewer")
+def add_relation(claim_id: str) -> Response:
+    """Link this claim to another: it repeats, contradicts or is evidence for it (a link to
+    a claim linked already changes its kind)."""
+    f = request.form
+
+    def action() -> Claim:
+        ws = workspace()
+        current = ws.claim(claim_id)
+        other = f.get("claim", "").strip()
+        new = {"kind": f.get("kind", ""), "claim": other}
+        relations = [r.model_dump() for r in current.relations]
+        at = next((i for i, r in enumerate(relations) if r["claim"] == other), None)
+        if at is None:
+            relations.append(new)
+        else:
+            relations[at] = new
+        return ws.edit_claim(claim_id, _version(), {"relations": relations}, actor())
+
+    return _write(claim_id, "relations", action, "Relation saved.")
+
+
+@bp.post("/claims/<claim_id>/relations/<int:index>/delete")
+@permission("reviewer")
+def remove_relation(claim_id: str, index: int) -> Response:
+    """Remove one of this claim's relations."""
+
+    def action() -> Claim:
+        ws = workspace()
+        relations = [r.model_dump() for r in ws.claim(claim_id).relations]
+        if not 0 <= index < len(relations):
+            raise InvalidInput(
+                f"relations[{index}]: no such relation",
+                [detail(f"relations[{index}]", "no such relation")],
+            )
+        del relations[index]
+        return ws.edit_claim(claim_id, _version(), {"relations": relations}, actor())
+
+    return _write(claim_id, "relations", action, "Relation removed.")
+
+
+@bp.post("/claims/<claim_id>/question")
+@permission("reviewer")
+def name_question(claim_id: str) -> Response:
+    """Name the question this claim's group answers, with this claim's answer (an empty
+    name takes the name away)."""
+    f = request.form
+    name = f.get("question_name", "").strip()
+    question = {"name": name, "answer": f.get("answer", "")} if name else None
+    return _write(
+        claim_id,
+        "question",
+        lambda: workspace().edit_claim(claim_id, _version(), {"question": question}, actor()),
+        "Question named." if name else "Question name removed.",
     )
 
 
