@@ -168,6 +168,8 @@ def warm(app: Any) -> Any:
     """Build the store's index and load the corpus before listening: the first request is
     then as fast as the others."""
     ws: Workspace = app.extensions["annotate"]
+    # The index is kept between runs: start from it, reading only the files changed since.
+    ws.keep_index()
     ws.counts()
     ws.corpus.documents()
     # The search index is checked against the files (built when missing) meanwhile.

@@ -1018,6 +1018,10 @@ class Workspace:
         self.store.refresh(full=True)
         self.corpus.refresh()
 
+    def keep_index(self) -> None:
+        """Keep the store's index between runs, as a server does (see `Store.keep_index`)."""
+        self.store.keep_index()
+
     def follow(self) -> None:
         """Keep the store's index current from a background thread, as a server does."""
         self.store.follow()

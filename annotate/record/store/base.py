@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..models import Claim
 from .claimfile import StoreProblem
+from .persisted import IndexFile
 from .summary import Counts, Entry, Summary
 
 
@@ -41,10 +42,13 @@ class StoreState:
     _folder_fd: int | None
     _logged: int
     _dirty: set[str] | None
+    _kept: IndexFile | None
+    _unsaved: dict[str, Entry | None]
+    _saved_at: float
 
     if TYPE_CHECKING:
 
-        def _index(self, name: str, entry: Entry | None) -> None:
+        def _index(self, name: str, entry: Entry | None, kept: bool = False) -> None:
             raise NotImplementedError
 
         def _read_entry(self, path: str, sig: int, parsed: dict[str, Claim] | None) -> Entry:
