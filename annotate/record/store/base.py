@@ -48,7 +48,7 @@ class StoreState:
 
     if TYPE_CHECKING:
 
-        def _index(self, name: str, entry: Entry | None, kept: bool = False) -> None:
+        def _index(self, name: str, entry: Entry | None) -> None:
             raise NotImplementedError
 
         def _read_entry(self, path: str, sig: int, parsed: dict[str, Claim] | None) -> Entry:

@@ -72,7 +72,7 @@ class Index(StoreState):
             sampled = time.time_ns()
             self._log = self._log_position()
             seen: set[str] = set()
-            with bulk(), os.scandir(self.root) as it:
+            with bulk(lasting=self._kept is not None), os.scandir(self.root) as it:
                 for entry in it:
                     name = entry.name
                     if name.startswith(".") or not name.endswith(".json"):
@@ -128,8 +128,10 @@ class Index(StoreState):
             for entry in it:
                 if not entry.name.startswith(".") and entry.name.endswith(".json"):
                     listed[entry.name] = entry
-        taken = 0
-        with bulk():
+        # Indexed here directly rather than by `_index` (the index is empty: no entry is
+        # replaced, no count carried over): a third of the time it took.
+        entries, by_doc = self._entries, self._by_doc
+        with bulk(lasting=True):
             for name, sig, data in self._kept.rows():
                 entry = listed.get(name)
                 if entry is None:
@@ -141,8 +143,14 @@ class Index(StoreState):
                     summary = decode(data)
                 except (FileNotFoundError, ValueError, TypeError):
                     continue  # gone, or a row this version cannot read: the file is read
-                self._index(name, Entry(sig, summary, NO_PROBLEMS), kept=True)
-                taken += 1
+                entries[name] = Entry(sig, summary, NO_PROBLEMS)
+                for doc in {m.doc for m in summary.appearances}:
+                    by_doc.setdefault(doc, []).append(name)
+        taken = len(entries)
+        if taken:
+            self._generation += 1
+            if self._dirty is not None:
+                self._dirty.update(entries)
         logging.getLogger(__name__).info(
             "index of %s: %d of %d files from %s", self.root, taken, len(listed), self._kept.path
         )
@@ -212,12 +220,12 @@ class Index(StoreState):
         if done:
             self._last_full = time.monotonic()
 
-    def _index(self, name: str, entry: Entry | None, kept: bool = False) -> None:
+    def _index(self, name: str, entry: Entry | None) -> None:
         """Put (or with None, drop) the entry of one file, keeping the by-document map (and,
         for a save, the valid claims and the counts: see `_carry_over`), and noting it for
-        the kept index unless it comes from there (`kept`)."""
+        the kept index (see `keep_index`)."""
         self._generation += 1
-        if self._kept is not None and not kept:
+        if self._kept is not None:
             self._unsaved[name] = entry
         if self._dirty is not None:
             self._dirty.add(name)
@@ -457,13 +465,20 @@ class Index(StoreState):
 
 
 @contextmanager
-def bulk() -> Iterator[None]:
+def bulk(lasting: bool = False) -> Iterator[None]:
     """No cyclic garbage collection while many objects that live on are made: each pass of
-    it walks every object already made, so reading 100,000 claims took quadratic time."""
+    it walks every object already made, so reading 100,000 claims took quadratic time.
+
+    `lasting`: what was made lives as long as the process (a server's index): it is then
+    moved out of the collector's reach (`gc.freeze`), or the first passes after would walk
+    all of it (1.2 s at 100,000 claims). Freed objects are still freed: only cycles among
+    them would stay, and the index makes none."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if lasting:
+            gc.freeze()
         if enabled:
             gc.enable()

@@ -31,9 +31,9 @@ from pathlib import Path
 import orjson
 
 from .claimfile import TEMP
-from .summary import Entry, Mark, Summary, compact
+from .summary import Entry, Mark, Summary
 
-SCHEMA = 1
+SCHEMA = 2
 """Bumped when the rows' layout changes: a database of another schema is rebuilt."""
 
 SAVE_EVERY = 2.0
@@ -60,6 +60,9 @@ def encode(s: Summary) -> bytes:
             s.id,
             s.version,
             s.statement,
+            # Which texts the index holds as UTF-8 bytes (`summary.compact`), so that
+            # `decode` need not look at every character again.
+            isinstance(s._statement, bytes) | isinstance(s._rationale, bytes) << 1,
             s.claimant,
             s.claim_date.isoformat() if s.claim_date else None,
             s.verdict,
@@ -76,17 +79,17 @@ def encode(s: Summary) -> bytes:
 
 def decode(data: bytes) -> Summary:
     """The summary `encode` wrote (strings interned as `Summary.of` interns them)."""
-    (i, version, statement, claimant, day, verdict, rationale, at, marks, reviews, settled,
-     reopened, tags) = orjson.loads(data)  # fmt: skip
+    (i, version, statement, wide, claimant, day, verdict, rationale, at, marks, reviews,
+     settled, reopened, tags) = orjson.loads(data)  # fmt: skip
     intern = sys.intern
     return Summary(
         i,
         version,
-        compact(statement),
+        statement.encode() if wide & 1 else statement,
         intern(claimant),
         date.fromisoformat(day) if day else None,
         intern(verdict) if verdict else None,
-        None if rationale is None else compact(rationale),
+        rationale.encode() if wide & 2 else rationale,
         datetime.fromisoformat(at),
         tuple(Mark(intern(d), a, b, h, o) for d, a, b, h, o in marks),
         tuple((intern(n), intern(v)) for n, v in reviews),
