@@ -13,7 +13,8 @@ page (the most claims marked):
 
 After a cold run the server is left running until it has written its kept index (and its
 search database is built, so that the next run does not pay for it). Each figure is the
-median of `--repeat` runs; the machine's load is printed, as it may be shared.
+median of `--repeat` runs, with the CPU time the server had used by its first busiest page
+(which a shared machine changes less than the wall time); the load is printed.
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ def settle(server: serving.Server, store: Path, files: int, timeout: float = 600
             return
 
 
-def one(out: Path, busiest: str, cold: bool, files: int) -> tuple[float, float, float]:
-    """Seconds to the banner, the first `/` and the first busiest page, of one start."""
+def one(out: Path, busiest: str, cold: bool, files: int) -> tuple[float, float, float, float]:
+    """Seconds to the banner, the first `/` and the first busiest page, of one start, and
+    the CPU seconds the server had used by then (what a busy machine does not change)."""
     seeds, store = out / "seeds", out / "store"
     if cold:
         shutil.rmtree(store / ".annotate-tmp", ignore_errors=True)
@@ -76,26 +78,27 @@ def one(out: Path, busiest: str, cold: bool, files: int) -> tuple[float, float, 
         banner = time.perf_counter() - server.started
         home = serving.wait_ok(server, "/", 600)
         page = serving.wait_ok(server, f"/documents/{busiest}", 600)
+        cpu = cpu_seconds(server.pid)
         if cold:
             settle(server, store, files)
     finally:
         server.stop()
-    return banner, home, page
+    return banner, home, page, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", default="10000,100000", help="claims per corpus, comma-separated")
+    p.add_argument(
+        "--sizes", help="claims per corpus, comma-separated [default: 10000,100000 without --dir]"
+    )
     p.add_argument("--work", type=Path, help="where corpora are made or reused (kept)")
     p.add_argument("--dir", type=Path, action="append", help="an existing corpus (repeatable)")
     p.add_argument("--repeat", type=int, default=3, help="runs of each, the median printed")
     args = p.parse_args(argv)
     print("conditions:", conditions(), flush=True)
-    if args.dir:
-        corpora = list(args.dir)
-    else:
-        work = args.work or Path(tempfile.mkdtemp(prefix="annotate-bench-"))
-        corpora = [corpus(work, int(n)) for n in args.sizes.split(",")]
+    sizes = args.sizes or ("" if args.dir else "10000,100000")
+    work = args.work or Path(tempfile.mkdtemp(prefix="annotate-bench-"))
+    corpora = [corpus(work, int(n)) for n in sizes.split(",") if n] + list(args.dir or ())
     for out in corpora:
         manifest = json.loads((out / "bench-corpus.json").read_text(encoding="utf-8"))
         files = sum(1 for _ in (out / "store").glob("*.json"))
@@ -109,14 +112,17 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeat):
                 runs.append(one(out, manifest["busiest"], cold, files))
                 print("  " + ("cold" if cold else "warm") + " run: " + _row(runs[-1]), flush=True)
-            median = tuple(statistics.median(r[i] for r in runs) for i in range(3))
+            median = tuple(statistics.median(r[i] for r in runs) for i in range(4))
             print(f"{'cold' if cold else 'warm'} median of {len(runs)}: {_row(median)}", flush=True)
     print("after:", conditions())
     return 0
 
 
 def _row(r: tuple[float, ...]) -> str:
-    return f"listening {r[0]:.2f} s, first / {r[1]:.2f} s, first busiest page {r[2]:.2f} s"
+    return (
+        f"listening {r[0]:.2f} s, first / {r[1]:.2f} s, first busiest page {r[2]:.2f} s "
+        f"(server CPU by then {r[3]:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ and loses nothing when the folder is deleted: the claim files stay the only reco
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -202,3 +203,36 @@ def test_two_worker_processes_starting_at_once_share_one_kept_index(workdir: Pat
     assert not any("index database" in line for line in output), output
     os.utime(files(store)[0])  # touched, not changed: read again, served the same
     assert serve_once(workdir, "--workers", "2")[0] == cold
+
+
+def test_a_document_changed_while_no_server_ran_is_read_again_at_start(workdir: Path) -> None:
+    """The corpus is kept beside the index (its documents' sha256, length and metadata):
+    a start reads only the documents whose files changed."""
+    seeds = workdir / "seeds"
+
+    def documents() -> dict[str, tuple[str, int, str | None]]:
+        server = serving.start(seeds, workdir / "fixtures")
+        try:
+            with server.client() as c:
+                status, docs = c.json("GET", "/api/documents")
+                assert status == 200
+        finally:
+            server.stop()
+        return {d["id"]: (d["sha256"], d["length"], d["title"]) for d in docs}
+
+    serve_once(workdir)
+    text = sorted(seeds.glob("*.txt"))[0]
+    meta = sorted(seeds.glob("*.json"))[1]
+    with open(text, "a", encoding="utf-8") as f:
+        f.write("\nA line added at the end while no server ran.\n")
+    data = json.loads(meta.read_text("utf-8"))
+    data["title"] = "Retitled while no server ran"
+    meta.write_text(json.dumps(data), encoding="utf-8")
+    warm = documents()
+    assert warm[text.stem][:2] == (
+        hashlib.sha256(text.read_bytes()).hexdigest(),
+        len(text.read_text("utf-8")),
+    )
+    assert warm[meta.stem][2] == "Retitled while no server ran"
+    shutil.rmtree(workdir / "fixtures" / ".annotate-tmp")
+    assert documents() == warm

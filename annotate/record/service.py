@@ -50,6 +50,7 @@ from .similarity import Suggestions, polar_passages
 from .slugs import ascii_words
 from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
+from .store.persisted import IndexFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -1019,8 +1020,10 @@ class Workspace:
         self.corpus.refresh()
 
     def keep_index(self) -> None:
-        """Keep the store's index between runs, as a server does (see `Store.keep_index`)."""
+        """Keep the store's index, and what the corpus knows of its documents, between runs
+        in the store's `.annotate-tmp/`, as a server does (see `Store.keep_index`)."""
         self.store.keep_index()
+        self.corpus.keep_index(IndexFile(self.store.root))
 
     def follow(self) -> None:
         """Keep the store's index current from a background thread, as a server does."""

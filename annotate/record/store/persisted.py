@@ -1,6 +1,7 @@
 """The index kept between runs: every claim file's signature and `Summary`, in SQLite, in
 the store's ignored scratch folder (`.annotate-tmp/index.sqlite`), so that a server starts
-by stat-ing the files instead of reading all of them.
+by stat-ing the files instead of reading all of them (and, in a table of its own, what the
+corpus knows of each document: `Corpus.keep_index`).
 
 It is a cache, never the record. A server's first look at the folder (`Store.keep_index`)
 loads it, lists the folder once and stats every file: a file whose signature (inode, size,
@@ -33,7 +34,7 @@ import orjson
 from .claimfile import TEMP
 from .summary import Entry, Mark, Summary
 
-SCHEMA = 2
+SCHEMA = 3
 """Bumped when the rows' layout changes: a database of another schema is rebuilt."""
 
 SAVE_EVERY = 2.0
@@ -154,9 +155,15 @@ class IndexFile:
                 log.warning("the index database %s was made for %s: building it again",
                             self.path, why)  # fmt: skip
             db.execute("DROP TABLE IF EXISTS summaries")
+            db.execute("DROP TABLE IF EXISTS documents")
             db.execute(
                 "CREATE TABLE summaries (name TEXT PRIMARY KEY, signature TEXT NOT NULL,"
                 " summary BLOB NOT NULL) WITHOUT ROWID"
+            )
+            db.execute(
+                "CREATE TABLE documents (doc_id TEXT PRIMARY KEY, signature TEXT NOT NULL,"
+                " sha256 TEXT NOT NULL, length INTEGER NOT NULL, meta BLOB NOT NULL)"
+                " WITHOUT ROWID"
             )
             db.execute("DELETE FROM meta")
             db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
@@ -195,6 +202,52 @@ class IndexFile:
                 with _writing(db):
                     db.executemany("DELETE FROM summaries WHERE name = ?", chunk[1])
                     db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", chunk[0])
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("the index database %s was not written (%s)", self.path, exc)
+            self.close()
+            return False
+        return True
+
+    # -- the corpus's documents ---------------------------------------------------------
+
+    def documents(self, corpus: Path) -> dict[str, tuple[str, str, int, bytes]]:
+        """What is kept of each document of the corpus folder `corpus` (its files' signature
+        as `Corpus` takes it, the sha256 and length of its text, its metadata as JSON), by
+        id; none when the rows are of another corpus folder, or cannot be read."""
+        try:
+            db = self._connect()
+            held = db.execute("SELECT value FROM meta WHERE key = 'corpus'").fetchone()
+            if held is None or held[0] != str(corpus.resolve()):
+                return {}
+            rows = db.execute("SELECT doc_id, signature, sha256, length, meta FROM documents")
+            return {d: (sig, sha, n, meta) for d, sig, sha, n, meta in rows}
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("the index database %s cannot be read (%s): reading the documents",
+                        self.path, exc)  # fmt: skip
+            self.close()
+            return {}
+
+    def save_documents(
+        self, corpus: Path, changed: dict[str, tuple[str, str, int, bytes] | None]
+    ) -> bool:
+        """Keep these documents' rows (None: drop it) for the corpus folder `corpus` (the
+        rows of another corpus folder are dropped first); whether it was written."""
+        root = str(corpus.resolve())
+        try:
+            db = self._connect()
+            with _writing(db):
+                held = db.execute("SELECT value FROM meta WHERE key = 'corpus'").fetchone()
+                if held is None or held[0] != root:
+                    db.execute("DELETE FROM documents")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('corpus', ?)", (root,))
+                for doc_id, row in changed.items():
+                    if row is None:
+                        db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                            (doc_id, *row),
+                        )
         except (sqlite3.Error, OSError) as exc:
             log.warning("the index database %s was not written (%s)", self.path, exc)
             self.close()
