@@ -133,12 +133,12 @@ class Index(StoreState):
         entries, by_doc = self._entries, self._by_doc
         with bulk(lasting=True):
             for name, sig, data in self._kept.rows():
-                entry = listed.get(name)
-                if entry is None:
+                found = listed.get(name)
+                if found is None:
                     self._unsaved[name] = None
                     continue
                 try:
-                    if signature(entry.stat()) != sig:
+                    if signature(found.stat()) != sig:
                         continue
                     summary = decode(data)
                 except (FileNotFoundError, ValueError, TypeError):

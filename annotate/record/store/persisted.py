@@ -150,7 +150,9 @@ class IndexFile:
                 return
             if held:
                 why = ", ".join(
-                    f"{k} {held.get(k)!r} (not {v!r})" for k, v in wanted.items() if held.get(k) != v
+                    f"{k} {held.get(k)!r} (not {v!r})"
+                    for k, v in wanted.items()
+                    if held.get(k) != v
                 )
                 log.warning("the index database %s was made for %s: building it again",
                             self.path, why)  # fmt: skip
