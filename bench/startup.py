@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="where corpora are made or reused (kept)")
     p.add_argument("--dir", type=Path, action="append", help="an existing corpus (repeatable)")
     p.add_argument("--repeat", type=int, default=3, help="runs of each, the median printed")
+    p.add_argument("--only", choices=("cold", "warm"), help="only cold or only warm starts")
     args = p.parse_args(argv)
     print("conditions:", conditions(), flush=True)
     sizes = args.sizes or ("" if args.dir else "10000,100000")
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             f"busiest {manifest['busiest']} ({manifest['busiest_claims']} claims)",
             flush=True,
         )
-        for cold in (True, False):
+        for cold in [c for c in (True, False) if args.only in (None, "cold" if c else "warm")]:
             runs = []
             for _ in range(args.repeat):
                 runs.append(one(out, manifest["busiest"], cold, files))
