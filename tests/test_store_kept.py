@@ -236,3 +236,14 @@ def test_a_document_changed_while_no_server_ran_is_read_again_at_start(workdir: 
     assert warm[meta.stem][2] == "Retitled while no server ran"
     shutil.rmtree(workdir / "fixtures" / ".annotate-tmp")
     assert documents() == warm
+
+
+def test_an_index_database_of_another_schema_is_built_again(workdir: Path) -> None:
+    store = workdir / "fixtures"
+    first, _ = serve_once(workdir)
+    with sqlite3.connect(store / KEPT) as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+        db.execute("UPDATE summaries SET summary = '[]'")  # what schema 0 may have held
+    second, output = serve_once(workdir)
+    assert second == first
+    assert any("was made for schema '0'" in line for line in output), output
