@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -57,6 +58,17 @@ def meta_json(meta: DocumentMeta) -> str:
 def sha256_text(text: str) -> str:
     """The sha256 of a text as it is stored (UTF-8), as documents report it."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class KeptDocuments(Protocol):
+    """Where a corpus keeps what it knows of its documents between runs (the store's
+    `persisted.IndexFile`): rows of (files' signature, sha256, length, metadata JSON)."""
+
+    def documents(self, corpus: Path) -> dict[str, tuple[str, str, int, bytes]]: ...
+
+    def save_documents(
+        self, corpus: Path, changed: dict[str, tuple[str, str, int, bytes] | None]
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -116,9 +128,21 @@ class Corpus:
     _last_full: float = 0.0
     _docs_at: int = 0
     _sorted: tuple[int, list[CorpusDocument]] | None = None
+    _kept: KeptDocuments | None = None
+    """Where what is known of each document is kept between runs (see `keep_index`)."""
+    _kept_rows: dict[str, tuple[str, str, int, bytes]] | None = None
+    _unsaved: dict[str, tuple[str, str, int, bytes] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
+
+    def keep_index(self, kept: KeptDocuments) -> None:
+        """Keep what is known of each document (its files' signature, the sha256 and length
+        of its text, its metadata) in `kept` between runs, as a server does: the first look
+        at the folder then reads only the documents whose files changed since (a start at
+        10,000 documents read 35 MB of text to know them again). Call before the first look."""
+        with self._lock:
+            self._kept = kept
 
     def refresh(self, full: bool = False) -> None:
         """Load new and changed documents; forget removed ones.
@@ -142,6 +166,8 @@ class Corpus:
                 return
             full = full or due
             sampled = time.time_ns()
+            if self._kept is not None and self._folder is None:
+                self._kept_rows = self._kept.documents(self.root)
             texts: dict[str, os.DirEntry[str]] = {}
             inodes: dict[str, int] = {}
             with os.scandir(self.root) as entries:
@@ -167,6 +193,14 @@ class Corpus:
                 del self._docs[gone]
                 self._problems.pop(gone, None)
                 self._docs_at += 1
+                if self._kept is not None:
+                    self._unsaved[gone] = None
+            if self._kept_rows is not None:
+                self._unsaved.update(dict.fromkeys(set(self._kept_rows) - seen))
+                self._kept_rows = None
+            if self._kept is not None and self._unsaved:
+                changed, self._unsaved = self._unsaved, {}
+                self._kept.save_documents(self.root, changed)  # else read again next start
             self._folder = folder
             self._folder_settled = folder[0] < sampled - RACY_NS
             if full:
@@ -191,9 +225,39 @@ class Corpus:
         old = self._docs.get(doc_id)
         if old is not None and old.signature == sig and old.inodes == (st.st_ino, mino):
             return True
-        self._load(doc_id, path, meta_path, sig)
-        self._docs[doc_id].inodes = (st.st_ino, mino)
+        inodes = (st.st_ino, mino)
+        if not self._from_kept(doc_id, path, sig, inodes):
+            self._load(doc_id, path, meta_path, sig)
+            self._docs[doc_id].inodes = inodes
+            if self._kept is not None:
+                doc = self._docs[doc_id]
+                self._unsaved[doc_id] = (
+                    None
+                    if self._problems[doc_id]
+                    else (
+                        json.dumps([*sig, *inodes]),
+                        doc.sha256,
+                        doc.length,
+                        doc.meta.model_dump_json().encode(),
+                    )
+                )
         self._docs_at += 1
+        return True
+
+    def _from_kept(
+        self, doc_id: str, path: Path, sig: tuple[int, int, int, int], inodes: tuple[int, int]
+    ) -> bool:
+        """Take a document from the kept rows (see `keep_index`) when its files are the ones
+        kept there; whether it was."""
+        row = self._kept_rows.pop(doc_id, None) if self._kept_rows else None
+        if row is None or row[0] != json.dumps([*sig, *inodes]):
+            return False
+        try:
+            meta = DocumentMeta.model_validate_json(row[3])
+        except ValidationError:
+            return False  # kept by another version: read the files
+        self._docs[doc_id] = CorpusDocument(doc_id, meta, row[1], path, row[2], sig, inodes)
+        self._problems[doc_id] = []
         return True
 
     def _load(

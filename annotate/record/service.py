@@ -59,6 +59,7 @@ from .similarity import ClaimCandidate, Suggestions, polar_passages, related_cla
 from .slugs import ascii_words
 from .store import Counts, Store, StoreProblem
 from .store import Summary as Summary  # what the page views list
+from .store.persisted import IndexFile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -1061,6 +1062,12 @@ class Workspace:
         bulk (a git merge by `annotate sync`)."""
         self.store.refresh(full=True)
         self.corpus.refresh()
+
+    def keep_index(self) -> None:
+        """Keep the store's index, and what the corpus knows of its documents, between runs
+        in the store's `.annotate-tmp/`, as a server does (see `Store.keep_index`)."""
+        self.store.keep_index()
+        self.corpus.keep_index(IndexFile(self.store.root))
 
     def follow(self) -> None:
         """Keep the store's index current from a background thread, as a server does."""

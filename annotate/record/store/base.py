@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..models import Claim
 from .claimfile import StoreProblem
+from .persisted import IndexFile
 from .summary import Counts, Entry, Summary
 
 
@@ -41,6 +42,9 @@ class StoreState:
     _folder_fd: int | None
     _logged: int
     _dirty: set[str] | None
+    _kept: IndexFile | None
+    _unsaved: dict[str, Entry | None]
+    _saved_at: float
 
     if TYPE_CHECKING:
 

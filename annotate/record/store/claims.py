@@ -35,6 +35,7 @@ from .claimfile import (
 )
 from .index import CACHED_CLAIMS, Index
 from .locks import LOCK_STRIPES, Locks, every_store, suppress
+from .persisted import IndexFile
 from .summary import Counts, Entry, Summary, signature
 
 
@@ -94,6 +95,11 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     _dirty: set[str] | None = None
     """The files indexed anew since the search index last looked (None: no search index
     follows this store; see `search.SearchIndex`)."""
+    _kept: IndexFile | None = None
+    """The index kept between runs (`persisted`), once `keep_index` is called."""
+    _unsaved: dict[str, Entry | None] = field(default_factory=dict)
+    """The entries indexed anew that `_kept` does not hold yet (only while it is kept)."""
+    _saved_at: float = 0.0
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)

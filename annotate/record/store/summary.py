@@ -3,6 +3,7 @@ per appearance), the file's signature, and the `Counts` made from them."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections import Counter
@@ -18,7 +19,7 @@ class Mark:
     """What the index keeps of one appearance: enough to mark it in its document.
 
     Not the quote itself (it is the document's text at the offsets, which the corpus holds):
-    its hash, to tell whether the text there is still the quote.
+    its digest (`quote_digest`), to tell whether the text there is still the quote.
     """
 
     doc: str
@@ -29,10 +30,17 @@ class Mark:
 
     def matches(self, text: str) -> bool:
         """Whether `text` still has the quote at the offsets."""
-        return self.end <= len(text) and hash(text[self.start : self.end]) == self.digest
+        return self.end <= len(text) and quote_digest(text[self.start : self.end]) == self.digest
 
 
-def _compact(text: str) -> str | bytes:
+def quote_digest(text: str) -> int:
+    """A quote's digest as `Mark` keeps it: 64 bits of BLAKE2b, the same in every process
+    (the built-in `hash` of a string is not, and the index is kept between runs)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+def compact(text: str) -> str | bytes:
     """A text as held in the index: a `str` when it is Latin-1 (one byte a character),
     else UTF-8 bytes (a `str` would take two or four bytes for every character)."""
     return text if text.isascii() or max(text) <= "\xff" else text.encode("utf-8")
@@ -97,14 +105,14 @@ class Summary:
         return cls(
             claim.id,
             claim.version,
-            _compact(claim.statement),
+            compact(claim.statement),
             sys.intern(claim.claimant),
             claim.claim_date,
             sys.intern(claim.verdict) if claim.verdict else None,
-            None if claim.rationale is None else _compact(claim.rationale),
+            None if claim.rationale is None else compact(claim.rationale),
             claim.updated_at,
             tuple(
-                Mark(sys.intern(a.doc), a.start, a.end, hash(a.exact), a.orphaned)
+                Mark(sys.intern(a.doc), a.start, a.end, quote_digest(a.exact), a.orphaned)
                 for a in claim.appearances
             ),
             tuple((sys.intern(n), sys.intern(r.verdict)) for n, r in sorted(claim.reviews.items())),

@@ -1,0 +1,282 @@
+"""The index kept between runs: every claim file's signature and `Summary`, in SQLite, in
+the store's ignored scratch folder (`.annotate-tmp/index.sqlite`), so that a server starts
+by stat-ing the files instead of reading all of them (and, in a table of its own, what the
+corpus knows of each document: `Corpus.keep_index`).
+
+It is a cache, never the record. A server's first look at the folder (`Store.keep_index`)
+loads it, lists the folder once and stats every file: a file whose signature (inode, size,
+mtime: `summary.signature`) is the one kept is taken from the database, any other (added,
+edited by hand or by `git pull`) is read, and the rows of files no longer there are dropped.
+A database that is missing, unreadable, of another schema or Python, or made for another
+store folder is built again from the files (with a log line). The server's thread that
+follows the folder (`Store.follow`) writes what changed since, every `SAVE_EVERY` seconds,
+a batch to a transaction: several processes serving one store each write their changes; a
+row written late by one only makes the next start read that file again (its signature no
+longer matches), never serves a stale summary.
+
+Its own file rather than a table of the search database (`record/search.py`): that one is
+rebuilt and written in long batches by its own thread, and the index must not wait for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import orjson
+
+from .claimfile import TEMP
+from .summary import Entry, Mark, Summary
+
+SCHEMA = 3
+"""Bumped when the rows' layout changes: a database of another schema is rebuilt."""
+
+SAVE_EVERY = 2.0
+"""Seconds between two writes of what changed (by the thread that follows the folder)."""
+
+BATCH = 5000
+"""Rows written in one transaction."""
+
+FILE = "index.sqlite"
+
+log = logging.getLogger(__name__)
+
+
+def _python() -> str:
+    # `summary.signature` hashes a tuple of ints: stable across processes, not promised
+    # across Python versions.
+    return f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def encode(s: Summary) -> bytes:
+    """A summary as the database keeps it (a JSON array)."""
+    return orjson.dumps(
+        [
+            s.id,
+            s.version,
+            s.statement,
+            # Which texts the index holds as UTF-8 bytes (`summary.compact`), so that
+            # `decode` need not look at every character again.
+            isinstance(s._statement, bytes) | isinstance(s._rationale, bytes) << 1,
+            s.claimant,
+            s.claim_date.isoformat() if s.claim_date else None,
+            s.verdict,
+            s.rationale,
+            s.updated_at.isoformat(),
+            [[m.doc, m.start, m.end, m.digest, m.orphaned] for m in s.appearances],
+            s.reviews,
+            s.settled,
+            s.reopened,
+            s.tags,
+        ]
+    )
+
+
+def decode(data: bytes) -> Summary:
+    """The summary `encode` wrote (strings interned as `Summary.of` interns them)."""
+    (i, version, statement, wide, claimant, day, verdict, rationale, at, marks, reviews,
+     settled, reopened, tags) = orjson.loads(data)  # fmt: skip
+    intern = sys.intern
+    return Summary(
+        i,
+        version,
+        statement.encode() if wide & 1 else statement,
+        intern(claimant),
+        date.fromisoformat(day) if day else None,
+        intern(verdict) if verdict else None,
+        rationale.encode() if wide & 2 else rationale,
+        datetime.fromisoformat(at),
+        tuple(Mark(intern(d), a, b, h, o) for d, a, b, h, o in marks),
+        tuple((intern(n), intern(v)) for n, v in reviews),
+        settled,
+        reopened,
+        tuple(intern(t) for t in tags),
+    )
+
+
+class IndexFile:
+    """The database of one store folder (see the module). Every method is safe to call from
+    several processes at once; none raises for a database it cannot use: it logs, and the
+    index is then built from the files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / TEMP / FILE
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        """The open database, made (or made again) as the module says."""
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
+        self._db = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in (1, 2):
+            try:
+                db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._create(db)
+                break
+            except sqlite3.DatabaseError as exc:
+                with contextlib.suppress(NameError, sqlite3.Error):
+                    db.close()
+                if attempt == 2 or isinstance(exc, sqlite3.OperationalError):
+                    raise  # locked, or not to be opened: left as it is
+                log.warning("the index database %s is unreadable (%s): building it again",
+                            self.path, exc)  # fmt: skip
+                self._remove()
+        self._db, self._pid = db, os.getpid()
+        return db
+
+    def _remove(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def _create(self, db: sqlite3.Connection) -> None:
+        wanted = {"schema": str(SCHEMA), "root": str(self.root.resolve()), "python": _python()}
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            held = dict(db.execute("SELECT key, value FROM meta"))
+            if all(held.get(k) == v for k, v in wanted.items()):
+                return
+            if held:
+                why = ", ".join(
+                    f"{k} {held.get(k)!r} (not {v!r})"
+                    for k, v in wanted.items()
+                    if held.get(k) != v
+                )
+                log.warning("the index database %s was made for %s: building it again",
+                            self.path, why)  # fmt: skip
+            db.execute("DROP TABLE IF EXISTS summaries")
+            db.execute("DROP TABLE IF EXISTS documents")
+            db.execute(
+                "CREATE TABLE summaries (name TEXT PRIMARY KEY, signature TEXT NOT NULL,"
+                " summary BLOB NOT NULL) WITHOUT ROWID"
+            )
+            db.execute(
+                "CREATE TABLE documents (doc_id TEXT PRIMARY KEY, signature TEXT NOT NULL,"
+                " sha256 TEXT NOT NULL, length INTEGER NOT NULL, meta BLOB NOT NULL)"
+                " WITHOUT ROWID"
+            )
+            db.execute("DELETE FROM meta")
+            db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
+
+    def rows(self) -> Iterator[tuple[str, int, bytes]]:
+        """Every kept file's name, signature and encoded summary, one at a time (none when
+        the database cannot be used: the files are read instead)."""
+        try:
+            # Read in one transaction: rows written meanwhile by another process are for
+            # its next look.
+            db = self._connect()
+            for name, sig, data in db.execute("SELECT name, signature, summary FROM summaries"):
+                yield name, int(sig), data
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            log.warning("the index database %s cannot be read (%s): reading the files",
+                        self.path, exc)  # fmt: skip
+            self.close()
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError
+            ):
+                self._remove()  # damaged: built again by the next write
+
+    def save(self, changed: dict[str, Entry | None]) -> bool:
+        """Keep these entries (None, or a file that is not a valid claim: drop the row);
+        whether it was written (when not, the next start reads those files again)."""
+        put: list[tuple[str, str, bytes]] = []
+        drop: list[tuple[str]] = []
+        for name, e in changed.items():
+            if e is None or e.summary is None or e.problems:
+                drop.append((name,))
+            else:
+                put.append((name, str(e.signature), encode(e.summary)))
+        try:
+            db = self._connect()
+            for chunk in _chunks(put, drop):
+                with _writing(db):
+                    db.executemany("DELETE FROM summaries WHERE name = ?", chunk[1])
+                    db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", chunk[0])
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("the index database %s was not written (%s)", self.path, exc)
+            self.close()
+            return False
+        return True
+
+    # -- the corpus's documents ---------------------------------------------------------
+
+    def documents(self, corpus: Path) -> dict[str, tuple[str, str, int, bytes]]:
+        """What is kept of each document of the corpus folder `corpus` (its files' signature
+        as `Corpus` takes it, the sha256 and length of its text, its metadata as JSON), by
+        id; none when the rows are of another corpus folder, or cannot be read."""
+        try:
+            db = self._connect()
+            held = db.execute("SELECT value FROM meta WHERE key = 'corpus'").fetchone()
+            if held is None or held[0] != str(corpus.resolve()):
+                return {}
+            rows = db.execute("SELECT doc_id, signature, sha256, length, meta FROM documents")
+            return {d: (sig, sha, n, meta) for d, sig, sha, n, meta in rows}
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("the index database %s cannot be read (%s): reading the documents",
+                        self.path, exc)  # fmt: skip
+            self.close()
+            return {}
+
+    def save_documents(
+        self, corpus: Path, changed: dict[str, tuple[str, str, int, bytes] | None]
+    ) -> bool:
+        """Keep these documents' rows (None: drop it) for the corpus folder `corpus` (the
+        rows of another corpus folder are dropped first); whether it was written."""
+        root = str(corpus.resolve())
+        try:
+            db = self._connect()
+            with _writing(db):
+                held = db.execute("SELECT value FROM meta WHERE key = 'corpus'").fetchone()
+                if held is None or held[0] != root:
+                    db.execute("DELETE FROM documents")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('corpus', ?)", (root,))
+                for doc_id, row in changed.items():
+                    if row is None:
+                        db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+                    else:
+                        db.execute(
+                            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+                            (doc_id, *row),
+                        )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("the index database %s was not written (%s)", self.path, exc)
+            self.close()
+            return False
+        return True
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+
+
+def _chunks(
+    put: list[tuple[str, str, bytes]], drop: list[tuple[str]]
+) -> Iterator[tuple[list[tuple[str, str, bytes]], list[tuple[str]]]]:
+    yield [], drop
+    for at in range(0, len(put), BATCH):
+        yield put[at : at + BATCH], []
+
+
+@contextlib.contextmanager
+def _writing(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()

@@ -1,0 +1,130 @@
+"""Start-up of `annotate serve`: the time to the first page, cold and warm.
+
+Run as `python -m bench.startup [--sizes 10000,100000] [--work DIR] [--repeat 3]`, or with
+`--dir DIR` on a corpus made by `python -m bench.corpus` (its `seeds/` and `store/`).
+Corpora are generated with `bench.corpus` into `DIR/c<claims>` (a document per 10 claims),
+or reused when there. Each run starts `annotate serve` as a user does (`bench.serving`) and
+times, from the spawn of the process, the first 200 of `/` and then of the busiest document's
+page (the most claims marked):
+
+- cold: the store's `.annotate-tmp/` removed first (no kept index, no search database: the
+  index is built by reading every claim file, the search database in the background);
+- warm: as a server left it (the kept index and the search database current).
+
+After a cold run the server is left running until it has written its kept index (and its
+search database is built, so that the next run does not pay for it). Each figure is the
+median of `--repeat` runs, with the CPU time the server had used by its first busiest page
+(which a shared machine changes less than the wall time); the load is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench import serving
+from bench.corpus import generate
+from bench.server import conditions, cpu_seconds
+
+
+def corpus(work: Path, claims: int) -> Path:
+    """The corpus of `claims` claims on a document per 10 under `work` (made if missing)."""
+    out = work / f"c{claims}"
+    if not (out / "bench-corpus.json").exists():
+        started = time.perf_counter()
+        generate(max(1, claims // 10), claims, out)
+        print(f"  generated {out} in {time.perf_counter() - started:.1f} s", flush=True)
+    return out
+
+
+def kept_rows(store: Path) -> int:
+    """How many files the kept index holds now (0: none yet)."""
+    path = store / ".annotate-tmp" / "index.sqlite"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+            return int(db.execute("SELECT count(*) FROM summaries").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def settle(server: serving.Server, store: Path, files: int, timeout: float = 600.0) -> None:
+    """Until the server has kept its whole index and is idle (its search database built)."""
+    deadline = time.monotonic() + timeout
+    while kept_rows(store) < files and time.monotonic() < deadline:
+        time.sleep(0.5)
+    while time.monotonic() < deadline:
+        before = cpu_seconds(server.pid)
+        time.sleep(2.0)
+        if cpu_seconds(server.pid) - before < 0.1:
+            return
+
+
+def one(out: Path, busiest: str, cold: bool, files: int) -> tuple[float, float, float, float]:
+    """Seconds to the banner, the first `/` and the first busiest page, of one start, and
+    the CPU seconds the server had used by then (what a busy machine does not change)."""
+    seeds, store = out / "seeds", out / "store"
+    if cold:
+        shutil.rmtree(store / ".annotate-tmp", ignore_errors=True)
+    server = serving.start(seeds, store, wait=False, timeout=600)
+    try:
+        banner = time.perf_counter() - server.started
+        home = serving.wait_ok(server, "/", 600)
+        page = serving.wait_ok(server, f"/documents/{busiest}", 600)
+        cpu = cpu_seconds(server.pid)
+        if cold:
+            settle(server, store, files)
+    finally:
+        server.stop()
+    return banner, home, page, cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n")[0])
+    p.add_argument(
+        "--sizes", help="claims per corpus, comma-separated [default: 10000,100000 without --dir]"
+    )
+    p.add_argument("--work", type=Path, help="where corpora are made or reused (kept)")
+    p.add_argument("--dir", type=Path, action="append", help="an existing corpus (repeatable)")
+    p.add_argument("--repeat", type=int, default=3, help="runs of each, the median printed")
+    p.add_argument("--only", choices=("cold", "warm"), help="only cold or only warm starts")
+    args = p.parse_args(argv)
+    print("conditions:", conditions(), flush=True)
+    sizes = args.sizes or ("" if args.dir else "10000,100000")
+    work = args.work or Path(tempfile.mkdtemp(prefix="annotate-bench-"))
+    corpora = [corpus(work, int(n)) for n in sizes.split(",") if n] + list(args.dir or ())
+    for out in corpora:
+        manifest = json.loads((out / "bench-corpus.json").read_text(encoding="utf-8"))
+        files = sum(1 for _ in (out / "store").glob("*.json"))
+        print(
+            f"{out}: {manifest['claims']} claims on {manifest['docs']} documents, "
+            f"busiest {manifest['busiest']} ({manifest['busiest_claims']} claims)",
+            flush=True,
+        )
+        for cold in [c for c in (True, False) if args.only in (None, "cold" if c else "warm")]:
+            runs = []
+            for _ in range(args.repeat):
+                runs.append(one(out, manifest["busiest"], cold, files))
+                print("  " + ("cold" if cold else "warm") + " run: " + _row(runs[-1]), flush=True)
+            median = tuple(statistics.median(r[i] for r in runs) for i in range(4))
+            print(f"{'cold' if cold else 'warm'} median of {len(runs)}: {_row(median)}", flush=True)
+    print("after:", conditions())
+    return 0
+
+
+def _row(r: tuple[float, ...]) -> str:
+    return (
+        f"listening {r[0]:.2f} s, first / {r[1]:.2f} s, first busiest page {r[2]:.2f} s "
+        f"(server CPU by then {r[3]:.2f} s)"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
