@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from xml.sax.saxutils import escape, quoteattr
@@ -581,10 +581,10 @@ def timeline_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None
             rows_y.append((claimant, placed, y, height))
             y += height
         bottom = y
-        for i, (claimant, placed, ly, height) in enumerate(rows_y):
+        for i, (claimant, _placed, ly, lane_h) in enumerate(rows_y):
             if i % 2 == 0:
                 body.append(
-                    f'<rect x="20" y="{ly:.1f}" width="{width - 40:.0f}" height="{height:.1f}" '
+                    f'<rect x="20" y="{ly:.1f}" width="{width - 40:.0f}" height="{lane_h:.1f}" '
                     'fill="#f6f8fa"/>'
                 )
             name = _text(28, ly + 23, fit(claimant, 13, left - 50), 13, INK, "600")
@@ -650,7 +650,8 @@ def timeline_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None
             _text(
                 20,
                 y + 6,
-                f"Without a date, not on the axis: {n} claim{'' if n == 1 else 's'} (listed in the data export).",
+                f"Without a date, not on the axis: {n} claim{'' if n == 1 else 's'} "
+                "(listed in the data export).",
                 11.5,
                 MUTED,
             )
@@ -682,38 +683,41 @@ def matrix_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None) 
         x0 = 20 + first_w
         grid_top = y
         body.append(_text(28, y + 20, "Claimant", 12, MUTED, "700"))
-        for i, lines in enumerate(heads):
-            for j, line in enumerate(lines):
+        for i, head in enumerate(heads):
+            for j, line in enumerate(head):
                 body.append(_text(x0 + i * col_w + 8, y + 20 + j * 17, line, 13, INK, "700"))
         y += head_h
         body.append(
             f'<line x1="20" x2="{width - 20:.0f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{INK}"/>'
         )
         for r, name in enumerate(names):
-            blocks = []
-            height = 0.0
+            blocks: list[tuple[int, list[tuple[str, Shown | None]]]] = []
+            label = wrap(name, 13, first_w - 34, 3)
+            height = 16.0 + 16 * len(label)
             for i, q in enumerate(cols):
                 lines: list[tuple[str, Shown | None]] = []
                 for cell in sorted(pic.cell(name, q.id), key=lambda c: c.answer != "yes"):
                     lines.append(("asserts" if cell.answer == "yes" else "denies", None))
-                    for c in cell.claims:
-                        lines.append((day(c.date) if c.date else "no date", c))
+                    for said in cell.claims:
+                        lines.append((day(said.date) if said.date else "no date", said))
                 blocks.append((i, lines))
                 height = max(height, 14 + 21 * len(lines))
             if r % 2 == 0:
                 body.append(
-                    f'<rect x="20" y="{y:.1f}" width="{width - 40:.0f}" height="{height:.1f}" fill="#f6f8fa"/>'
+                    f'<rect x="20" y="{y:.1f}" width="{width - 40:.0f}" height="{height:.1f}" '
+                    'fill="#f6f8fa"/>'
                 )
-            for j, line in enumerate(wrap(name, 13, first_w - 34, 3)):
+            for j, line in enumerate(label):
                 body.append(_text(28, y + 22 + 16 * j, line, 13, INK, "600"))
-            for i, lines in blocks:
+            for i, block in blocks:
                 cx = x0 + i * col_w + 8
                 ly = y + 22
-                for text, c in lines:
-                    if c is None:
+                for text, one in block:
+                    if one is None:
                         mark = "+ " if text == "asserts" else "− "
                         body.append(_text(cx, ly, mark + text, 13, INK, "700"))
                     else:
+                        c = one
                         body.append(
                             _link(
                                 link(c),
@@ -732,7 +736,8 @@ def matrix_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None) 
         for i in range(len(cols)):
             x = x0 + i * col_w - 4
             body.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{grid_top:.1f}" y2="{y:.1f}" stroke="{LINE}"/>'
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{grid_top:.1f}" y2="{y:.1f}" '
+                f'stroke="{LINE}"/>'
             )
         unnamed = [q for q in cols if q.name is None]
         if unnamed:
@@ -741,7 +746,8 @@ def matrix_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None) 
                 _text(
                     20,
                     y,
-                    "A quoted column head is an unnamed question: asserts/denies are against that claim's statement.",
+                    "A quoted column head is an unnamed question: asserts/denies are against "
+                    "that claim's statement.",
                     11.5,
                     MUTED,
                 )
@@ -769,7 +775,8 @@ def png_of(svg: str, scale: float = 2.0) -> bytes:
         import resvg_py  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         raise PngUnavailable(
-            f"PNG pictures need resvg-py, an optional extra: {PNG_EXTRA} (SVG and JSON need nothing more)"
+            f"PNG pictures need resvg-py, an optional extra: {PNG_EXTRA} (SVG and JSON "
+            "need nothing more)"
         ) from None
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale, background="#ffffff"))
 
@@ -791,7 +798,9 @@ def render(pic: Picture, fmt: str, link: Callable[[Shown], str | None] | None = 
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "json": "application/json"}
 
 
-def filters_from(args: Any, names: Iterable[str] = ("question", "claimant", "verdict")) -> Filters:
+FILTERS = ("question", "claimant", "verdict")
+
+
+def filters_from(args: Any) -> Filters:
     """Filters from a mapping of query parameters (empty values are no filter)."""
-    got = {n: (args.get(n) or None) for n in names}
-    return Filters(**got)
+    return Filters(**{n: (args.get(n) or None) for n in FILTERS})

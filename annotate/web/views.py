@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import AnnotateError, NotFound
 from ..formats.pictures import (
+    FILTERS,
     MEDIA_TYPES,
     PICTURE_FORMATS,
     STATUSES,
@@ -23,10 +24,12 @@ from ..formats.pictures import (
     Shown,
     day,
     filters_from,
+    label_of,
     picture_data,
     render,
     svg_of,
 )
+from ..record.models import Claim
 from ..record.questions import questions
 from .common import permission, workspace
 
@@ -39,12 +42,11 @@ class Unavailable(AnnotateError):
     status = 501
 
 
-def _picture(kind: Kind) -> Picture:
-    ws = workspace()
+def _picture(kind: Kind, claims: list[Claim]) -> Picture:
     return picture_data(
         kind,
-        ws.every_claim(),
-        ws.corpus,
+        claims,
+        workspace().corpus,
         current_app.extensions["annotate_export"],
         filters_from(request.args),
     )
@@ -52,31 +54,27 @@ def _picture(kind: Kind) -> Picture:
 
 def _in_app(claim: Shown) -> str:
     """Where a claim's mark goes in the page: its panel on its document's page."""
-    return (
-        url_for("pages.document", doc_id=claim.documents[0], claim=claim.id) + "#panel"
-        if (claim.documents)
-        else url_for("pages.claim", claim_id=claim.id)
-    )
+    if not claim.documents:
+        return url_for("pages.claim", claim_id=claim.id)
+    return url_for("pages.document", doc_id=claim.documents[0], claim=claim.id) + "#panel"
 
 
 def _page(kind: Kind) -> str:
-    pic = _picture(kind)
-    ws = workspace()
-    every = questions(ws.every_claim())
-    claims = ws.every_claim()
+    claims = workspace().every_claim()  # as this reader may see them (blind review)
+    pic = _picture(kind, claims)
     by_id = {c.id: c for c in claims}
-    choices = [
-        (q.id, q.name or f"“{by_id[q.id].short_statement or by_id[q.id].statement}”") for q in every
-    ]
-    args = {k: v for k, v in request.args.items() if k in ("question", "claimant", "verdict") and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    # In the page, the picture's links open each claim's panel; the SVG's own title and
+    # description name it (a group: its links stay reachable, the table says it in words).
+    svg = svg_of(pic, _in_app).split("\n", 1)[1].replace('role="img"', 'role="group"', 1)
     return render_template(
         f"{kind}.html",
         pic=pic,
-        svg=Markup(svg_of(pic, _in_app).split("\n", 1)[1].replace('role="img"', 'role="group"', 1)),
+        svg=Markup(svg),
         link=_in_app,
         day=day,
         args=args,
-        question_choices=choices,
+        question_choices=[(q.id, label_of(q, by_id)) for q in questions(claims)],
         claimants=sorted({c.claimant for c in claims}, key=str.casefold),
         verdicts=STATUSES,
         files=[(f, url_for(f"views.{kind}_file", fmt=f, **args)) for f in PICTURE_FORMATS],
@@ -87,7 +85,7 @@ def _page(kind: Kind) -> str:
 def _file(kind: Kind, fmt: str) -> Response:
     if fmt not in PICTURE_FORMATS:
         raise NotFound(f"no picture format '{fmt}': svg, png or json")
-    pic = _picture(kind)
+    pic = _picture(kind, workspace().every_claim())
     try:
         data = render(pic, fmt)
     except PngUnavailable as exc:
