@@ -91,6 +91,7 @@ def test_the_timeline_lists_the_dated_claims_in_date_order_and_the_undated_besid
     svg = page(resp).one("svg")
     links = [a.get("href") for a in svg.find_all("a")]
     assert f"/documents/{_doc_of(client, MOD)}?claim={MOD}#panel" in links
+    assert f"/documents/{DOC_BBC}" in links  # an article's publication mark: its page
     assert "Timeline" in [a.text() for a in page(resp).find_all("a", **{"aria-current": "page"})]
 
 

@@ -220,6 +220,15 @@ class Picture:
         return out
 
 
+Linker = Callable[["Shown | Article"], str | None]
+"""Where a claim's mark or an article's flag links to."""
+
+
+def _public(item: Shown | Article) -> str:
+    """The public address: a claim's review page, an article's own URL."""
+    return item.url
+
+
 def _short(claim: Claim) -> str:
     return claim.short_statement or claim.statement
 
@@ -540,12 +549,12 @@ def _ticks(first: dt.date, last: dt.date) -> tuple[list[dt.date], Callable[[dt.d
     return years[::step], lambda d: str(d.year)
 
 
-def timeline_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None) -> str:
+def timeline_svg(pic: Picture, link: Linker | None = None) -> str:
     """The timeline as a standalone SVG: a lane per claimant, each claim a marker at its
     date (claims close together stacked, not overlapping), the articles' publication dates
     as numbered marks on the axis, the sources under it. `link`: where a claim's marker
     goes (default its public URL)."""
-    link = link or (lambda c: c.url)
+    link = link or _public
     width = 1000.0
     left, right = 230.0, width - 30.0
     body, y = _head(pic, width)
@@ -620,7 +629,7 @@ def timeline_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None
             )
             body.append(
                 _link(
-                    a.url,
+                    link(a),
                     f"Published {day(a.published)}: {a.cited()}",
                     f'<rect x="{x - 10:.1f}" y="{fy - 10:.1f}" width="20" height="18" rx="3" '
                     f'fill="#ffffff" stroke="{ACCENT}"/>'
@@ -664,11 +673,11 @@ def timeline_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None
 # -- the matrix --------------------------------------------------------------------------------
 
 
-def matrix_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None) -> str:
+def matrix_svg(pic: Picture, link: Linker | None = None) -> str:
     """The who-says-what matrix as a standalone SVG: a row per claimant, a column per
     question, each cell what the claimant says (asserts or denies), when and with what
     verdict, each claim linked."""
-    link = link or (lambda c: c.url)
+    link = link or _public
     cols = pic.questions
     names = pic.rows()
     col_w, first_w = 230.0, 200.0
@@ -760,7 +769,7 @@ def matrix_svg(pic: Picture, link: Callable[[Shown], str | None] | None = None) 
 # -- the files ---------------------------------------------------------------------------------
 
 
-def svg_of(pic: Picture, link: Callable[[Shown], str | None] | None = None) -> str:
+def svg_of(pic: Picture, link: Linker | None = None) -> str:
     return timeline_svg(pic, link) if pic.kind == "timeline" else matrix_svg(pic, link)
 
 
@@ -781,7 +790,7 @@ def png_of(svg: str, scale: float = 2.0) -> bytes:
     return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale, background="#ffffff"))
 
 
-def render(pic: Picture, fmt: str, link: Callable[[Shown], str | None] | None = None) -> bytes:
+def render(pic: Picture, fmt: str, link: Linker | None = None) -> bytes:
     """The picture as `fmt` (svg, png or json) bytes."""
     import orjson
 

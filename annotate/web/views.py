@@ -18,6 +18,7 @@ from ..formats.pictures import (
     MEDIA_TYPES,
     PICTURE_FORMATS,
     STATUSES,
+    Article,
     Kind,
     Picture,
     PngUnavailable,
@@ -52,11 +53,14 @@ def _picture(kind: Kind, claims: list[Claim]) -> Picture:
     )
 
 
-def _in_app(claim: Shown) -> str:
-    """Where a claim's mark goes in the page: its panel on its document's page."""
-    if not claim.documents:
-        return url_for("pages.claim", claim_id=claim.id)
-    return url_for("pages.document", doc_id=claim.documents[0], claim=claim.id) + "#panel"
+def _in_app(item: Shown | Article) -> str:
+    """Where a mark goes in the page: a claim's panel on its document's page, an article's
+    page in the app."""
+    if isinstance(item, Article):
+        return url_for("pages.document", doc_id=item.id)
+    if not item.documents:
+        return url_for("pages.claim", claim_id=item.id)
+    return url_for("pages.document", doc_id=item.documents[0], claim=item.id) + "#panel"
 
 
 def _page(kind: Kind) -> str:
