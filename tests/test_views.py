@@ -310,6 +310,26 @@ def test_the_png_is_the_svg_rendered_twice_its_size(client: Any) -> None:
     assert (width, height) == (2 * int(svg.get("width", "")), 2 * int(svg.get("height", "")))
 
 
+def test_a_picture_too_big_for_a_png_is_its_own_size_or_refused(
+    client: Any, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotate.formats import pictures
+
+    svg = parse_svg(client.get("/matrix.svg").data)
+    width, height = int(svg.get("width", "")), int(svg.get("height", ""))
+    monkeypatch.setattr(pictures, "MAX_PNG_PIXELS", width * height)  # not at twice the size
+    data = client.get("/matrix.png").data
+    assert struct.unpack(">II", data[16:24]) == (width, height)
+    monkeypatch.setattr(pictures, "MAX_PNG_PIXELS", width * height - 1)
+    resp = client.get("/matrix.png")
+    assert resp.status_code == 422
+    assert f"this picture is {width} × {height} px, too big for a PNG" in resp.get_data(
+        as_text=True
+    )
+    result = run("picture", "matrix", "--format", "png", "-o", "m.png")
+    assert result.exit_code == 2 and "narrow it to a question or a claimant" in result.output
+
+
 def test_without_resvg_the_png_says_how_to_get_it(
     client: Any, run: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

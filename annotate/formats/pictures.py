@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -777,9 +778,34 @@ class PngUnavailable(Exception):
     """resvg-py, which renders the PNG, is not installed."""
 
 
-def png_of(svg: str, scale: float = 2.0) -> bytes:
-    """The SVG as PNG, at `scale` times its size (2: sharp on a newsroom's retina screens).
-    :raise PngUnavailable: without resvg-py."""
+MAX_PNG_PIXELS = 20_000_000
+"""The largest PNG made (width × height): twice the SVG's size when that fits, else its own
+size, else refused. Rendering takes about a second per million pixels (bench/pictures.py):
+a picture of a thousand claims would hold a server's worker for minutes, and no article
+prints it."""
+
+
+def png_scale(svg: str) -> float:
+    """The zoom at which the SVG becomes a PNG (2, else 1). :raise InvalidInput: too big."""
+    width, height = (
+        float(re.search(rf' {side}="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+        for side in ("width", "height")
+    )
+    for scale in (2.0, 1.0):
+        if width * height * scale * scale <= MAX_PNG_PIXELS:
+            return scale
+    raise InvalidInput(
+        f"this picture is {width:.0f} × {height:.0f} px, too big for a PNG (at most "
+        f"{MAX_PNG_PIXELS / 1e6:.0f} million pixels): narrow it to a question or a claimant, "
+        "or take the SVG",
+        [detail("format", "picture too big for a PNG")],
+    )
+
+
+def png_of(svg: str, scale: float | None = None) -> bytes:
+    """The SVG as PNG, at `scale` times its size (default `png_scale`: twice, sharp on a
+    newsroom's retina screens, when it is not too big).
+    :raise PngUnavailable: without resvg-py. :raise InvalidInput: too big."""
     try:
         import resvg_py  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
@@ -787,7 +813,8 @@ def png_of(svg: str, scale: float = 2.0) -> bytes:
             f"PNG pictures need resvg-py, an optional extra: {PNG_EXTRA} (SVG and JSON "
             "need nothing more)"
         ) from None
-    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=scale, background="#ffffff"))
+    zoom = png_scale(svg) if scale is None else scale
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom, background="#ffffff"))
 
 
 def render(pic: Picture, fmt: str, link: Linker | None = None) -> bytes:
