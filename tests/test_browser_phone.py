@@ -30,6 +30,8 @@ LOCAL_PAGES = [
     "/claims",
     "/claims?q=Iskander&sort=-updated",
     "/export",
+    "/timeline",
+    "/matrix",
     "/documents/new",
     f"/documents/{DOC}/edit",
     "/documents/no-such-document",  # the error page
@@ -42,6 +44,8 @@ TEAM_PAGES = [
     f"/agreement?doc={DOC}",
     f"/documents/{DOC}?claim={CLAIM}",
     "/claims",
+    "/timeline",
+    "/matrix",
 ]
 
 WIDER = """() => {

@@ -14,6 +14,16 @@ from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
 from ..formats.importer import IMPORT_FORMATS, import_data, load_file
+from ..formats.pictures import (
+    KINDS,
+    PICTURE_FORMATS,
+    PNG_EXTRA,
+    Filters,
+    PngUnavailable,
+    picture_data,
+    render,
+)
+from ..formats.pictures import STATUSES as PICTURE_STATUSES
 from ..record.check import examine, failing, format_report
 from ..record.models import SHORT_STATEMENT_ADVISED, Claim
 from ..record.revisions import OUTCOMES, UNPLACED
@@ -210,6 +220,78 @@ def export_cmd(
     else:
         output.write_text(data, encoding="utf-8", newline="")
         click.echo(f"wrote {output} ({fmt}, {len(data.encode())} bytes)", err=True)
+
+
+@cli.command(name="picture", context_settings=CONTEXT)
+@workspace_options
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PICTURE_FORMATS),
+    default="svg",
+    show_default=True,
+    help="svg: standalone, with caption and sources; png: the same picture (needs resvg-py: "
+    f"{PNG_EXTRA}); json: the data, for your own charts.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@click.option("--question", help="Only the claims answering this question (its id).")
+@click.option("--claimant", help="Only this claimant's claims (the name exactly).")
+@click.option(
+    "--verdict", type=click.Choice(PICTURE_STATUSES), help="Only the claims with this verdict."
+)
+@base_url_option
+@click.option(
+    "--org-name",
+    envvar="ANNOTATE_ORG_NAME",
+    default=DEFAULT_ORG_NAME,
+    show_default=True,
+    help="The desk named in the sources line (setting [publish] org_name).",
+)
+def picture_cmd(
+    ws: Workspace,
+    kind: str,
+    fmt: str,
+    output: Path | None,
+    question: str | None,
+    claimant: str | None,
+    verdict: str | None,
+    base_url: str,
+    org_name: str,
+) -> None:
+    """A publishable picture: the timeline or the who-says-what matrix, as the pages show it.
+
+    timeline: every dated claim on a time axis, a lane per claimant, marked by verdict, with
+    the articles' publication dates. matrix: claimants x questions (claims linked as
+    repeating or contradicting each other), who asserts and who denies, when, with what
+    verdict. Each SVG and PNG carries a caption, a legend and its sources (articles, outlet,
+    dates, the desk and the date of export); claims link to their public review pages.
+    """
+    try:
+        settings = ExportSettings(base_url=base_url, org_name=org_name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    filters = Filters(question=question or None, claimant=claimant or None, verdict=verdict)
+    try:
+        pic = picture_data(kind, ws.every_claim(), ws.corpus, settings, filters)  # type: ignore[arg-type]
+        data = render(pic, fmt)
+    except PngUnavailable as exc:
+        raise click.UsageError(str(exc)) from None
+    except AnnotateError as exc:
+        raise click.UsageError(exc.message) from None
+    if output is None:
+        if fmt == "png" and sys.stdout.isatty():
+            raise click.UsageError("a PNG is not for a terminal: give -o FILE")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        click.echo(f"wrote {output} ({kind} {fmt}, {len(data)} bytes)", err=True)
 
 
 @cli.command(name="import", context_settings=CONTEXT)

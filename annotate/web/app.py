@@ -23,7 +23,7 @@ from ..record.accounts import (
 from ..record.reviews import ReviewRules
 from ..record.service import Workspace
 from ..record.settings import load_settings
-from . import api, common, documents, login, pages, protocol
+from . import api, common, documents, login, pages, protocol, views
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
@@ -118,4 +118,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     app.register_blueprint(protocol.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(views.bp)
     return app
