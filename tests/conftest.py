@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -58,6 +59,18 @@ def workdir(tmp_path: Path) -> Path:
         ROOT / "fixtures", tmp_path / "fixtures", ignore=shutil.ignore_patterns(".annotate-tmp")
     )
     return tmp_path
+
+
+@pytest.fixture
+def unlinked(workdir: Path) -> Path:
+    """The copied record without the shipped relations and question names (in tmp_path),
+    for a test that makes the links it is about."""
+    for path in sorted((workdir / "fixtures").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        linked = data.pop("relations", None) is not None
+        if data.pop("question", None) is not None or linked:
+            path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    return workdir
 
 
 @pytest.fixture

@@ -793,7 +793,7 @@ def test_csv_for_excel_starts_with_a_utf8_byte_order_mark(
     assert not plain.read_bytes().startswith(b"\xef\xbb\xbf")
     # Rows end in CRLF; a quoted cell keeps its own line breaks.
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert rows[0][0] == "id" and rows[0][-1] == "question"
+    assert rows[0][0] == "id" and rows[0][-1] == "claim_month"
     assert raw.count(b"\r\n") >= len(rows)
     assert any("’" in cell for row in rows for cell in row)
 

@@ -20,15 +20,9 @@ FIRED = "iskander-missile-fired-at-shusha"
 
 
 @pytest.fixture(autouse=True)
-def unlinked(workdir: Path) -> None:
-    """The copied record without the shipped relations and question names, so that each
-    test makes the links it is about (the shipped ones are tested in test_pages_relations
-    and test_check)."""
-    for path in sorted((workdir / "fixtures").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.pop("relations", None) is not None or data.pop("question", None) is not None:
-            data.pop("question", None)
-            path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+def _unlinked(unlinked: Path) -> None:
+    """Each test makes the links it is about (the shipped ones are tested in
+    test_pages_relations and test_check)."""
 
 
 def _patch(client: Any, claim_id: str, body: dict[str, Any]) -> Any:

@@ -29,6 +29,12 @@ ALIYEV_FEB = "aliyev-february-no-iskander-use-detected"  # Ilham Aliyev, no date
 ANAMA = "Mine Action Agency of the Republic of Azerbaijan (ANAMA)"
 
 
+@pytest.fixture(autouse=True)
+def _unlinked(unlinked: Path) -> None:
+    """Each test makes the group it is about (the shipped record's own questions are
+    tested in test_views_shipped.py)."""
+
+
 def patch(client: Any, claim_id: str, body: dict[str, Any]) -> Any:
     version = client.get(f"/api/claims/{claim_id}").get_json()["version"]
     resp = client.patch(f"/api/claims/{claim_id}", json=body, headers={"If-Match": f'"{version}"'})
@@ -356,6 +362,7 @@ def test_the_json_has_what_a_newsroom_charts(client: Any) -> None:
         "short_statement": mod["short_statement"],
         "claimant": "Russian Ministry of Defence",
         "date": "2021-02-26",
+        "month": None,
         "verdict": "denied",
         "question": MOD,
         "answer": "no",

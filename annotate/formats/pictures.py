@@ -16,6 +16,7 @@ PNG: the SVG rendered by resvg (`resvg-py`, an optional extra: `pip install
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -82,6 +83,45 @@ class Shown:
     answer: str | None
     url: str
     documents: list[str]
+    month: str | None = None
+    """`2021-02`: the month the claim was made in, where the sources give no day."""
+
+    @property
+    def span(self) -> tuple[dt.date, dt.date] | None:
+        """The days the claim was made within: its date, or the first and last of its
+        month; None without either."""
+        if self.date is not None:
+            return self.date, self.date
+        if self.month is None:
+            return None
+        year, number = (int(x) for x in self.month.split("-"))
+        last = calendar.monthrange(year, number)[1]
+        return dt.date(year, number, 1), dt.date(year, number, last)
+
+    @property
+    def when(self) -> dt.date | None:
+        """Where the claim sorts in time: its date, or the middle of its month (so "in
+        February" comes before 26 February and after 1 February... as a reader would
+        guess: somewhere in the month)."""
+        span = self.span
+        if span is None:
+            return None
+        return span[0] + (span[1] - span[0]) / 2
+
+    @property
+    def iso(self) -> str:
+        """The date (`2021-02-26`) or month (`2021-02`) as ISO 8601 writes it, or ''."""
+        return self.date.isoformat() if self.date else (self.month or "")
+
+    @property
+    def said(self) -> str:
+        """When, as a newsroom writes it: 26 Feb 2021, Feb 2021, or no date."""
+        if self.date is not None:
+            return day(self.date)
+        if self.month is not None:
+            year, number = self.month.split("-")
+            return f"{MONTHS[int(number) - 1]} {year}"
+        return "no date"
 
     def json(self) -> dict[str, Any]:
         return {
@@ -90,6 +130,7 @@ class Shown:
             "short_statement": self.short,
             "claimant": self.claimant,
             "date": self.date.isoformat() if self.date else None,
+            "month": self.month,
             "verdict": self.verdict,
             "question": self.question,
             "answer": self.answer,
@@ -150,25 +191,26 @@ class Picture:
 
     @property
     def dated(self) -> list[Shown]:
-        return sorted((c for c in self.claims if c.date), key=lambda c: (c.date, c.claimant, c.id))
+        return sorted((c for c in self.claims if c.when), key=lambda c: (c.when, c.claimant, c.id))
 
     @property
     def undated(self) -> list[Shown]:
-        return [c for c in self.claims if c.date is None]
+        return [c for c in self.claims if c.when is None]
 
     def lanes(self) -> list[tuple[str, list[Shown]]]:
         """The claimants with dated claims, by their first claim's date (then name)."""
         by: dict[str, list[Shown]] = {}
         for c in self.dated:
             by.setdefault(c.claimant, []).append(c)
-        return sorted(by.items(), key=lambda kv: (kv[1][0].date, kv[0].casefold()))
+        return sorted(by.items(), key=lambda kv: (kv[1][0].when, kv[0].casefold()))
 
     def rows(self) -> list[str]:
         """The matrix's claimants, by their first dated claim, the undated after, by name."""
         first: dict[str, tuple[bool, str, str]] = {}
         for cell in self.cells:
             for c in cell.claims:
-                key = (c.date is None, c.date.isoformat() if c.date else "", c.claimant.casefold())
+                when = c.when
+                key = (when is None, when.isoformat() if when else "", c.claimant.casefold())
                 first[c.claimant] = min(first.get(c.claimant, key), key)
         return sorted(first, key=lambda name: first[name])
 
@@ -307,6 +349,7 @@ def picture_data(
             short=_short(c),
             claimant=c.claimant,
             date=c.claim_date,
+            month=c.claim_month,
             verdict=c.status,
             question=answer_of[c.id][0] if c.id in answer_of else None,
             answer=answer_of[c.id][1] if c.id in answer_of else None,
@@ -335,7 +378,7 @@ def picture_data(
     )
     if kind == "matrix":
         cells: dict[tuple[str, str, str], list[Shown]] = {}
-        for s in sorted(shown, key=lambda s: (s.date is None, s.date or dt.date.min, s.id)):
+        for s in sorted(shown, key=lambda s: (s.when is None, s.when or dt.date.min, s.id)):
             assert s.question is not None and s.answer is not None
             cells.setdefault((s.claimant, s.question, s.answer), []).append(s)
         pic.cells = [Cell(k[0], k[1], k[2], v) for k, v in cells.items()]
@@ -361,7 +404,7 @@ def _titles(pic: Picture, asked: dict[str, Question], by_id: dict[str, Claim]) -
         title = "Who said what, when" + about
         dated = pic.dated
         if dated:
-            span = f"{day(dated[0].date)} to {day(dated[-1].date)}"  # type: ignore[arg-type]
+            span = f"{dated[0].said} to {dated[-1].said}"
             caption = f"{counted}, {span}"
             if pic.undated:
                 caption += f"; {len(pic.undated)} without a date, not on the axis"
@@ -456,8 +499,7 @@ def _link(href: str | None, label: str, inner: str) -> str:
 
 
 def _claim_label(c: Shown, answer_word: bool = False) -> str:
-    when = day(c.date) if c.date else "no date"
-    said = f"{c.claimant}, {when}: {c.statement} (verdict: {c.verdict}"
+    said = f"{c.claimant}, {c.said}: {c.statement} (verdict: {c.verdict}"
     if answer_word and c.answer:
         said += f"; {'asserts' if c.answer == 'yes' else 'denies'}"
     return said + ")"
@@ -560,7 +602,7 @@ def timeline_svg(pic: Picture, link: Linker | None = None) -> str:
     left, right = 230.0, width - 30.0
     body, y = _head(pic, width)
     lanes = pic.lanes()
-    dates = [c.date for c in pic.dated if c.date]
+    dates = [d for c in pic.dated if c.span for d in c.span]
     dates += [a.published for a in pic.articles if a.published]
     if not lanes:
         body.append(_text(20, y + 10, "No dated claim to put on a time axis.", 14, INK))
@@ -581,12 +623,12 @@ def timeline_svg(pic: Picture, link: Linker | None = None) -> str:
             placed: list[tuple[Shown, float, int]] = []
             ends: list[float] = []
             for c in claims:
-                x = at(c.date)  # type: ignore[arg-type]
-                row = next((i for i, end in enumerate(ends) if x - end >= gap), len(ends))
+                lo, hi = (at(d) for d in c.span)  # type: ignore[union-attr]
+                row = next((i for i, end in enumerate(ends) if lo - end >= gap), len(ends))
                 if row == len(ends):
-                    ends.append(x)
-                ends[row] = x
-                placed.append((c, x, row))
+                    ends.append(hi)
+                ends[row] = hi
+                placed.append((c, at(c.when), row))  # type: ignore[arg-type]
             height = 14 + 22 * len(ends)
             rows_y.append((claimant, placed, y, height))
             y += height
@@ -640,6 +682,14 @@ def timeline_svg(pic: Picture, link: Linker | None = None) -> str:
         for _claimant, placed, ly, _height in rows_y:
             for c, x, row in placed:
                 marker = _marker(x, ly + 18 + 22 * row, c.verdict)
+                if c.month is not None:  # said some day that month: a bar across it
+                    lo, hi = (at(d) for d in c.span)  # type: ignore[union-attr]
+                    ink, fill, _icon = COLOURS[c.verdict]
+                    marker = (
+                        f'<rect x="{lo:.1f}" y="{ly + 14 + 22 * row:.1f}" '
+                        f'width="{max(hi - lo, 2):.1f}" height="8" rx="4" fill="{fill}" '
+                        f'stroke="{ink}" stroke-dasharray="2 2"/>' + marker
+                    )
                 if pic.filters.question and c.answer:  # one question: each claim's answer
                     marker += _text(x + 11, ly + 12 + 22 * row, c.answer, 9.5, INK, "700")
                 body.append(_link(link(c), _claim_label(c, True), marker))
@@ -654,6 +704,17 @@ def timeline_svg(pic: Picture, link: Linker | None = None) -> str:
             )
         )
         y += 22
+        if any(c.month for c in pic.dated):
+            body.append(
+                _text(
+                    20,
+                    y + 2,
+                    "A dashed bar: said in that month, on a day the sources do not give.",
+                    11.5,
+                    MUTED,
+                )
+            )
+            y += 18
     if pic.undated:
         n = len(pic.undated)
         body.append(
@@ -709,7 +770,7 @@ def matrix_svg(pic: Picture, link: Linker | None = None) -> str:
                 for cell in sorted(pic.cell(name, q.id), key=lambda c: c.answer != "yes"):
                     lines.append(("asserts" if cell.answer == "yes" else "denies", None))
                     for said in cell.claims:
-                        lines.append((day(said.date) if said.date else "no date", said))
+                        lines.append((said.said, said))
                 blocks.append((i, lines))
                 height = max(height, 14 + 21 * len(lines))
             if r % 2 == 0:

@@ -50,6 +50,7 @@ CSV_COLUMNS = [
     "short_statement",
     "relations",
     "question",
+    "claim_month",
 ]
 
 
@@ -107,6 +108,7 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             c.short_statement or "",
             "; ".join(f"{r.kind} {r.claim}" for r in c.relations),
             _answered(c.id, found),
+            c.claim_month or "",
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
     return out.getvalue()

@@ -40,7 +40,8 @@ W3C_MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld
 def w3c_context(settings: ExportSettings) -> list[Any]:
     """The annotation context plus the few terms of ours the W3C vocabulary has no word for.
 
-    `claimant` (who asserts the claim, a FOAF agent), `claimDate`, a source's `stance` and
+    `claimant` (who asserts the claim, a FOAF agent), `claimDate` (or `claimMonth`, when
+    the sources give only the month), a source's `stance` and
     `note`, a disputed verdict's `basis` (on its `classifying` body), a relation's kind
     (`relation`: `repeats`, `contradicts` or `supports`, on a `linking` body naming the
     other claim's annotation), the `question` a claim names (its `name` and `answer`), and
@@ -53,6 +54,7 @@ def w3c_context(settings: ExportSettings) -> list[Any]:
             "annotate": f"{settings.base_url}/ns#",
             "claimant": "annotate:claimant",
             "claimDate": {"@id": "annotate:claimDate", "@type": "xsd:date"},
+            "claimMonth": {"@id": "annotate:claimMonth", "@type": "xsd:gYearMonth"},
             "stance": "annotate:stance",
             "note": "annotate:note",
             "orphaned": "annotate:orphaned",
@@ -252,6 +254,8 @@ def annotation(
     }
     if claim.claim_date:
         anno["claimDate"] = claim.claim_date.isoformat()
+    if claim.claim_month:
+        anno["claimMonth"] = claim.claim_month
     if claim.question is not None:
         anno["question"] = {"name": claim.question.name, "answer": claim.question.answer}
     return anno
@@ -669,6 +673,7 @@ def claim_from_annotation(anno: Any, lookup: Lookup, actor: str) -> Imported:
         "claimant": _agent_name(claimant) or lookup.claimant or UNKNOWN_CLAIMANT,
         "claimant_type": claimant_type,
         "claim_date": _str(anno.get("claimDate")),
+        "claim_month": _str(anno.get("claimMonth")),
         "appearances": appearances,
         "tags": tag_list(read.tags),
         "relations": read.relations,

@@ -21,7 +21,8 @@ EDITORIAL: dict[str, str] = {
     "single-document-support": "a confirmed verdict whose support all comes from one document",
     "claimant-only-support": "a confirmed verdict supported only by the claimant's own words "
     "(every supporting quote in a paragraph where the claim itself appears)",
-    "dated-after-publication": "a claim_date after the publication of a document it appears in",
+    "dated-after-publication": "a claim date (or month) after the publication of a document it "
+    "appears in",
     "similar-claimants": "claimant names that are near-duplicates of each other",
     "url-source-no-publisher": "a URL source without a publisher",
     "url-source-undated": "a URL source without a date",
@@ -130,20 +131,22 @@ def claim_findings(
                     )
         if verdict == "confirmed":
             out += _support_findings(claim, prefix, sources, appearances, texts)
-    if claim.claim_date is not None:
+    said = claim.claim_date.isoformat() if claim.claim_date else claim.claim_month
+    if said is not None:  # a day, or a month compared with the publication's month
+        field = "claim_date" if claim.claim_date else "claim_month"
         late = sorted(
             {
                 (d, a.doc)
                 for a in claim.appearances
-                if (d := published.get(a.doc)) is not None and claim.claim_date > d
+                if (d := published.get(a.doc)) is not None and said > d.isoformat()[: len(said)]
             }
         )
         for date, doc in late:
             out.append(
                 Finding(
                     "dated-after-publication",
-                    "claim_date",
-                    f"claim_date {claim.claim_date} is after {doc} was published ({date}), "
+                    field,
+                    f"{field} {said} is after {doc} was published ({date}), "
                     "and the claim appears in it",
                     doc,
                 )

@@ -185,6 +185,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
 
+YearMonth = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+"""A month, `2021-02`: when a claim was made, where the sources give the month, not the day."""
+
+CLAIM_MONTH_DESCRIPTION = (
+    "The month the claim was made in (`2021-02`), where the sources give the month but not "
+    'the day ("In February, Aliyev stated…"). A claim has a `claim_date` or a '
+    "`claim_month`, not both."
+)
+
+MONTH_NAMES = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def month_words(month: str) -> str:
+    """A `claim_month` as a reader says it: `2021-02` is February 2021."""
+    year, number = month.split("-")
+    return f"{MONTH_NAMES[int(number) - 1]} {year}"
+
+
 RelationKind = Literal["repeats", "contradicts", "supports"]
 """How a claim stands to another: it says the same thing (`repeats`), says its opposite
 (`contradicts`), or is evidence for it without saying it (`supports`)."""
@@ -512,6 +532,7 @@ class ClaimInput(Strict):
     claimant: ClaimShortText
     claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
+    claim_month: YearMonth | None = Field(default=None, description=CLAIM_MONTH_DESCRIPTION)
     appearances: list[AnchorInput] = Field(min_length=1, max_length=500)
     id: ClaimId | None = None
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] = Field(
@@ -536,6 +557,7 @@ class ClaimPatch(Strict):
     claimant: ClaimShortText | None = None
     claimant_type: AgentType | None = None
     claim_date: dt.date | None = None
+    claim_month: YearMonth | None = Field(default=None, description=CLAIM_MONTH_DESCRIPTION)
     appearances: list[AnchorInput] | None = Field(default=None, min_length=1, max_length=500)
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] | None = None
     note: ClaimText | None = None
@@ -569,6 +591,7 @@ class Claim(Strict):
         description="Whether the claimant is a Person or an Organization; unknown when absent.",
     )
     claim_date: dt.date | None = None
+    claim_month: YearMonth | None = Field(default=None, description=CLAIM_MONTH_DESCRIPTION)
     appearances: list[Anchor] = Field(min_length=1)
     tags: Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_unique)] = Field(
         default_factory=list, description="Labels to group and filter claims by (`?tag=`)."
@@ -620,6 +643,15 @@ class Claim(Strict):
 
     @model_validator(mode="after")
     def _rules(self) -> Claim:
+        if self.claim_date is not None and self.claim_month is not None:
+            raise PydanticCustomError(
+                "date_twice",
+                "{message}",
+                {
+                    "field": "claim_month",
+                    "message": "a claim has a claim_date or a claim_month, not both: remove one",
+                },
+            )
         for i, relation in enumerate(self.relations):
             if relation.claim == self.id:
                 raise PydanticCustomError(

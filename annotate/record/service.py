@@ -473,6 +473,7 @@ class Workspace:
             claimant=given.claimant,
             claimant_type=given.claimant_type,
             claim_date=given.claim_date,
+            claim_month=given.claim_month,
             appearances=appearances,
             tags=given.tags,
             note=given.note,

@@ -38,7 +38,7 @@ from ..errors import (
     disk_problem,
 )
 from ..record.accounts import Role, User, Users
-from ..record.models import Claim
+from ..record.models import Claim, month_words
 from ..record.reviews import hidden
 from ..record.service import Workspace
 from .markup import marks_html
@@ -438,6 +438,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["marks"] = marks_html
+    app.jinja_env.filters["month"] = month_words
     app.jinja_env.globals["store_problems"] = lambda: workspace().problems()
 
     @app.errorhandler(AnnotateError)

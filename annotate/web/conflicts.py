@@ -152,6 +152,13 @@ def compare(
                 _one(form.get("claim_date")),
                 str(current.claim_date or ""),
             ),
+            Row(
+                "claim_month",
+                "Claim month",
+                _one(current.claim_month),
+                _one(form.get("claim_month")),
+                current.claim_month or "",
+            ),
             Row("by", "Saved by", _one(by), [me]),
             Row("at", "Time", _one(at), not_yet, compared=False),
         ]

@@ -650,6 +650,8 @@ def edit(claim_id: str) -> Response:
         "claimant": f.get("claimant", ""),
         "claim_date": f.get("claim_date") or None,
     }
+    if "claim_month" in f:
+        data["claim_month"] = f.get("claim_month") or None
     if "tags" in f:
         data["tags"] = [t.strip() for t in f.get("tags", "").split(",") if t.strip()]
     if "note" in f:
