@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
-from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
+from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export_stream
 from ..formats.importer import IMPORT_FORMATS, import_data, load_file
 from ..record.check import examine, failing, format_report
 from ..record.models import SHORT_STATEMENT_ADVISED, Claim
@@ -202,14 +203,27 @@ def export_cmd(
         if problem is not None:
             raise click.UsageError(f"refusing to export claimreview: {problem}")
     try:
-        data = export(ws, fmt, settings)
+        pieces = export_stream(ws, fmt, settings)
+        if output is None:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            return
+        # Written as it is made (a claim at a time), into a file beside the output that
+        # takes its place when complete: a failed export leaves the last one as it was.
+        part = output.with_name(f".{output.name}.part")
+        size = 0
+        try:
+            with open(part, "wb") as out:
+                for piece in pieces:
+                    data = piece.encode("utf-8")
+                    out.write(data)
+                    size += len(data)
+            os.replace(part, output)
+        finally:
+            part.unlink(missing_ok=True)
     except AnnotateError as exc:
         raise click.ClickException(exc.message) from None
-    if output is None:
-        sys.stdout.write(data)
-    else:
-        output.write_text(data, encoding="utf-8", newline="")
-        click.echo(f"wrote {output} ({fmt}, {len(data.encode())} bytes)", err=True)
+    click.echo(f"wrote {output} ({fmt}, {size} bytes)", err=True)
 
 
 @cli.command(name="import", context_settings=CONTEXT)

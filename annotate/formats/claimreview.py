@@ -7,15 +7,14 @@ nothing decisive against it, no independent support for it)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import NotPublishable, detail
 from ..record.corpus import CorpusDocument
 from ..record.models import AgentType, Claim
 from ..record.service import Workspace
-from ..record.store import to_json
-from .common import ExportSettings
+from .common import STREAMED, ExportSettings, json_chunks
 
 RATINGS: dict[str, tuple[int, str]] = {
     "denied": (1, "Denied"),
@@ -160,7 +159,7 @@ def claim_review(
     }
 
 
-def export_claimreview(ws: Workspace, settings: ExportSettings) -> str:
+def export_claimreview(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
     """A JSON-LD array of ClaimReviews, one per reviewed claim, sorted by claim id.
 
     :raise NotPublishable: the base URL (or the organisation's URL or logo) is not public.
@@ -169,5 +168,5 @@ def export_claimreview(ws: Workspace, settings: ExportSettings) -> str:
     if problem is not None:
         raise NotPublishable(problem, [detail("publish", problem)])
     docs = {d.id: d for d in ws.corpus.documents()}
-    reviews = [claim_review(c, docs, settings) for c in ws.every_claim() if c.verdict]
-    return to_json(reviews)
+    reviews = (claim_review(c, docs, settings) for c in ws.each_claim() if c.verdict)
+    return json_chunks(lambda _: STREAMED, reviews)

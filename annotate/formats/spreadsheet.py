@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 from ..record.service import Workspace
-from .common import ExportSettings
+from .common import CHUNK_CHARS, ExportSettings
 
 BOM = "\ufeff"
 """The byte order mark (EF BB BF in UTF-8) that tells Excel a CSV is UTF-8."""
@@ -55,14 +56,19 @@ def spreadsheet_safe(value: str) -> str:
     return value
 
 
-def export_csv(ws: Workspace, settings: ExportSettings) -> str:
-    """One row per claim, for spreadsheets; no cell can start a formula."""
+def export_csv(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
+    """One row per claim, for spreadsheets; no cell can start a formula. Made a claim at a
+    time, given out in pieces of about `CHUNK_CHARS`."""
     out = io.StringIO()
     if settings.excel:
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for c in ws.every_claim():
+    for c in ws.each_claim():
+        if out.tell() >= CHUNK_CHARS:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
         stances = [s.stance for s in c.sources]
         row = [
             c.id,
@@ -92,4 +98,4 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             c.short_statement or "",
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
-    return out.getvalue()
+    yield out.getvalue()

@@ -11,10 +11,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from ..errors import Forbidden, InvalidInput, NothingToChange, detail
-from ..formats.export import FORMATS, export
+from ..formats.export import FORMATS, export_stream
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
 from .common import (
     actor,
@@ -373,7 +381,9 @@ def export_view() -> Response:
         with_history=fmt == "json" and _flag("history"),
         excel=fmt == "csv" and _flag("excel"),
     )
-    resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
+    # Streamed, a claim at a time: the export of 100,000 claims is 200 MB of text.
+    pieces = export_stream(workspace(), fmt, settings)
+    resp = Response(stream_with_context(pieces), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="annotate-{spec.name}.{spec.extension}"'
