@@ -15,7 +15,7 @@ from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
 from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export_stream
 from ..formats.importer import IMPORT_FORMATS, import_data, load_file
-from ..record.check import examine, failing, format_report
+from ..record.check import examine, failing, report_pieces
 from ..record.models import SHORT_STATEMENT_ADVISED, Claim
 from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
@@ -74,7 +74,8 @@ def check(ws: Workspace, fmt: str, strict: bool) -> None:
                                else statement) is over 75 characters
     """
     report = examine(ws)
-    click.echo(format_report(report.problems, fmt, report.checked, strict), nl=False)
+    for piece in report_pieces(report.problems, fmt, report.checked, strict):
+        sys.stdout.write(piece)
     sys.exit(1 if failing(report.problems, strict) else 0)
 
 

@@ -146,9 +146,7 @@ CHUNK_CHARS = 1 << 16
 """About how much text `json_chunks` gathers before it gives a piece out."""
 
 
-def json_chunks(
-    skeleton: Callable[[int], Any], items: Iterable[Any]
-) -> Iterator[str]:
+def json_chunks(skeleton: Callable[[int], Any], items: Iterable[Any]) -> Iterator[str]:
     """`to_json(document)` in pieces, where the document is `skeleton(n)` with the list of
     `items` (n of them) in place of the string `STREAMED`: the same text, made one item at a
     time, so that no more than one item is held as objects (the exports of 100,000 claims).

@@ -67,9 +67,7 @@ def export(ws: Workspace, fmt: str, settings: ExportSettings | None = None) -> s
     return "".join(export_stream(ws, fmt, settings))
 
 
-def export_stream(
-    ws: Workspace, fmt: str, settings: ExportSettings | None = None
-) -> Iterator[str]:
+def export_stream(ws: Workspace, fmt: str, settings: ExportSettings | None = None) -> Iterator[str]:
     """`export` in pieces, made as they are taken (what the CLI and the web app write). What
     refuses the export (a claimreview export without a public URL) is raised here, before
     the first piece.
