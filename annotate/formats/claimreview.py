@@ -108,9 +108,14 @@ def _outlets(docs: Mapping[str, CorpusDocument]) -> set[str]:
 
 
 def claim_review(
-    claim: Claim, docs: Mapping[str, CorpusDocument], settings: ExportSettings
+    claim: Claim,
+    docs: Mapping[str, CorpusDocument],
+    settings: ExportSettings,
+    outlets: set[str] | None = None,
 ) -> dict[str, Any]:
-    """One reviewed claim as a schema.org ClaimReview (Google's fact-check markup)."""
+    """One reviewed claim as a schema.org ClaimReview (Google's fact-check markup).
+    `outlets`: the documents' outlets (`_outlets(docs)`), when the caller has them already
+    (made per claim, they made the export of 100,000 claims on 10,000 documents quadratic)."""
     if claim.verdict is None or claim.reviewed_at is None:
         raise ValueError(f"claim '{claim.id}' has no verdict")
     value, name = RATINGS[claim.verdict]
@@ -119,7 +124,10 @@ def claim_review(
     appearances = _appearances(claim, docs, settings)
     item: dict[str, Any] = {
         "@type": "Claim",
-        "author": {"@type": claimant_type(claim, _outlets(docs)), "name": claim.claimant},
+        "author": {
+            "@type": claimant_type(claim, _outlets(docs) if outlets is None else outlets),
+            "name": claim.claimant,
+        },
     }
     if claim.claim_date:
         item["datePublished"] = claim.claim_date.isoformat()
@@ -168,5 +176,6 @@ def export_claimreview(ws: Workspace, settings: ExportSettings) -> Iterator[str]
     if problem is not None:
         raise NotPublishable(problem, [detail("publish", problem)])
     docs = {d.id: d for d in ws.corpus.documents()}
-    reviews = (claim_review(c, docs, settings) for c in ws.each_claim() if c.verdict)
+    outlets = _outlets(docs)
+    reviews = (claim_review(c, docs, settings, outlets) for c in ws.each_claim() if c.verdict)
     return json_chunks(lambda _: STREAMED, reviews)

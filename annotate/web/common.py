@@ -548,7 +548,7 @@ T = TypeVar("T")
 
 def _whole_arg(name: str, default: int, low: int, high: int | None) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
     if value is None or value < low or (high is not None and value > high):
