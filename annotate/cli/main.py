@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
-from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export
+from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export_stream
 from ..formats.importer import IMPORT_FORMATS, import_data, load_file
 from ..formats.pictures import (
     KINDS,
@@ -24,7 +25,7 @@ from ..formats.pictures import (
     render,
 )
 from ..formats.pictures import STATUSES as PICTURE_STATUSES
-from ..record.check import examine, failing, format_report
+from ..record.check import examine, failing, report_pieces
 from ..record.models import SHORT_STATEMENT_ADVISED, Claim
 from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
@@ -83,7 +84,8 @@ def check(ws: Workspace, fmt: str, strict: bool) -> None:
                                else statement) is over 75 characters
     """
     report = examine(ws)
-    click.echo(format_report(report.problems, fmt, report.checked, strict), nl=False)
+    for piece in report_pieces(report.problems, fmt, report.checked, strict):
+        sys.stdout.write(piece)
     sys.exit(1 if failing(report.problems, strict) else 0)
 
 
@@ -212,14 +214,27 @@ def export_cmd(
         if problem is not None:
             raise click.UsageError(f"refusing to export claimreview: {problem}")
     try:
-        data = export(ws, fmt, settings)
+        pieces = export_stream(ws, fmt, settings)
+        if output is None:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            return
+        # Written as it is made (a claim at a time), into a file beside the output that
+        # takes its place when complete: a failed export leaves the last one as it was.
+        part = output.with_name(f".{output.name}.part")
+        size = 0
+        try:
+            with open(part, "wb") as out:
+                for piece in pieces:
+                    data = piece.encode("utf-8")
+                    out.write(data)
+                    size += len(data)
+            os.replace(part, output)
+        finally:
+            part.unlink(missing_ok=True)
     except AnnotateError as exc:
         raise click.ClickException(exc.message) from None
-    if output is None:
-        sys.stdout.write(data)
-    else:
-        output.write_text(data, encoding="utf-8", newline="")
-        click.echo(f"wrote {output} ({fmt}, {len(data.encode())} bytes)", err=True)
+    click.echo(f"wrote {output} ({fmt}, {size} bytes)", err=True)
 
 
 @cli.command(name="picture", context_settings=CONTEXT)

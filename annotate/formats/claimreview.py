@@ -7,15 +7,14 @@ nothing decisive against it, no independent support for it)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..errors import NotPublishable, detail
 from ..record.corpus import CorpusDocument
 from ..record.models import AgentType, Claim
 from ..record.service import Workspace
-from ..record.store import to_json
-from .common import ExportSettings
+from .common import STREAMED, ExportSettings, json_chunks
 
 RATINGS: dict[str, tuple[int, str]] = {
     "denied": (1, "Denied"),
@@ -109,9 +108,14 @@ def _outlets(docs: Mapping[str, CorpusDocument]) -> set[str]:
 
 
 def claim_review(
-    claim: Claim, docs: Mapping[str, CorpusDocument], settings: ExportSettings
+    claim: Claim,
+    docs: Mapping[str, CorpusDocument],
+    settings: ExportSettings,
+    outlets: set[str] | None = None,
 ) -> dict[str, Any]:
-    """One reviewed claim as a schema.org ClaimReview (Google's fact-check markup)."""
+    """One reviewed claim as a schema.org ClaimReview (Google's fact-check markup).
+    `outlets`: the documents' outlets (`_outlets(docs)`), when the caller has them already
+    (made per claim, they made the export of 100,000 claims on 10,000 documents quadratic)."""
     if claim.verdict is None or claim.reviewed_at is None:
         raise ValueError(f"claim '{claim.id}' has no verdict")
     value, name = RATINGS[claim.verdict]
@@ -120,7 +124,10 @@ def claim_review(
     appearances = _appearances(claim, docs, settings)
     item: dict[str, Any] = {
         "@type": "Claim",
-        "author": {"@type": claimant_type(claim, _outlets(docs)), "name": claim.claimant},
+        "author": {
+            "@type": claimant_type(claim, _outlets(docs) if outlets is None else outlets),
+            "name": claim.claimant,
+        },
     }
     if claim.claim_date:
         item["datePublished"] = claim.claim_date.isoformat()
@@ -160,7 +167,7 @@ def claim_review(
     }
 
 
-def export_claimreview(ws: Workspace, settings: ExportSettings) -> str:
+def export_claimreview(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
     """A JSON-LD array of ClaimReviews, one per reviewed claim, sorted by claim id.
 
     :raise NotPublishable: the base URL (or the organisation's URL or logo) is not public.
@@ -169,5 +176,6 @@ def export_claimreview(ws: Workspace, settings: ExportSettings) -> str:
     if problem is not None:
         raise NotPublishable(problem, [detail("publish", problem)])
     docs = {d.id: d for d in ws.corpus.documents()}
-    reviews = [claim_review(c, docs, settings) for c in ws.every_claim() if c.verdict]
-    return to_json(reviews)
+    outlets = _outlets(docs)
+    reviews = (claim_review(c, docs, settings, outlets) for c in ws.each_claim() if c.verdict)
+    return json_chunks(lambda _: STREAMED, reviews)

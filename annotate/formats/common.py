@@ -6,11 +6,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..record.corpus import CorpusDocument
+from ..record.store import to_json
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_ORG_NAME = "annotate fact-check desk"
@@ -135,3 +137,51 @@ class ExportSettings:
 
 class Unimportable(Exception):
     """One record of the file cannot become a claim; the message says why."""
+
+
+STREAMED = "@@annotate: the streamed list goes here@@"
+"""Where `json_chunks` puts the items it streams, in the skeleton of the document."""
+
+CHUNK_CHARS = 1 << 16
+"""About how much text `json_chunks` gathers before it gives a piece out."""
+
+
+def json_chunks(skeleton: Callable[[int], Any], items: Iterable[Any]) -> Iterator[str]:
+    """`to_json(document)` in pieces, where the document is `skeleton(n)` with the list of
+    `items` (n of them) in place of the string `STREAMED`: the same text, made one item at a
+    time, so that no more than one item is held as objects (the exports of 100,000 claims).
+
+    The part of the skeleton after `STREAMED` is made once every item was written, so it may
+    say how many there were (the W3C collection's `total`); the part before must not depend
+    on the count beyond whether it is 0 (`skeleton(0)` may leave `STREAMED` out).
+    """
+    it = iter(items)
+    first = next(it, _NOTHING)
+    if first is _NOTHING:
+        yield to_json(skeleton(0)).replace(f'"{STREAMED}"', "[]")
+        return
+    head, _, _ = to_json(skeleton(1)).partition(f'"{STREAMED}"')
+    line = head.rsplit("\n", 1)[-1]
+    indent = " " * (len(line) - len(line.lstrip(" ")))
+    inner = "\n" + indent + "  "
+    out = [head, "[", inner, _item(first, inner)]
+    size, count = 0, 1
+    for item in it:
+        out += [",", inner, _item(item, inner)]
+        count += 1
+        size += len(out[-1])
+        if size >= CHUNK_CHARS:
+            yield "".join(out)
+            out, size = [], 0
+    _, _, tail = to_json(skeleton(count)).partition(f'"{STREAMED}"')
+    out += ["\n", indent, "]", tail]
+    yield "".join(out)
+
+
+_NOTHING = object()
+
+
+def _item(item: Any, inner: str) -> str:
+    """One item as `to_json` writes it inside a list at that indent (JSON strings hold no
+    raw line breaks, so every line break is one of the layout's)."""
+    return to_json(item)[:-1].replace("\n", inner)

@@ -17,7 +17,7 @@ reviewing organisation come from `ExportSettings`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..record.service import Workspace
@@ -36,15 +36,17 @@ __all__ = [
     "Format",
     "claimant_type",
     "export",
+    "export_stream",
 ]
 
 
 @dataclass(frozen=True)
 class Format:
-    """An export format: how to make it, its media type and file extension."""
+    """An export format: how to make it (in pieces of text, a claim at a time: the export of
+    any store holds one claim), its media type and file extension."""
 
     name: str
-    render: Callable[[Workspace, ExportSettings], str]
+    stream: Callable[[Workspace, ExportSettings], Iterator[str]]
     media_type: str
     extension: str
 
@@ -58,8 +60,18 @@ FORMATS: dict[str, Format] = {
 
 
 def export(ws: Workspace, fmt: str, settings: ExportSettings | None = None) -> str:
-    """The export in one of `FORMATS` (default settings when none are given).
+    """The export in one of `FORMATS` (default settings when none are given), whole.
 
     :raise KeyError: for an unknown format.
     """
-    return FORMATS[fmt].render(ws, settings or ExportSettings())
+    return "".join(export_stream(ws, fmt, settings))
+
+
+def export_stream(ws: Workspace, fmt: str, settings: ExportSettings | None = None) -> Iterator[str]:
+    """`export` in pieces, made as they are taken (what the CLI and the web app write). What
+    refuses the export (a claimreview export without a public URL) is raised here, before
+    the first piece.
+
+    :raise KeyError: for an unknown format.
+    """
+    return FORMATS[fmt].stream(ws, settings or ExportSettings())

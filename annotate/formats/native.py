@@ -16,23 +16,23 @@ from ..record.anchoring import anchor_problem
 from ..record.corpus import CorpusDocument
 from ..record.models import Claim, error_details
 from ..record.service import Workspace
-from ..record.store import to_json
-from .common import ExportSettings, Unimportable
+from .common import STREAMED, ExportSettings, Unimportable, json_chunks
 
 # -- export ------------------------------------------------------------------------------
 
 
-def export_json(ws: Workspace, settings: ExportSettings) -> str:
+def export_json(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
     """`{"claims": [...], "documents": [...]}`, both sorted by id; with `with_history`, each
-    claim has its `history` too (what `import --format json` needs to keep it)."""
-    claims = [_exported(c, settings.with_history) for c in ws.every_claim()]
+    claim has its `history` too (what `import --format json` needs to keep it). Made a claim
+    at a time (see `json_chunks`)."""
     docs = [
         d.info().model_dump(
             mode="json", exclude_none=True, exclude={"aliases"} if not d.meta.aliases else None
         )
         for d in ws.corpus.documents()
     ]
-    return to_json({"claims": claims, "documents": docs})
+    claims = (_exported(c, settings.with_history) for c in ws.each_claim())
+    return json_chunks(lambda _: {"claims": STREAMED, "documents": docs}, claims)
 
 
 def _exported(claim: Claim, with_history: bool) -> dict[str, Any]:

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 
+from ..record.models import QuestionName, Relation
 from ..record.questions import Question, question_of, questions
 from ..record.service import Workspace
-from .common import ExportSettings
+from .common import CHUNK_CHARS, ExportSettings
 
 BOM = "\ufeff"
 """The byte order mark (EF BB BF in UTF-8) that tells Excel a CSV is UTF-8."""
@@ -69,16 +72,30 @@ def _answered(claim_id: str, found: list[Question]) -> str:
     return f"{name} ({question.answers[claim_id]})"
 
 
-def export_csv(ws: Workspace, settings: ExportSettings) -> str:
-    """One row per claim, for spreadsheets; no cell can start a formula."""
+@dataclass(frozen=True)
+class _Links:
+    """What `questions` reads of a claim: a few fields, not the claim."""
+
+    id: str
+    relations: list[Relation]
+    question: QuestionName | None
+
+
+def export_csv(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
+    """One row per claim, for spreadsheets; no cell can start a formula. Made a claim at a
+    time, given out in pieces of about `CHUNK_CHARS`."""
     out = io.StringIO()
     if settings.excel:
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    claims = ws.every_claim()
-    found = questions(claims)
-    for c in claims:
+    # The question column needs every claim's links: a first pass keeps only those.
+    found = questions([_Links(c.id, c.relations, c.question) for c in ws.each_claim()])
+    for c in ws.each_claim():
+        if out.tell() >= CHUNK_CHARS:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
         stances = [s.stance for s in c.sources]
         row = [
             c.id,
@@ -111,4 +128,4 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> str:
             c.claim_month or "",
         ]
         writer.writerow([spreadsheet_safe(v) for v in row])
-    return out.getvalue()
+    yield out.getvalue()

@@ -27,8 +27,7 @@ from ..record.anchoring import make_anchor
 from ..record.corpus import CorpusDocument
 from ..record.models import VERDICTS, Anchor, Claim, Source, error_details
 from ..record.service import Workspace
-from ..record.store import to_json
-from .common import ExportSettings, Unimportable
+from .common import STREAMED, ExportSettings, Unimportable, json_chunks
 from .matching import PageIndex, place_quote
 
 # -- export ---------------------------------------------------------------------
@@ -261,37 +260,42 @@ def annotation(
     return anno
 
 
-def export_w3c(ws: Workspace, settings: ExportSettings) -> str:
-    """An AnnotationCollection of one annotation per claim, in one inline page."""
+def export_w3c(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
+    """An AnnotationCollection of one annotation per claim, in one inline page (made a claim
+    at a time: see `json_chunks`)."""
     docs = {d.id: d for d in ws.corpus.documents()}
-    items = [
+    items = (
         item
-        for c in ws.every_claim()
+        for c in ws.each_claim()
         for item in (
             annotation(c, docs, settings),
             *(review_annotation(c, name, docs, settings) for name in sorted(c.reviews)),
         )
-    ]
+    )
     collection_id = f"{settings.base_url}/annotations"
-    collection: dict[str, Any] = {
-        "@context": w3c_context(settings),
-        "id": collection_id,
-        "type": "AnnotationCollection",
-        "label": f"Claims and verdicts of {settings.org_name}",
-        "total": len(items),
-    }
-    # The model has no empty page: a collection of nothing has no `first`.
-    if items:
-        # Each level carries the context, so that a page or an annotation taken out of the
-        # collection is still complete JSON-LD (the W3C test suite checks them so).
-        collection["first"] = {
+
+    def collection(total: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "@context": w3c_context(settings),
-            "id": f"{collection_id}?page=0",
-            "type": "AnnotationPage",
-            "startIndex": 0,
-            "items": items,
+            "id": collection_id,
+            "type": "AnnotationCollection",
+            "label": f"Claims and verdicts of {settings.org_name}",
+            "total": total,
         }
-    return to_json(collection)
+        # The model has no empty page: a collection of nothing has no `first`.
+        if total:
+            # Each level carries the context, so that a page or an annotation taken out of
+            # the collection is still complete JSON-LD (the W3C test suite checks them so).
+            out["first"] = {
+                "@context": w3c_context(settings),
+                "id": f"{collection_id}?page=0",
+                "type": "AnnotationPage",
+                "startIndex": 0,
+                "items": STREAMED,
+            }
+        return out
+
+    return json_chunks(collection, items)
 
 
 _CLAIM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")

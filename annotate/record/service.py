@@ -250,6 +250,12 @@ class Workspace:
         claims = self.store.claims()
         return claims if self.lens is None else [self.lens(c) for c in claims]
 
+    def each_claim(self) -> Iterator[Claim]:
+        """`every_claim()` one claim at a time (what exports read: a store of any size costs
+        them one claim's memory)."""
+        for claim in self.store.each_claim():
+            yield claim if self.lens is None else self.lens(claim)
+
     def exists(self, claim_id: str) -> bool:
         """Whether a file for that claim id is in the store (valid or not)."""
         return self.store.exists(claim_id)

@@ -11,13 +11,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from ..errors import Forbidden, InvalidInput, NothingToChange, detail
-from ..formats.export import FORMATS, export
+from ..formats.export import FORMATS, export_stream
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
 from ..record.questions import Question, public, question_of, questions
 from .common import (
+    Paging,
     actor,
     blind_to,
     body,
@@ -132,9 +141,12 @@ def openapi() -> Response:
 @bp.get("/api/documents")
 @permission("viewer")
 def documents() -> Response:
-    """Every document's metadata with id, sha256 and length."""
-    ws = workspace()
-    return jsonify([d.info().model_dump(mode="json") for d in ws.corpus.documents()])
+    """A page of the documents' metadata with id, sha256 and length, by id (`limit`,
+    `offset`; `Link` and `X-Total-Count` headers)."""
+    paging = Paging.asked()
+    every = workspace().corpus.documents()
+    shown = [d.info().model_dump(mode="json") for d in paging.window(every)]
+    return paging.headers(jsonify(shown), len(every))
 
 
 @bp.get("/api/documents/<doc_id>")
@@ -148,9 +160,11 @@ def document(doc_id: str) -> Response:
 @bp.get("/api/claims")
 @permission("viewer")
 def claims() -> Response:
-    """Claims, filtered by `doc`, `verdict` (or `unreviewed`), `claimant`, `tag` and text
-    `q`."""
+    """A page of the claims (`limit` from `offset`, with `Link` and `X-Total-Count`), filtered
+    by `doc`, `verdict` (or `unreviewed`), `claimant`, `tag` and text `q`: the page is chosen
+    from the index's summaries, and only its claims are read."""
     args = request.args
+    paging = Paging.asked()
     verdict = args.get("verdict")
     if verdict and verdict not in (*VERDICTS, "unreviewed"):
         return error_json(
@@ -161,27 +175,29 @@ def claims() -> Response:
     ws = workspace()
     q = args.get("q")
     if not q:
-        found = ws.claims(
+        found = ws.find(
             doc=args.get("doc"),
             verdict=args.get("verdict"),
             claimant=args.get("claimant"),
             tag=args.get("tag"),
         )
-        return jsonify([seen_json(c) for c in found])
+        shown = [seen_json(c) for c in ws.read(list(paging.window(found)))]
+        return paging.headers(jsonify(shown), len(found))
     result = ws.search_claims(
         q, args.get("doc"), args.get("verdict"), args.get("claimant"), args.get("tag")
     )
-    marked = result.highlights(result.claims)
+    page = list(paging.window(result.claims))
+    marked = result.highlights(page)
     out = []
-    for rank, claim in enumerate(ws.read(result.claims), 1):
-        shown = seen_json(claim)
+    for rank, claim in enumerate(ws.read(page), paging.offset + 1):
+        shown_claim = seen_json(claim)
         fields = marked.get(claim.id, {})
-        if "rationale" not in shown:
+        if "rationale" not in shown_claim:
             fields.pop("rationale", None)
         highlights = {k: str(marks_html(v)) for k, v in fields.items()}
-        shown["match"] = {"rank": rank, "every": result.every, "highlights": highlights}
-        out.append(shown)
-    return jsonify(out)
+        shown_claim["match"] = {"rank": rank, "every": result.every, "highlights": highlights}
+        out.append(shown_claim)
+    return paging.headers(jsonify(out), len(result.claims))
 
 
 @bp.post("/api/claims")
@@ -342,10 +358,15 @@ def queue() -> Response:
             f"unknown review status '{status}'",
             [detail("status", f"one of {', '.join(REVIEW_STATUSES)}")],
         )
+    paging = Paging.asked()
     ws = workspace()
     me, adjudicator = actor(), sees_every_review()
+    found = ws.queue(status=status, reviewer=args.get("reviewer") or None)
+    if ws.rules.blind and not adjudicator and status is not None:
+        # The status of a claim not reviewed by the requester is not theirs to see.
+        found = [s for s in found if me in s.reviewers]
     out = []
-    for s in ws.queue(status=status, reviewer=args.get("reviewer") or None):
+    for s in paging.window(found):
         item: dict[str, Any] = {
             "id": s.id,
             "version": s.version,
@@ -354,8 +375,6 @@ def queue() -> Response:
             "documents": sorted({m.doc for m in s.appearances}),
         }
         if ws.rules.blind and not adjudicator and me not in s.reviewers:
-            if status is not None:
-                continue  # its status is not the requester's to see
             item["blind"] = True
         else:
             item.update(
@@ -364,7 +383,7 @@ def queue() -> Response:
                 reviewers=list(s.reviewers),
             )
         out.append(item)
-    return jsonify(out)
+    return paging.headers(jsonify(out), len(found))
 
 
 @bp.get("/api/agreement")
@@ -417,7 +436,9 @@ def export_view() -> Response:
         with_history=fmt == "json" and _flag("history"),
         excel=fmt == "csv" and _flag("excel"),
     )
-    resp = Response(export(workspace(), fmt, settings), content_type=spec.media_type)
+    # Streamed, a claim at a time: the export of 100,000 claims is 200 MB of text.
+    pieces = export_stream(workspace(), fmt, settings)
+    resp = Response(stream_with_context(pieces), content_type=spec.media_type)
     if request.args.get("download"):
         resp.headers["Content-Disposition"] = (
             f'attachment; filename="annotate-{spec.name}.{spec.extension}"'

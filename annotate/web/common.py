@@ -7,10 +7,11 @@ Errors are turned into HTTP answers here, in one place (their statuses are in `e
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -136,6 +137,8 @@ OPEN_BUILTINS = frozenset({"static"})
 """Flask's own endpoints, which cannot carry a declaration."""
 
 V = TypeVar("V", bound=Callable[..., Any])
+R = TypeVar("R", bound=Response)
+"""A response, of whichever class: `Paging.headers` gives back the one it was given."""
 
 
 def permission(needs: Permission) -> Callable[[V], V]:
@@ -484,3 +487,74 @@ def init_app(app: Flask) -> None:
             if name.lower() in ("allow", "retry-after", "www-authenticate"):
                 resp.headers[name] = value
         return resp
+
+
+DEFAULT_LIMIT = 100
+"""Items per page of an API list when the request names no `limit`."""
+
+MAX_LIMIT = 1000
+"""The most items a page of an API list may have (`limit`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Paging:
+    """The window of an API list a request asks for (`limit` items from `offset`)."""
+
+    limit: int
+    offset: int
+
+    @classmethod
+    def asked(cls) -> Paging:
+        """The `limit` and `offset` of the request (defaults `DEFAULT_LIMIT` and 0).
+
+        :raise InvalidInput: naming the parameter that is not a whole number in its range.
+        """
+        return cls(
+            _whole_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), _whole_arg("offset", 0, 0, None)
+        )
+
+    def window(self, items: Sequence[T]) -> Sequence[T]:
+        """This page of `items` (empty past the end)."""
+        return items[self.offset : self.offset + self.limit]
+
+    def headers(self, resp: R, total: int) -> R:
+        """`resp` with the list's `X-Total-Count` and a `Link` (RFC 8288) to its `first`,
+        `last`, and where there are some, `prev` and `next` pages, each URL the request's own
+        with its `offset` and `limit` (the other parameters kept, so filters apply to every
+        page)."""
+        args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
+
+        def link(offset: int, rel: str) -> str:
+            values: dict[str, Any] = {
+                **(request.view_args or {}),
+                **args,
+                "offset": offset,
+                "limit": self.limit,
+            }
+            url = _url_for(request.endpoint or "", **values)
+            return f'<{url}>; rel="{rel}"'
+
+        last = max(0, (total - 1) // self.limit * self.limit)
+        links = [link(0, "first")]
+        if self.offset > 0:
+            links.append(link(max(0, min(self.offset, total) - self.limit), "prev"))
+        if self.offset + self.limit < total:
+            links.append(link(self.offset + self.limit, "next"))
+        links.append(link(last, "last"))
+        resp.headers["Link"] = ", ".join(links)
+        resp.headers["X-Total-Count"] = str(total)
+        return resp
+
+
+T = TypeVar("T")
+
+
+def _whole_arg(name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    if value is None or value < low or (high is not None and value > high):
+        wanted = f"a whole number from {low} to {high}" if high else f"a whole number from {low}"
+        raise InvalidInput(f"{name}: '{raw[:40]}' is not {wanted}", [detail(name, wanted)])
+    return value

@@ -28,6 +28,7 @@ from ..record.models import (
     DocumentMeta,
     VerdictInput,
 )
+from .common import DEFAULT_LIMIT, MAX_LIMIT
 
 REF = "#/components/schemas/{model}"
 VERDICT_FIELDS = frozenset(VerdictInput.model_fields)
@@ -334,6 +335,47 @@ WRITE_ERRORS = ("400", "401", "403", "404", "405", "413", "415", "422", "503", "
 CHANGE_ERRORS = (*WRITE_ERRORS, "409", "412", "428")
 
 
+PAGING = [
+    {
+        "name": "limit",
+        "in": "query",
+        "description": f"Items per page, {DEFAULT_LIMIT} unless given, at most {MAX_LIMIT}.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "How many items of the list come before the page (0: the first page).",
+        "schema": {"type": "integer", "minimum": 0, "default": 0},
+    },
+]
+"""The parameters of a paged list: `limit` items from `offset` (a bad one is a 422)."""
+
+PAGE_HEADERS = {
+    "Link": {
+        "description": "The list's other pages (RFC 8288): `first` and `last` always, `prev` "
+        "and `next` where there are some; each URL keeps the request's filters. Follow "
+        "`next` until there is none to read the whole list.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "X-Total-Count": {
+        "description": "How many items the whole list has (with the filters given).",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+}
+
+
+def _page_of(description: str, items: dict[str, Any]) -> dict[str, Any]:
+    """The 200 answer of a paged list: one page of `items`, with `PAGE_HEADERS`."""
+    return {
+        "description": f"{description} One page: see the Link and X-Total-Count headers.",
+        "headers": PAGE_HEADERS,
+        "content": {JSON: {"schema": {"type": "array", "items": items}}},
+    }
+
+
 def _errors(codes: tuple[str, ...]) -> dict[str, Any]:
     return {
         code: {"description": ERRORS[code], "content": {JSON: {"schema": _ref("Error")}}}
@@ -532,13 +574,11 @@ def _document() -> dict[str, Any]:
         "/api/documents": {
             "get": {
                 "operationId": "listDocuments",
-                "summary": "Every document's metadata with id, sha256 and length.",
+                "summary": "A page of the documents' metadata with id, sha256 and length.",
+                "parameters": PAGING,
                 "responses": {
-                    "200": {
-                        "description": "The documents, by id.",
-                        "content": {JSON: {"schema": {"type": "array", "items": _ref("Document")}}},
-                    },
-                    **_errors(READ_ERRORS),
+                    "200": _page_of("The documents, by id.", _ref("Document")),
+                    **_errors((*READ_ERRORS, "422")),
                 },
             },
             "post": {
@@ -607,8 +647,10 @@ def _document() -> dict[str, Any]:
         "/api/claims": {
             "get": {
                 "operationId": "listClaims",
-                "summary": "Claims, filtered by document, verdict, claimant, tag and text.",
+                "summary": "A page of the claims, filtered by document, verdict, claimant, "
+                "tag and text.",
                 "parameters": [
+                    *PAGING,
                     {"name": "doc", "in": "query", "schema": {"type": "string"}},
                     {
                         "name": "verdict",
@@ -631,11 +673,11 @@ def _document() -> dict[str, Any]:
                     },
                 ],
                 "responses": {
-                    "200": {
-                        "description": "The claims, by id; with `q`, best match first, each "
-                        "with its `match`.",
-                        "content": {JSON: {"schema": {"type": "array", "items": _ref("Claim")}}},
-                    },
+                    "200": _page_of(
+                        "The claims, by id; with `q`, best match first, each with its `match` "
+                        "(its rank counted over the whole list).",
+                        _ref("Claim"),
+                    ),
                     **_errors((*READ_ERRORS, "422")),
                 },
             },
@@ -747,8 +789,10 @@ def _document() -> dict[str, Any]:
         "/api/queue": {
             "get": {
                 "operationId": "queue",
-                "summary": "Claims by review status, or those waiting for a reviewer.",
+                "summary": "A page of the claims by review status, or of those waiting for "
+                "a reviewer.",
                 "parameters": [
+                    *PAGING,
                     {
                         "name": "status",
                         "in": "query",
@@ -762,12 +806,7 @@ def _document() -> dict[str, Any]:
                     },
                 ],
                 "responses": {
-                    "200": {
-                        "description": "Claim summaries, by id.",
-                        "content": {
-                            JSON: {"schema": {"type": "array", "items": _ref("QueueItem")}}
-                        },
-                    },
+                    "200": _page_of("Claim summaries, by id.", _ref("QueueItem")),
                     **_errors((*READ_ERRORS, "422")),
                 },
             }

@@ -36,7 +36,7 @@ from ..formats.w3c import (
 )
 from ..record.corpus import CorpusDocument
 from ..record.models import Claim
-from ..record.store import to_json
+from ..record.store import Summary, to_json
 from .common import permission, workspace
 
 bp = Blueprint("protocol", __name__)
@@ -66,15 +66,14 @@ def _page_id(settings: ExportSettings, page: int, iris: bool) -> str:
     return f"{_container_id(settings)}?iris={int(iris)}&page={page}"
 
 
-def _claims() -> list[Claim]:
-    return workspace().every_claim()
-
-
-def _items(claims: list[Claim]) -> list[tuple[Claim, str | None]]:
-    """Every annotation as (claim, reviewer or None), in the `w3c` export's order: each
-    claim, then its reviews by reviewer name (the reviews this requester may see)."""
+def _items() -> list[tuple[Summary, str | None]]:
+    """Every annotation as (the claim's summary, reviewer or None), in the `w3c` export's
+    order: each claim, then its reviews by reviewer name (the reviews this requester may
+    see). From the store's index: a page reads only its own claims."""
     return [
-        item for c in claims for item in ((c, None), *((c, name) for name in sorted(c.reviews)))
+        item
+        for s in workspace().find()
+        for item in ((s, None), *((s, name) for name in s.reviewers))
     ]
 
 
@@ -94,8 +93,8 @@ def _describe(
     return review_annotation(claim, name, docs, settings)
 
 
-def _iri(claim: Claim, name: str | None, settings: ExportSettings) -> str:
-    base = settings.annotation_url(claim.id)
+def _iri(claim_id: str, name: str | None, settings: ExportSettings) -> str:
+    base = settings.annotation_url(claim_id)
     return base if name is None else f"{base}/reviews/{quote(name, safe='')}"
 
 
@@ -129,11 +128,24 @@ def _answer(data: dict[str, Any], ldp_type: str, vary: str = "Accept") -> Respon
 
 
 def _page(
-    items: list[tuple[Claim, str | None]], page: int, iris: bool, settings: ExportSettings
+    items: list[tuple[Summary, str | None]], page: int, iris: bool, settings: ExportSettings
 ) -> dict[str, Any]:
     last = max(0, (len(items) - 1) // PAGE_SIZE)
     chunk = items[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     docs = {} if iris else _docs()
+    shown: list[Any]
+    if iris:
+        shown = [_iri(s.id, n, settings) for s, n in chunk]
+    else:
+        # Only this page's claims are read, each once (its reviews follow it).
+        ws = workspace()
+        read = {c.id: c for c in ws.read(list({s.id: s for s, _ in chunk}.values()))}
+        lensed = {i: c if ws.lens is None else ws.lens(c) for i, c in read.items()}
+        shown = [
+            _describe(lensed[s.id], n, settings, docs)
+            for s, n in chunk
+            if s.id in lensed and (n is None or n in lensed[s.id].reviews)
+        ]
     out: dict[str, Any] = {
         "@context": w3c_context(settings) if not iris else ANNO_CONTEXT,
         "id": _page_id(settings, page, iris),
@@ -144,9 +156,7 @@ def _page(
             "modified": _modified(items),
         },
         "startIndex": page * PAGE_SIZE,
-        "items": [
-            _iri(c, n, settings) if iris else _describe(c, n, settings, docs) for c, n in chunk
-        ],
+        "items": shown,
     }
     if page < last:
         out["next"] = _page_id(settings, page + 1, iris)
@@ -155,7 +165,7 @@ def _page(
     return out
 
 
-def _modified(items: list[tuple[Claim, str | None]]) -> str | None:
+def _modified(items: list[tuple[Summary, str | None]]) -> str | None:
     latest = max((c.updated_at for c, _ in items), default=None)
     return latest.strftime("%Y-%m-%dT%H:%M:%SZ") if latest else None
 
@@ -165,7 +175,7 @@ def _modified(items: list[tuple[Claim, str | None]]) -> str | None:
 def container() -> Response:
     """The container, or one of its pages (`page`, `iris`)."""
     settings = _settings()
-    items = _items(_claims())
+    items = _items()
     last = max(0, (len(items) - 1) // PAGE_SIZE)
     page_arg = request.args.get("page")
     iris_arg = request.args.get("iris", "0")

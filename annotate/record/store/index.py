@@ -390,6 +390,19 @@ class Index(StoreState):
             self._collect(wanted, parsed, claims, problems)
         return claims, problems
 
+    def valid_files(self) -> list[tuple[str, int]]:
+        """The file name and signature of every valid claim, sorted by claim id, after a full
+        check of the folder (what `Store.each_claim` reads, one file at a time)."""
+        self.refresh(full=True)
+        with self._cache_lock:
+            valid, _ = self._valid(sorted(self._entries))
+            by_id = sorted(
+                (summary.id, n, e.signature)
+                for n in valid
+                if (summary := (e := self._entries[n]).summary) is not None
+            )
+        return [(n, sig) for _, n, sig in by_id]
+
     def _collect(
         self,
         wanted: list[tuple[str, int]],
