@@ -404,6 +404,42 @@ def test_a_garbled_quote_far_from_every_hint_is_still_named_as_the_best_candidat
     ) in run("check").output
 
 
+def test_a_two_letter_quote_that_lost_its_last_letter_is_edited_in_place_not_orphaned(
+    run: Run, workdir: Path
+) -> None:
+    # Shrunk from random copy-edits of a text of a few repeated letters, where every piece
+    # recurs: "ab" lost its "b", and the suffix " ba bc ba" now begins right after the "a".
+    # Where a search window begins just after that "a", the first alignment is "a b" (one
+    # edit) and the context pins it back to "a" alone: a place whose prefix and suffix are
+    # both intact: the quote edited in place. The suffix is looked for from one character into
+    # the span; looked for from two, it was missed and the quote orphaned ("a b", 0.64).
+    added = run(
+        "add", "-", "--id", "letters", "--title", "Letters", input="cbbcacbbcc caaaab ba bc ba\n"
+    )
+    assert added.exit_code == 0, added.output
+    ws = Workspace.open(workdir / "seeds", workdir / "fixtures")
+    text = read(workdir, "letters")
+    assert text[15:17] == "ab"
+    made = ws.create_claim(
+        {
+            "statement": "The letters",
+            "claimant": "tester",
+            "appearances": [{"doc": "letters", "start": 15, "end": 17, "exact": "ab"}],
+        },
+        "tester",
+    )
+    edited = edit(workdir, "letters", lambda t: t.replace("caaaab ba", "caaaa ba"))
+
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    assert (
+        "the-letters appearances[0] in letters: the quoted text changed in place at 15-17: "
+        "'ab' -> 'a' (1 edit, score 0.72)"
+    ) in result.output
+    assert "moved 0, edited in place 1, restored 0, orphaned 0" in result.output
+    assert_at(edited, ws.claim(made.id).appearances[0], 15, 16)
+
+
 # -- concurrency and re-attaching --------------------------------------------------------
 
 
