@@ -236,33 +236,46 @@ def test_a_moved_quote_is_still_reported_as_moved(run: Run, workdir: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("edited", "said"),
+    ("was", "edited", "said"),
     [
         # A letter doubled, and one of a doubled pair taken out: the part shown is cut where
         # the two versions differ, not one letter further (the common end overlaps the start).
         (
+            TYPO[0],
             "announced in Februaary that",
             "at 2930-3044: '… announced in February that no Iskander …' -> "
             "'… announced in Februaary that no Iskander …' (1 edit, score 0.99)",
         ),
         (
+            TYPO[0],
             "anounced in February that",
             "at 2930-3042: '… Defense Ministry announced in February t…' -> "
             "'… Defense Ministry anounced in February t…' (1 edit, score 0.99)",
         ),
         (
+            TYPO[0],
             "announced in Fobruery that",
             "at 2930-3043: '…istry announced in February that no Iskander …' -> "
             "'…istry announced in Fobruery that no Iskander …' (2 edits, score 0.99)",
         ),
+        # The first change 21 characters into the quote: the part shown starts at its second
+        # character, so it is cut there too (`…` before it), not shown as if the quote began
+        # with "ussia".
+        (
+            "Defense Ministry announced",
+            "Defense Minixtry announced",
+            "at 2930-3043: '…ussia’s Defense Ministry announced in Feb…' -> "
+            "'…ussia’s Defense Minixtry announced in Feb…' (1 edit, score 0.99)",
+        ),
     ],
 )
 def test_a_quote_edited_in_place_shows_just_what_changed_and_how_much(
-    run: Run, workdir: Path, edited: str, said: str
+    run: Run, workdir: Path, was: str, edited: str, said: str
 ) -> None:
     seed = workdir / "seeds" / f"{MOD}.txt"
     text = seed.read_text(encoding="utf-8")
-    seed.write_text(text.replace(TYPO[0], edited), encoding="utf-8")
+    assert text.count(was) == 1, was
+    seed.write_text(text.replace(was, edited), encoding="utf-8")
     mine = [
         ln
         for ln in run("check").output.splitlines()

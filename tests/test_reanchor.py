@@ -363,6 +363,83 @@ def test_a_cut_paragraph_orphans_only_its_anchors(
     assert [f for f, a in now.items() if a.orphaned] == ["sources[0].quote"]
 
 
+def test_a_garbled_quote_far_from_every_hint_is_still_named_as_the_best_candidate(
+    run: Run, ws: Workspace, workdir: Path
+) -> None:
+    # "Some experts" rewritten with three letters changed (each of its 3-letter pieces but one
+    # broken, so it points to itself only once) and words put either side, as many as make
+    # the place its prefix points to and the place its suffix points to search two windows
+    # that only touch, with the garbled quote across their edge. Three copies of the passage
+    # with other words in the quote's place, further down, are the best-supported places and
+    # are searched first; the two windows come after them, where touching windows are
+    # searched as one. Searched apart, neither holds the whole quote and check found nothing.
+    quote = "Some experts"
+    made = ws.create_claim(
+        {
+            "statement": "Experts tie the missiles to Russia",
+            "claimant": "caliber.az",
+            "appearances": [sel(ws, CK, quote)],
+        },
+        "tester",
+    )
+    old = made.appearances[0]
+    before, garbled = "Recently ", "Sume-exberts"
+    boxes = f"\n\n{old.prefix}------------{old.suffix}" * 3
+    edit(
+        workdir,
+        CK,
+        lambda t: t.replace(quote, before + garbled + " of the region,") + boxes,
+    )
+    at = old.start + len(before)
+
+    result = run("check", "--format", "json")
+    assert result.exit_code == 1
+    (problem,) = json.loads(result.output)["problems"]
+    assert (problem["found_start"], problem["found_end"]) == (at, at + len(garbled))
+    assert read(workdir, CK)[at : at + len(garbled)] == garbled
+    assert problem["score"] == 0.538
+    assert (
+        f"drifted: quote not found, best candidate {at}-{at + len(garbled)} (score 0.53) is "
+        "too unlike it"
+    ) in run("check").output
+
+
+def test_a_two_letter_quote_that_lost_its_last_letter_is_edited_in_place_not_orphaned(
+    run: Run, workdir: Path
+) -> None:
+    # Shrunk from random copy-edits of a text of a few repeated letters, where every piece
+    # recurs: "ab" lost its "b", and the suffix " ba bc ba" now begins right after the "a".
+    # Where a search window begins just after that "a", the first alignment is "a b" (one
+    # edit) and the context pins it back to "a" alone: a place whose prefix and suffix are
+    # both intact: the quote edited in place. The suffix is looked for from one character into
+    # the span; looked for from two, it was missed and the quote orphaned ("a b", 0.64).
+    added = run(
+        "add", "-", "--id", "letters", "--title", "Letters", input="cbbcacbbcc caaaab ba bc ba\n"
+    )
+    assert added.exit_code == 0, added.output
+    ws = Workspace.open(workdir / "seeds", workdir / "fixtures")
+    text = read(workdir, "letters")
+    assert text[15:17] == "ab"
+    made = ws.create_claim(
+        {
+            "statement": "The letters",
+            "claimant": "tester",
+            "appearances": [{"doc": "letters", "start": 15, "end": 17, "exact": "ab"}],
+        },
+        "tester",
+    )
+    edited = edit(workdir, "letters", lambda t: t.replace("caaaab ba", "caaaa ba"))
+
+    result = run("reanchor")
+    assert result.exit_code == 0, result.output
+    assert (
+        "the-letters appearances[0] in letters: the quoted text changed in place at 15-17: "
+        "'ab' -> 'a' (1 edit, score 0.72)"
+    ) in result.output
+    assert "moved 0, edited in place 1, restored 0, orphaned 0" in result.output
+    assert_at(edited, ws.claim(made.id).appearances[0], 15, 16)
+
+
 # -- concurrency and re-attaching --------------------------------------------------------
 
 

@@ -3,14 +3,17 @@ disk are read again."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from annotate.record.service import Workspace
+from annotate.record.store.claimfile import TEMP
 
 
 def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temp_file(
@@ -92,6 +95,9 @@ def test_a_save_syncs_the_temp_file_then_renames_it_then_syncs_the_folder(
     (rename,) = [c for c in disk.calls if c[0] == "replace"]
     tmp = rename[1]
     assert rename[2] == str(path) and Path(tmp).name.startswith(f".{path.name}.")
+    # Prepared in the store's scratch folder, not in the store folder, whose changes readers
+    # learn of from the change log (written around the rename only).
+    assert Path(tmp).parent == ws.store.root / TEMP
     writes = [i for i, c in enumerate(disk.calls) if c == ("write", tmp)]
     assert writes
     synced = disk.index(("fsync", tmp), writes[-1])
@@ -112,11 +118,71 @@ def test_a_delete_syncs_the_trash_copy_and_the_folder_the_claim_left(
     (rename,) = [c for c in disk.calls if c[0] == "replace"]
     tmp, kept = rename[1], Path(rename[2])
     assert kept.parent == ws.store.root / ".trash" and kept.exists()
+    assert Path(tmp).parent == kept.parent  # prepared beside the file it becomes
     synced = disk.index(("fsync", tmp))
     renamed = disk.index(rename, synced)
     trash_synced = disk.index(("fsync", str(kept.parent)), renamed)
     removed = disk.index(("unlink", str(path)), trash_synced)
     disk.index(("fsync", str(path.parent)), removed)
+
+
+def test_a_short_write_is_carried_on_until_the_whole_file_is_written(
+    ws: Workspace, make_claim: Callable[..., dict[str, object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # os.write may write less than it was given (a signal, a pipe, a network file system).
+    cid = str(make_claim()["id"])
+    real = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real(fd, bytes(data[:100])))
+    ws.edit_claim(cid, 1, {"statement": "Written a hundred bytes at a time"}, actor="ana")
+    monkeypatch.undo()
+    saved = json.loads(ws.store.path_for(cid).read_text(encoding="utf-8"))
+    assert saved["statement"] == "Written a hundred bytes at a time"
+
+
+def test_a_temp_file_of_the_same_name_is_left_alone_and_another_name_taken(
+    ws: Workspace, make_claim: Callable[..., dict[str, object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another writer's temp file, or a link planted where the next one will be: never opened.
+    cid = str(make_claim()["id"])
+    path = ws.store.path_for(cid)
+    scratch = ws.store.root / TEMP
+    taken = scratch / f".{path.name}.0000aaaa.tmp"
+    taken.write_text("another writer's", encoding="utf-8")
+    planted = scratch / f".{path.name}.0000bbbb.tmp"
+    target = ws.store.root.parent / "elsewhere.txt"
+    target.write_text("not the store's", encoding="utf-8")
+    planted.symlink_to(target)
+    names = iter(["0000aaaa", "0000bbbb", "0000cccc"])
+    monkeypatch.setattr(secrets, "token_hex", lambda n: next(names))
+    ws.edit_claim(cid, 1, {"statement": "Saved under a third name"}, actor="ana")
+    monkeypatch.undo()
+    assert json.loads(path.read_text(encoding="utf-8"))["statement"] == "Saved under a third name"
+    assert taken.read_text(encoding="utf-8") == "another writer's"
+    assert planted.is_symlink() and target.read_text(encoding="utf-8") == "not the store's"
+
+
+def test_a_scratch_folder_made_meanwhile_by_another_writer_is_used(
+    ws: Workspace, make_claim: Callable[..., dict[str, object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scratch folder is missing when the temp file is opened (a new store), and another
+    # process makes it before this one does: this one uses it rather than failing.
+    cid = str(make_claim()["id"])
+    scratch = ws.store.root / TEMP
+    real = os.open
+    missed: list[str | os.PathLike[str]] = []
+
+    def missing_once(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+        if Path(path).parent == scratch and not missed:
+            missed.append(path)  # the folder was not there yet; the other writer made it
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        return real(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", missing_once)
+    ws.edit_claim(cid, 1, {"statement": "Saved through the other's folder"}, actor="ana")
+    monkeypatch.undo()
+    assert missed
+    saved = json.loads(ws.store.path_for(cid).read_text(encoding="utf-8"))
+    assert saved["statement"] == "Saved through the other's folder"
 
 
 @pytest.mark.parametrize("umask", [0o002, 0o022, 0o077])
