@@ -12,9 +12,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from annotate.cli import cli
 from annotate.record.service import Workspace
+
+# No property test fails for taking long: a deadline is a timed assertion, and a loaded
+# machine (a CI runner, a laptop building something else) makes any of them flaky.
+settings.register_profile("annotate", deadline=None)
+settings.load_profile("annotate")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
