@@ -220,9 +220,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     return counts
 
 
-def test_a_page_of_the_claims_api_reads_only_its_claims(
-    client: Any, reads: dict[str, int]
-) -> None:
+def test_a_page_of_the_claims_api_reads_only_its_claims(client: Any, reads: dict[str, int]) -> None:
     assert client.get("/api/claims?limit=5&offset=30").status_code == 200
     assert reads == {"get": 5, "all": 0}
 
