@@ -318,7 +318,7 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
             found += _agreement_problems(claim, file, chunk.required)
         published = (
             {a.doc: _published(a.doc, chunk) for a in claim.appearances}
-            if claim.claim_date is not None
+            if claim.claim_date is not None or claim.claim_month is not None
             else {}
         )
         found += [

@@ -752,13 +752,17 @@ def review_status(
     return "in review" if len(set(reviews)) == 1 else "disagreement"
 
 
+_RULES_NAMING_A_FIELD = ("verdict_rules", "relation_self", "date_twice")
+"""The claim's own rules (`Claim._rules`), each naming the field it is about in its context."""
+
+
 def error_details(exc: Any, prefix: tuple[str | int, ...] = ()) -> list[Detail]:
     """Turn a pydantic ValidationError into details: `field` `a.b[0]`, its `message`."""
     details = []
     for err in exc.errors(include_url=False):
         loc = list(prefix) + list(err["loc"])
         ctx = err.get("ctx") or {}
-        if err["type"] == "verdict_rules" and "field" in ctx:
+        if err["type"] in _RULES_NAMING_A_FIELD and "field" in ctx:
             loc.append(ctx["field"])
         details.append(detail(format_loc(loc), err["msg"]))
     return details
