@@ -20,8 +20,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def question_server(workdir: Path) -> Iterator[str]:
-    """`annotate serve` over a copy with the 'Were Iskanders used?' group linked."""
+def question_server(unlinked: Path) -> Iterator[str]:
+    """`annotate serve` over a copy with the 'Were Iskanders used?' group linked (and none of
+    the shipped links)."""
+    workdir = unlinked
     iskander_question(make_app(workdir).test_client())
     with serving(workdir) as url:
         yield url

@@ -86,3 +86,16 @@ def test_a_month_after_the_article_that_reports_it_is_flagged(
     ]
     assert late and late[0]["field"] == "claim_month"
     assert "claim_month 2021-05 is after" in late[0]["message"]
+
+
+def test_giving_a_day_drops_the_month_and_giving_a_month_drops_the_day(client: Any) -> None:
+    assert _patch(client, {"claim_month": "2021-04"}).status_code == 200
+    day = _patch(client, {"claim_date": "2021-04-03"}).get_json()
+    assert day["claim_date"] == "2021-04-03" and "claim_month" not in day
+    month = _patch(client, {"claim_month": "2021-04"}).get_json()
+    assert month["claim_month"] == "2021-04" and "claim_date" not in month
+    history = client.get(f"/api/claims/{CLAIM}/history").get_json()
+    assert history[-1]["changes"] == {
+        "claim_date": ["2021-04-03", None],
+        "claim_month": [None, "2021-04"],
+    }

@@ -10,6 +10,7 @@ from typing import Any
 from .test_views import SVG, table_rows
 
 QUESTION = "Were Iskanders used?"
+ANAMA = "Mine Action Agency of the Republic of Azerbaijan (ANAMA)"
 
 
 def _question_id(client: Any) -> str:
@@ -25,14 +26,15 @@ def test_the_timeline_tells_the_iskander_story_in_order(client: Any) -> None:
         for r in table_rows(resp, "timeline-table")
     ]
     when = [w for w, _, _ in rows]
-    # February's denials and Pashinyan's remark, March's retraction, April's find and claims.
+    # February's denials and Pashinyan's remark, March's retraction and find, April's claims.
     assert when[:4] == ["Feb 2021", "Feb 2021", "Feb 2021", "26 Feb 2021"]
-    assert when[4] == "Mar 2021"
-    assert all(w.endswith("Apr 2021") for w in when[5:]) and len(when) > 6
+    assert when[4:6] == ["Mar 2021", "Mar 2021"]
+    assert all(w.endswith("Apr 2021") for w in when[6:]) and len(when) > 7
     said = {(w, who): answer for w, who, answer in rows}
     assert said[("Feb 2021", "Ilham Aliyev")] == f"{QUESTION}: denies"
     assert said[("26 Feb 2021", "Russian Ministry of Defence")] == f"{QUESTION}: denies"
     assert said[("Mar 2021", "Mane Gevorgyan")] == f"{QUESTION}: denies"
+    assert said[("Mar 2021", ANAMA)] == f"{QUESTION}: asserts"  # the find, announced in March
     assert said[("2 Apr 2021", "Idris Ismayilov")] == f"{QUESTION}: asserts"
     assert said[("12 Apr 2021", "Ilham Aliyev")] == f"{QUESTION}: asserts"
     # Each with its verdict, as the highlights mark it.
@@ -45,7 +47,9 @@ def test_the_timeline_draws_a_month_as_a_bar_across_it(client: Any) -> None:
     svg = client.get(f"/timeline.svg?question={_question_id(client)}").get_data()
     root = ET.fromstring(svg)
     bars = [r for r in root.iter(f"{SVG}rect") if r.get("stroke-dasharray") == "2 2"]
-    assert len(bars) == 4  # Aliyev's and Pashinyan's two in February, the March retraction
+    # Aliyev's and Pashinyan's two in February, the Ministry's "warehouses" is not an answer
+    # to this question; the March retraction and find.
+    assert len(bars) == 5
     assert "A dashed bar: said in that month" in svg.decode()
 
 

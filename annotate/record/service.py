@@ -507,6 +507,10 @@ class Workspace:
             fields["appearances"] = self._anchors(
                 patch.appearances, "appearances", self._kept(claim_id)
             )
+        # A day and a month are alternatives: giving one (and not the other) drops the other.
+        for given, other in (("claim_date", "claim_month"), ("claim_month", "claim_date")):
+            if fields.get(given) is not None and other not in fields:
+                fields[other] = None
         for required in ("statement", "claimant", "appearances"):
             if required in fields and fields[required] is None:
                 raise InvalidInput(
