@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from annotate.errors import DiskProblem
 from annotate.record.service import Workspace
 from annotate.record.store.claimfile import TEMP
 
@@ -219,3 +220,35 @@ def test_a_file_changed_on_disk_is_read_again(
     data["statement"] = "Edited by hand in a text editor, a longer statement"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert {c.id: c.statement for c in ws.store.claims()}[cid].startswith("Edited by hand")
+
+
+def test_a_full_disk_is_a_disk_problem_naming_it_not_an_os_error(
+    ws: Workspace, make_claim: Callable[..., dict[str, object]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What every caller catches (the panel keeps what was typed, the CLI says it in a line);
+    # a bare OSError would pass them by.
+    cid = str(make_claim()["id"])
+    before = ws.store.path_for(cid).read_bytes()
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(DiskProblem, match="nothing was saved: the disk that holds the store"):
+        ws.edit_claim(cid, 1, {"statement": "Never written"}, actor="ana")
+    monkeypatch.undo()
+    assert ws.store.path_for(cid).read_bytes() == before
+
+
+def test_a_save_is_seen_by_another_process_reading_the_same_store(
+    workdir: Path, make_claim: Callable[..., dict[str, object]], ws: Workspace
+) -> None:
+    # Another process's Workspace on the same folder, its index built before the save: it
+    # learns which file changed from the store's change log, not from listing the folder.
+    cid = str(make_claim()["id"])
+    other = Workspace.open(workdir / "seeds", workdir / "fixtures")
+    assert [s.version for s in other.find() if s.id == cid] == [1]
+    ws.edit_claim(cid, 1, {"statement": "Seen elsewhere"}, actor="ana")
+    assert [(s.version, s.statement) for s in other.find() if s.id == cid] == [
+        (2, "Seen elsewhere")
+    ]
