@@ -78,7 +78,12 @@ def test_a_claim_is_not_linked_to_itself_or_twice_to_one_claim(client: Any, stor
         {"relations": [{"kind": "repeats", "claim": MOD}, {"kind": "supports", "claim": MOD}]},
     )
     assert twice.status_code == 422
-    assert f"'{MOD}' is linked twice" in twice.get_json()["error"]
+    assert twice.get_json()["details"] == [
+        {
+            "field": "relations",
+            "message": f"'{MOD}' is linked twice: a claim has one relation to another",
+        }
+    ]
     unknown_kind = _patch(client, PESKOV, {"relations": [{"kind": "agrees", "claim": MOD}]})
     assert unknown_kind.status_code == 422
     assert (store / f"{PESKOV}.json").read_bytes() == before
