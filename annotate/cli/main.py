@@ -13,7 +13,7 @@ import click
 
 from .. import DISTRIBUTION, __version__
 from ..errors import AnnotateError
-from ..formats.export import DEFAULT_ORG_NAME, FORMATS, ExportSettings, export_stream
+from ..formats.export import FORMATS, ExportSettings, export_stream
 from ..formats.importer import IMPORT_FORMATS, import_data, load_file
 from ..formats.pictures import (
     KINDS,
@@ -31,7 +31,7 @@ from ..record.revisions import OUTCOMES, UNPLACED
 from ..record.service import Workspace
 from .documents import add, doc
 from .gitdesk import diff_cmd, merge_driver, resolve, sync_cmd
-from .options import CONTEXT, base_url_option, workspace_options
+from .options import CONTEXT, base_url_option, org_name_option, workspace_options
 from .serve import serve
 from .users import user as user_group
 
@@ -145,14 +145,7 @@ def reanchor(ws: Workspace, dry_run: bool, reviewer: str) -> None:
     help="Write to FILE instead of standard output.",
 )
 @base_url_option
-@click.option(
-    "--org-name",
-    envvar="ANNOTATE_ORG_NAME",
-    default=DEFAULT_ORG_NAME,
-    show_default=True,
-    help="The reviewing organisation (ClaimReview author, W3C collection label; setting "
-    "[publish] org_name).",
-)
+@org_name_option("The reviewing organisation: ClaimReview author, W3C collection label")
 @click.option(
     "--org-url",
     envvar="ANNOTATE_ORG_URL",
@@ -261,13 +254,7 @@ def export_cmd(
     "--verdict", type=click.Choice(PICTURE_STATUSES), help="Only the claims with this verdict."
 )
 @base_url_option
-@click.option(
-    "--org-name",
-    envvar="ANNOTATE_ORG_NAME",
-    default=DEFAULT_ORG_NAME,
-    show_default=True,
-    help="The desk named in the sources line (setting [publish] org_name).",
-)
+@org_name_option("The desk named in the sources line")
 def picture_cmd(
     ws: Workspace,
     kind: str,

@@ -12,7 +12,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import InvalidInput
-from ..formats.export import DEFAULT_BASE_URL
+from ..formats.export import DEFAULT_BASE_URL, DEFAULT_ORG_NAME
 from ..record.reviews import ReviewRules
 from ..record.service import Workspace
 from ..record.settings import SETTINGS_FILE, DeskSettings, load_settings
@@ -114,6 +114,18 @@ def from_settings(desk: DeskSettings, given: dict[str, Any]) -> dict[str, Any]:
             value = tuple(value)
         out[name] = value
     return out
+
+
+def org_name_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--org-name`, the desk's name (environment `ANNOTATE_ORG_NAME`, setting
+    `[publish] org_name`), with what it is used for in this command."""
+    return click.option(
+        "--org-name",
+        envvar="ANNOTATE_ORG_NAME",
+        default=DEFAULT_ORG_NAME,
+        show_default=True,
+        help=f"{help} (setting [publish] org_name).",
+    )
 
 
 def base_url_option(fn: Callable[..., Any]) -> Callable[..., Any]:
