@@ -225,6 +225,46 @@ def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
     assert annotate(b, "check", monkeypatch=monkeypatch).exit_code == 0
 
 
+def test_taking_the_deletion_of_a_claim_linked_to_meanwhile_is_refused_like_a_delete(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
+    ann, bea = app_of(a, "ann"), app_of(b, "bea")
+    assert (
+        ann.delete(
+            f"/api/claims/{LONE}", headers={"If-Match": f'"{version(ann, LONE)}"'}
+        ).status_code
+        == 204
+    )
+    assert set_verdict(bea, "denied", "Still refuted.", [REFUTE], LONE).status_code == 200
+    assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
+    assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 1  # a decision waits
+    # Before deciding, Bea links another claim to the one Ann deleted.
+    relations = bea.get(f"/api/claims/{CLAIM}").get_json().get("relations", [])
+    linked = bea.patch(
+        f"/api/claims/{CLAIM}",
+        json={"relations": [*relations, {"kind": "supports", "claim": LONE}]},
+        headers={"If-Match": f'"{version(bea, CLAIM)}"'},
+    )
+    assert linked.status_code == 200, linked.get_json()
+    before = (b / "fixtures" / f"{LONE}.json").read_bytes()
+    refused = annotate(b, "resolve", LONE, "0", "--take", "theirs", monkeypatch=monkeypatch)
+    assert refused.exit_code == 1
+    assert f"claim {LONE} is linked to by {CLAIM}" in refused.output
+    page = bea.post(
+        f"/claims/{LONE}/conflicts/0",
+        data={"take": "theirs", "version": str(version(bea, LONE)), "csrf_token": csrf(bea)},
+    )
+    assert page.status_code == 409
+    assert f"{CLAIM}: remove their relations to it first" in page.get_data(as_text=True)
+    assert (b / "fixtures" / f"{LONE}.json").read_bytes() == before  # nothing changed
+    assert bea.get(f"/api/claims/{LONE}").get_json()["conflicts"][0]["field"] == "deleted"
+    # Keeping the claim decides it; the link stands.
+    kept = annotate(b, "resolve", LONE, "0", "--take", "ours", monkeypatch=monkeypatch)
+    assert kept.exit_code == 0, kept.output
+    assert annotate(b, "check", monkeypatch=monkeypatch).exit_code == 0
+
+
 def test_a_text_conflict_git_cannot_hand_to_the_driver_is_undone_whole(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -689,7 +689,9 @@ class Workspace:
             and current.conflicts[index].field == "deleted"
             and getattr(current.conflicts[index], take) == "deleted"
         ):
-            # One side deleted the claim: taking that side deletes it (into the trash).
+            # One side deleted the claim: taking that side deletes it (into the trash), as a
+            # delete would: not while other claims link to it.
+            self._refuse_if_linked(claim_id)
             note = "merge conflict decided: the deletion kept"
             return self.store.delete(
                 claim_id,
@@ -1128,6 +1130,17 @@ class Workspace:
         """The ids of the claims that have a relation to `claim_id`, by id."""
         return [c.id for c in self.store.claims() if any(r.claim == claim_id for r in c.relations)]
 
+    def _refuse_if_linked(self, claim_id: str) -> None:
+        """:raise StillLinked: naming the claims that link to `claim_id`, which would point
+        at nothing once it is deleted."""
+        linking = self.linking_to(claim_id)
+        if linking:
+            raise StillLinked(
+                f"claim {claim_id} is linked to by {', '.join(linking)}: remove those "
+                "relations first (in each claim's panel, Related claims), then delete it",
+                [detail("linked_by", f"{', '.join(linking)}: remove their relations to it first")],
+            )
+
     def delete_claim(self, claim_id: str, expected_version: int, actor: str) -> Claim:
         """Remove a claim from the store (kept, with its history, in the store's `.trash/`).
 
@@ -1136,13 +1149,7 @@ class Workspace:
         "Relations and questions"). :raise StillLinked: naming the claims that link to it.
         """
         self.require_version(claim_id, expected_version)
-        linking = self.linking_to(claim_id)
-        if linking:
-            raise StillLinked(
-                f"claim {claim_id} is linked to by {', '.join(linking)}: remove those "
-                "relations first (in each claim's panel, Related claims), then delete it",
-                [detail("linked_by", f"{', '.join(linking)}: remove their relations to it first")],
-            )
+        self._refuse_if_linked(claim_id)
         return self.store.delete(
             claim_id, expected_version, lambda c: revise(c, {}, actor, "deleted")
         )
