@@ -519,3 +519,68 @@ def test_every_claim_found_is_highlighted_however_many_the_api_asks_for(app: Any
     listed = found(client, "iskander")
     assert len(listed) > 20
     assert all("<mark>" in "".join(c["match"]["highlights"].values()) for c in listed)
+
+
+def test_a_broad_query_fetches_the_summaries_of_the_page_shown_only(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Best first with no other filter, the claims found are counted by the search and a
+    page fetches the summaries of its own claims from the store, not those of every hit
+    (at 10,000 hits, fetching them all was a fifth of the query's time)."""
+    ws = Workspace.open(generated / "seeds", generated / "store")
+    assert ws.search is not None
+    ws.search.current()
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, '"containers were inspected"')
+    asked: list[int] = []
+    fetch = ws.store.summaries_named
+
+    def counted(names: list[str]) -> Any:
+        asked.append(len(names))
+        return fetch(names)
+
+    monkeypatch.setattr(ws.store, "summaries_named", counted)
+    result = ws.search_claims('"containers were inspected"')
+    assert len(result.claims) == len(expected) > 50
+    assert [c.id for c in result.claims[20:40]] == expected[20:40]
+    assert result.claims[-1].id == expected[-1]
+    assert asked == [20, 1]
+    # A filter, or a sort by another column, looks at every claim found.
+    assert [c.id for c in result.claims] == expected
+    narrowed = ws.search_claims('"containers were inspected"', verdict="unreviewed")
+    assert [c.id for c in narrowed.claims] == [i for i in expected if ws.claim(i).verdict is None]
+
+
+def test_the_api_pages_through_a_search_as_the_whole_list_orders_it(app: Any) -> None:
+    """`GET /api/claims?q=` a page at a time: the pages put together are the whole list,
+    in its order, and `X-Total-Count` is its length."""
+    client = app.test_client()
+    whole = client.get("/api/claims", query_string={"q": "iskander", "limit": 500})
+    every = [c["id"] for c in whole.get_json()]
+    assert int(whole.headers["X-Total-Count"]) == len(every) > 20
+    paged: list[str] = []
+    for offset in range(0, len(every) + 10, 10):
+        resp = client.get(
+            "/api/claims", query_string={"q": "iskander", "offset": offset, "limit": 10}
+        )
+        assert int(resp.headers["X-Total-Count"]) == len(every)
+        got = resp.get_json()
+        assert [c["match"]["rank"] for c in got] == list(range(offset + 1, offset + 1 + len(got)))
+        paged += [c["id"] for c in got]
+    assert paged == every
+
+
+def test_a_misnamed_copy_of_a_claim_file_is_not_counted_by_a_search(app: Any) -> None:
+    """The store does not serve a claim file not named by its id (it reports it): a search
+    counts and lists the claim once, as the list without a query does."""
+    client = app.test_client()
+    before = client.get("/api/claims", query_string={"q": "iskander", "limit": 500})
+    ws = app.extensions["annotate"]
+    raw = ws.store.path_for(KREMLIN).read_text(encoding="utf-8")
+    (ws.store.root / "zz-copy-of-the-kremlins-claim.json").write_text(raw, encoding="utf-8")
+    after = client.get("/api/claims", query_string={"q": "iskander", "limit": 500})
+    listed = [c["id"] for c in after.get_json()]
+    assert listed == [c["id"] for c in before.get_json()] and KREMLIN in listed
+    assert int(after.headers["X-Total-Count"]) == len(listed)
+    every = client.get("/api/claims", query_string={"limit": 500})
+    assert int(every.headers["X-Total-Count"]) == len({c["id"] for c in every.get_json()})

@@ -34,20 +34,22 @@ added as columns, and the text table is keyed by their row id.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from ..errors import NotFound
 from .corpus import Corpus
 from .models import Claim
-from .store import Store
+from .store import Store, Summary
 from .store.claimfile import TEMP
 
 BATCH = 2000
@@ -137,12 +139,33 @@ class Hit:
 
 @dataclass(frozen=True)
 class ClaimHits:
-    """The claims a query found, best first: their ids and file names; `every` as in
-    `Found`."""
+    """The claims a query found, best first: their rows of the database (`rows`), whose
+    claim ids and file names `files` gives; `every` as in `Found`. The ids and names are
+    worked out when asked for: a page of them (`names_between`) costs what the page holds,
+    not what the query found."""
 
-    ids: list[str]
-    names: list[str]
+    rows: list[int]
+    files: Mapping[int, tuple[str, str]] = field(default_factory=dict, repr=False)
     every: bool = True
+
+    @property
+    def total(self) -> int:
+        """How many claims the query found."""
+        return len(self.rows)
+
+    @functools.cached_property
+    def ids(self) -> list[str]:
+        """Every claim found, best first."""
+        return [self.files[r][0] for r in self.rows]
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        """Every claim file found, best first."""
+        return [self.files[r][1] for r in self.rows]
+
+    def names_between(self, start: int, stop: int) -> list[str]:
+        """The claim files found from `start` to `stop` (as a slice of `names` would)."""
+        return [self.files[r][1] for r in self.rows[start:stop]]
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,45 @@ class Found:
 
     hits: list[Hit]
     every: bool = True
+
+
+class Listed(Sequence[Summary]):
+    """The summaries of the claims a query found, best first (`SearchIndex.listing`): how
+    many is the query's count, and a slice fetches from the store the summaries of that
+    slice alone (the claims page's 50, the API's `limit`), never those of every hit. A
+    claim gone or broken since it was searched is left out of its slice."""
+
+    def __init__(self, store: Store, hits: ClaimHits) -> None:
+        self.store, self.hits = store, hits
+
+    def __len__(self) -> int:
+        return self.hits.total
+
+    @overload
+    def __getitem__(self, at: int) -> Summary: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[Summary]: ...
+
+    def __getitem__(self, at: int | slice) -> Summary | list[Summary]:
+        if isinstance(at, slice):
+            start, stop, step = at.indices(len(self))
+            if step != 1:
+                return self.every[at]
+            return self.store.summaries_named(self.hits.names_between(start, stop))
+        start = at + len(self) if at < 0 else at
+        found = self[start : start + 1] if 0 <= start < len(self) else []
+        if not found:
+            raise IndexError(at)
+        return found[0]
+
+    def __iter__(self) -> Iterator[Summary]:
+        return iter(self.every)
+
+    @functools.cached_property
+    def every(self) -> list[Summary]:
+        """Every claim found, best first (what a sort by another column needs)."""
+        return self.store.summaries_named(self.hits.names)
 
 
 def _claim_row(name: str, sig: int, claim: Claim) -> tuple[str, ...]:
@@ -184,6 +246,8 @@ class SearchIndex:
     _last_row: int = 0
     _by_claim: dict[str, int] = field(default_factory=dict)
     """The newest row id of each claim id in `_rows` (what a claim's highlights are read from)."""
+    _held: tuple[tuple[int, int], int] = ((-1, -1), 0)
+    """How many claim files the database holds, and when it was counted (`_files_held`)."""
 
     def __post_init__(self) -> None:
         if self.path is None:
@@ -219,6 +283,7 @@ class SearchIndex:
         self.store.forget_changed()  # a new file: compare every claim file with it
         self._docs_seen = -1
         self._rows, self._last_row, self._by_claim = {}, 0, {}
+        self._held = ((-1, -1), 0)
         return db
 
     def _still_there(self) -> bool:
@@ -442,6 +507,26 @@ class SearchIndex:
             self._last_row = max(self._last_row, *(i for i, _, _ in new))
         return self._rows
 
+    def _files_held(self, db: sqlite3.Connection) -> int:
+        """How many claim files the database holds (counted again only after a write, this
+        process's or another's: a count of 100,000 rows takes some 5 ms)."""
+        now = (db.execute("PRAGMA data_version").fetchone()[0], db.total_changes)
+        if self._held[0] != now:
+            self._held = (now, db.execute("SELECT count(*) FROM claim_files").fetchone()[0])
+        return self._held[1]
+
+    def listing(self, hits: ClaimHits) -> Sequence[Summary] | None:
+        """The summaries of the claims `hits` found, best first, fetched a slice at a time
+        (see `Listed`); None when the database holds a claim file the store does not serve
+        (a second file with an id another file has: the store serves the first by name), or
+        is not in step with the store: then every hit's summary must be looked at to count
+        them."""
+        with self._lock:
+            held = self._files_held(self.current())
+        if held != sum(self.store.counts().total.values()):
+            return None
+        return Listed(self.store, hits)
+
     def claims(self, query: str, rationale: bool = True) -> ClaimHits:
         """The claims matching a query (see the module), best first: by how well their
         statement or quotes hold the words (`_tiers`), then bm25, then by row. Without
@@ -452,7 +537,7 @@ class SearchIndex:
             for every in (True, False):
                 expr = fts_query(query, every)
                 if expr is None:
-                    return ClaimHits([], [])
+                    return ClaimHits([])
                 # The whole order is SQLite's, in one statement: each tier's rows are an
                 # `IN (SELECT …)` that SQLite gathers once, and the sort is its own (a third
                 # cheaper than sorting the rows in Python at 10,000 hits).
@@ -471,13 +556,9 @@ class SearchIndex:
                 if rows or len(terms(query)) < 2:
                     break
             else:
-                return ClaimHits([], [], False)
+                return ClaimHits([], every=False)
             names = self._row_names(db)
-        ordered = list(filter(None, map(names.get, (r for (r,) in rows))))
-        if not ordered:
-            return ClaimHits([], [], every)
-        ids, files = zip(*ordered, strict=True)
-        return ClaimHits(list(ids), list(files), every)
+        return ClaimHits([r for (r,) in rows if r in names], names, every)
 
     @staticmethod
     def _tiers(query: str) -> list[tuple[int, str]]:
