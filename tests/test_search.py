@@ -396,9 +396,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def plain_order(db: sqlite3.Connection, q: str) -> list[str]:
+def plain_order(db: sqlite3.Connection, q: str, rationale: bool = True) -> list[str]:
     """The claims a query finds, in the documented order worked out the slow, plain way:
-    every hit's BM25 from the `rank` column, each tier a set of rows, sorted in Python."""
+    every hit's BM25 from the `rank` column, each tier a set of rows, sorted in Python
+    (without `rationale`: searching the other columns, as blind review does)."""
     every = search.fts_query(q)
     assert every is not None
 
@@ -415,7 +416,10 @@ def plain_order(db: sqlite3.Connection, q: str) -> list[str]:
     tier = {r: 3 - n for n, found in enumerate(tiers) for r in found}  # the last one wins
     hits = db.execute(
         "SELECT rowid, rank FROM claim_text WHERE claim_text MATCH ?",
-        (f"{{{' '.join(search.CLAIM_COLUMNS)}}} : ({every})",),
+        (
+            f"{{{' '.join(c for c in search.CLAIM_COLUMNS if rationale or c != 'rationale')}}}"
+            f" : ({every})",
+        ),
     ).fetchall()
     hits.sort(key=lambda h: (tier.get(h[0], 9), h[1], h[0]))
     names = dict(db.execute("SELECT id, claim_id FROM claim_files"))
@@ -440,6 +444,43 @@ def test_a_broad_querys_order_is_tier_then_bm25_then_file(generated: Path, q: st
     marked = result.highlights(page)
     assert set(marked) == {c.id for c in page}
     assert all(search.START in "".join(f.values()) for f in marked.values())
+
+
+@pytest.mark.parametrize("q", ["Gdańsk", '"containers were inspected"', "figure given"])
+def test_without_the_rationales_the_order_is_the_same_rule(generated: Path, q: str) -> None:
+    """What a blind reviewer's search runs (the rationales left out) orders by the same
+    rule: one term or several."""
+    ws = Workspace.open(generated / "seeds", generated / "store")
+    assert ws.search is not None
+    found = ws.search.claims(q, rationale=False)
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, q, rationale=False)
+    assert len(expected) > 20
+    assert found.ids == expected
+
+
+@pytest.mark.parametrize("rationale", [True, False])
+@pytest.mark.parametrize("q", ["iskander", '"not used"', "not", "Iskander not used"])
+def test_the_shipped_records_order_is_the_documented_one(
+    ws: Workspace, q: str, rationale: bool
+) -> None:
+    """On the shipped record a word is in some statements and only in the quotes or the
+    rationale of other claims: those come after, whichever way the tier is worked out."""
+    assert ws.search is not None
+    found = ws.search.claims(q, rationale=rationale)
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, q, rationale=rationale)
+        statement_only = search.fts_query(q)
+        in_statement = {
+            i
+            for (i,) in db.execute(
+                "SELECT f.claim_id FROM claim_text t JOIN claim_files f ON f.id = t.rowid"
+                " WHERE claim_text MATCH ?",
+                (f"{{statement}} : ({statement_only})",),
+            )
+        }
+    assert 0 < len(in_statement & set(expected)) < len(expected)  # both kinds found
+    assert found.ids == expected
 
 
 def test_a_claim_saved_is_highlighted_as_it_now_reads(client: Any) -> None:

@@ -65,6 +65,8 @@ CLAIM_WEIGHTS = (1.0, 6.0, 3.0, 1.5, 2.0, 1.0)
 """bm25 weights: a word of the statement counts most, then the claimant, the quotes (`notes`:
 the claim's note and tags)."""
 _CLAIM_BM25 = ", ".join(map(str, CLAIM_WEIGHTS))
+_STATEMENT_BM25 = ", ".join("1" if c == "statement" else "0" for c in CLAIM_COLUMNS)
+"""bm25 weights that count the statement's words alone (0: none of the query's there)."""
 DOC_WEIGHTS = (5.0, 1.0)
 
 IN_ROWS = 10_000
@@ -156,16 +158,16 @@ class ClaimHits:
     @functools.cached_property
     def ids(self) -> list[str]:
         """Every claim found, best first."""
-        return [self.files[r][0] for r in self.rows]
+        return [f[0] for r in self.rows if (f := self.files.get(r)) is not None]
 
     @functools.cached_property
     def names(self) -> list[str]:
         """Every claim file found, best first."""
-        return [self.files[r][1] for r in self.rows]
+        return [f[1] for r in self.rows if (f := self.files.get(r)) is not None]
 
     def names_between(self, start: int, stop: int) -> list[str]:
         """The claim files found from `start` to `stop` (as a slice of `names` would)."""
-        return [self.files[r][1] for r in self.rows[start:stop]]
+        return [f[1] for r in self.rows[start:stop] if (f := self.files.get(r)) is not None]
 
 
 @dataclass(frozen=True)
@@ -542,23 +544,33 @@ class SearchIndex:
                 # `IN (SELECT …)` that SQLite gathers once, and the sort is its own (a third
                 # cheaper than sorting the rows in Python at 10,000 hits).
                 tiers = self._tiers(query) if every else []
-                ranked = "".join(
-                    f" WHEN rowid IN (SELECT rowid FROM claim_text WHERE claim_text MATCH ?)"
-                    f" THEN {n}"
-                    for n, _ in tiers
-                )
+                if len(tiers) == 1:
+                    # One term: its one tier is whether the statement has it, which a bm25
+                    # weighing the statement alone says (below 0: it has) without a second
+                    # search of the whole index (at 10,000 hits a sixth of the time).
+                    tier = f" bm25(claim_text, {_STATEMENT_BM25}) >= 0,"
+                    tiers = []
+                else:
+                    ranked = "".join(
+                        f" WHEN rowid IN (SELECT rowid FROM claim_text WHERE claim_text MATCH ?)"
+                        f" THEN {n}"
+                        for n, _ in tiers
+                    )
+                    tier = f" CASE{ranked} ELSE 9 END," if tiers else ""
+                # Every column: no column filter (the same rows and scores, less work).
+                within = expr if rationale else f"{{{cols}}} : ({expr})"
                 rows = db.execute(
                     "SELECT rowid FROM claim_text WHERE claim_text MATCH ? ORDER BY"
-                    + (f" CASE{ranked} ELSE 9 END," if tiers else "")
+                    + tier
                     + f" bm25(claim_text, {_CLAIM_BM25}), rowid",
-                    (f"{{{cols}}} : ({expr})", *(t for _, t in tiers)),
+                    (within, *(t for _, t in tiers)),
                 ).fetchall()
                 if rows or len(terms(query)) < 2:
                     break
             else:
                 return ClaimHits([], every=False)
             names = self._row_names(db)
-        return ClaimHits([r for (r,) in rows if r in names], names, every)
+        return ClaimHits([r for (r,) in rows], names, every)
 
     @staticmethod
     def _tiers(query: str) -> list[tuple[int, str]]:
