@@ -95,7 +95,7 @@ def baseline(path: Path, ws: Workspace) -> Workspace:
     if not hasattr(index, "listing"):
         # A version from before `listing` (main's before issue 19's last point): the
         # workspace then fetches every hit's summary, as it did with that version.
-        index.listing = lambda hits: None
+        index.listing = lambda query: None
     return dataclasses.replace(ws, search=index)
 
 
@@ -161,7 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     fresh.search.current()
     checked = time.perf_counter() - started
-    # What `annotate serve` does once warm (see `annotate.cli.serve.warm`).
+    # What `annotate serve` does once warm (see `annotate.cli.serve.warm`): a background
+    # thread follows the store (without it, a query every minute would stat every file).
+    fresh.follow()
     gc.collect()
     gc.freeze()
     size = sum(os.path.getsize(f"{index}{s}") for s in ("", "-wal") if Path(f"{index}{s}").exists())

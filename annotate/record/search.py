@@ -68,6 +68,7 @@ _CLAIM_BM25 = ", ".join(map(str, CLAIM_WEIGHTS))
 _STATEMENT_BM25 = ", ".join("1" if c == "statement" else "0" for c in CLAIM_COLUMNS)
 """bm25 weights that count the statement's words alone (0: none of the query's there)."""
 DOC_WEIGHTS = (5.0, 1.0)
+_DOC_BM25 = ", ".join(map(str, DOC_WEIGHTS))
 
 IN_ROWS = 10_000
 """The most rows one statement asks highlights for (a bigger page takes several)."""
@@ -181,15 +182,16 @@ class Found:
 
 class Listed(Sequence[Summary]):
     """The summaries of the claims a query found, best first (`SearchIndex.listing`): how
-    many is the query's count, and a slice fetches from the store the summaries of that
-    slice alone (the claims page's 50, the API's `limit`), never those of every hit. A
-    claim gone or broken since it was searched is left out of its slice."""
+    many is the query's count, and a slice is a search for that slice alone (`LIMIT`), whose
+    claims' summaries alone are fetched from the store (the claims page's 50, the API's
+    `limit`), never those of every hit. A claim saved meanwhile can move between slices; one
+    gone or broken since it was counted is left out of its slice."""
 
-    def __init__(self, store: Store, hits: ClaimHits) -> None:
-        self.store, self.hits = store, hits
+    def __init__(self, search: SearchIndex, query: str, total: int, every: bool) -> None:
+        self.search, self.query, self.total, self.every = search, query, total, every
 
     def __len__(self) -> int:
-        return self.hits.total
+        return self.total
 
     @overload
     def __getitem__(self, at: int) -> Summary: ...
@@ -201,8 +203,11 @@ class Listed(Sequence[Summary]):
         if isinstance(at, slice):
             start, stop, step = at.indices(len(self))
             if step != 1:
-                return self.every[at]
-            return self.store.summaries_named(self.hits.names_between(start, stop))
+                return self.whole[at]
+            if stop <= start:
+                return []
+            names = self.search.claim_names(self.query, self.every, start, stop)
+            return self.search.store.summaries_named(names)
         start = at + len(self) if at < 0 else at
         found = self[start : start + 1] if 0 <= start < len(self) else []
         if not found:
@@ -210,12 +215,12 @@ class Listed(Sequence[Summary]):
         return found[0]
 
     def __iter__(self) -> Iterator[Summary]:
-        return iter(self.every)
+        return iter(self.whole)
 
     @functools.cached_property
-    def every(self) -> list[Summary]:
+    def whole(self) -> list[Summary]:
         """Every claim found, best first (what a sort by another column needs)."""
-        return self.store.summaries_named(self.hits.names)
+        return self.search.store.summaries_named(self.search.claims(self.query).names)
 
 
 def _claim_row(name: str, sig: int, claim: Claim) -> tuple[str, ...]:
@@ -334,7 +339,7 @@ class SearchIndex:
             )
             db.execute(
                 "INSERT INTO doc_text(doc_text, rank) VALUES ('rank', ?)",
-                (f"bm25({', '.join(map(str, DOC_WEIGHTS))})",),
+                (f"bm25({_DOC_BM25})",),
             )
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema', ?), ('tokenizer', ?)",
@@ -517,60 +522,86 @@ class SearchIndex:
             self._held = (now, db.execute("SELECT count(*) FROM claim_files").fetchone()[0])
         return self._held[1]
 
-    def listing(self, hits: ClaimHits) -> Sequence[Summary] | None:
-        """The summaries of the claims `hits` found, best first, fetched a slice at a time
-        (see `Listed`); None when the database holds a claim file the store does not serve
-        (a second file with an id another file has: the store serves the first by name), or
-        is not in step with the store: then every hit's summary must be looked at to count
-        them."""
+    def listing(self, query: str) -> Listed | None:
+        """The summaries of the claims a query finds, best first, counted by the database
+        and fetched a slice at a time (see `Listed`): what a list with no other filter shows.
+        None when the database holds a claim file the store does not serve (one not named
+        by its id, say), or is not in step with it: then every hit must be looked at to
+        count them (`claims`)."""
         with self._lock:
-            held = self._files_held(self.current())
+            db = self.current()
+            held = self._files_held(db)
+            total, every = 0, True
+            for every in (True, False):
+                expr = fts_query(query, every)
+                if expr is None:
+                    break
+                total = db.execute(
+                    "SELECT count(*) FROM claim_text WHERE claim_text MATCH ?", (expr,)
+                ).fetchone()[0]
+                if total or len(terms(query)) < 2:
+                    break
         if held != sum(self.store.counts().total.values()):
             return None
-        return Listed(self.store, hits)
+        return Listed(self, query, total, every)
+
+    def claim_names(self, query: str, every: bool, start: int, stop: int) -> list[str]:
+        """The files of the claims a query finds from `start` to `stop` in the order of
+        `claims` (`every`: all the words, else any), SQLite sorting the best `stop` alone."""
+        with self._lock:
+            db = self.current()
+            sql, params = self._ranked(query, every, True)
+            rows = db.execute(f"{sql} LIMIT ? OFFSET ?", (*params, stop - start, start)).fetchall()
+            names = self._row_names(db)
+        return [f[1] for (r,) in rows if (f := names.get(r)) is not None]
 
     def claims(self, query: str, rationale: bool = True) -> ClaimHits:
         """The claims matching a query (see the module), best first: by how well their
         statement or quotes hold the words (`_tiers`), then bm25, then by row. Without
         `rationale`, the rationales are not searched (what blind review hides)."""
-        cols = " ".join(c for c in CLAIM_COLUMNS if c != "rationale" or rationale)
         with self._lock:
             db = self.current()
             for every in (True, False):
-                expr = fts_query(query, every)
-                if expr is None:
+                if fts_query(query, every) is None:
                     return ClaimHits([])
-                # The whole order is SQLite's, in one statement: each tier's rows are an
-                # `IN (SELECT …)` that SQLite gathers once, and the sort is its own (a third
-                # cheaper than sorting the rows in Python at 10,000 hits).
-                tiers = self._tiers(query) if every else []
-                if len(tiers) == 1:
-                    # One term: its one tier is whether the statement has it, which a bm25
-                    # weighing the statement alone says (below 0: it has) without a second
-                    # search of the whole index (at 10,000 hits a sixth of the time).
-                    tier = f" bm25(claim_text, {_STATEMENT_BM25}) >= 0,"
-                    tiers = []
-                else:
-                    ranked = "".join(
-                        f" WHEN rowid IN (SELECT rowid FROM claim_text WHERE claim_text MATCH ?)"
-                        f" THEN {n}"
-                        for n, _ in tiers
-                    )
-                    tier = f" CASE{ranked} ELSE 9 END," if tiers else ""
-                # Every column: no column filter (the same rows and scores, less work).
-                within = expr if rationale else f"{{{cols}}} : ({expr})"
-                rows = db.execute(
-                    "SELECT rowid FROM claim_text WHERE claim_text MATCH ? ORDER BY"
-                    + tier
-                    + f" bm25(claim_text, {_CLAIM_BM25}), rowid",
-                    (within, *(t for _, t in tiers)),
-                ).fetchall()
+                rows = db.execute(*self._ranked(query, every, rationale)).fetchall()
                 if rows or len(terms(query)) < 2:
                     break
             else:
                 return ClaimHits([], every=False)
             names = self._row_names(db)
         return ClaimHits([r for (r,) in rows], names, every)
+
+    def _ranked(self, query: str, every: bool, rationale: bool) -> tuple[str, tuple[str, ...]]:
+        """The statement giving the row ids of the claims a query finds, best first (see
+        `claims`), and its parameters."""
+        expr = fts_query(query, every)
+        assert expr is not None
+        # The whole order is SQLite's, in one statement: each tier's rows are an
+        # `IN (SELECT …)` that SQLite gathers once, and the sort is its own (a third cheaper
+        # than sorting the rows in Python at 10,000 hits).
+        tiers = self._tiers(query) if every else []
+        if len(tiers) == 1:
+            # One term: its one tier is whether the statement has it, which a bm25 weighing
+            # the statement alone says (below 0: it has) without a second search of the
+            # whole index (at 10,000 hits a sixth of the time).
+            tier = f" bm25(claim_text, {_STATEMENT_BM25}) >= 0,"
+            tiers = []
+        else:
+            ranked = "".join(
+                f" WHEN rowid IN (SELECT rowid FROM claim_text WHERE claim_text MATCH ?) THEN {n}"
+                for n, _ in tiers
+            )
+            tier = f" CASE{ranked} ELSE 9 END," if tiers else ""
+        # Every column: no column filter (the same rows and scores, less work).
+        cols = " ".join(c for c in CLAIM_COLUMNS if c != "rationale")
+        within = expr if rationale else f"{{{cols}}} : ({expr})"
+        return (
+            "SELECT rowid FROM claim_text WHERE claim_text MATCH ? ORDER BY"
+            + tier
+            + f" bm25(claim_text, {_CLAIM_BM25}), rowid",
+            (within, *(t for _, t in tiers)),
+        )
 
     @staticmethod
     def _tiers(query: str) -> list[tuple[int, str]]:
@@ -649,17 +680,28 @@ class SearchIndex:
                 total = db.execute(
                     "SELECT count(*) FROM doc_text WHERE doc_text MATCH ?", (expr,)
                 ).fetchone()[0]
+                # bm25 called directly (not the `rank` column: the same scores, cheaper), and
+                # the page's rows alone looked up in `doc_files` (joined before the sort,
+                # every hit was: a third of the time at 9,000 hits).
                 rows = (
                     db.execute(
-                        "SELECT f.doc_id, t.rank FROM doc_text t JOIN doc_files f ON f.id = t.rowid"
-                        " WHERE doc_text MATCH ? ORDER BY t.rank LIMIT ? OFFSET ?",
+                        f"SELECT rowid, bm25(doc_text, {_DOC_BM25}) AS score FROM doc_text"
+                        " WHERE doc_text MATCH ? ORDER BY score LIMIT ? OFFSET ?",
                         (expr, limit, offset),
                     ).fetchall()
                     if total
                     else []
                 )
+                marks = ", ".join("?" * len(rows))
+                ids = dict(
+                    db.execute(
+                        f"SELECT id, doc_id FROM doc_files WHERE id IN ({marks})",
+                        [r for r, _ in rows],
+                    )
+                )
             if total or len(quoted) < 2:
-                return total, Found([Hit(i, s) for i, s in rows], every)
+                hits = [Hit(ids[r], s) for r, s in rows if r in ids]
+                return total, Found(hits, every)
         return 0, Found([], False)
 
     def document_snippets(self, query: str, ids: list[str], every: bool = True) -> dict[str, str]:

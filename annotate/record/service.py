@@ -192,13 +192,13 @@ class Workspace:
         tags have the words and phrases of `q` (see `search`), best first, with the other
         filters. Under blind review, a rationale hidden from the reader is not searched."""
         assert self.search is not None
-        result = self.search.claims(q)
         if self.summary_lens is None and not (doc or verdict or claimant or tag):
-            # Nothing to narrow them by: counted by the search, and only the summaries of
-            # the page shown are fetched (at 10,000 hits, those of every hit took 13 ms).
-            listed = self.search.listing(result)
+            # Nothing to narrow them by: counted by the search, and only the page shown is
+            # ranked to the end and has its summaries fetched (see `search.Listed`).
+            listed = self.search.listing(q)
             if listed is not None:
-                return ClaimSearch(self, q, listed, result.every)
+                return ClaimSearch(self, q, listed, listed.every)
+        result = self.search.claims(q)
         names = result.names
         without: set[str] = set()
         if self.summary_lens is not None:
