@@ -5,10 +5,11 @@ corpus and store come from `bench.corpus` in DIR (generated there when missing; 
 once and reuse it). The search index is built first (timed: what `annotate serve` does at
 start-up when `.annotate-tmp/search.sqlite` is missing), then checked against the files as
 a fresh process finds it (timed), then each query is run `--runs` times as the claims page
-and `GET /api/claims?q=` run it (`Workspace.search_claims`, ranked and counted, the first page of
-50 with its highlights) and as the documents list runs it (`Workspace.search_documents`, the
-first page with its snippets). Like `annotate serve`, it moves what start-up loaded out of
-the garbage collector's way first (`gc.freeze`). It prints, per query, the hits, the wall
+and `GET /api/claims?q=` run it (`Workspace.search_claims`, ranked and counted, the first
+page of 50 with its highlights) and as the documents list runs it
+(`Workspace.search_documents`, the first page with its snippets). Like `annotate serve`, it
+follows the store from a background thread and moves what start-up loaded out of the
+garbage collector's way first (`gc.freeze`). It prints, per query, the hits, the wall
 time's p50 and p95 and the CPU time's p50 and p95 (this thread's own), in milliseconds.
 The target is under 50 ms at 10,000 documents and 100,000 claims; the figures are in
 docs/performance.md.

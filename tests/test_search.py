@@ -194,6 +194,33 @@ def test_a_save_by_another_process_is_searched(workdir: Path) -> None:
     assert KREMLIN not in ids(a, '"this has been confirmed"')
 
 
+def test_a_claim_made_or_deleted_by_another_process_is_counted_at_once(workdir: Path) -> None:
+    """The count a search gives with no other filter is the database's: a claim another
+    process makes or deletes is in it (or out of it) at the next search, and in its list."""
+    a, b = make_app(workdir).test_client(), make_app(workdir).test_client()
+
+    def total(client: Any) -> int:
+        resp = client.get("/api/claims", query_string={"q": "iskander", "limit": 5})
+        return int(resp.headers["X-Total-Count"])
+
+    before = total(a)
+    created = b.post(
+        "/api/claims",
+        json={
+            "statement": "An Iskander was seen near the border.",
+            "claimant": "A witness",
+            "appearances": [_first_sentence_anchor(b)],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    new = created.get_json()
+    assert total(a) == before + 1
+    assert new["id"] in ids(a, "iskander seen border")
+    resp = b.delete(f"/api/claims/{new['id']}", headers={"If-Match": f'"{new["version"]}"'})
+    assert resp.status_code in (200, 204), resp.get_data(as_text=True)
+    assert total(a) == before
+
+
 def test_the_index_is_a_cache_delete_it_or_break_it_and_nothing_is_lost(
     workdir: Path,
 ) -> None:
