@@ -194,6 +194,33 @@ def test_a_save_by_another_process_is_searched(workdir: Path) -> None:
     assert KREMLIN not in ids(a, '"this has been confirmed"')
 
 
+def test_a_claim_made_or_deleted_by_another_process_is_counted_at_once(workdir: Path) -> None:
+    """The count a search gives with no other filter is the database's: a claim another
+    process makes or deletes is in it (or out of it) at the next search, and in its list."""
+    a, b = make_app(workdir).test_client(), make_app(workdir).test_client()
+
+    def total(client: Any) -> int:
+        resp = client.get("/api/claims", query_string={"q": "iskander", "limit": 5})
+        return int(resp.headers["X-Total-Count"])
+
+    before = total(a)
+    created = b.post(
+        "/api/claims",
+        json={
+            "statement": "An Iskander was seen near the border.",
+            "claimant": "A witness",
+            "appearances": [_first_sentence_anchor(b)],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    new = created.get_json()
+    assert total(a) == before + 1
+    assert new["id"] in ids(a, "iskander seen border")
+    resp = b.delete(f"/api/claims/{new['id']}", headers={"If-Match": f'"{new["version"]}"'})
+    assert resp.status_code in (200, 204), resp.get_data(as_text=True)
+    assert total(a) == before
+
+
 def test_the_index_is_a_cache_delete_it_or_break_it_and_nothing_is_lost(
     workdir: Path,
 ) -> None:
@@ -396,9 +423,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def plain_order(db: sqlite3.Connection, q: str) -> list[str]:
+def plain_order(db: sqlite3.Connection, q: str, rationale: bool = True) -> list[str]:
     """The claims a query finds, in the documented order worked out the slow, plain way:
-    every hit's BM25 from the `rank` column, each tier a set of rows, sorted in Python."""
+    every hit's BM25 from the `rank` column, each tier a set of rows, sorted in Python
+    (without `rationale`: searching the other columns, as blind review does)."""
     every = search.fts_query(q)
     assert every is not None
 
@@ -415,7 +443,10 @@ def plain_order(db: sqlite3.Connection, q: str) -> list[str]:
     tier = {r: 3 - n for n, found in enumerate(tiers) for r in found}  # the last one wins
     hits = db.execute(
         "SELECT rowid, rank FROM claim_text WHERE claim_text MATCH ?",
-        (f"{{{' '.join(search.CLAIM_COLUMNS)}}} : ({every})",),
+        (
+            f"{{{' '.join(c for c in search.CLAIM_COLUMNS if rationale or c != 'rationale')}}}"
+            f" : ({every})",
+        ),
     ).fetchall()
     hits.sort(key=lambda h: (tier.get(h[0], 9), h[1], h[0]))
     names = dict(db.execute("SELECT id, claim_id FROM claim_files"))
@@ -440,6 +471,43 @@ def test_a_broad_querys_order_is_tier_then_bm25_then_file(generated: Path, q: st
     marked = result.highlights(page)
     assert set(marked) == {c.id for c in page}
     assert all(search.START in "".join(f.values()) for f in marked.values())
+
+
+@pytest.mark.parametrize("q", ["Gdańsk", '"containers were inspected"', "figure given"])
+def test_without_the_rationales_the_order_is_the_same_rule(generated: Path, q: str) -> None:
+    """What a blind reviewer's search runs (the rationales left out) orders by the same
+    rule: one term or several."""
+    ws = Workspace.open(generated / "seeds", generated / "store")
+    assert ws.search is not None
+    found = ws.search.claims(q, rationale=False)
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, q, rationale=False)
+    assert len(expected) > 20
+    assert found.ids == expected
+
+
+@pytest.mark.parametrize("rationale", [True, False])
+@pytest.mark.parametrize("q", ["iskander", '"not used"', "not", "Iskander not used"])
+def test_the_shipped_records_order_is_the_documented_one(
+    ws: Workspace, q: str, rationale: bool
+) -> None:
+    """On the shipped record a word is in some statements and only in the quotes or the
+    rationale of other claims: those come after, whichever way the tier is worked out."""
+    assert ws.search is not None
+    found = ws.search.claims(q, rationale=rationale)
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, q, rationale=rationale)
+        statement_only = search.fts_query(q)
+        in_statement = {
+            i
+            for (i,) in db.execute(
+                "SELECT f.claim_id FROM claim_text t JOIN claim_files f ON f.id = t.rowid"
+                " WHERE claim_text MATCH ?",
+                (f"{{statement}} : ({statement_only})",),
+            )
+        }
+    assert 0 < len(in_statement & set(expected)) < len(expected)  # both kinds found
+    assert found.ids == expected
 
 
 def test_a_claim_saved_is_highlighted_as_it_now_reads(client: Any) -> None:
@@ -519,3 +587,68 @@ def test_every_claim_found_is_highlighted_however_many_the_api_asks_for(app: Any
     listed = found(client, "iskander")
     assert len(listed) > 20
     assert all("<mark>" in "".join(c["match"]["highlights"].values()) for c in listed)
+
+
+def test_a_broad_query_fetches_the_summaries_of_the_page_shown_only(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Best first with no other filter, the claims found are counted by the search and a
+    page fetches the summaries of its own claims from the store, not those of every hit
+    (at 10,000 hits, fetching them all was a fifth of the query's time)."""
+    ws = Workspace.open(generated / "seeds", generated / "store")
+    assert ws.search is not None
+    ws.search.current()
+    with contextlib.closing(sqlite3.connect(ws.search.path)) as db:
+        expected = plain_order(db, '"containers were inspected"')
+    asked: list[int] = []
+    fetch = ws.store.summaries_named
+
+    def counted(names: list[str]) -> Any:
+        asked.append(len(names))
+        return fetch(names)
+
+    monkeypatch.setattr(ws.store, "summaries_named", counted)
+    result = ws.search_claims('"containers were inspected"')
+    assert len(result.claims) == len(expected) > 50
+    assert [c.id for c in result.claims[20:40]] == expected[20:40]
+    assert result.claims[-1].id == expected[-1]
+    assert asked == [20, 1]
+    # A filter, or a sort by another column, looks at every claim found.
+    assert [c.id for c in result.claims] == expected
+    narrowed = ws.search_claims('"containers were inspected"', verdict="unreviewed")
+    assert [c.id for c in narrowed.claims] == [i for i in expected if ws.claim(i).verdict is None]
+
+
+def test_the_api_pages_through_a_search_as_the_whole_list_orders_it(app: Any) -> None:
+    """`GET /api/claims?q=` a page at a time: the pages put together are the whole list,
+    in its order, and `X-Total-Count` is its length."""
+    client = app.test_client()
+    whole = client.get("/api/claims", query_string={"q": "iskander", "limit": 500})
+    every = [c["id"] for c in whole.get_json()]
+    assert int(whole.headers["X-Total-Count"]) == len(every) > 20
+    paged: list[str] = []
+    for offset in range(0, len(every) + 10, 10):
+        resp = client.get(
+            "/api/claims", query_string={"q": "iskander", "offset": offset, "limit": 10}
+        )
+        assert int(resp.headers["X-Total-Count"]) == len(every)
+        got = resp.get_json()
+        assert [c["match"]["rank"] for c in got] == list(range(offset + 1, offset + 1 + len(got)))
+        paged += [c["id"] for c in got]
+    assert paged == every
+
+
+def test_a_misnamed_copy_of_a_claim_file_is_not_counted_by_a_search(app: Any) -> None:
+    """The store does not serve a claim file not named by its id (it reports it): a search
+    counts and lists the claim once, as the list without a query does."""
+    client = app.test_client()
+    before = client.get("/api/claims", query_string={"q": "iskander", "limit": 500})
+    ws = app.extensions["annotate"]
+    raw = ws.store.path_for(KREMLIN).read_text(encoding="utf-8")
+    (ws.store.root / "zz-copy-of-the-kremlins-claim.json").write_text(raw, encoding="utf-8")
+    after = client.get("/api/claims", query_string={"q": "iskander", "limit": 500})
+    listed = [c["id"] for c in after.get_json()]
+    assert listed == [c["id"] for c in before.get_json()] and KREMLIN in listed
+    assert int(after.headers["X-Total-Count"]) == len(listed)
+    every = client.get("/api/claims", query_string={"limit": 500})
+    assert int(every.headers["X-Total-Count"]) == len({c["id"] for c in every.get_json()})

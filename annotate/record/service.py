@@ -169,7 +169,7 @@ class Workspace:
         `unreviewed`), claimant, tag (any letter case) and text: by id, or with `q` best
         match first (see `search_claims`). Reads no claim file."""
         if q:
-            return self.search_claims(q, doc, verdict, claimant, tag).claims
+            return list(self.search_claims(q, doc, verdict, claimant, tag).claims)
         return self._filtered(doc, verdict, claimant, tag)
 
     def _filtered(
@@ -192,6 +192,12 @@ class Workspace:
         tags have the words and phrases of `q` (see `search`), best first, with the other
         filters. Under blind review, a rationale hidden from the reader is not searched."""
         assert self.search is not None
+        if self.summary_lens is None and not (doc or verdict or claimant or tag):
+            # Nothing to narrow them by: counted by the search, and only the page shown is
+            # ranked to the end and has its summaries fetched (see `search.Listed`).
+            listed = self.search.listing(q)
+            if listed is not None:
+                return ClaimSearch(self, q, listed, listed.every)
         result = self.search.claims(q)
         names = result.names
         without: set[str] = set()
@@ -1177,11 +1183,12 @@ class ClaimSearch:
 
     workspace: Workspace
     query: str
-    claims: list[Summary]
+    claims: Sequence[Summary]
+    """Best first; a slice of it fetches what it shows (see `search.Listed`)."""
     every: bool
     """Whether each claim has every word (else, none had them all: any of them)."""
 
-    def highlights(self, claims: list[Summary]) -> dict[str, dict[str, str]]:
+    def highlights(self, claims: Sequence[Summary]) -> dict[str, dict[str, str]]:
         """For some of the claims found (a page of them), the statement and claimant with
         the matched words between `search.START` and `search.STOP`, and excerpts of the
         rationale and quotes where they matched (a rationale only where the reader sees it)."""

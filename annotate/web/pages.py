@@ -262,7 +262,7 @@ def _related_context(claim: Claim, near: list[str]) -> dict[str, Any]:
     relate_q = (request.args.get("relate_q") or request.form.get("relate_q") or "").strip()
     results: list[Claim] = []
     if relate_q:
-        hits = ws.find(q=relate_q)[: RELATE_RESULTS + 1]
+        hits = ws.search_claims(relate_q).claims[: RELATE_RESULTS + 1]
         results = [every[s.id] for s in hits if s.id != claim.id and s.id in every][:RELATE_RESULTS]
     return {
         "relations": [(i, r, every.get(r.claim)) for i, r in enumerate(claim.relations)],
@@ -437,10 +437,11 @@ def claims() -> str:
         pass  # the search gives them best first
     elif sort.lstrip("-") not in keys:
         sort = DEFAULT_SORT
+    # Best first, a search's claims are fetched a page at a time; sorted another way, all.
     if sort not in ("id", "relevance"):  # the index gives them by id already
-        found.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
+        found = sorted(found, key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
     elif sort == "id" and q:
-        found.sort(key=keys["id"])
+        found = sorted(found, key=keys["id"])
     pager = _pager(len(found))
     shown = found[pager["start"] : pager["end"]]
     ctx = {
