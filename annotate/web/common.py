@@ -42,7 +42,7 @@ from ..record.accounts import Role, User, Users
 from ..record.models import Claim, month_words
 from ..record.reviews import hidden
 from ..record.service import Workspace
-from .markup import marks_html
+from .markup import claim_items, marks_html
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -441,6 +441,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.filters["marks"] = marks_html
+    app.jinja_env.globals["claim_items"] = claim_items
     app.jinja_env.filters["month"] = month_words
     app.jinja_env.globals["store_problems"] = lambda: workspace().problems()
 

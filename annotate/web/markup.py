@@ -134,6 +134,21 @@ def marked_html(text: str, spans: list[Span]) -> Markup:
     return Markup("".join(parts))
 
 
+def claim_items(claims: Iterable[Claim | Summary], here: str) -> Markup:
+    """The rows of the list "Claims in this document" (`partials/_doc_claims.html`): a link
+    to each claim's panel on the page `here`, with its verdict's dot and badge."""
+    url = _text(here)
+    rows = []
+    for c in claims:
+        cid, status = _text(c.id), _text(c.status)
+        rows.append(
+            f'        <li><a href="{url}?claim={cid}#panel" data-claim-link="{cid}">'
+            f'<span class="dot v-{status}" aria-hidden="true"></span>'
+            f'<span class="badge v-{status}">{status}</span> {_text(c.statement)}</a></li>\n'
+        )
+    return Markup("".join(rows))
+
+
 def marks_html(text: str) -> Markup:
     """A search highlight (`search.START`/`STOP` around matched words) as HTML: the text
     escaped, each matched word in `<mark>`."""

@@ -7,9 +7,8 @@ it changed and a `claims-changed` trigger so the marked text refreshes.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -47,7 +46,7 @@ from .common import (
     workspace,
 )
 from .conflicts import compare
-from .markup import marked_html, spans_for
+from .docview import DocumentView, document_view, lens_key, view_cache
 
 bp = Blueprint("pages", __name__)
 
@@ -80,21 +79,6 @@ def _anchor_from_form(prefix: str = "") -> AnchorInput:
     if start.isascii() and start.isdigit() and end.isascii() and end.isdigit() and exact:
         return AnchorInput(doc=doc, start=int(start), end=int(end), exact=exact)
     return workspace().find_quote(doc, f.get(prefix + "quote", ""), field=prefix + "quote")
-
-
-def _in_text_order(claims: Sequence[Claim | Summary], doc_id: str) -> list[Claim | Summary]:
-    """The claims of one document in the order a reader meets them: by their first
-    appearance's start in it."""
-
-    def place(claim: Claim | Summary) -> tuple[int, str]:
-        starts = [a.start for a in claim.appearances if a.doc == doc_id]
-        return (min(starts) if starts else sys.maxsize, claim.id)
-
-    return sorted(claims, key=place)
-
-
-def _counts(claims: Sequence[Claim | Summary]) -> Counter[str]:
-    return Counter(c.status for c in claims)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -334,20 +318,31 @@ def _panel_context(
     }
 
 
-def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
+def _document_view(doc_id: str) -> tuple[Any, DocumentView]:
+    """The document and the parts of its page made from its claims, as this request may see
+    them (kept between requests while nothing they are made from changes: see `docview`)."""
     ws = workspace()
     doc = ws.corpus.get(doc_id)
-    text = doc.text
-    claims = _in_text_order(ws.to_mark(doc_id, text), doc_id)
-    spans, orphans = spans_for(doc_id, claims, text)
+    key = (doc_id, lens_key(ws, actor()), request.script_root)
+
+    def render_claims(doc: Any, claims: list[Claim | Summary]) -> str:
+        return render_template("partials/_doc_claims.html", doc=doc, claims=claims)
+
+    return doc, document_view(view_cache(current_app.extensions), ws, doc, key, render_claims)
+
+
+def _document_context(doc_id: str, claim_id: str | None) -> dict[str, Any]:
+    ws = workspace()
+    doc, view = _document_view(doc_id)
     ctx: dict[str, Any] = {
         "doc": doc,
-        "claims": claims,
-        "counts": _counts(claims),
+        "claims": view.claims,
+        "claims_html": view.claims_html,
+        "counts": view.counts,
         "statuses": STATUSES,
-        "marked": marked_html(doc.text, spans),
-        "drifted": sum(s.drifted for s in spans),
-        "orphans": orphans,
+        "marked": view.marked,
+        "drifted": view.drifted,
+        "orphans": view.orphans,
         "panel": None,
     }
     if claim_id:
@@ -385,10 +380,7 @@ def document_text(doc_id: str) -> str:
 def document_claims(doc_id: str) -> str:
     """The list of a document's claims, in the order of its text (refreshed after every
     change)."""
-    ws = workspace()
-    doc = ws.corpus.get(doc_id)
-    claims = _in_text_order(ws.to_mark(doc_id, doc.text), doc_id)
-    return render_template("partials/_doc_claims.html", doc=doc, claims=claims)
+    return str(_document_view(doc_id)[1].claims_html)
 
 
 @bp.get("/claims/<claim_id>")
