@@ -11,6 +11,12 @@ page (the most claims marked):
   index is built by reading every claim file, the search database in the background);
 - warm: as a server left it (the kept index and the search database current).
 
+With `--parts`, one more warm start is made in a fresh process step by step, as `annotate
+serve` makes it (`cli.serve.warm`), and the CPU time of its main thread is printed for each
+step: imports, taking the index from the kept database (its rows and a stat of every file),
+the first counts, the corpus, the rest (the search database's check is started), the first
+`/` and the first busiest page; then the process's resident memory.
+
 After a cold run the server is left running until it has written its kept index (and its
 search database is built, so that the next run does not pay for it). Each figure is the
 median of `--repeat` runs, with the CPU time the server had used by its first busiest page
@@ -24,6 +30,8 @@ import json
 import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -86,6 +94,63 @@ def one(out: Path, busiest: str, cold: bool, files: int) -> tuple[float, float, 
     return banner, home, page, cpu
 
 
+def parts(out: Path, busiest: str) -> None:
+    """Print the CPU time of each step of a warm start (see the module), made in a fresh
+    process of this checkout (`--parts-of`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.startup", "--parts-of", str(out), busiest],
+        cwd=serving.ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    print(done.stdout, end="", flush=True)
+
+
+def _parts_of(out: Path, busiest: str) -> None:
+    """The steps of `parts`, in this process (a fresh one: the imports are counted)."""
+    took: list[tuple[str, float]] = []
+    at = time.thread_time()
+
+    def step(what: str) -> None:
+        nonlocal at
+        now = time.thread_time()
+        took.append((what, now - at))
+        at = now
+
+    from annotate import create_app
+    from annotate.cli.serve import warm
+
+    step("imports")
+    app = create_app(
+        {"SEEDS": str(out / "seeds"), "STORE": str(out / "store"), "SETTINGS_FILE": None}
+    )
+    ws = app.extensions["annotate"]
+    ws.keep_index()
+    ws.store.refresh()
+    step("index taken")
+    ws.counts()
+    step("first counts")
+    ws.corpus.documents()
+    step("corpus")
+    warm(app)
+    step("rest of start")
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    step("first /")
+    assert client.get(f"/documents/{busiest}").status_code == 200
+    step("busiest page")
+    with open("/proc/self/statm", "rb") as f:
+        rss = int(f.read().split()[1]) * 4096 / 2**20
+    print(
+        "  warm start, main thread CPU: "
+        + ", ".join(f"{what} {s:.2f} s" for what, s in took)
+        + f"; total {sum(s for _, s in took):.2f} s; VmRSS {rss:.0f} MB"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n")[0])
     p.add_argument(
@@ -95,7 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", type=Path, action="append", help="an existing corpus (repeatable)")
     p.add_argument("--repeat", type=int, default=3, help="runs of each, the median printed")
     p.add_argument("--only", choices=("cold", "warm"), help="only cold or only warm starts")
+    p.add_argument("--parts", action="store_true", help="and the CPU of each step of a start")
+    p.add_argument("--parts-of", nargs=2, metavar=("DIR", "BUSIEST"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.parts_of:
+        _parts_of(Path(args.parts_of[0]), args.parts_of[1])
+        return 0
     print("conditions:", conditions(), flush=True)
     sizes = args.sizes or ("" if args.dir else "10000,100000")
     work = args.work or Path(tempfile.mkdtemp(prefix="annotate-bench-"))
@@ -115,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("  " + ("cold" if cold else "warm") + " run: " + _row(runs[-1]), flush=True)
             median = tuple(statistics.median(r[i] for r in runs) for i in range(4))
             print(f"{'cold' if cold else 'warm'} median of {len(runs)}: {_row(median)}", flush=True)
+        if args.parts:
+            parts(out, manifest["busiest"])
     print("after:", conditions())
     return 0
 

@@ -144,8 +144,8 @@ class Workspace:
                 viewer is not None and viewer in s.reviewers
             ):
                 return s  # nothing to hide, or theirs to see
-            return dataclasses.replace(
-                s, verdict=None, _rationale=None, reviews=(), settled=None, reopened=False
+            return s._replace(
+                verdict=None, rationale_text=None, reviews=(), settled=None, reopened=False
             )
 
         return dataclasses.replace(self, lens=lens, summary_lens=summary_lens)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import KeysView
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ class StoreState:
     _lock_fds: dict[int, int]
     _generation: int
     _counts: tuple[int, Counts] | None
-    _valid_cache: tuple[int, dict[str, Summary], set[str], list[StoreProblem]] | None
+    _valid_cache: tuple[int, dict[str, Summary], KeysView[str], list[StoreProblem]] | None
     _claimants: Counter[str]
     _log: tuple[int, int] | None
     _folder_lock: threading.Lock

@@ -13,7 +13,7 @@ import os
 import stat
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,7 +86,7 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     _lock_fds: dict[int, int] = field(default_factory=dict)
     _generation: int = 0
     _counts: tuple[int, Counts] | None = None
-    _valid_cache: tuple[int, dict[str, Summary], set[str], list[StoreProblem]] | None = None
+    _valid_cache: tuple[int, dict[str, Summary], KeysView[str], list[StoreProblem]] | None = None
     _claimants: Counter[str] = field(default_factory=Counter)
     _log: tuple[int, int] | None = None
     _folder_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -9,17 +9,20 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from ..models import Claim, ReviewStatus, review_status
 from .claimfile import StoreProblem
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     """What the index keeps of one appearance: enough to mark it in its document.
 
     Not the quote itself (it is the document's text at the offsets, which the corpus holds):
     its digest (`quote_digest`), to tell whether the text there is still the quote.
+
+    A named tuple, as `Summary` is: immutable, and made by the kept index without a call to
+    a Python `__init__` (see `persisted.decode`).
     """
 
     doc: str
@@ -50,20 +53,25 @@ def _expand(data: str | bytes) -> str:
     return data if isinstance(data, str) else data.decode("utf-8")
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(NamedTuple):
     """What the index keeps of a claim: enough for lists, counts, filters and marked text.
 
     It has the attributes of `Claim` that pages and filters read, so either can be listed.
+    A named tuple rather than a frozen dataclass: as immutable, and a start that takes
+    100,000 of them from the kept index makes each with `tuple.__new__` (a frozen
+    dataclass's `__init__` sets each field through `object.__setattr__`: three times the
+    time). Change one with `_replace`.
     """
 
     id: str
     version: int
-    _statement: str | bytes
+    statement_text: str | bytes
+    """The statement as `compact` keeps it (`statement` gives the text)."""
     claimant: str
     claim_date: date | None
     verdict: str | None
-    _rationale: str | bytes | None
+    rationale_text: str | bytes | None
+    """The rationale as `compact` keeps it (`rationale` gives the text)."""
     updated_at: datetime
     appearances: tuple[Mark, ...]
     reviews: tuple[tuple[str, str], ...] = ()
@@ -92,12 +100,12 @@ class Summary:
     @property
     def statement(self) -> str:
         """The reviewer's wording of the claim."""
-        return _expand(self._statement)
+        return _expand(self.statement_text)
 
     @property
     def rationale(self) -> str | None:
         """The rationale of the verdict, if any."""
-        return None if self._rationale is None else _expand(self._rationale)
+        return None if self.rationale_text is None else _expand(self.rationale_text)
 
     @classmethod
     def of(cls, claim: Claim) -> Summary:

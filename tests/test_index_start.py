@@ -1,0 +1,105 @@
+"""A start from the kept index (record/store/index.py `_take_kept`, persisted.py): rows
+made stale by another process's saves are never served, the folder is listed and stat-ed
+once, and what is served is what a store built from the files alone serves."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .webutil import make_app
+
+
+def _kept_app(workdir: Path) -> Any:
+    """An app whose store starts from (and keeps) the index in `.annotate-tmp/`, as a server."""
+    app = make_app(workdir)
+    app.extensions["annotate"].keep_index()
+    return app
+
+
+def _everything(client: Any) -> tuple[Any, ...]:
+    """What the lists and counts say: every claim as the API lists it, the queue, the index
+    page's counts."""
+    claims = client.get("/api/claims?limit=1000").get_json()
+    queue = client.get("/api/queue?limit=1000").get_json()
+    return claims, queue, _page(client, "/")
+
+
+def _page(client: Any, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    return re.sub(r'"csrf_token" value="[^"]*"|"X-CSRF-Token": "[^"]*"', "", html)
+
+
+def test_a_row_made_stale_by_another_process_s_save_is_not_served_at_start(
+    workdir: Path,
+) -> None:
+    first = _kept_app(workdir)
+    before = first.test_client().get("/api/claims?limit=1000").get_json()
+    first.extensions["annotate"].store.save_kept()  # every row written
+    target = before[0]
+    # Another process (no kept index of its own) saves: the kept row of that claim is stale.
+    other = make_app(workdir).test_client()
+    resp = other.patch(
+        f"/api/claims/{target['id']}",
+        json={"statement": "Saved by another process after the rows were kept."},
+        headers={"If-Match": f'"{target["version"]}"'},
+    )
+    assert resp.status_code == 200, resp.get_json()
+
+    restarted = _kept_app(workdir).test_client()
+    listed = {c["id"]: c for c in restarted.get("/api/claims?limit=1000").get_json()}
+    assert listed[target["id"]]["statement"] == "Saved by another process after the rows were kept."
+    assert listed[target["id"]]["version"] == target["version"] + 1
+    assert _everything(restarted) == _everything(make_app(workdir).test_client())
+
+
+def test_a_start_from_the_kept_index_lists_the_folder_once(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing and the stats that validate the kept rows also find the files to read:
+    a file added meanwhile is read without the folder being listed a second time."""
+    first = _kept_app(workdir)
+    first.test_client().get("/claims")
+    first.extensions["annotate"].store.save_kept()
+    store = workdir / "fixtures"
+    source = sorted(store.glob("*.json"))[0]
+    (store / "added-after-the-rows.json").write_bytes(
+        source.read_bytes().replace(
+            f'"id": "{source.stem}"'.encode(), b'"id": "added-after-the-rows"'
+        )
+    )
+    listed: list[str] = []
+    real = os.scandir
+
+    def counting(path: Any = ".") -> Any:
+        if Path(path) == store:
+            listed.append(str(path))
+        return real(path)
+
+    app = _kept_app(workdir)
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", counting)
+    ids = {c["id"] for c in app.test_client().get("/api/claims?limit=1000").get_json()}
+    monkeypatch.undo()
+    assert "added-after-the-rows" in ids
+    assert len(listed) == 1
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+def test_a_blind_reviewer_sees_kept_summaries_hidden_as_built_ones(workdir: Path) -> None:
+    """The summaries a start takes from the kept index are hidden by blind review as those
+    read from the files are (the lens replaces fields of the index's named tuples)."""
+    kept = make_app(workdir, BLIND=True, REQUIRED_REVIEWS=2)
+    kept.extensions["annotate"].keep_index()
+    kept.test_client().get("/claims")
+    kept.extensions["annotate"].store.save_kept()
+    again = make_app(workdir, BLIND=True, REQUIRED_REVIEWS=2)
+    again.extensions["annotate"].keep_index()
+    built = make_app(workdir, BLIND=True, REQUIRED_REVIEWS=2)
+    a = again.test_client().get("/api/claims?limit=1000").get_json()
+    b = built.test_client().get("/api/claims?limit=1000").get_json()
+    assert a == b
+    assert _page(again.test_client(), "/claims") == _page(built.test_client(), "/claims")
