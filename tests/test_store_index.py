@@ -266,3 +266,57 @@ def test_saves_landing_while_another_process_reads_never_make_it_list_the_folder
     monkeypatch.setattr("annotate.record.store.index.os.scandir", scandir)
     assert claim_rows(reader.get("/claims")) == claim_rows(writer.get("/claims"))
     assert not listings, f"the reader listed the folder {len(listings)} times"
+
+
+def test_a_reader_does_not_wait_for_a_writer_caught_between_its_rename_and_its_log_line(
+    workdir: Path,
+) -> None:
+    """A reader that finds the folder changed by a rename not yet in the change log serves
+    what is logged (every save acknowledged so far) and leaves that save to its next look:
+    it does not wait for the writer while holding the index (under a stream of saves that
+    wait held every reader and saver behind it: one page a second with 8 savers)."""
+    store = workdir / "fixtures"
+    writer_app, reader_app = make_app(workdir), make_app(workdir)
+    writer, reader = writer_app.test_client(), reader_app.test_client()
+    claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])
+    first, second = claims[0], claims[1]
+    resp = writer.patch(  # a logged save: the reader follows the change log from here
+        f"/api/claims/{first['id']}",
+        json={"statement": "Saved and acknowledged."},
+        headers={"If-Match": f'"{first["version"]}"'},
+    )
+    assert resp.status_code == 200
+    hour_ago = os.stat(store).st_mtime_ns - 3600 * 10**9
+    os.utime(store, ns=(hour_ago, hour_ago))
+    assert "Saved and acknowledged." in reader.get("/claims").get_data(as_text=True)
+    # A writer renames a new version into the store and is held before it logs the line.
+    path = store / f"{second['id']}.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["statement"] = "Renamed, not yet logged."
+    tmp = store / ".held.tmp"
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    renamed, release = threading.Event(), threading.Event()
+
+    def held_writer() -> None:
+        with writer_app.extensions["annotate"].store._folder_change(path.name):
+            os.replace(tmp, path)
+            renamed.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=held_writer)
+    holder.start()
+    try:
+        assert renamed.wait(10)
+        answers: list[str] = []
+        read = threading.Thread(
+            target=lambda: answers.append(reader.get("/claims").get_data(as_text=True))
+        )
+        read.start()
+        read.join(10)  # a hang detector, not a time limit: the old reader waited for release
+        assert answers, "the reader waited for the writer between its rename and its log line"
+        assert "Saved and acknowledged." in answers[0]
+    finally:
+        release.set()
+        holder.join()
+    read.join()
+    assert "Renamed, not yet logged." in reader.get("/claims").get_data(as_text=True)

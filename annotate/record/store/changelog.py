@@ -43,6 +43,7 @@ class ChangeLog(StoreState):
         if self._log is None or self._folder is None or folder[1] != self._folder[1]:
             return False
         chain = None
+        unlogged = False
         for attempt in (1, 2):
             read = self._read_log()
             if read is None:
@@ -54,15 +55,23 @@ class ChangeLog(StoreState):
             if folder[0] in (after for _, after, _ in chain) or attempt == 2:
                 break
             # A rename shows in the folder just before its line is in the log (its writer
-            # adds the line at once, under the folder lock): wait for writers, read again.
-            self._wait_for_writers()
+            # adds the line at once, under the folder lock, and acknowledges the save only
+            # then). While a writer is there, apply what is logged (every save acknowledged
+            # so far) and leave its save to the next look, rather than wait for it: this
+            # reader holds the index, and under a stream of saves the wait held every other
+            # reader and saver behind it. With no writer there, every rename is logged: read
+            # again, and an mtime still missing is a change no writer logged (git, an
+            # editor): the folder is listed.
+            if self._writer_busy():
+                unlogged = True
+                break
         assert chain is not None
         # Where to stop: at the folder's mtime as stat-ed (saves logged since then are for the
         # next look), or after `limit` lines. Never between two lines that end at the same
         # mtime (renames within one timestamp tick): the folder would look unchanged and the
         # rest would wait for the next change.
         end = len(chain)
-        if (chain[-1][1] if chain else self._folder[0]) != folder[0]:
+        if not unlogged and (chain[-1][1] if chain else self._folder[0]) != folder[0]:
             ends = [i for i, (_, after, _) in enumerate(chain) if after == folder[0]]
             if not ends:
                 return False
@@ -124,17 +133,20 @@ class ChangeLog(StoreState):
             os.close(fd)
         return st.st_ino, offset, data[: data.rfind(b"\n") + 1]  # a line being written: later
 
-    def _wait_for_writers(self) -> None:
-        """Until no process is between a rename into the store and its line in the change
-        log (they hold the folder lock for both)."""
+    def _writer_busy(self) -> bool:
+        """Whether a writer (a thread or a process) is between a rename into the store and
+        its line in the change log now (they hold the folder lock for both)."""
         try:
             fd = os.open(self._lock_dir() / "folder.lock", os.O_RDONLY)
         except OSError:
-            return  # no writer ever locked this store, or it cannot be opened: no wait
+            return False  # no writer ever locked this store, or it cannot be opened
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
         finally:
-            os.close(fd)
+            os.close(fd)  # the lock goes with it
+        return False
 
     @contextmanager
     def _folder_change(self, name: str) -> Iterator[None]:
