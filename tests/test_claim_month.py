@@ -12,7 +12,7 @@ from typing import Any
 
 from click.testing import Result
 
-from .webutil import csrf, snapshot
+from .webutil import claim_rows, csrf, snapshot
 
 CLAIM = "kremlin-iskanders-not-used"  # undated in the shipped record
 
@@ -99,3 +99,21 @@ def test_giving_a_day_drops_the_month_and_giving_a_month_drops_the_day(client: A
         "claim_date": ["2021-04-03", None],
         "claim_month": [None, "2021-04"],
     }
+
+
+def test_the_claims_list_shows_a_month_and_sorts_it_before_the_days_of_that_month(
+    client: Any,
+) -> None:
+    """The shipped record dates Aliyev's February denial by its month only: the claims
+    list says "February 2021" and its date sort puts it before the claims of 18 February
+    (it showed nothing and sorted with the undated ones: the index did not keep months)."""
+    month_only = "aliyev-february-no-iskander-use-detected"
+    html = client.get("/claims?sort=date").get_data(as_text=True)
+    row = html[html.index(f'data-claim-row="{month_only}"') :]
+    assert row[row.index('data-label="Date">') :].startswith('data-label="Date">February 2021<')
+    order = claim_rows(client.get("/claims?sort=date"))
+    assert order.index(month_only) < order.index("armenia-first-foreign-iskander-operator-2016")
+    assert order.index(month_only) < order.index(CLAIM)  # before the undated
+    # A month given through the API is in the list at once.
+    assert _patch(client, {"claim_month": "2021-01"}).status_code == 200
+    assert claim_rows(client.get("/claims?sort=date"))[0] == CLAIM

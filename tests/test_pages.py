@@ -456,13 +456,13 @@ def test_the_claims_page_filters(client: Any, store: Path, args: dict[str, str],
 
 def test_the_claims_page_sorts_by_date_descending(client: Any, store: Path) -> None:
     claims = on_disk(store)
-    dated = sorted(
-        (c for c in claims if c.get("claim_date")),
-        key=lambda c: (c["claim_date"], c["id"]),
-        reverse=True,
-    )
-    undated = sorted(c["id"] for c in claims if not c.get("claim_date"))
-    assert dated and undated
+
+    def when(c: dict[str, Any]) -> str | None:
+        return c.get("claim_date") or c.get("claim_month")  # "2021-02" before "2021-02-18"
+
+    dated = sorted((c for c in claims if when(c)), key=lambda c: (when(c), c["id"]), reverse=True)
+    undated = sorted(c["id"] for c in claims if not when(c))
+    assert dated and undated and any(c.get("claim_month") for c in dated)
     # Newest first; claims without a date come last in ascending order, first in descending.
     assert rows(page(client.get("/claims?sort=-date"))) == undated[::-1] + [c["id"] for c in dated]
     asc = [c["id"] for c in reversed(dated)] + undated

@@ -421,7 +421,12 @@ def claims() -> str:
         "statement": lambda c: c.statement.casefold(),
         "claimant": lambda c: c.claimant.casefold(),
         "verdict": lambda c: (STATUSES.index(c.status), c.id),
-        "date": lambda c: (c.claim_date is None, str(c.claim_date or ""), c.id),
+        # A claim dated by its month only comes before the days of that month.
+        "date": lambda c: (
+            c.claim_date is None and c.claim_month is None,
+            str(c.claim_date or c.claim_month or ""),
+            c.id,
+        ),
         "updated": lambda c: (c.updated_at, c.id),
         "appearances": lambda c: (len(c.appearances), c.id),
     }

@@ -34,7 +34,7 @@ import orjson
 from .claimfile import TEMP
 from .summary import Entry, Mark, Summary
 
-SCHEMA = 3
+SCHEMA = 4
 """Bumped when the rows' layout changes: a database of another schema is rebuilt."""
 
 SAVE_EVERY = 2.0
@@ -74,6 +74,7 @@ def encode(s: Summary) -> bytes:
             s.settled,
             s.reopened,
             s.tags,
+            s.claim_month,
         ]
     )
 
@@ -85,7 +86,7 @@ def decode(data: bytes) -> Summary:
     and generators: a warm start decodes every summary of the store (100,000: 1.3 s of CPU
     before, 0.5 s so)."""
     (i, version, statement, wide, claimant, day, verdict, rationale, at, marks, reviews,
-     settled, reopened, tags) = orjson.loads(data)  # fmt: skip
+     settled, reopened, tags, month) = orjson.loads(data)  # fmt: skip
     intern = sys.intern
     return _new(
         Summary,
@@ -103,6 +104,7 @@ def decode(data: bytes) -> Summary:
             settled,
             reopened,
             tuple([intern(t) for t in tags]) if tags else (),
+            month,
         ),
     )
 

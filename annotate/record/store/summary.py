@@ -79,6 +79,8 @@ class Summary(NamedTuple):
     settled: str | None = None
     reopened: bool = False
     tags: tuple[str, ...] = ()
+    claim_month: str | None = None
+    """The month the claim was made in (`2021-02`), for a claim dated by month only."""
 
     @property
     def status(self) -> str:
@@ -127,6 +129,7 @@ class Summary(NamedTuple):
             claim.settled,
             claim.reopened is not None,
             tuple(sys.intern(t) for t in claim.tags),
+            claim.claim_month,
         )
 
 
