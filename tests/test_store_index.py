@@ -320,3 +320,41 @@ def test_a_reader_does_not_wait_for_a_writer_caught_between_its_rename_and_its_l
         holder.join()
     read.join()
     assert "Renamed, not yet logged." in reader.get("/claims").get_data(as_text=True)
+
+
+def test_a_reader_that_listed_a_changing_folder_follows_the_saves_by_the_log(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing made while the folder had just changed cannot be trusted yet (a change in
+    the same timestamp would not show), so it is made again once the folder has settled;
+    meanwhile the change log carries the reader on. Listing again on every look instead,
+    while a stream of saves kept the folder from settling, listed the whole folder for each
+    request (100,000 files, under the index's lock: pages and saves at one a second)."""
+    writer, reader = make_app(workdir).test_client(), make_app(workdir).test_client()
+    claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])[:5]
+    resp = writer.patch(  # just saved: the folder has not settled when the reader lists it
+        f"/api/claims/{claims[0]['id']}",
+        json={"statement": "Saved just before the reader's first look."},
+        headers={"If-Match": f'"{claims[0]["version"]}"'},
+    )
+    assert resp.status_code == 200
+    assert "Saved just before" in reader.get("/claims").get_data(as_text=True)
+    listings = []
+    scandir = os.scandir
+    monkeypatch.setattr(
+        "annotate.record.store.index.os.scandir", lambda p: listings.append(p) or scandir(p)
+    )
+    for n, claim in enumerate(claims[1:]):
+        resp = writer.patch(
+            f"/api/claims/{claim['id']}",
+            json={"statement": f"Save number {n} of a stream."},
+            headers={"If-Match": f'"{claim["version"]}"'},
+        )
+        assert resp.status_code == 200
+        assert f"Save number {n} of a stream." in reader.get("/claims").get_data(as_text=True)
+    assert not listings, f"the reader listed the folder {len(listings)} times"
+    # Once the folder has settled, the listing is made once more, and then trusted.
+    monkeypatch.setattr("annotate.record.store.index.RACY_NS", 0)
+    reader.get("/claims")
+    reader.get("/claims")
+    assert len(listings) == 1

@@ -69,7 +69,12 @@ class Index(StoreState):
             due = not self._following and time.monotonic() - self._last_full > FULL_CHECK_SECONDS
             if not (full or due) and folder == self._folder and self._folder_settled:
                 return
-            if not (full or due) and self._folder_settled and self._catch_up(folder, limit):
+            # A listing made while the folder was changing (not settled) is made again once
+            # the folder is old enough to be trusted; until then the change log carries the
+            # index on. (Listing again on every look instead, while saves kept the folder
+            # from settling, listed 100,000 files for every request under the index's lock.)
+            relist = not self._folder_settled and folder[0] < time.time_ns() - RACY_NS
+            if not (full or due or relist) and self._catch_up(folder, limit):
                 return
             full = full or due
             seen: set[str] = set()
