@@ -9,6 +9,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,3 +253,34 @@ def test_a_save_is_seen_by_another_process_reading_the_same_store(
     assert [(s.version, s.statement) for s in other.find() if s.id == cid] == [
         (2, "Seen elsewhere")
     ]
+
+
+def test_a_save_reaches_another_process_s_settled_index_through_the_change_log_not_a_listing(
+    workdir: Path,
+    make_claim: Callable[..., dict[str, object]],
+    ws: Workspace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The change log names the file each save renamed into the store: a reader whose index
+    stands on an old (settled) folder applies the logged names and does not list the folder,
+    and the claim it then serves is the one just saved."""
+    cid = str(make_claim()["id"])  # the first save also makes the store's scratch folder
+    store = workdir / "fixtures"
+    hour_ago = os.stat(store).st_mtime_ns - 3600 * 10**9
+    os.utime(store, ns=(hour_ago, hour_ago))  # an old folder: what a listing can trust
+    other = Workspace.open(workdir / "seeds", store)
+    assert [s.version for s in other.find() if s.id == cid] == [1]
+    listings: list[Any] = []
+    scandir = os.scandir
+
+    def listing(p: Any) -> Any:
+        listings.append(p)
+        return scandir(p)
+
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", listing)
+    ws.edit_claim(cid, 1, {"statement": "Seen through the log"}, actor="ana")
+    assert [(s.version, s.statement) for s in other.find() if s.id == cid] == [
+        (2, "Seen through the log")
+    ]
+    assert other.claim(cid).statement == "Seen through the log"
+    assert not listings, f"the other process listed the folder {len(listings)} times"
