@@ -1,9 +1,13 @@
-"""`annotate serve --workers N`: several server processes sharing one listening socket.
+"""The servers `annotate serve` runs the app on with its own processes: granian (the default,
+one or more worker processes) and gunicorn's pre-fork server (`--server gunicorn`).
 
 A save is CPU-bound in one Python process (its GIL), well below what the disk allows; more
-processes use more cores. gunicorn's pre-fork master binds the socket, starts N worker
-processes (each with its own app and `threads` threads: the gthread worker) and restarts one
-that dies. The store's compare-and-set locks hold across processes (each opens its own lock
+processes use more cores. granian's main process binds the address and forks N worker
+processes (each with its own app, run on `threads` Python threads, while granian's Rust
+runtime does the connections' reading and writing outside the GIL; on Linux each worker
+listens on the port with SO_REUSEPORT); gunicorn's pre-fork master binds the socket, starts
+N worker processes (each with its own app and `threads` threads: the gthread worker) and
+restarts one that dies. The store's compare-and-set locks hold across processes (each opens its own lock
 files), and every process sees the others' writes (reads check the files), so the workers
 share one store safely.
 
@@ -35,7 +39,7 @@ class _Prefork(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
-def run(
+def run_gunicorn(
     factory: Callable[[], Any],
     host: str,
     port: int,
@@ -67,3 +71,57 @@ def run(
             "when_ready": when_ready,
         },
     ).run()
+
+
+class _Quiet:
+    """Drops granian's warning that more Python threads than twice the cores were asked for:
+    `--threads` is what the user chose (threads that mostly wait on the disk's fsync)."""
+
+    def filter(self, record: Any) -> bool:
+        return "Python threads" not in record.getMessage()
+
+
+def run_granian(
+    factory: Callable[[], Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    ready: Callable[[int], None],
+) -> None:
+    """Serve the app `factory` makes (called once in each worker process) on granian, a Rust
+    HTTP server, through its WSGI interface, until SIGINT or SIGTERM: granian's main
+    process binds the address, forks `workers` processes, each running the app on `threads`
+    Python threads while granian's own runtime reads and writes the connections; on a
+    signal it stops them and waits for the requests under way.
+
+    `ready` gets the bound port (useful with port 0) once the address is bound, before the
+    workers start.
+    """
+    import logging
+
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    server = Server(
+        "annotate",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        websockets=False,
+        log_level=LogLevels.warning,
+    )
+    logging.getLogger("_granian").addFilter(_Quiet())
+
+    def bound() -> None:
+        # The address granian bound (port 0 is a free one), read from its socket spec:
+        # the workers listen on that same port.
+        spec = getattr(server, "_ssp", None)
+        state = spec.__getstate__() if spec is not None else None
+        ready(int(state[1]) if state else port)
+
+    server.on_startup(bound)
+    server.serve(target_loader=factory, wrap_loader=False)
