@@ -115,6 +115,33 @@ def granian(workers: int, threads: int) -> Command:
     return lambda port: [*cmd, "--port", str(port), APP]
 
 
+SERVERS: dict[str, Command] = {
+    "waitress, 16 threads": waitress(16),
+    "gunicorn gthread, 1 x 8 threads": gunicorn(1, 8),
+    "gunicorn gthread, 2 x 8 threads": gunicorn(2, 8),
+    "granian wsgi, 1 x 16 threads": granian(1, 16),
+    "granian wsgi, 2 x 8 threads": granian(2, 8),
+}
+"""The servers measured, by the name printed."""
+
+
+def measure(name: str, folder: Path, size: int, seconds: float) -> tuple[float, ...]:
+    """One server of `SERVERS` serving the app: the rate and server CPU of 16 clients
+    writing (`PUT`), then of 16 doing nothing (`GET`), `seconds` each; the writes in
+    `folder`."""
+    port = _free_port()
+    proc = _serve(SERVERS[name](port), folder, port)
+    try:
+        put, put_cpu = _phase(port, proc.pid, "PUT", size, seconds)
+        get, get_cpu = _phase(port, proc.pid, "GET", 0, seconds)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        for leftover in folder.glob(".ceiling-*"):
+            leftover.unlink()
+    return put, put_cpu, get, get_cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=5.0)
@@ -123,13 +150,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="annotate-ceiling-") as tmp:
         folder = args.dir or Path(tmp)
-        servers = {
-            "waitress, 16 threads": waitress(16),
-            "gunicorn gthread, 1 x 8 threads": gunicorn(1, 8),
-            "gunicorn gthread, 2 x 8 threads": gunicorn(2, 8),
-            "granian wsgi, 1 x 16 threads": granian(1, 16),
-            "granian wsgi, 2 x 8 threads": granian(2, 8),
-        }
         disk = disk_baseline(folder, args.size, 16, args.seconds)
         print(f"disk atomic write (16 threads): {disk.rate:.0f}/s")
         print()
@@ -137,23 +157,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{'server':<34} {'PUT (write) /s':>15} {'of disk':>8} {'CPU':>5}"
             f" {'GET (nothing) /s':>17} {'CPU':>5}"
         )
-        for name, cmd in servers.items():
-            port = _free_port()
-            proc = _serve(cmd(port), folder, port)
-            try:
-                put, put_cpu = _phase(port, proc.pid, "PUT", args.size, args.seconds)
-                get, get_cpu = _phase(port, proc.pid, "GET", 0, args.seconds)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+        for name in SERVERS:
+            put, put_cpu, get, get_cpu = measure(name, folder, args.size, args.seconds)
             print(
                 f"{name:<34} {put:>15.0f} {put / disk.rate:>8.0%} {put_cpu:>5.0%}"
                 f" {get:>17.0f} {get_cpu:>5.0%}"
             )
         after = disk_baseline(folder, args.size, 16, args.seconds)
         print(f"disk atomic write (16 threads) again: {after.rate:.0f}/s")
-        for leftover in folder.glob(".ceiling-*"):
-            leftover.unlink()
     return 0
 
 

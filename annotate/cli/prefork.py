@@ -19,6 +19,9 @@ claims, and the master keeps a third copy (PSS of 2 workers at 100,000 claims: 5
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -99,12 +102,30 @@ def run_granian(
     workers start.
     """
     import logging
+    import socket
 
     from granian.constants import Interfaces
     from granian.log import LogLevels
+    from granian.net import SocketSpec
     from granian.server import Server
 
-    server = Server(
+    class Bound(Server):  # type: ignore[misc,valid-type]
+        """granian binding the one listening socket in its main process, which the workers
+        inherit (as it does where SO_REUSEPORT is missing): the address takes connections
+        from the banner on (they wait while the workers warm up, rather than being refused),
+        port 0 is one free port, and no other process can take the port meanwhile."""
+
+        def _init_shared_socket(self) -> None:
+            self._ssp = None
+            self._shd = SocketSpec(self.bind_addr, self.bind_port, self.backlog).build()
+            self._sfd = self._shd.get_fd()
+            self._sso = socket.socket(fileno=self._sfd)
+            self._sso.set_inheritable(True)
+            # Bound but not yet listening: the workers listen once warm; listening now
+            # queues the connections meanwhile.
+            self._sso.listen(self.backlog)
+
+    server = Bound(
         "annotate",
         address=host,
         port=port,
@@ -117,11 +138,35 @@ def run_granian(
     logging.getLogger("_granian").addFilter(_Quiet())
 
     def bound() -> None:
-        # The address granian bound (port 0 is a free one), read from its socket spec:
-        # the workers listen on that same port.
-        spec = getattr(server, "_ssp", None)
-        state = spec.__getstate__() if spec is not None else None
-        ready(int(state[1]) if state else port)
+        ready(int(server._sso.getsockname()[1]))
 
+    def load() -> Any:
+        # In the forked worker, until granian sets its own handlers once the app is made:
+        # the main process's handlers, inherited, take a stop for the main process's (they
+        # only set its flag, in this process's copy) and would leave the worker running,
+        # and the main process waiting for it. Nothing is being saved yet: the default (end
+        # the process) is right, and a stop that came before is honoured now.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        _die_with(main)
+        if server.interrupt_signal:
+            raise SystemExit(0)
+        return factory()
+
+    main = os.getpid()
     server.on_startup(bound)
-    server.serve(target_loader=factory, wrap_loader=False)
+    server.serve(target_loader=load, wrap_loader=False)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel end this process (a worker) when `parent` (granian's main process,
+    which forked it) ends, however it ends: a main process killed (SIGKILL, the OOM killer)
+    would otherwise leave its worker serving on, answering saves with nobody to stop it.
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the call: nobody will signal this one
+        os._exit(1)
