@@ -8,7 +8,8 @@ The app is served by each production WSGI server `annotate serve` could run on, 
 in one run: waitress with 16 threads (one process), gunicorn's gthread workers (1 and 2
 processes of 8 threads), and granian (a Rust HTTP server; its WSGI interface, the app's
 Python code run on its blocking threads: 1 process of 16, 2 of 8), each driven by 16
-keep-alive clients from one thread (`bench.loop`), with a `GET` that does nothing beside it. DESIGN.md asks a save to reach 80% of the disk's rate: if this app, which validates,
+keep-alive clients from one thread (`bench.loop`), with a `GET` that does nothing beside
+it. DESIGN.md asks a save to reach 80% of the disk's rate: if this app, which validates,
 versions and indexes nothing, stays below that on a server, no real save can on it.
 """
 

@@ -435,8 +435,10 @@ def side_by_side(outcomes: list[Outcome]) -> None:
         f" {'start s':>7} {'PSS MB':>6}"
     )
     for o in outcomes:
-        save, health, page = o.row("save verdict (16)"), o.row("/healthz (16)"), o.row(
-            "busiest page (8)"
+        save, health, page = (
+            o.row("save verdict (16)"),
+            o.row("/healthz (16)"),
+            o.row("busiest page (8)"),
         )
         print(
             f"{o.server:<10} {o.disk.rate:>7.0f} {save.rate:>10.0f} {save.rate / o.disk.rate:>8.1%}"
@@ -568,9 +570,7 @@ def run(args: argparse.Namespace, root: Path, server_name: str = "granian") -> O
         f"p99 save verdict (16): {save16.pct(0.99):.1f} ms (target < 50 ms); "
         f"busiest page p50 with 1 client: {page1.pct(0.5):.1f} ms (target < 30 ms)"
     )
-    return Outcome(
-        server_name, 0 if proof.ok else 1, disk, rows, up_page, mem["Pss"] / 1024
-    )
+    return Outcome(server_name, 0 if proof.ok else 1, disk, rows, up_page, mem["Pss"] / 1024)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,14 @@
 one or more worker processes) and gunicorn's pre-fork server (`--server gunicorn`).
 
 A save is CPU-bound in one Python process (its GIL), well below what the disk allows; more
-processes use more cores. granian's main process binds the address and forks N worker
-processes (each with its own app, run on `threads` Python threads, while granian's Rust
-runtime does the connections' reading and writing outside the GIL; on Linux each worker
-listens on the port with SO_REUSEPORT); gunicorn's pre-fork master binds the socket, starts
-N worker processes (each with its own app and `threads` threads: the gthread worker) and
-restarts one that dies. The store's compare-and-set locks hold across processes (each opens its own lock
-files), and every process sees the others' writes (reads check the files), so the workers
-share one store safely.
+processes use more cores. granian's main process binds the socket and forks N worker
+processes that inherit it (each with its own app, run on `threads` Python threads, while
+granian's Rust runtime reads and writes the connections outside the GIL); gunicorn's
+pre-fork master binds the socket, starts N worker processes (each with its own app and
+`threads` threads: the gthread worker) and restarts one that dies. The store's
+compare-and-set locks hold across processes (each opens its own lock files), and every
+process sees the others' writes (reads check the files), so the workers share one store
+safely.
 
 Each worker builds and holds its own index: making the app once in the master before the
 fork (`preload_app`) was tried and measured worse. CPython writes reference counts into the
@@ -106,7 +106,7 @@ def run_granian(
 
     from granian.constants import Interfaces
     from granian.log import LogLevels
-    from granian.net import SocketSpec
+    from granian.net import SocketSpec  # type: ignore[attr-defined]
     from granian.server import Server
 
     class Bound(Server):  # type: ignore[misc,valid-type]

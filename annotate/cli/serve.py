@@ -23,7 +23,6 @@ from ..web.common import is_loopback
 from .options import CONTEXT, workspace_options
 from .users import load_users, users_option
 
-
 SERVERS = ("granian", "waitress", "gunicorn")
 """The WSGI servers `serve` runs on (`--server`), the default first."""
 
