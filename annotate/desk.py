@@ -212,6 +212,7 @@ fixtures/.*.tmp
 # reviewer = "desk editor"
 # threads = 8
 # workers = 1
+# server = "granian"      # or "waitress", "gunicorn"
 # sync_every = 300
 # sync_remote = "origin"
 # users = "/etc/annotate/users.json"

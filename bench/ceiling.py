@@ -4,9 +4,11 @@ file per `PUT`, beside the disk doing the same write from 16 threads, in one run
 
     python -m bench.ceiling [--seconds 5] [--size 4500] [--dir DIR]
 
-The app is served the ways `annotate serve` serves annotate: waitress with 16 threads (one
-process), and gunicorn's gthread workers (`--workers 1` and `2`, 8 threads each), each driven
-by 16 keep-alive clients from one thread (`bench.loop`), with a `GET` that does nothing beside
+The app is served by each production WSGI server `annotate serve` could run on, turn about
+in one run: waitress with 16 threads (one process), gunicorn's gthread workers (1 and 2
+processes of 8 threads), and granian (a Rust HTTP server; its WSGI interface, the app's
+Python code run on its blocking threads: 1 process of 16, 2 of 8), each driven by 16
+keep-alive clients from one thread (`bench.loop`), with a `GET` that does nothing beside
 it. DESIGN.md asks a save to reach 80% of the disk's rate: if this app, which validates,
 versions and indexes nothing, stays below that on a server, no real save can on it.
 """
@@ -87,6 +89,60 @@ def _phase(port: int, pid: int, method: str, size: int, seconds: float) -> tuple
     return answers[0] / elapsed, cpu
 
 
+APP = "bench.ceiling:app"
+Command = Callable[[int], list[str]]
+
+
+def waitress(threads: int) -> Command:
+    """waitress, one process of `threads` threads: the command given the port."""
+    code = "import sys, waitress, bench.ceiling as c; waitress.serve(c.app, host='127.0.0.1', "
+    code += f"port=int(sys.argv[1]), threads={threads})"
+    return lambda port: [sys.executable, "-c", code, str(port)]
+
+
+def gunicorn(workers: int, threads: int) -> Command:
+    """gunicorn's gthread workers, as `annotate serve --server gunicorn` runs them."""
+    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads)]
+    cmd += ["-w", str(workers), "--keep-alive", "120"]
+    return lambda port: [*cmd, "-b", f"127.0.0.1:{port}", APP]
+
+
+def granian(workers: int, threads: int) -> Command:
+    """granian's WSGI interface, as `annotate serve` runs it: `threads` blocking threads (those
+    that run the app) in each of `workers` processes."""
+    cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1"]
+    cmd += ["--workers", str(workers), "--blocking-threads", str(threads)]
+    cmd += ["--log-level", "warning", "--no-ws"]
+    return lambda port: [*cmd, "--port", str(port), APP]
+
+
+SERVERS: dict[str, Command] = {
+    "waitress, 16 threads": waitress(16),
+    "gunicorn gthread, 1 x 8 threads": gunicorn(1, 8),
+    "gunicorn gthread, 2 x 8 threads": gunicorn(2, 8),
+    "granian wsgi, 1 x 16 threads": granian(1, 16),
+    "granian wsgi, 2 x 8 threads": granian(2, 8),
+}
+"""The servers measured, by the name printed."""
+
+
+def measure(name: str, folder: Path, size: int, seconds: float) -> tuple[float, ...]:
+    """One server of `SERVERS` serving the app: the rate and server CPU of 16 clients
+    writing (`PUT`), then of 16 doing nothing (`GET`), `seconds` each; the writes in
+    `folder`."""
+    port = _free_port()
+    proc = _serve(SERVERS[name](port), folder, port)
+    try:
+        put, put_cpu = _phase(port, proc.pid, "PUT", size, seconds)
+        get, get_cpu = _phase(port, proc.pid, "GET", 0, seconds)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        for leftover in folder.glob(".ceiling-*"):
+            leftover.unlink()
+    return put, put_cpu, get, get_cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=5.0)
@@ -95,16 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="annotate-ceiling-") as tmp:
         folder = args.dir or Path(tmp)
-        servers = {
-            "waitress, 16 threads": [
-                sys.executable,
-                "-c",
-                "import sys, waitress, bench.ceiling as c; "
-                "waitress.serve(c.app, host='127.0.0.1', port=int(sys.argv[1]), threads=16)",
-            ],
-            "gunicorn gthread, 1 x 8 threads": ["-w", "1"],
-            "gunicorn gthread, 2 x 8 threads": ["-w", "2"],
-        }
         disk = disk_baseline(folder, args.size, 16, args.seconds)
         print(f"disk atomic write (16 threads): {disk.rate:.0f}/s")
         print()
@@ -112,39 +158,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{'server':<34} {'PUT (write) /s':>15} {'of disk':>8} {'CPU':>5}"
             f" {'GET (nothing) /s':>17} {'CPU':>5}"
         )
-        for name, cmd in servers.items():
-            port = _free_port()
-            if cmd[0] == "-w":
-                cmd = [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-k",
-                    "gthread",
-                    "--threads",
-                    "8",
-                    *cmd,
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "bench.ceiling:app",
-                ]
-            else:
-                cmd = [*cmd, str(port)]
-            proc = _serve(cmd, folder, port)
-            try:
-                put, put_cpu = _phase(port, proc.pid, "PUT", args.size, args.seconds)
-                get, get_cpu = _phase(port, proc.pid, "GET", 0, args.seconds)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+        for name in SERVERS:
+            put, put_cpu, get, get_cpu = measure(name, folder, args.size, args.seconds)
             print(
                 f"{name:<34} {put:>15.0f} {put / disk.rate:>8.0%} {put_cpu:>5.0%}"
                 f" {get:>17.0f} {get_cpu:>5.0%}"
             )
         after = disk_baseline(folder, args.size, 16, args.seconds)
         print(f"disk atomic write (16 threads) again: {after.rate:.0f}/s")
-        for leftover in folder.glob(".ceiling-*"):
-            leftover.unlink()
     return 0
 
 

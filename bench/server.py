@@ -132,6 +132,11 @@ class Result:
     beside: Result | None = None
 
     @property
+    def cpu_ms(self) -> float:
+        """CPU (server + clients) per request, in ms."""
+        return (self.server_cpu + self.client_cpu) / self.rate * 1000
+
+    @property
     def rate(self) -> float:
         return self.n / self.seconds
 
@@ -369,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, help="build (or reuse) the store here; kept")
     p.add_argument("--workers", type=int, default=1, help="`annotate serve --workers N`")
     p.add_argument(
+        "--server",
+        default="granian",
+        help="`annotate serve --server NAME`; several, comma-separated (granian,waitress,"
+        "gunicorn), run one after the other on the same store, then side by side",
+    )
+    p.add_argument(
         "--servers",
         type=int,
         default=1,
@@ -384,17 +395,63 @@ def main(argv: list[str] | None = None) -> int:
         root = args.workdir
         root.mkdir(parents=True, exist_ok=True)
     try:
-        return run(args, root)
+        names = [n.strip() for n in args.server.split(",") if n.strip()]
+        if len(names) == 1:
+            return run(args, root, names[0]).code
+        outcomes = []
+        for name in names:
+            print(f"==== --server {name}")
+            outcomes.append(run(args, root, name))
+            print()
+        side_by_side(outcomes)
+        return max(o.code for o in outcomes)
     finally:
         if tmp is not None:
             tmp.cleanup()
 
 
-def run(args: argparse.Namespace, root: Path) -> int:
+@dataclass
+class Outcome:
+    """What one run of the benchmark found, for the side-by-side table of several servers."""
+
+    server: str
+    code: int
+    disk: Result
+    rows: list[Result]
+    start_up: float
+    pss_mb: float
+
+    def row(self, name: str) -> Result:
+        return next(r for r in self.rows if r.name == name)
+
+
+def side_by_side(outcomes: list[Outcome]) -> None:
+    """Each server's key figures in one table (the runs were one after the other: the
+    disk's rate in each is beside it)."""
+    print("side by side (each server's run in turn, on the same store)")
+    print(
+        f"{'server':<10} {'disk/s':>7} {'save(16)/s':>10} {'of disk':>8} {'p50 ms':>7}"
+        f" {'p99 ms':>7} {'CPU ms/save':>11} {'healthz(16)/s':>13} {'page(8) p99':>11}"
+        f" {'start s':>7} {'PSS MB':>6}"
+    )
+    for o in outcomes:
+        save, health, page = (
+            o.row("save verdict (16)"),
+            o.row("/healthz (16)"),
+            o.row("busiest page (8)"),
+        )
+        print(
+            f"{o.server:<10} {o.disk.rate:>7.0f} {save.rate:>10.0f} {save.rate / o.disk.rate:>8.1%}"
+            f" {save.pct(0.5):>7.1f} {save.pct(0.99):>7.1f} {save.cpu_ms:>11.2f}"
+            f" {health.rate:>13.0f} {page.pct(0.99):>11.1f} {o.start_up:>7.2f} {o.pss_mb:>6.0f}"
+        )
+
+
+def run(args: argparse.Namespace, root: Path, server_name: str = "granian") -> Outcome:
     print("conditions:", conditions())
     print(
-        f"server: {args.servers} x `annotate serve --threads {args.threads} "
-        f"--workers {args.workers}`"
+        f"server: {args.servers} x `annotate serve --server {server_name} --threads "
+        f"{args.threads} --workers {args.workers}`"
     )
     seeds, store = build(root, args.docs or max(1, args.claims // 10), args.claims, args.seed)
     claims, busiest, marks = load_store(store)
@@ -406,7 +463,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
     )
     disk = disk_before = disk_baseline(store, size, 16, args.seconds)
 
-    extra = ["--workers", str(args.workers)]
+    extra = ["--workers", str(args.workers), "--server", server_name]
     first = serving.start(seeds, store, threads=args.threads, extra=extra, wait=False)
     server = Fleet([first])
     ledger = Ledger()
@@ -477,7 +534,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
         client_cpu = f"{r.client_cpu:.0%}" if r is not disk else f"{r.server_cpu:.0%}"
         # (Two kinds of request in one phase share its CPU: no figure per request.)
         shared = r.beside is not None or r in [x.beside for x in rows]
-        per_op = "-" if shared else f"{(r.server_cpu + r.client_cpu) / r.rate * 1000:.2f}"
+        per_op = "-" if shared else f"{r.cpu_ms:.2f}"
         err = f"  ({r.errors} errors/412: {r.kinds or 'see below'})" if r.errors else ""
         print(
             f"{r.name:<28} {r.rate:>9.0f} {r.pct(0.5):>8.1f} {r.pct(0.99):>8.1f} "
@@ -513,7 +570,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
         f"p99 save verdict (16): {save16.pct(0.99):.1f} ms (target < 50 ms); "
         f"busiest page p50 with 1 client: {page1.pct(0.5):.1f} ms (target < 30 ms)"
     )
-    return 0 if proof.ok else 1
+    return Outcome(server_name, 0 if proof.ok else 1, disk, rows, up_page, mem["Pss"] / 1024)
 
 
 if __name__ == "__main__":

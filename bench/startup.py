@@ -38,7 +38,7 @@ from pathlib import Path
 
 from bench import serving
 from bench.corpus import generate
-from bench.server import conditions, cpu_seconds
+from bench.server import Fleet, conditions
 
 
 def corpus(work: Path, claims: int) -> Path:
@@ -69,9 +69,9 @@ def settle(server: serving.Server, store: Path, files: int, timeout: float = 600
     while kept_rows(store) < files and time.monotonic() < deadline:
         time.sleep(0.5)
     while time.monotonic() < deadline:
-        before = cpu_seconds(server.pid)
+        before = Fleet([server]).cpu()
         time.sleep(2.0)
-        if cpu_seconds(server.pid) - before < 0.1:
+        if Fleet([server]).cpu() - before < 0.1:
             return
 
 
@@ -86,7 +86,7 @@ def one(out: Path, busiest: str, cold: bool, files: int) -> tuple[float, float, 
         banner = time.perf_counter() - server.started
         home = serving.wait_ok(server, "/", 600)
         page = serving.wait_ok(server, f"/documents/{busiest}", 600)
-        cpu = cpu_seconds(server.pid)
+        cpu = Fleet([server]).cpu()
         if cold:
             settle(server, store, files)
     finally:
@@ -182,16 +182,16 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for _ in range(args.repeat):
                 runs.append(one(out, manifest["busiest"], cold, files))
-                print("  " + ("cold" if cold else "warm") + " run: " + _row(runs[-1]), flush=True)
+                print("  " + ("cold" if cold else "warm") + " run: " + row(runs[-1]), flush=True)
             median = tuple(statistics.median(r[i] for r in runs) for i in range(4))
-            print(f"{'cold' if cold else 'warm'} median of {len(runs)}: {_row(median)}", flush=True)
+            print(f"{'cold' if cold else 'warm'} median of {len(runs)}: {row(median)}", flush=True)
         if args.parts:
             parts(out, manifest["busiest"])
     print("after:", conditions())
     return 0
 
 
-def _row(r: tuple[float, ...]) -> str:
+def row(r: tuple[float, ...]) -> str:
     return (
         f"listening {r[0]:.2f} s, first / {r[1]:.2f} s, first busiest page {r[2]:.2f} s "
         f"(server CPU by then {r[3]:.2f} s)"

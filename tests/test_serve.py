@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,3 +150,90 @@ def test_demo_refuses_a_folder_that_is_not_empty(workdir: Path, monkeypatch: Any
     result = CliRunner().invoke(cli, ["serve", "--demo", "seeds"])
     assert result.exit_code == 2
     assert "--demo: 'seeds' is not an empty folder" in result.output
+
+
+def _headers_of(server: Any, path: str, host: str | None = None) -> tuple[int, dict[str, str]]:
+    with server.client() as c:
+        status, headers, _ = c.request("GET", path, headers={"Host": host} if host else None)
+    return status, headers
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress", "gunicorn"])
+def test_serve_runs_on_the_server_named_and_stops_on_sigterm_with_every_save_kept(
+    workdir: Path, name: str
+) -> None:
+    from bench import serving
+    from bench.writers import read_claims, verdict_body
+
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    before, _ = read_claims(store)
+    cid = sorted(before)[0]
+    server = serving.start(seeds, store, reviewer="Rita", extra=["--server", name])
+    try:
+        assert any(line.rstrip().endswith(f"({name})") for line in server.output[:1])
+        # The answer comes from the server named (its Server header), with the app's own
+        # headers and its Host allow-list in front.
+        status, headers = _headers_of(server, "/healthz")
+        ident = "annotate" if name == "waitress" else name  # waitress says what it is told
+        assert status == 200 and ident in headers.get("server", ""), headers
+        assert "content-security-policy" in headers
+        assert _headers_of(server, "/healthz", host="evil.example")[0] == 400
+        version = int(before[cid]["version"])
+        saved = []
+        with server.client() as c:
+            for i in range(5):
+                body = verdict_body(before[cid], f"said on {name}, save {i}")
+                status, claim = c.json(
+                    "PUT", f"/api/claims/{cid}/verdict", body, {"If-Match": f'"{version}"'}
+                )
+                assert status == 200, claim
+                version = claim["version"]
+                saved.append(claim["rationale"])
+    finally:
+        server.stop()
+    # A SIGTERM is a clean stop (waitress has no handler: the signal ends it), and every
+    # save acknowledged before it is in the file.
+    assert server.proc.returncode == (-15 if name == "waitress" else 0), server.output
+    if name == "granian":
+        assert "stopped" in "".join(server.output)
+    after = json.loads((store / f"{cid}.json").read_text())
+    assert after["version"] == version and after["rationale"] == saved[-1]
+
+
+def test_granian_workers_end_when_their_main_process_is_killed(workdir: Path) -> None:
+    """A SIGKILL (or the OOM killer) ending granian's main process takes its workers with
+    it: none goes on answering saves with nothing left to stop it."""
+    from bench import serving
+
+    server = serving.start(workdir / "seeds", workdir / "fixtures", extra=["--workers", "2"])
+    workers = server.pids()[1:]
+    assert len(workers) == 2
+    server.kill()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [
+        pid
+        for pid in workers
+        if Path(f"/proc/{pid}/status").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    ]
+
+
+def test_waitress_is_refused_more_than_one_process(workdir: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "serve",
+            "--seeds",
+            str(workdir / "seeds"),
+            "--store",
+            str(workdir / "fixtures"),
+            "--server",
+            "waitress",
+            "--workers",
+            "2",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "--server waitress runs one process" in result.output

@@ -77,6 +77,7 @@ SETTING_OF: dict[str, tuple[str, str]] = {
     "reviewer": ("serve", "reviewer"),
     "threads": ("serve", "threads"),
     "workers": ("serve", "workers"),
+    "server_name": ("serve", "server"),
     "sync_every": ("serve", "sync_every"),
     "sync_remote": ("serve", "sync_remote"),
     "users_path": ("serve", "users"),

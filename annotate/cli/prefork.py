@@ -1,11 +1,15 @@
-"""`annotate serve --workers N`: several server processes sharing one listening socket.
+"""The servers `annotate serve` runs the app on with its own processes: granian (the default,
+one or more worker processes) and gunicorn's pre-fork server (`--server gunicorn`).
 
 A save is CPU-bound in one Python process (its GIL), well below what the disk allows; more
-processes use more cores. gunicorn's pre-fork master binds the socket, starts N worker
-processes (each with its own app and `threads` threads: the gthread worker) and restarts one
-that dies. The store's compare-and-set locks hold across processes (each opens its own lock
-files), and every process sees the others' writes (reads check the files), so the workers
-share one store safely.
+processes use more cores. granian's main process binds the socket and forks N worker
+processes that inherit it (each with its own app, run on `threads` Python threads, while
+granian's Rust runtime reads and writes the connections outside the GIL); gunicorn's
+pre-fork master binds the socket, starts N worker processes (each with its own app and
+`threads` threads: the gthread worker) and restarts one that dies. The store's
+compare-and-set locks hold across processes (each opens its own lock files), and every
+process sees the others' writes (reads check the files), so the workers share one store
+safely.
 
 Each worker builds and holds its own index: making the app once in the master before the
 fork (`preload_app`) was tried and measured worse. CPython writes reference counts into the
@@ -15,6 +19,9 @@ claims, and the master keeps a third copy (PSS of 2 workers at 100,000 claims: 5
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +42,7 @@ class _Prefork(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
-def run(
+def run_gunicorn(
     factory: Callable[[], Any],
     host: str,
     port: int,
@@ -67,3 +74,99 @@ def run(
             "when_ready": when_ready,
         },
     ).run()
+
+
+class _Quiet:
+    """Drops granian's warning that more Python threads than twice the cores were asked for:
+    `--threads` is what the user chose (threads that mostly wait on the disk's fsync)."""
+
+    def filter(self, record: Any) -> bool:
+        return "Python threads" not in record.getMessage()
+
+
+def run_granian(
+    factory: Callable[[], Any],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    ready: Callable[[int], None],
+) -> None:
+    """Serve the app `factory` makes (called once in each worker process) on granian, a Rust
+    HTTP server, through its WSGI interface, until SIGINT or SIGTERM: granian's main
+    process binds the address, forks `workers` processes, each running the app on `threads`
+    Python threads while granian's own runtime reads and writes the connections; on a
+    signal it stops them and waits for the requests under way.
+
+    `ready` gets the bound port (useful with port 0) once the address is bound, before the
+    workers start.
+    """
+    import logging
+    import socket
+
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.net import SocketSpec  # type: ignore[attr-defined]
+    from granian.server import Server
+
+    class Bound(Server):  # type: ignore[misc,valid-type]
+        """granian binding the one listening socket in its main process, which the workers
+        inherit (as it does where SO_REUSEPORT is missing): the address takes connections
+        from the banner on (they wait while the workers warm up, rather than being refused),
+        port 0 is one free port, and no other process can take the port meanwhile."""
+
+        def _init_shared_socket(self) -> None:
+            self._ssp = None
+            self._shd = SocketSpec(self.bind_addr, self.bind_port, self.backlog).build()
+            self._sfd = self._shd.get_fd()
+            self._sso = socket.socket(fileno=self._sfd)
+            self._sso.set_inheritable(True)
+            # Bound but not yet listening: the workers listen once warm; listening now
+            # queues the connections meanwhile.
+            self._sso.listen(self.backlog)
+
+    server = Bound(
+        "annotate",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        websockets=False,
+        log_level=LogLevels.warning,
+    )
+    logging.getLogger("_granian").addFilter(_Quiet())
+
+    def bound() -> None:
+        ready(int(server._sso.getsockname()[1]))
+
+    def load() -> Any:
+        # In the forked worker, until granian sets its own handlers once the app is made:
+        # the main process's handlers, inherited, take a stop for the main process's (they
+        # only set its flag, in this process's copy) and would leave the worker running,
+        # and the main process waiting for it. Nothing is being saved yet: the default (end
+        # the process) is right, and a stop that came before is honoured now.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        _die_with(main)
+        if server.interrupt_signal:
+            raise SystemExit(0)
+        return factory()
+
+    main = os.getpid()
+    server.on_startup(bound)
+    server.serve(target_loader=load, wrap_loader=False)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel end this process (a worker) when `parent` (granian's main process,
+    which forked it) ends, however it ends: a main process killed (SIGKILL, the OOM killer)
+    would otherwise leave its worker serving on, answering saves with nobody to stop it.
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere a no-op."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the call: nobody will signal this one
+        os._exit(1)

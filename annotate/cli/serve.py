@@ -1,5 +1,5 @@
-"""`annotate serve`: the web app on a production WSGI server (waitress, or gunicorn's
-pre-fork server for several processes), its team options, and the tuning before it listens."""
+"""`annotate serve`: the web app on a production WSGI server (granian by default; waitress or
+gunicorn's pre-fork server on request), its team options, and the tuning before it listens."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ from ..web import allocator
 from ..web.common import is_loopback
 from .options import CONTEXT, workspace_options
 from .users import load_users, users_option
+
+SERVERS = ("granian", "waitress", "gunicorn")
+"""The WSGI servers `serve` runs on (`--server`), the default first."""
 
 
 def team_config(
@@ -133,18 +136,23 @@ def serve_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return users_option(fn)
 
 
+def sync_check(ws: Workspace) -> None:
+    """:raise click.UsageError: the store is not in a git repository, so nothing can sync."""
+    try:
+        repository(ws.store.root)
+    except GitProblem as exc:
+        raise click.UsageError(f"--sync-every: {exc.message}") from None
+
+
 def start_sync(ws: Workspace, every: int, remote: str) -> None:
     """Sync the store through git every `every` seconds, in a thread of its own; a refusal
     is printed and tried again next time, never fatal to the server."""
     import threading
     import time
 
-    from ..record.gitrepo import GitProblem, repository, sync
+    from ..record.gitrepo import sync
 
-    try:
-        repository(ws.store.root)
-    except GitProblem as exc:
-        raise click.UsageError(f"--sync-every: {exc.message}") from None
+    sync_check(ws)
 
     def loop() -> None:
         while True:
@@ -224,8 +232,18 @@ def warm(app: Any) -> Any:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Server processes sharing the port (more than 1: gunicorn's pre-fork server, "
-    "each process with --threads threads).",
+    help="Server processes sharing the port, each with --threads threads and its own "
+    "index (granian or gunicorn; waitress runs one).",
+)
+@click.option(
+    "--server",
+    "server_name",
+    type=click.Choice(SERVERS),
+    default="granian",
+    show_default=True,
+    help="The WSGI server: granian (a Rust HTTP server, the fastest here: "
+    "docs/performance.md), waitress (pure Python, one process) or gunicorn (pre-fork, "
+    "threads).",
 )
 @click.option(
     "--required-reviews",
@@ -269,6 +287,7 @@ def serve(
     reviewer: str | None,
     threads: int,
     workers: int,
+    server_name: str,
     required_reviews: int | None,
     blind: bool | None,
     sync_every: int | None,
@@ -276,22 +295,24 @@ def serve(
     demo: str | None,
     **team: Any,
 ) -> None:
-    """Run the web app on a production WSGI server (waitress), on loopback by default.
+    """Run the web app on a production WSGI server (granian), on loopback by default.
 
     With users in the users file (`annotate user add`) it runs in team mode: everyone logs
     in, and it may listen on other addresses; without, it refuses any but loopback.
 
     Every option but --seeds, --store and --settings can be set in the settings file's
     [serve] section (its name with `_` for `-`: host, port, reviewer, threads, workers,
-    sync_every, sync_remote, users, allowed_hosts, https, trusted_proxies); the public URL
+    server, sync_every, sync_remote, users, allowed_hosts, https, trusted_proxies); the public URL
     and the organisation come from [publish]. A flag or environment variable wins.
     """
     import secrets
 
-    from waitress.server import create_server
-
     from .. import create_app, default_reviewer
 
+    if server_name == "waitress" and workers > 1:
+        raise click.UsageError(
+            "--server waitress runs one process: use --workers 1, or granian or gunicorn"
+        )
     original = None
     if demo is not None:
         if sync_every is not None:
@@ -314,7 +335,7 @@ def serve(
         "BLIND": blind if blind is not None else desk.reviews.blind,
         **team_config(host, **team),
     }
-    if workers > 1 and not config["USERS_FILE"]:
+    if not config["USERS_FILE"]:
         # One key for every worker process: a session signed by one is valid in the others.
         # (Team mode has its key in a file beside the users file, shared already.)
         config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
@@ -336,30 +357,41 @@ def serve(
     if sync_every is not None:
         if workers > 1:
             raise click.UsageError("--sync-every runs in one process: use --workers 1")
-        start_sync(app.extensions["annotate"], sync_every, sync_remote)
-    if workers > 1:
+        sync_check(ws)
+
+    def serving() -> Any:
+        """The app of the process that serves, warmed, and syncing when asked to: the
+        syncing thread reloads the workspace that answers the requests."""
+        served = warm(create_app(config) if server_name != "waitress" else app)
+        if sync_every is not None:
+            start_sync(served.extensions["annotate"], sync_every, sync_remote)
+        return served
+
+    shown = f"[{host}]" if ":" in host else host
+
+    def ready(bound: int) -> None:
+        processes = f" with {workers} processes" if workers > 1 else ""
+        click.echo(
+            f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}"
+            f"{processes} ({server_name})"
+        )
+        click.echo(changes)
+        click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
+
+    if server_name != "waitress":
         from . import prefork
 
-        def ready(bound: int) -> None:
-            click.echo(
-                f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who} "
-                f"with {workers} processes"
-            )
-            click.echo(changes)
-            shown = f"[{host}]" if ":" in host else host
-            click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
-
-        prefork.run(lambda: warm(create_app(config)), host, port, workers, threads, ready)
+        # Each worker process makes and warms its own app (its index, the search index,
+        # the thread following other processes' saves) once it is forked; this process
+        # only binds the address and watches them.
+        run = prefork.run_granian if server_name == "granian" else prefork.run_gunicorn
+        run(serving, host, port, workers, threads, ready)
+        click.echo("stopped")
         return
-    warm(app)
-    server = create_server(app, host=host, port=port, threads=threads, ident="annotate")
-    bound = server.effective_port
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}")
-    click.echo(changes)
-    click.echo(
-        f"Open http://{shown}:{bound}/  (Ctrl+C to stop)",
-    )
+    from waitress.server import create_server
+
+    server = create_server(serving(), host=host, port=port, threads=threads, ident="annotate")
+    ready(server.effective_port)
     try:
         server.run()
     except KeyboardInterrupt:

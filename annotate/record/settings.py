@@ -19,6 +19,7 @@ port = 5000
 reviewer = "desk editor"
 threads = 8
 workers = 1
+server = "granian"
 sync_every = 300
 sync_remote = "origin"
 users = "/etc/annotate/users.json"
@@ -37,7 +38,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -96,6 +97,7 @@ class ServeSettings(BaseModel):
     reviewer: Name | None = None
     threads: int | None = Field(default=None, ge=1, le=64)
     workers: int | None = Field(default=None, ge=1, le=64)
+    server: Literal["granian", "waitress", "gunicorn"] | None = None
     sync_every: int | None = Field(default=None, ge=5, le=86400)
     sync_remote: Name | None = None
     users: Name | None = None
