@@ -202,10 +202,21 @@ class Client:
         elif body is not None:
             data = json.dumps(body).encode()
             hdrs["Content-Type"] = "application/json"
+        reused = self.conn is not None
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            self.conn.request(method, path, body=data, headers=hdrs)
+            try:
+                self.conn.request(method, path, body=data, headers=hdrs)
+            except (BrokenPipeError, ConnectionResetError):
+                if not reused:
+                    raise
+                # The server had closed this kept-alive connection before the request was
+                # whole (it may, between requests: RFC 9112 9.3): it never acted on it, so
+                # it is sent again on a new connection, as browsers do.
+                self.close()
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.conn.request(method, path, body=data, headers=hdrs)
             resp = self.conn.getresponse()
             payload = resp.read()
         except (OSError, http.client.HTTPException):
