@@ -192,9 +192,11 @@ def test_two_final_verdicts_become_a_decision_in_the_pages(
     assert json.loads((a / "fixtures" / f"{CLAIM}.json").read_text())["verdict"] == "denied"
 
 
-def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
+def deleted_on_a_edited_on_b(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Path, Any]:
+    """Two desks: Ann deletes LONE and syncs, Bea gives it a verdict (not synced yet); Bea's
+    desk and client."""
     a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
     ann, bea = app_of(a, "ann"), app_of(b, "bea")
     assert (
@@ -205,6 +207,13 @@ def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
     )
     assert set_verdict(bea, "denied", "Still refuted.", [REFUTE], LONE).status_code == 200
     assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
+    return b, bea
+
+
+def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
+    remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b, bea = deleted_on_a_edited_on_b(remote, tmp_path, monkeypatch)
     synced = annotate(b, "sync", monkeypatch=monkeypatch)
     assert synced.exit_code == 1, synced.output  # a decision waits
     assert not (b / ".git" / "MERGE_HEAD").exists() and sh(b, "status", "--porcelain") == ""
@@ -228,16 +237,7 @@ def test_a_deletion_on_one_side_and_an_edit_on_the_other_becomes_a_decision(
 def test_taking_the_deletion_of_a_claim_linked_to_meanwhile_is_refused_like_a_delete(
     remote: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    a, b = clone(remote, tmp_path / "a"), clone(remote, tmp_path / "b")
-    ann, bea = app_of(a, "ann"), app_of(b, "bea")
-    assert (
-        ann.delete(
-            f"/api/claims/{LONE}", headers={"If-Match": f'"{version(ann, LONE)}"'}
-        ).status_code
-        == 204
-    )
-    assert set_verdict(bea, "denied", "Still refuted.", [REFUTE], LONE).status_code == 200
-    assert annotate(a, "sync", monkeypatch=monkeypatch).exit_code == 0
+    b, bea = deleted_on_a_edited_on_b(remote, tmp_path, monkeypatch)
     assert annotate(b, "sync", monkeypatch=monkeypatch).exit_code == 1  # a decision waits
     # Before deciding, Bea links another claim to the one Ann deleted.
     relations = bea.get(f"/api/claims/{CLAIM}").get_json().get("relations", [])
