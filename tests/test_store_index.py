@@ -358,3 +358,129 @@ def test_a_reader_that_listed_a_changing_folder_follows_the_saves_by_the_log(
     reader.get("/claims")
     reader.get("/claims")
     assert len(listings) == 1
+
+
+def test_a_reader_that_waited_while_another_thread_caught_up_does_not_list_the_folder(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests of one server read while another process saves: the first stats the
+    folder, a save lands and the second request brings the index past it. The first then
+    holds an mtime older than the index's, which no logged line ends at: it listed the whole
+    folder (and set the index back, so the next look listed it again). With 16 readers and 8
+    savers at 100,000 claims most requests listed 100,000 files. The folder is now stat-ed
+    under the index's lock, so that order cannot happen: no request lists the folder."""
+    store = workdir / "fixtures"
+    writer = make_app(workdir).test_client()
+    reader_app = make_app(workdir)
+    reader = reader_app.test_client()
+    index = reader_app.extensions["annotate"].store
+    claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])
+
+    def save(claim: dict[str, Any], statement: str) -> None:
+        etag = writer.get(f"/api/claims/{claim['id']}").headers["ETag"]
+        resp = writer.patch(
+            f"/api/claims/{claim['id']}", json={"statement": statement}, headers={"If-Match": etag}
+        )
+        assert resp.status_code == 200, resp.get_json()
+
+    save(claims[0], "A first save makes the store's .annotate-tmp/.")
+    hour_ago = os.stat(store).st_mtime_ns - 3600 * 10**9
+    os.utime(store, ns=(hour_ago, hour_ago))  # an old folder: its listing is trusted
+    reader.get("/claims")
+    save(claims[1], "Saved before the first request stats the folder.")
+    readers: set[threading.Thread] = set()
+    listings = []
+    scandir, real_stat = os.scandir, os.stat
+    interleaved = threading.Event()
+
+    def listing(p: Any) -> Any:
+        if threading.current_thread() in readers:
+            listings.append(p)
+        return scandir(p)
+
+    def second_request() -> None:
+        answers.append(reader.get("/claims").get_data(as_text=True))
+
+    def meanwhile() -> None:
+        """Another process saves; a second request reads, unless the first holds the index."""
+        save(claims[2], "Saved after the first request stat-ed the folder.")
+        if index._cache_lock.acquire(blocking=False):
+            index._cache_lock.release()
+            second = threading.Thread(target=second_request)
+            readers.add(second)
+            second.start()
+            second.join()
+
+    def stat(p: Any, *args: Any, **kwargs: Any) -> Any:
+        st = real_stat(p, *args, **kwargs)
+        if (
+            threading.current_thread() in readers
+            and not interleaved.is_set()
+            and os.fspath(p) == os.fspath(store)
+        ):
+            interleaved.set()
+            other = threading.Thread(target=meanwhile)
+            other.start()
+            other.join()
+        return st
+
+    answers: list[str] = []
+    first = threading.Thread(target=lambda: answers.append(reader.get("/claims").get_data(True)))
+    readers.add(first)
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", listing)
+    monkeypatch.setattr("annotate.record.store.index.os.stat", stat)
+    first.start()
+    first.join()
+    monkeypatch.setattr("annotate.record.store.index.os.stat", real_stat)
+    assert interleaved.is_set()
+    assert all("Saved before the first request" in page for page in answers), len(answers)
+    readers.add(threading.current_thread())
+    final = reader.get("/claims")
+    monkeypatch.setattr("annotate.record.store.index.os.scandir", scandir)
+    assert "Saved after the first request" in final.get_data(as_text=True)
+    assert claim_rows(final) == claim_rows(writer.get("/claims"))
+    assert not listings, f"the reader listed the folder {len(listings)} times"
+
+
+def test_a_save_logged_just_after_a_reader_found_its_folder_unchanged_is_applied_not_listed(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader whose listing is not trusted yet (the folder had just changed) looks at the
+    change log on every request. When a save is logged between its stat of the folder
+    (unchanged since its last look) and its reading of the log, the log still accounts for
+    the folder: the line is applied. Before, no line ended at that mtime and the folder was
+    listed."""
+    writer, reader_app = make_app(workdir).test_client(), make_app(workdir)
+    reader = reader_app.test_client()
+    store = workdir / "fixtures"
+    claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])[:2]
+
+    def save(claim: dict[str, Any], statement: str) -> None:
+        etag = writer.get(f"/api/claims/{claim['id']}").headers["ETag"]
+        resp = writer.patch(
+            f"/api/claims/{claim['id']}", json={"statement": statement}, headers={"If-Match": etag}
+        )
+        assert resp.status_code == 200, resp.get_json()
+
+    save(claims[0], "Saved just before the reader's first look.")
+    assert "Saved just before" in reader.get("/claims").get_data(as_text=True)  # not settled
+    listings = []
+    scandir, real_stat = os.scandir, os.stat
+    saved = threading.Event()
+
+    def stat(p: Any, *args: Any, **kwargs: Any) -> Any:
+        st = real_stat(p, *args, **kwargs)
+        if not saved.is_set() and os.fspath(p) == os.fspath(store):
+            saved.set()  # the folder as this reader last saw it, and then a save lands
+            save(claims[1], "Saved between the stat of the folder and the look at the log.")
+        return st
+
+    monkeypatch.setattr(
+        "annotate.record.store.index.os.scandir", lambda p: listings.append(p) or scandir(p)
+    )
+    monkeypatch.setattr("annotate.record.store.index.os.stat", stat)
+    page = reader.get("/claims").get_data(as_text=True)
+    monkeypatch.setattr("annotate.record.store.index.os.stat", real_stat)
+    assert saved.is_set()
+    assert "Saved between the stat of the folder" in page
+    assert not listings, f"the reader listed the folder {len(listings)} times"

@@ -153,14 +153,15 @@ class Corpus:
         and with `full`, every file is stat-ed, to notice edits made in place. `get` always
         checks the one document it returns.
         """
-        try:
-            st = os.stat(self.root)
-        except (FileNotFoundError, NotADirectoryError):
-            raise NotFound(f"corpus folder {self.root} does not exist") from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise NotFound(f"corpus folder {self.root} does not exist")
-        folder = (st.st_mtime_ns, st.st_ino)
         with self._lock:
+            # Stat-ed under the lock, as the store's index is (see `Index.refresh`).
+            try:
+                st = os.stat(self.root)
+            except (FileNotFoundError, NotADirectoryError):
+                raise NotFound(f"corpus folder {self.root} does not exist") from None
+            if not stat.S_ISDIR(st.st_mode):
+                raise NotFound(f"corpus folder {self.root} does not exist")
+            folder = (st.st_mtime_ns, st.st_ino)
             due = time.monotonic() - self._last_full > FULL_CHECK_SECONDS
             if not (full or due) and folder == self._folder and self._folder_settled:
                 return

@@ -52,7 +52,11 @@ class ChangeLog(StoreState):
             chain = self._chain(data, self._folder[0])
             if chain is None:
                 return False
-            if folder[0] in (after for _, after, _ in chain) or attempt == 2:
+            # The folder's mtime as stat-ed is where the index stands or where a logged line
+            # ends: the log accounts for its change. Lines logged since the stat are applied
+            # too (each begins where the one before ends: nothing unlogged came between).
+            known = {self._folder[0], *(after for _, after, _ in chain)}
+            if folder[0] in known or attempt == 2:
                 break
             # A rename shows in the folder just before its line is in the log (its writer
             # adds the line at once, under the folder lock, and acknowledges the save only
@@ -66,16 +70,12 @@ class ChangeLog(StoreState):
                 unlogged = True
                 break
         assert chain is not None
-        # Where to stop: at the folder's mtime as stat-ed (saves logged since then are for the
-        # next look), or after `limit` lines. Never between two lines that end at the same
-        # mtime (renames within one timestamp tick): the folder would look unchanged and the
-        # rest would wait for the next change.
+        if not unlogged and folder[0] not in known:
+            return False  # changed by something that logs nothing (git, an editor, a copy)
+        # Where to stop: after the last line logged, or after `limit` lines. Never between two
+        # lines that end at the same mtime (renames within one timestamp tick): the folder
+        # would look unchanged and the rest would wait for the next change.
         end = len(chain)
-        if not unlogged and (chain[-1][1] if chain else self._folder[0]) != folder[0]:
-            ends = [i for i, (_, after, _) in enumerate(chain) if after == folder[0]]
-            if not ends:
-                return False
-            end = ends[-1] + 1
         if limit is not None and end > limit:
             end = limit
             while end < len(chain) and chain[end][1] == chain[end - 1][1]:

@@ -51,14 +51,19 @@ class Index(StoreState):
 
         :raise NotFound: the store folder does not exist.
         """
-        try:
-            st = os.stat(self.root)
-        except (FileNotFoundError, NotADirectoryError):
-            raise NotFound(f"store folder {self.root} does not exist") from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise NotFound(f"store folder {self.root} does not exist")
-        folder = (st.st_mtime_ns, st.st_ino)
         with self._cache_lock:
+            # The folder is stat-ed under the index's lock: stat-ed before it, while another
+            # thread brought the index further, its mtime would be older than the index's,
+            # which no logged change ends at: the folder was listed, and the index set back
+            # to that older mtime, so the next look listed it again (under a stream of saves,
+            # most requests listed 100,000 files).
+            try:
+                st = os.stat(self.root)
+            except (FileNotFoundError, NotADirectoryError):
+                raise NotFound(f"store folder {self.root} does not exist") from None
+            if not stat.S_ISDIR(st.st_mode):
+                raise NotFound(f"store folder {self.root} does not exist")
+            folder = (st.st_mtime_ns, st.st_ino)
             taken: dict[str, int | None] | None = None
             if self._folder is None and self._kept is not None and not self._entries:
                 sampled = time.time_ns()
