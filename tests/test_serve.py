@@ -293,3 +293,24 @@ def test_a_kept_alive_connection_outlives_an_answer_given_before_the_body_was_re
     finally:
         conn.close()
         server.stop()
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress", "gunicorn"])
+def test_port_0_serves_links_that_name_the_port_bound(workdir: Path, name: str) -> None:
+    """With --port 0 the OS picks the port: the IRIs the server makes (its W3C container's)
+    name that port, as the banner's URL does, not port 0."""
+    with serving(workdir, "--server", name) as (_, url):
+        port = int(url.rsplit(":", 1)[1])
+        assert port != 0, url
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/annotations/", timeout=10) as resp:
+                    container = json.loads(resp.read())
+                break
+            except OSError:  # the workers are still warming up
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    assert container["id"] == f"{url}/annotations/"
+    assert container["first"]["id"].startswith(f"{url}/annotations/?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ from ..record.service import Workspace
 from ..record.settings import load_settings
 from . import api, common, documents, login, pages, protocol, views
 from .bodies import ReadWhole
+
+
+def set_base_url(app: Any, base_url: str) -> None:
+    """Give an app made already its public base URL: `serve --port 0` learns its port only
+    once it is bound. The host stays (the names it answers to are unchanged)."""
+    app.config["BASE_URL"] = base_url
+    settings = app.extensions["annotate_export"]
+    app.extensions["annotate_export"] = replace(settings, base_url=base_url)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
