@@ -237,3 +237,80 @@ def test_waitress_is_refused_more_than_one_process(workdir: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--server waitress runs one process" in result.output
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress", "gunicorn"])
+def test_a_kept_alive_connection_outlives_an_answer_given_before_the_body_was_read(
+    workdir: Path, name: str
+) -> None:
+    """A 412 (stale If-Match) and a 404 are answered without the body; a client that sends
+    its headers and then its body (as http.client and requests do, in two writes) keeps its
+    connection for the next request, which must not meet a closed socket."""
+    import http.client
+
+    from bench import serving
+    from bench.writers import read_claims, verdict_body
+
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    before, _ = read_claims(store)
+    cid = sorted(before)[0]
+    version = int(before[cid]["version"])
+    body = json.dumps(verdict_body(before[cid], "sent late")).encode()
+    server = serving.start(seeds, store, extra=["--server", name])
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().read() and conn.sock is not None
+        kept = conn.sock
+        for path, if_match, status in (
+            (f"/api/claims/{cid}/verdict", f'"{version + 5}"', 412),
+            ("/api/claims/no-such-claim/verdict", f'"{version}"', 404),
+        ):
+            conn.putrequest("PUT", path)
+            for header, value in (
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("If-Match", if_match),
+            ):
+                conn.putheader(header, value)
+            conn.endheaders()
+            time.sleep(0.3)  # the server has had the headers a while when the body comes
+            conn.send(body)
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == status
+            # The next request on the same connection, and the save it sends, get through.
+            conn.request(
+                "PUT",
+                f"/api/claims/{cid}/verdict",
+                body,
+                {"Content-Type": "application/json", "If-Match": f'"{version}"'},
+            )
+            saved = conn.getresponse()
+            assert saved.status == 200, saved.read()
+            version = json.loads(saved.read())["version"]
+            assert conn.sock is kept, "the server closed the kept-alive connection"
+    finally:
+        conn.close()
+        server.stop()
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress", "gunicorn"])
+def test_port_0_serves_links_that_name_the_port_bound(workdir: Path, name: str) -> None:
+    """With --port 0 the OS picks the port: the IRIs the server makes (its W3C container's)
+    name that port, as the banner's URL does, not port 0."""
+    with serving(workdir, "--server", name) as (_, url):
+        port = int(url.rsplit(":", 1)[1])
+        assert port != 0, url
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/annotations/", timeout=10) as resp:
+                    container = json.loads(resp.read())
+                break
+            except OSError:  # the workers are still warming up
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    assert container["id"] == f"{url}/annotations/"
+    assert container["first"]["id"].startswith(f"{url}/annotations/?")

@@ -308,6 +308,7 @@ def serve(
     import secrets
 
     from .. import create_app, default_reviewer
+    from ..web.app import set_base_url
 
     if server_name == "waitress" and workers > 1:
         raise click.UsageError(
@@ -319,13 +320,14 @@ def serve(
             raise click.UsageError("--demo serves a copy: it has nothing to sync (no --sync-every)")
         original = (ws.corpus.root.resolve(), ws.store.root.resolve())
         ws = demo_copy(ws, demo)
+    published = os.environ.get("ANNOTATE_BASE_URL") or desk.publish.base_url
+    shown = f"[{host}]" if ":" in host else host
     config = {
         "SEEDS": str(ws.corpus.root),
         "STORE": str(ws.store.root),
         "REVIEWER": reviewer or default_reviewer(),
-        "BASE_URL": os.environ.get("ANNOTATE_BASE_URL")
-        or desk.publish.base_url
-        or f"http://{host}:{port}",
+        # With --port 0 the port is known once bound: `ready` sets it then.
+        "BASE_URL": published or f"http://{shown}:{port}",
         "ORG_NAME": os.environ.get("ANNOTATE_ORG_NAME") or desk.publish.org_name,
         "ORG_URL": os.environ.get("ANNOTATE_ORG_URL") or desk.publish.org_url,
         "ORG_LOGO": os.environ.get("ANNOTATE_ORG_LOGO") or desk.publish.org_logo,
@@ -367,9 +369,12 @@ def serve(
             start_sync(served.extensions["annotate"], sync_every, sync_remote)
         return served
 
-    shown = f"[{host}]" if ":" in host else host
-
     def ready(bound: int) -> None:
+        if not published and bound != port:
+            # Before any app serves: granian's and gunicorn's workers make theirs from
+            # `config` once forked, after this; waitress's was made already.
+            config["BASE_URL"] = f"http://{shown}:{bound}"
+            set_base_url(app, config["BASE_URL"])
         processes = f" with {workers} processes" if workers > 1 else ""
         click.echo(
             f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}"

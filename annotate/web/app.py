@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,15 @@ from ..record.reviews import ReviewRules
 from ..record.service import Workspace
 from ..record.settings import load_settings
 from . import api, common, documents, login, pages, protocol, views
+from .bodies import ReadWhole
+
+
+def set_base_url(app: Any, base_url: str) -> None:
+    """Give an app made already its public base URL: `serve --port 0` learns its port only
+    once it is bound. The host stays (the names it answers to are unchanged)."""
+    app.config["BASE_URL"] = base_url
+    settings = app.extensions["annotate_export"]
+    app.extensions["annotate_export"] = replace(settings, base_url=base_url)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
@@ -77,6 +87,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Any:
     if app.config["HTTPS"] or str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+    # Every body (up to the size the app takes) off the wire before the app answers: an
+    # answer that needs no body (a 412, a 403) would otherwise close a kept-alive
+    # connection under granian (see `bodies`).
+    app.wsgi_app = ReadWhole(app.wsgi_app, int(app.config["MAX_CONTENT_LENGTH"] or 0))  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
