@@ -19,21 +19,36 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from .models import Answer, Claim, QuestionName, Relation
+from .models import Answer, Claim
+
+
+class _Link(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def claim(self) -> str: ...
+
+
+class _Name(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def answer(self) -> str: ...
 
 
 class Linked(Protocol):
-    """What questions are worked out from: a claim (or anything with its id, relations and
-    question name, as `annotate check` keeps of each claim file)."""
+    """What questions are worked out from: a claim, or anything with its id, relations and
+    question name (as `annotate check` keeps of each claim file, and the store's index of
+    each claim: its `Summary`)."""
 
     @property
     def id(self) -> str: ...
     @property
-    def relations(self) -> Sequence[Relation]: ...
+    def relations(self) -> Sequence[_Link]: ...
     @property
-    def question(self) -> QuestionName | None: ...
+    def question(self) -> _Name | None: ...
 
 
 ANSWERING = ("repeats", "contradicts")
@@ -67,14 +82,16 @@ class Question:
 
 
 def _edges(claims: dict[str, Linked]) -> dict[str, list[tuple[str, bool]]]:
-    """Undirected answering links: for each claim, (other claim, same answer?)."""
-    edges: dict[str, list[tuple[str, bool]]] = {cid: [] for cid in claims}
-    for cid in sorted(claims):
+    """Undirected answering links: for each claim that has one, (other claim, same answer?).
+    Only the claims linked are keys (most of a large record links nothing: a list for each
+    of 100,000 claims took seconds)."""
+    edges: dict[str, list[tuple[str, bool]]] = {}
+    for cid in sorted(c for c, claim in claims.items() if claim.relations):
         for relation in claims[cid].relations:
             if relation.kind in ANSWERING and relation.claim in claims:
                 same = relation.kind == "repeats"
-                edges[cid].append((relation.claim, same))
-                edges[relation.claim].append((cid, same))
+                edges.setdefault(cid, []).append((relation.claim, same))
+                edges.setdefault(relation.claim, []).append((cid, same))
     return edges
 
 
@@ -85,7 +102,9 @@ def questions(claims: Iterable[Linked]) -> list[Question]:
     edges = _edges(by_id)
     seen: set[str] = set()
     found: list[Question] = []
-    for start in sorted(by_id):
+    # A claim with no answering link and no name is in no question: only the others start one.
+    starts = set(edges) | {cid for cid, c in by_id.items() if c.question is not None}
+    for start in sorted(starts):
         if start in seen:
             continue
         group = _component(start, edges)
@@ -105,7 +124,7 @@ def questions(claims: Iterable[Linked]) -> list[Question]:
             question.problems.append(
                 f"one question named by {len(namers)} claims: {names}; keep one name"
             )
-        answers = _answers(root, named.answer if named else "yes", edges, question)
+        answers = _answers(root, cast(Answer, named.answer) if named else "yes", edges, question)
         question.answers = {cid: answers[cid] for cid in sorted(answers)}
         found.append(question)
     found.sort(key=lambda q: (q.name is None, (q.name or "").casefold(), q.id))
@@ -116,7 +135,7 @@ def _component(start: str, edges: dict[str, list[tuple[str, bool]]]) -> set[str]
     group = {start}
     todo = [start]
     while todo:
-        for other, _same in edges[todo.pop()]:
+        for other, _same in edges.get(todo.pop(), ()):
             if other not in group:
                 group.add(other)
                 todo.append(other)
@@ -136,7 +155,7 @@ def _answers(
     clashes: set[tuple[str, str]] = set()
     while queue:
         cid = queue.popleft()
-        for other, same in sorted(edges[cid]):
+        for other, same in sorted(edges.get(cid, ())):
             expected = answers[cid] if same else _flip(answers[cid])
             if other not in answers:
                 answers[other] = expected

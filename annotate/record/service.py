@@ -1133,8 +1133,20 @@ class Workspace:
             raise InvalidInput(f"{details[0]['field']}: {details[0]['message']}", details)
 
     def linking_to(self, claim_id: str) -> list[str]:
-        """The ids of the claims that have a relation to `claim_id`, by id."""
-        return [c.id for c in self.store.claims() if any(r.claim == claim_id for r in c.relations)]
+        """The ids of the claims that have a relation to `claim_id`, by id: found in the
+        index's summaries (reading every claim file took 15 s at 100,000 claims), each then
+        read from its file, which has the last word."""
+        summaries, _ = self.store.summaries()
+        found = []
+        for s in summaries:
+            if any(r.claim == claim_id for r in s.relations):
+                try:
+                    claim = self.store.get(s.id)
+                except (NotFound, BrokenRecord):  # gone or broken since it was indexed
+                    continue
+                if any(r.claim == claim_id for r in claim.relations):
+                    found.append(claim.id)
+        return sorted(found)
 
     def _refuse_if_linked(self, claim_id: str) -> None:
         """:raise StillLinked: naming the claims that link to `claim_id`, which would point

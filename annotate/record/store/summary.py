@@ -53,6 +53,20 @@ def _expand(data: str | bytes) -> str:
     return data if isinstance(data, str) else data.decode("utf-8")
 
 
+class Link(NamedTuple):
+    """What the index keeps of one of a claim's relations: its kind and the other claim."""
+
+    kind: str
+    claim: str
+
+
+class Named(NamedTuple):
+    """What the index keeps of the question a claim names: the name and its answer."""
+
+    name: str
+    answer: str
+
+
 class Summary(NamedTuple):
     """What the index keeps of a claim: enough for lists, counts, filters and marked text.
 
@@ -81,6 +95,11 @@ class Summary(NamedTuple):
     tags: tuple[str, ...] = ()
     claim_month: str | None = None
     """The month the claim was made in (`2021-02`), for a claim dated by month only."""
+    relations: tuple[Link, ...] = ()
+    """The claim's relations to other claims (what questions and the claims linking to one
+    are worked out from, without reading every claim file)."""
+    question: Named | None = None
+    """The question this claim names, if it does."""
 
     @property
     def status(self) -> str:
@@ -130,6 +149,8 @@ class Summary(NamedTuple):
             claim.reopened is not None,
             tuple(sys.intern(t) for t in claim.tags),
             claim.claim_month,
+            tuple(Link(sys.intern(r.kind), r.claim) for r in claim.relations),
+            Named(claim.question.name, claim.question.answer) if claim.question else None,
         )
 
 
