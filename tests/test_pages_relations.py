@@ -284,3 +284,31 @@ def test_relations_and_questions_are_worked_out_without_reading_every_claim_file
         assert PESKOV in resp.get_json()["error"]
     needless = sorted(p.name for p in set(claim_reads) if p.name.startswith("unlinked-claim-"))
     assert not needless, f"{len(needless)} claims that the answer has nothing to do with read"
+
+
+def test_a_claim_repeating_one_that_links_to_nothing_makes_a_question_with_it(
+    client: Any, store: Path
+) -> None:
+    """The claim linked to need not link to anything itself: the two answer one question,
+    in `/api/questions` and in both panels (worked out from every claim's summary, not only
+    from those that have links)."""
+    lone = "aliyev-called-putin-about-marking"  # linked to nothing, names nothing
+    assert "relations" not in stored(store, lone) and "relations" not in stored(store, CEASEFIRE)
+    assert "question" not in stored(store, lone)
+    etag = client.get(f"/api/claims/{CEASEFIRE}").headers["ETag"]
+    resp = client.patch(
+        f"/api/claims/{CEASEFIRE}",
+        json={"relations": [{"kind": "repeats", "claim": lone}]},
+        headers={"If-Match": etag},
+    )
+    assert resp.status_code == 200, resp.get_json()
+    (found,) = [q for q in client.get("/api/questions").get_json() if q["id"] in (lone, CEASEFIRE)]
+    assert {a["claim"]: a["answer"] for a in found["answers"]} == {lone: "yes", CEASEFIRE: "yes"}
+    assert client.get(f"/api/questions/{found['id']}").status_code == 200
+    for cid, other in ((CEASEFIRE, lone), (lone, CEASEFIRE)):
+        section = related(panel(client, cid))
+        question = section.one(data_question=found["id"])
+        assert other in [a.get("data-claim-link") for a in question.find_all("a")], cid
+    assert related(panel(client, lone)).one("li", data_incoming="repeats").get("data-other") == (
+        CEASEFIRE
+    )

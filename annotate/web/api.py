@@ -253,7 +253,8 @@ def _questions() -> tuple[list[Question], dict[str, Claim]]:
     and question name), and its member claims as this request may see them, read in full
     (reading every claim file took 15 s at 100,000 claims)."""
     ws = workspace()
-    found = questions([s for s in ws.find() if s.relations or s.question is not None])
+    # Every claim, not only those that link: a link's target may link to nothing itself.
+    found = questions(ws.find())
     claims: dict[str, Claim] = {}
     for question in found:
         for claim_id in list(question.answers):

@@ -227,9 +227,7 @@ def _related_context(claim: Claim, near: list[str]) -> dict[str, Any]:
     # Worked out from the index's summaries (each has the claim's relations and question
     # name), as this reader may see them; only the claims the panel shows are read in full.
     # Reading every claim file instead took 16 s a panel at 100,000 claims.
-    linked: dict[str, Linked] = {
-        s.id: s for s in ws.find() if s.relations or s.question is not None
-    }
+    every: dict[str, Linked] = {s.id: s for s in ws.find()}
     read: dict[str, Claim | None] = {}
 
     def full(claim_id: str) -> Claim | None:
@@ -242,15 +240,16 @@ def _related_context(claim: Claim, near: list[str]) -> dict[str, Any]:
 
     incoming = [
         (other, r.kind)
-        for s in linked.values()
-        if s.id != claim.id
+        for s in every.values()
+        if s.relations and s.id != claim.id
         for r in s.relations
         if r.claim == claim.id and (other := full(s.id)) is not None
     ]
     # This claim as it is now, with its neighbours: its own relations may be newer than
     # the index (the panel after a save shows the claim just saved).
-    linked[claim.id] = claim
-    question = question_of(claim.id, questions(linked.values()))
+    every[claim.id] = claim
+    # Every claim, not only those that link: a link's target may link to nothing itself.
+    question = question_of(claim.id, questions(every.values()))
     members = [
         (other, answer)
         for cid, answer in (question.answers.items() if question else ())
