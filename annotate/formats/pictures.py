@@ -369,9 +369,14 @@ class Choice:
     """The ids of the claims the picture draws, by id."""
 
     @property
+    def limit(self) -> int:
+        """The most claims a picture draws (`MAX_DRAWN`)."""
+        return MAX_DRAWN
+
+    @property
     def too_many(self) -> bool:
         """Whether the filters leave more claims than a picture draws (`MAX_DRAWN`)."""
-        return len(self.chosen) > MAX_DRAWN
+        return len(self.chosen) > self.limit
 
 
 def choose(kind: Kind, ws: Workspace, filters: Filters = Filters()) -> Choice:

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from ..errors import AnnotateError, NotFound
 from ..formats.pictures import (
     FILTERS,
-    MAX_DRAWN,
     MEDIA_TYPES,
     PICTURE_FORMATS,
     STATUSES,
@@ -75,7 +74,7 @@ def _page(kind: Kind) -> str:
         f"{kind}.html",
         **shown,
         too_many=len(choice.chosen) if choice.too_many else 0,
-        max_drawn=MAX_DRAWN,
+        max_drawn=choice.limit,
         link=_in_app,
         day=day,
         args=args,
