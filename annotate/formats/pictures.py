@@ -1,8 +1,9 @@
 """Publishable pictures of the record: the timeline (who said what, when) and the
 who-says-what matrix (claimants × questions), as data (JSON), standalone SVG and PNG.
 
-One builder (`picture_data`) reads the claims once and gives what both the pages and the
-files show; the SVG is written here by hand (no charting library: the picture is the
+One builder (`picture_data`) gives what both the pages and the files show; `choose` picks the
+claims a picture draws from the store's index and `draw` reads only those (at most
+`MAX_DRAWN`); the SVG is written here by hand (no charting library: the picture is the
 product, and a few rectangles, circles and lines need none). An SVG has no external
 reference: presentation attributes only (no CSS, which the app's CSP would refuse inline),
 generic font families, a `<title>` and `<desc>`, a caption, a legend and the sources (the
@@ -367,6 +368,8 @@ class Choice:
     """Every question of the record, as the reader may see it."""
     chosen: list[str]
     """The ids of the claims the picture draws, by id."""
+    claimants: list[str]
+    """Every claimant of the record, by name (any letter case)."""
 
     @property
     def limit(self) -> int:
@@ -387,7 +390,8 @@ def choose(kind: Kind, ws: Workspace, filters: Filters = Filters()) -> Choice:
     found = questions(summaries)
     _checked(filters, found)
     chosen = _chosen(kind, summaries, filters, _answers(found))
-    return Choice(kind, filters, found, [s.id for s in chosen])
+    claimants = sorted({s.claimant for s in summaries}, key=str.casefold)
+    return Choice(kind, filters, found, [s.id for s in chosen], claimants)
 
 
 def read_claims(ws: Workspace, ids: Iterable[str]) -> dict[str, Claim]:

@@ -1,8 +1,9 @@
 """The pictures of the record as pages: the timeline (who said what, when) and the
 who-says-what matrix, each with its table equivalent, and their files (SVG, PNG, JSON) with
 the same filters. Server-rendered: the SVG is in the page (links open each claim's panel),
-no script needed; blind review hides here what it hides everywhere (the claims are read
-through `workspace()`)."""
+no script needed; blind review hides here what it hides everywhere (the claims are chosen and
+read through `workspace()`). Beyond `MAX_DRAWN` claims the page asks for a filter and the
+files refuse."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def _page(kind: Kind) -> str:
         day=day,
         args=args,
         question_choices=question_labels(ws, choice.questions),
-        claimants=sorted(ws.counts().claimants, key=str.casefold),
+        claimants=choice.claimants,
         verdicts=STATUSES,
         files=[(f, url_for(f"views.{kind}_file", fmt=f, **args)) for f in PICTURE_FORMATS],
     )
