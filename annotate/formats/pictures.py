@@ -285,11 +285,12 @@ def label_of(question: Question, by_id: Mapping[str, Claim]) -> str:
     return f"“{_short(by_id[question.id])}”"
 
 
-MAX_DRAWN = 2_000
-"""The most claims a timeline or a matrix draws. More is no picture a reader can read (a
-thousand claims are a thousand lanes' worth of overlapping markers, a page of megabytes),
-and it costs the server in proportion: at 100,000 claims the unfiltered timeline took 41 s
-and answered 132 MB of HTML (docs/performance.md). Beyond it, the pages say how many claims
+MAX_DRAWN = 1_000
+"""The most claims a timeline or a matrix draws. More is no picture a reader can read (at
+930 claims of one claimant the timeline is already a wall of stacked markers, a line for
+each article, a page of 3 MB), and it costs the server in proportion: 1,893 claims took
+1.3 s, a page of 5.8 MB and a peak of 285 MB, near issue #18's 300; every claim of 100,000
+took 53 s, 132 MB of HTML and 2.5 GB (docs/performance.md). Beyond it, the pages say how many claims
 the filters leave and ask for a question, a claimant or a verdict; the files and `annotate
 picture` refuse (`TooManyToDraw`)."""
 
