@@ -21,7 +21,8 @@ from ..formats.pictures import (
     PNG_EXTRA,
     Filters,
     PngUnavailable,
-    picture_data,
+    choose,
+    draw,
     render,
 )
 from ..formats.pictures import STATUSES as PICTURE_STATUSES
@@ -280,7 +281,8 @@ def picture_cmd(
         raise click.BadParameter(str(exc)) from None
     filters = Filters(question=question or None, claimant=claimant or None, verdict=verdict)
     try:
-        pic = picture_data(kind, ws.every_claim(), ws.corpus, settings, filters)  # type: ignore[arg-type]
+        # Chosen from the store's index; only the claims drawn are read (at most MAX_DRAWN).
+        pic = draw(choose(kind, ws, filters), ws, settings)  # type: ignore[arg-type]
         data = render(pic, fmt)
     except PngUnavailable as exc:
         raise click.UsageError(str(exc)) from None

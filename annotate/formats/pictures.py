@@ -1,8 +1,9 @@
 """Publishable pictures of the record: the timeline (who said what, when) and the
 who-says-what matrix (claimants × questions), as data (JSON), standalone SVG and PNG.
 
-One builder (`picture_data`) reads the claims once and gives what both the pages and the
-files show; the SVG is written here by hand (no charting library: the picture is the
+One builder (`picture_data`) gives what both the pages and the files show; `choose` picks the
+claims a picture draws from the store's index and `draw` reads only those (at most
+`MAX_DRAWN`); the SVG is written here by hand (no charting library: the picture is the
 product, and a few rectangles, circles and lines need none). An SVG has no external
 reference: presentation attributes only (no CSS, which the app's CSP would refuse inline),
 generic font families, a `<title>` and `<desc>`, a caption, a legend and the sources (the
@@ -20,15 +21,16 @@ import calendar
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
-from ..errors import InvalidInput, NotFound, detail
+from ..errors import BrokenRecord, InvalidInput, NotFound, detail
 from ..record.corpus import Corpus
 from ..record.models import VERDICTS, Claim
 from ..record.questions import Question, questions
+from ..record.service import Workspace
 from .common import ExportSettings
 
 Kind = Literal["timeline", "matrix"]
@@ -276,41 +278,73 @@ def _short(claim: Claim) -> str:
     return claim.short_statement or claim.statement
 
 
-def label_of(question: Question, by_id: dict[str, Claim]) -> str:
+def label_of(question: Question, by_id: Mapping[str, Claim]) -> str:
     """A question's name, or for an unnamed one its first claim's short statement."""
     if question.name:
         return question.name
     return f"“{_short(by_id[question.id])}”"
 
 
-def picture_data(
-    kind: Kind,
-    claims: Sequence[Claim],
-    corpus: Corpus,
-    settings: ExportSettings,
-    filters: Filters = Filters(),
-    today: dt.date | None = None,
-) -> Picture:
-    """What the `kind` of picture shows of `claims` (as the reader may see them) with
-    `filters`. :raise NotFound: an unknown question. :raise InvalidInput: an unknown verdict.
-    """
+MAX_DRAWN = 1_000
+"""The most claims a timeline or a matrix draws. More is no picture a reader can read (at
+930 claims of one claimant the timeline is already a wall of stacked markers, a line for
+each article, a page of 3 MB), and it costs the server in proportion: 1,893 claims took
+1.3 s, a page of 5.8 MB and a peak of 285 MB, near issue #18's 300; every claim of 100,000
+took 53 s, 132 MB of HTML and 2.5 GB (docs/performance.md). Beyond it, the pages say how many claims
+the filters leave and ask for a question, a claimant or a verdict; the files and `annotate
+picture` refuse (`TooManyToDraw`)."""
+
+
+class TooManyToDraw(InvalidInput):
+    """The filters leave more claims than a picture draws (`MAX_DRAWN`)."""
+
+    def __init__(self, kind: Kind, count: int) -> None:
+        super().__init__(
+            f"{count} claims match these filters: the {kind} draws at most {MAX_DRAWN}; "
+            "choose a question, a claimant or a verdict to narrow it",
+            [detail("filters", f"{count} claims, more than the {MAX_DRAWN} a picture draws")],
+        )
+        self.count = count
+
+
+class _Filtered(Protocol):
+    """What the filters look at: a claim, or its summary in the store's index."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def claimant(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def _checked(filters: Filters, found: list[Question]) -> None:
+    """:raise InvalidInput: an unknown verdict. :raise NotFound: an unknown question."""
     if filters.verdict and filters.verdict not in STATUSES:
         raise InvalidInput(
             f"verdict: '{filters.verdict}' is not one of {', '.join(STATUSES)}",
             [detail("verdict", "unknown verdict")],
         )
-    by_id = {c.id: c for c in claims}
-    found = questions(claims)
     if filters.question and not any(q.id == filters.question for q in found):
         raise NotFound(
             f"no question '{filters.question}': a question is named by the id of a claim in it "
             "(see the matrix or the JSON export)"
         )
-    asked = {q.id: q for q in found}
-    answer_of: dict[str, tuple[str, str]] = {
-        cid: (q.id, a) for q in found for cid, a in q.answers.items()
-    }
-    chosen: list[Claim] = []
+
+
+def _answers(found: list[Question]) -> dict[str, tuple[str, str]]:
+    """Each claim in a question: that question's id and the claim's answer."""
+    return {cid: (q.id, a) for q in found for cid, a in q.answers.items()}
+
+
+_F = TypeVar("_F", bound=_Filtered)
+
+
+def _chosen(
+    kind: Kind, claims: Iterable[_F], filters: Filters, answer_of: dict[str, tuple[str, str]]
+) -> list[_F]:
+    """The claims the `kind` of picture shows with `filters`, in the order given."""
+    chosen: list[_F] = []
     for c in claims:
         if filters.claimant and c.claimant != filters.claimant:
             continue
@@ -321,6 +355,111 @@ def picture_data(
         if kind == "matrix" and c.id not in answer_of:
             continue
         chosen.append(c)
+    return chosen
+
+
+@dataclass
+class Choice:
+    """Which claims a picture of the record draws, chosen from the store's index (its
+    summaries have each claim's relations and question name): no claim file read."""
+
+    kind: Kind
+    filters: Filters
+    questions: list[Question]
+    """Every question of the record, as the reader may see it."""
+    chosen: list[str]
+    """The ids of the claims the picture draws, by id."""
+    claimants: list[str]
+    """Every claimant of the record, by name (any letter case)."""
+
+    @property
+    def limit(self) -> int:
+        """The most claims a picture draws (`MAX_DRAWN`)."""
+        return MAX_DRAWN
+
+    @property
+    def too_many(self) -> bool:
+        """Whether the filters leave more claims than a picture draws (`MAX_DRAWN`)."""
+        return len(self.chosen) > self.limit
+
+
+def choose(kind: Kind, ws: Workspace, filters: Filters = Filters()) -> Choice:
+    """The claims the `kind` of picture draws with `filters`, as `ws`'s reader may see them
+    (blind review), from the index. :raise NotFound: an unknown question. :raise
+    InvalidInput: an unknown verdict."""
+    summaries = sorted(ws.find(), key=lambda s: s.id)
+    found = questions(summaries)
+    _checked(filters, found)
+    chosen = _chosen(kind, summaries, filters, _answers(found))
+    claimants = sorted({s.claimant for s in summaries}, key=str.casefold)
+    return Choice(kind, filters, found, [s.id for s in chosen], claimants)
+
+
+def read_claims(ws: Workspace, ids: Iterable[str]) -> dict[str, Claim]:
+    """The claims of `ids` as `ws`'s reader may see them, by id (one gone or broken since it
+    was indexed is left out)."""
+    out: dict[str, Claim] = {}
+    for claim_id in ids:
+        try:
+            out[claim_id] = ws.claim(claim_id)
+        except (NotFound, BrokenRecord):
+            continue
+    return out
+
+
+def question_labels(ws: Workspace, found: list[Question]) -> list[tuple[str, str]]:
+    """Each question's id and label, reading only the claims rooting the unnamed ones."""
+    roots = read_claims(ws, [q.id for q in found if not q.name])
+    return [(q.id, label_of(q, roots)) for q in found if q.name or q.id in roots]
+
+
+def draw(
+    choice: Choice,
+    ws: Workspace,
+    settings: ExportSettings,
+    today: dt.date | None = None,
+) -> Picture:
+    """The picture `choice` makes, reading in full only the claims it draws (and the claims
+    rooting the unnamed questions it labels). :raise TooManyToDraw: beyond `MAX_DRAWN`."""
+    if choice.too_many:
+        raise TooManyToDraw(choice.kind, len(choice.chosen))
+    answer_of = _answers(choice.questions)
+    used = {answer_of[c][0] for c in choice.chosen if c in answer_of}
+    if choice.filters.question:
+        used.add(choice.filters.question)
+    roots = [q.id for q in choice.questions if q.id in used and not q.name]
+    claims = read_claims(ws, sorted({*choice.chosen, *roots}))
+    return picture_data(
+        choice.kind,
+        list(claims.values()),
+        ws.corpus,
+        settings,
+        choice.filters,
+        today,
+        choice.questions,
+    )
+
+
+def picture_data(
+    kind: Kind,
+    claims: Sequence[Claim],
+    corpus: Corpus,
+    settings: ExportSettings,
+    filters: Filters = Filters(),
+    today: dt.date | None = None,
+    found: list[Question] | None = None,
+) -> Picture:
+    """What the `kind` of picture shows of `claims` (as the reader may see them, by id) with
+    `filters`; `found`: the record's questions, when `claims` are not every claim (see
+    `draw`). :raise NotFound: an unknown question. :raise InvalidInput: an unknown verdict.
+    """
+    by_id = {c.id: c for c in claims}
+    if found is None:
+        found = questions(claims)
+    _checked(filters, found)
+    asked = {q.id: q for q in found}
+    answer_of = _answers(found)
+    chosen = _chosen(kind, claims, filters, answer_of)
     docs = {d.id: d for d in corpus.documents()}
     order = {d: i for i, d in enumerate(docs)}
     in_docs = sorted(
@@ -386,7 +525,9 @@ def picture_data(
     return pic
 
 
-def _titles(pic: Picture, asked: dict[str, Question], by_id: dict[str, Claim]) -> tuple[str, str]:
+def _titles(
+    pic: Picture, asked: dict[str, Question], by_id: Mapping[str, Claim]
+) -> tuple[str, str]:
     about = ""
     if pic.filters.question:
         about = f": {label_of(asked[pic.filters.question], by_id)}"
