@@ -13,6 +13,7 @@ and is written atomically (temp file, fsync, rename), as claims are.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -45,9 +46,14 @@ MIN_PASSWORD = 8
 TOKEN_PREFIX = "ant"
 TOKEN = re.compile(r"^ant_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$")
 FORMAT_VERSION = 1
-# A hash no password matches: checking it costs what checking a real one does, so a login
-# for an unknown user takes as long as one for a known user with a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password matches: checking it costs what checking a real one does, so a
+    login for an unknown user takes as long as one for a known user with a wrong password.
+    Made at the first login, not at import (it cost every command and start 0.12 s)."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def default_users_path() -> Path:
@@ -180,8 +186,9 @@ class Users:
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user when the password is theirs; None otherwise (in the same time)."""
+        dummy = _dummy_hash()  # made (once) whether the user is known or not
         user = self.get(name)
-        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+        ok = check_password_hash(user.password_hash if user else dummy, password)
         return user if ok and user is not None else None
 
     def by_token(self, token: str) -> User | None:
