@@ -360,6 +360,15 @@ def test_a_reader_that_listed_a_changing_folder_follows_the_saves_by_the_log(
     assert len(listings) == 1
 
 
+def save_statement(writer: Any, claim: dict[str, Any], statement: str) -> None:
+    """Save a new statement of `claim` through the API of `writer` (a test client)."""
+    etag = writer.get(f"/api/claims/{claim['id']}").headers["ETag"]
+    resp = writer.patch(
+        f"/api/claims/{claim['id']}", json={"statement": statement}, headers={"If-Match": etag}
+    )
+    assert resp.status_code == 200, resp.get_json()
+
+
 def test_a_reader_that_waited_while_another_thread_caught_up_does_not_list_the_folder(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -376,18 +385,11 @@ def test_a_reader_that_waited_while_another_thread_caught_up_does_not_list_the_f
     index = reader_app.extensions["annotate"].store
     claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])
 
-    def save(claim: dict[str, Any], statement: str) -> None:
-        etag = writer.get(f"/api/claims/{claim['id']}").headers["ETag"]
-        resp = writer.patch(
-            f"/api/claims/{claim['id']}", json={"statement": statement}, headers={"If-Match": etag}
-        )
-        assert resp.status_code == 200, resp.get_json()
-
-    save(claims[0], "A first save makes the store's .annotate-tmp/.")
+    save_statement(writer, claims[0], "A first save makes the store's .annotate-tmp/.")
     hour_ago = os.stat(store).st_mtime_ns - 3600 * 10**9
     os.utime(store, ns=(hour_ago, hour_ago))  # an old folder: its listing is trusted
     reader.get("/claims")
-    save(claims[1], "Saved before the first request stats the folder.")
+    save_statement(writer, claims[1], "Saved before the first request stats the folder.")
     readers: set[threading.Thread] = set()
     listings = []
     scandir, real_stat = os.scandir, os.stat
@@ -403,7 +405,7 @@ def test_a_reader_that_waited_while_another_thread_caught_up_does_not_list_the_f
 
     def meanwhile() -> None:
         """Another process saves; a second request reads, unless the first holds the index."""
-        save(claims[2], "Saved after the first request stat-ed the folder.")
+        save_statement(writer, claims[2], "Saved after the first request stat-ed the folder.")
         if index._cache_lock.acquire(blocking=False):
             index._cache_lock.release()
             second = threading.Thread(target=second_request)
@@ -455,14 +457,7 @@ def test_a_save_logged_just_after_a_reader_found_its_folder_unchanged_is_applied
     store = workdir / "fixtures"
     claims = sorted(writer.get("/api/claims").get_json(), key=lambda c: c["id"])[:2]
 
-    def save(claim: dict[str, Any], statement: str) -> None:
-        etag = writer.get(f"/api/claims/{claim['id']}").headers["ETag"]
-        resp = writer.patch(
-            f"/api/claims/{claim['id']}", json={"statement": statement}, headers={"If-Match": etag}
-        )
-        assert resp.status_code == 200, resp.get_json()
-
-    save(claims[0], "Saved just before the reader's first look.")
+    save_statement(writer, claims[0], "Saved just before the reader's first look.")
     assert "Saved just before" in reader.get("/claims").get_data(as_text=True)  # not settled
     listings = []
     scandir, real_stat = os.scandir, os.stat
@@ -472,7 +467,9 @@ def test_a_save_logged_just_after_a_reader_found_its_folder_unchanged_is_applied
         st = real_stat(p, *args, **kwargs)
         if not saved.is_set() and os.fspath(p) == os.fspath(store):
             saved.set()  # the folder as this reader last saw it, and then a save lands
-            save(claims[1], "Saved between the stat of the folder and the look at the log.")
+            save_statement(
+                writer, claims[1], "Saved between the stat of the folder and the look at the log."
+            )
         return st
 
     monkeypatch.setattr(

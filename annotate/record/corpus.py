@@ -27,7 +27,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from ..errors import AlreadyExists, NotFound, StaleText, detail
-from .files import read_bytes
+from .files import folder_state, read_bytes
 from .models import Document, DocumentMeta, error_details
 
 FULL_CHECK_SECONDS = 60.0
@@ -155,13 +155,7 @@ class Corpus:
         """
         with self._lock:
             # Stat-ed under the lock, as the store's index is (see `Index.refresh`).
-            try:
-                st = os.stat(self.root)
-            except (FileNotFoundError, NotADirectoryError):
-                raise NotFound(f"corpus folder {self.root} does not exist") from None
-            if not stat.S_ISDIR(st.st_mode):
-                raise NotFound(f"corpus folder {self.root} does not exist")
-            folder = (st.st_mtime_ns, st.st_ino)
+            folder = folder_state(self.root, "corpus")
             due = time.monotonic() - self._last_full > FULL_CHECK_SECONDS
             if not (full or due) and folder == self._folder and self._folder_settled:
                 return

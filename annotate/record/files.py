@@ -8,7 +8,10 @@ fewer hand-overs.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+
+from ..errors import NotFound
 
 
 def read_bytes(path: Path | str) -> bytes:
@@ -28,3 +31,16 @@ def read_bytes(path: Path | str) -> bytes:
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def folder_state(root: Path, what: str) -> tuple[int, int]:
+    """A folder's mtime (ns) and inode: what the store's index and the corpus compare to
+    know whether it changed. :raise NotFound: naming the `what` folder (store, corpus) when
+    it is not there or not a folder."""
+    try:
+        st = os.stat(root)
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound(f"{what} folder {root} does not exist") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotFound(f"{what} folder {root} does not exist")
+    return (st.st_mtime_ns, st.st_ino)

@@ -8,7 +8,6 @@ import gc
 import logging
 import math
 import os
-import stat
 import threading
 import time
 from collections import Counter
@@ -16,6 +15,7 @@ from collections.abc import Iterator, KeysView
 from contextlib import contextmanager
 
 from ...errors import NotFound
+from ..files import folder_state
 from ..models import Claim
 from .base import StoreState
 from .claimfile import NO_PROBLEMS, StoreProblem, parse_claim_file
@@ -57,13 +57,7 @@ class Index(StoreState):
             # which no logged change ends at: the folder was listed, and the index set back
             # to that older mtime, so the next look listed it again (under a stream of saves,
             # most requests listed 100,000 files).
-            try:
-                st = os.stat(self.root)
-            except (FileNotFoundError, NotADirectoryError):
-                raise NotFound(f"store folder {self.root} does not exist") from None
-            if not stat.S_ISDIR(st.st_mode):
-                raise NotFound(f"store folder {self.root} does not exist")
-            folder = (st.st_mtime_ns, st.st_ino)
+            folder = folder_state(self.root, "store")
             taken: dict[str, int | None] | None = None
             if self._folder is None and self._kept is not None and not self._entries:
                 sampled = time.time_ns()
