@@ -295,6 +295,9 @@ def test_a_claim_repeating_one_that_links_to_nothing_makes_a_question_with_it(
     lone = "aliyev-called-putin-about-marking"  # linked to nothing, names nothing
     assert "relations" not in stored(store, lone) and "relations" not in stored(store, CEASEFIRE)
     assert "question" not in stored(store, lone)
+    before = client.get("/api/questions").get_json()  # worked out (and kept) before the link
+    assert not [q for q in before if {a["claim"] for a in q["answers"]} & {lone, CEASEFIRE}]
+    assert not related(panel(client, lone)).find_all("li", data_incoming="repeats")
     etag = client.get(f"/api/claims/{CEASEFIRE}").headers["ETag"]
     resp = client.patch(
         f"/api/claims/{CEASEFIRE}",

@@ -388,7 +388,7 @@ def choose(kind: Kind, ws: Workspace, filters: Filters = Filters()) -> Choice:
     (blind review), from the index. :raise NotFound: an unknown question. :raise
     InvalidInput: an unknown verdict."""
     summaries = sorted(ws.find(), key=lambda s: s.id)
-    found = questions(summaries)
+    found = ws.questions()
     _checked(filters, found)
     chosen = _chosen(kind, summaries, filters, _answers(found))
     claimants = sorted({s.claimant for s in summaries}, key=str.casefold)

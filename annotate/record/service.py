@@ -52,6 +52,7 @@ from .models import (
     VerdictInput,
     error_details,
 )
+from .questions import Question, questions
 from .reviews import ReviewRules, after_review, blinded, hidden
 from .revisions import Outcome, Relocation, reanchored, reopening, revise
 from .search import START, STOP, Found, SearchIndex
@@ -1132,20 +1133,29 @@ class Workspace:
             details.sort(key=lambda d: d["field"])
             raise InvalidInput(f"{details[0]['field']}: {details[0]['message']}", details)
 
+    def questions(self) -> list[Question]:
+        """Every question of the record (see `questions`), worked out from the index's
+        summaries once per change of the store (they have each claim's relations and
+        question name, which blind review does not hide). Shared: never change it."""
+        return self.store.derived("questions", questions)
+
+    def links_to(self) -> Mapping[str, list[tuple[str, str]]]:
+        """For each claim that others link to, those claims and the kind of each link, by
+        the linking claim's id; from the index, once per change of the store. Shared."""
+        return self.store.derived("links_to", _links_to)
+
     def linking_to(self, claim_id: str) -> list[str]:
         """The ids of the claims that have a relation to `claim_id`, by id: found in the
-        index's summaries (reading every claim file took 15 s at 100,000 claims), each then
-        read from its file, which has the last word."""
-        summaries, _ = self.store.summaries()
+        index (reading every claim file took 15 s at 100,000 claims), each then read from
+        its file, which has the last word."""
         found = []
-        for s in summaries:
-            if any(r.claim == claim_id for r in s.relations):
-                try:
-                    claim = self.store.get(s.id)
-                except (NotFound, BrokenRecord):  # gone or broken since it was indexed
-                    continue
-                if any(r.claim == claim_id for r in claim.relations):
-                    found.append(claim.id)
+        for other, _kind in self.links_to().get(claim_id, ()):
+            try:
+                claim = self.store.get(other)
+            except (NotFound, BrokenRecord):  # gone or broken since it was indexed
+                continue
+            if any(r.claim == claim_id for r in claim.relations):
+                found.append(claim.id)
         return sorted(found)
 
     def _refuse_if_linked(self, claim_id: str) -> None:
@@ -1237,3 +1247,11 @@ class DocumentSearch:
         search = self.workspace.search
         assert search is not None
         return search.document_snippets(self.query, ids, self.found.every)
+
+
+def _links_to(summaries: list[Summary]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for s in sorted(summaries, key=lambda s: s.id):
+        for r in s.relations:
+            out.setdefault(r.claim, []).append((s.id, r.kind))
+    return out

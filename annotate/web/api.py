@@ -24,7 +24,7 @@ from flask import (
 from ..errors import BrokenRecord, Forbidden, InvalidInput, NotFound, NothingToChange, detail
 from ..formats.export import FORMATS, export_stream
 from ..record.models import REVIEW_STATUSES, VERDICTS, Claim
-from ..record.questions import Question, public, question_of, questions
+from ..record.questions import Question, public, question_of
 from .common import (
     Paging,
     actor,
@@ -253,15 +253,18 @@ def _questions() -> tuple[list[Question], dict[str, Claim]]:
     and question name), and its member claims as this request may see them, read in full
     (reading every claim file took 15 s at 100,000 claims)."""
     ws = workspace()
-    # Every claim, not only those that link: a link's target may link to nothing itself.
-    found = questions(ws.find())
+    found = []
     claims: dict[str, Claim] = {}
-    for question in found:
-        for claim_id in list(question.answers):
+    for question in ws.questions():  # shared: copied where a member cannot be read
+        for claim_id in question.answers:
             try:
                 claims[claim_id] = ws.claim(claim_id)
             except (NotFound, BrokenRecord):  # gone or broken since it was indexed
-                del question.answers[claim_id]
+                continue
+        if any(c not in claims for c in question.answers):
+            kept = {c: a for c, a in question.answers.items() if c in claims}
+            question = dataclasses.replace(question, answers=kept)
+        found.append(question)
     return found, claims
 
 

@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..formats.export import FORMATS
 from ..record.models import REVIEW_STATUSES, VERDICTS, AnchorInput, Change, Claim
-from ..record.questions import Linked, question_of, questions
+from ..record.questions import question_of
 from ..record.reviews import chosen, differing, final_choices, joined_rationale, review_choices
 from ..record.service import Summary
 from .common import (
@@ -224,10 +224,9 @@ def _related_context(claim: Claim, near: list[str]) -> dict[str, Any]:
     claim, None when it is gone), the claims linking to it, the question it answers with the
     other answers, candidates from the polarity suggestions, and claims found by words."""
     ws = workspace()
-    # Worked out from the index's summaries (each has the claim's relations and question
-    # name), as this reader may see them; only the claims the panel shows are read in full.
+    # Who links to it and its question come from the index (once per change of the store:
+    # `Workspace.links_to`, `questions`); only the claims the panel shows are read in full.
     # Reading every claim file instead took 16 s a panel at 100,000 claims.
-    every: dict[str, Linked] = {s.id: s for s in ws.find()}
     read: dict[str, Claim | None] = {}
 
     def full(claim_id: str) -> Claim | None:
@@ -239,17 +238,11 @@ def _related_context(claim: Claim, near: list[str]) -> dict[str, Any]:
         return read[claim_id]
 
     incoming = [
-        (other, r.kind)
-        for s in every.values()
-        if s.relations and s.id != claim.id
-        for r in s.relations
-        if r.claim == claim.id and (other := full(s.id)) is not None
+        (other, kind)
+        for cid, kind in ws.links_to().get(claim.id, ())
+        if cid != claim.id and (other := full(cid)) is not None
     ]
-    # This claim as it is now, with its neighbours: its own relations may be newer than
-    # the index (the panel after a save shows the claim just saved).
-    every[claim.id] = claim
-    # Every claim, not only those that link: a link's target may link to nothing itself.
-    question = question_of(claim.id, questions(every.values()))
+    question = question_of(claim.id, ws.questions())
     members = [
         (other, answer)
         for cid, answer in (question.answers.items() if question else ())

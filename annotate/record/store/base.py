@@ -8,7 +8,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import KeysView
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models import Claim
 from .claimfile import StoreProblem
@@ -35,6 +35,7 @@ class StoreState:
     _stripes: list[threading.Lock]
     _lock_fds: dict[int, int]
     _generation: int
+    _derived: dict[str, tuple[int, Any]]
     _counts: tuple[int, Counts] | None
     _valid_cache: tuple[int, dict[str, Summary], KeysView[str], list[StoreProblem]] | None
     _claimants: Counter[str]

@@ -16,6 +16,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, KeysView
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ...errors import AlreadyExists, BrokenRecord, NotFound, StaleVersion, detail
 from .. import clock
@@ -85,6 +86,8 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     )
     _lock_fds: dict[int, int] = field(default_factory=dict)
     _generation: int = 0
+    _derived: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    """What `Index.derived` made from the summaries, by name, with the generation it is of."""
     _counts: tuple[int, Counts] | None = None
     _valid_cache: tuple[int, dict[str, Summary], KeysView[str], list[StoreProblem]] | None = None
     _claimants: Counter[str] = field(default_factory=Counter)

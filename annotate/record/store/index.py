@@ -11,8 +11,9 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, KeysView
+from collections.abc import Callable, Iterator, KeysView
 from contextlib import contextmanager
+from typing import TypeVar, cast
 
 from ...errors import NotFound
 from ..files import folder_state
@@ -33,6 +34,8 @@ RACY_NS = 1_000_000_000
 CACHED_CLAIMS = 256
 """How many fully parsed claims are kept (least recently used go first)."""
 
+
+T = TypeVar("T")
 
 FOLLOW_BATCH = 32
 """How many logged changes the following thread applies at a time (see `Store.follow`)."""
@@ -364,6 +367,22 @@ class Index(StoreState):
             # Their names as the dict's own keys, not a set of its own (4 MB at 100,000).
             self._valid_cache = (self._generation, every, every.keys(), problems)
         return self._valid_cache
+
+    def derived(self, name: str, make: Callable[[list[Summary]], T]) -> T:
+        """`make(every valid claim's summary)`, kept until the index changes (the questions,
+        who links to whom: worked out once per change, not once per request). What `make`
+        gives is shared by every caller: never change it."""
+        self.refresh()
+        with self._cache_lock:
+            hit = self._derived.get(name)
+            if hit is not None and hit[0] == self._generation:
+                return cast(T, hit[1])
+            generation = self._generation
+            every = list(self._valid_now()[1].values())
+        value = make(every)  # outside the lock: saves go on meanwhile
+        with self._cache_lock:
+            self._derived[name] = (generation, value)
+        return value
 
     def summaries_named(self, names: list[str]) -> list[Summary]:
         """The summaries of the valid claims among the files `names`, in that order."""
