@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
-from ..errors import BrokenRecord, InvalidInput, NotFound, detail
+from ..errors import InvalidInput, NotFound, detail
 from ..record.corpus import Corpus
 from ..record.models import VERDICTS, Claim
 from ..record.questions import Question, questions
@@ -395,21 +395,9 @@ def choose(kind: Kind, ws: Workspace, filters: Filters = Filters()) -> Choice:
     return Choice(kind, filters, found, [s.id for s in chosen], claimants)
 
 
-def read_claims(ws: Workspace, ids: Iterable[str]) -> dict[str, Claim]:
-    """The claims of `ids` as `ws`'s reader may see them, by id (one gone or broken since it
-    was indexed is left out)."""
-    out: dict[str, Claim] = {}
-    for claim_id in ids:
-        try:
-            out[claim_id] = ws.claim(claim_id)
-        except (NotFound, BrokenRecord):
-            continue
-    return out
-
-
 def question_labels(ws: Workspace, found: list[Question]) -> list[tuple[str, str]]:
     """Each question's id and label, reading only the claims rooting the unnamed ones."""
-    roots = read_claims(ws, [q.id for q in found if not q.name])
+    roots = ws.claims_named([q.id for q in found if not q.name])
     return [(q.id, label_of(q, roots)) for q in found if q.name or q.id in roots]
 
 
@@ -428,7 +416,7 @@ def draw(
     if choice.filters.question:
         used.add(choice.filters.question)
     roots = [q.id for q in choice.questions if q.id in used and not q.name]
-    claims = read_claims(ws, sorted({*choice.chosen, *roots}))
+    claims = ws.claims_named(sorted({*choice.chosen, *roots}))
     return picture_data(
         choice.kind,
         list(claims.values()),

@@ -251,6 +251,17 @@ class Workspace:
                 continue
         return out
 
+    def claims_named(self, ids: Iterable[str]) -> dict[str, Claim]:
+        """The claims of `ids` as whoever asked may see them, by id, each read as its file is
+        now; one gone or broken since it was indexed is left out."""
+        out: dict[str, Claim] = {}
+        for claim_id in ids:
+            try:
+                out[claim_id] = self.claim(claim_id)
+            except (NotFound, BrokenRecord):
+                continue
+        return out
+
     def every_claim(self) -> list[Claim]:
         """Every valid claim, by id, as the files are now (each file stat-ed): what exports
         read."""

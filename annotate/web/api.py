@@ -254,13 +254,8 @@ def _questions() -> tuple[list[Question], dict[str, Claim]]:
     (reading every claim file took 15 s at 100,000 claims)."""
     ws = workspace()
     found = []
-    claims: dict[str, Claim] = {}
+    claims = ws.claims_named(c for q in ws.questions() for c in q.answers)
     for question in ws.questions():  # shared: copied where a member cannot be read
-        for claim_id in question.answers:
-            try:
-                claims[claim_id] = ws.claim(claim_id)
-            except (NotFound, BrokenRecord):  # gone or broken since it was indexed
-                continue
         if any(c not in claims for c in question.answers):
             kept = {c: a for c, a in question.answers.items() if c in claims}
             question = dataclasses.replace(question, answers=kept)
