@@ -52,8 +52,15 @@ def serving(cwd: Path, *args: str) -> Iterator[tuple[list[str], str]]:
         yield lines, url
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+        try:
+            # Stopping waits for a worker still warming up: on a loaded machine that took
+            # more than 10 s once (two test suites on 2 cores).
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()  # never left to the garbage collector of a later test
 
 
 def git(cwd: Path, *args: str) -> None:
