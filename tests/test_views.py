@@ -139,10 +139,19 @@ def test_bad_filters_are_refused_with_what_is_wrong_and_change_nothing(
     assert "verdict: &#39;wrong&#39; is not one of confirmed, denied, disputed, unreviewed" in (
         bad_verdict.get_data(as_text=True)
     )
+    # A file's refusals are the API's error body, whatever the format asked.
+    for path in ("/timeline.json?verdict=wrong", "/matrix.svg?verdict=wrong"):
+        refused = client.get(path)
+        assert refused.status_code == 422, path
+        assert refused.get_json()["error"] == (
+            "verdict: 'wrong' is not one of confirmed, denied, disputed, unreviewed"
+        )
     no_question = client.get("/matrix.svg?question=no-such-claim")
     assert no_question.status_code == 404
-    assert "no question &#39;no-such-claim&#39;" in no_question.get_data(as_text=True)
-    assert client.get("/timeline.gif").status_code == 404
+    assert "no question 'no-such-claim'" in no_question.get_json()["error"]
+    no_format = client.get("/timeline.gif")
+    assert no_format.status_code == 404
+    assert no_format.get_json()["error"] == "no picture format 'gif': svg, png or json"
     assert snapshot(store) == before
 
 
@@ -331,9 +340,7 @@ def test_a_picture_too_big_for_a_png_is_its_own_size_or_refused(
     monkeypatch.setattr(pictures, "MAX_PNG_PIXELS", width * height - 1)
     resp = client.get("/matrix.png")
     assert resp.status_code == 422
-    assert f"this picture is {width} × {height} px, too big for a PNG" in resp.get_data(
-        as_text=True
-    )
+    assert f"this picture is {width} × {height} px, too big for a PNG" in resp.get_json()["error"]
     result = run("picture", "matrix", "--format", "png", "-o", "m.png")
     assert result.exit_code == 2 and "narrow it to a question or a claimant" in result.output
 
@@ -344,7 +351,7 @@ def test_without_resvg_the_png_says_how_to_get_it(
     monkeypatch.setitem(sys.modules, "resvg_py", None)  # `import resvg_py` fails
     resp = client.get("/timeline.png")
     assert resp.status_code == 501
-    assert "pip install &#39;annotate-factcheck[png]&#39;" in resp.get_data(as_text=True)
+    assert "pip install 'annotate-factcheck[png]'" in resp.get_json()["error"]
     result = run("picture", "timeline", "--format", "png", "-o", "t.png")
     assert result.exit_code == 2
     assert "pip install 'annotate-factcheck[png]'" in result.output

@@ -87,16 +87,21 @@ def _page(kind: Kind) -> str:
 
 
 def _file(kind: Kind, fmt: str) -> Response:
-    if fmt not in PICTURE_FORMATS:
-        raise NotFound(f"no picture format '{fmt}': svg, png or json")
+    # A file is for a machine or an article: every refusal is the API's error body (a bad
+    # filter, an unknown question or format, too many claims, a PNG too big or unavailable),
+    # not an HTML page.
     try:
+        if fmt not in PICTURE_FORMATS:
+            raise NotFound(f"no picture format '{fmt}': svg, png or json")
         pic = draw(_choice(kind), workspace(), current_app.extensions["annotate_export"])
-    except TooManyToDraw as exc:  # a file for a machine or an article: the error as data
+        try:
+            data = render(pic, fmt)
+        except PngUnavailable as exc:
+            raise Unavailable(str(exc)) from None
+    except TooManyToDraw as exc:
         return error_json(exc.status, exc.message, exc.details, claims=exc.count)
-    try:
-        data = render(pic, fmt)
-    except PngUnavailable as exc:
-        raise Unavailable(str(exc)) from None
+    except AnnotateError as exc:
+        return error_json(exc.status, exc.message, exc.details)
     resp = Response(data, mimetype=MEDIA_TYPES[fmt])
     if fmt == "json":
         resp.headers["Content-Type"] = "application/json"
