@@ -125,3 +125,22 @@ def test_the_pictures_fit_a_phone(
         box = pg.locator("figure.picture svg").bounding_box()
         assert box is not None and 0 < box["width"] <= size[0]
     pg.context.close()
+
+
+def test_a_small_picture_is_shown_at_its_own_size_not_stretched_to_the_page(
+    question_server: str,
+    page: Any,  # noqa: F811
+) -> None:
+    """A matrix of one question is narrower than a desktop page: stretched to the page's
+    width, its text was three times its size."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for path in ("/matrix", f"/timeline?question={MOD}"):
+        page.goto(question_server + path)
+        svg = page.locator("figure.picture svg")
+        own = float(svg.get_attribute("width") or 0)
+        box = svg.bounding_box()
+        assert box is not None and own > 0, path
+        assert box["width"] <= own + 0.5, (path, box["width"], own)
+    page.goto(question_server + "/matrix")
+    svg = page.locator("figure.picture svg")
+    assert float(svg.get_attribute("width") or 0) < 1000  # so the check above means something
