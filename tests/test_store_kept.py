@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+import pytest
 
 from bench import serving
 from bench.startup import kept_rows
@@ -252,3 +255,30 @@ def test_an_index_database_of_another_schema_is_built_again(workdir: Path) -> No
     second, output = serve_once(workdir)
     assert second == first
     assert any("was made for schema '0'" in line for line in output), output
+
+
+def test_the_kept_index_is_written_in_batches_and_read_back_whole(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each batch of rows is encoded as it is written (all at once, a first save at 100,000
+    claims held 410 MB): every file's row is there, a file gone loses its row, and the next
+    start takes every file from the database."""
+    from annotate.record.store import Store
+
+    monkeypatch.setattr("annotate.record.store.persisted.BATCH", 3)
+    store = workdir / "fixtures"
+    first = Store(store)
+    first.keep_index()
+    first.refresh()
+    first.save_kept()
+    assert kept_rows(store) == len(files(store)) > 3 * 3
+    files(store)[0].unlink()
+    first.refresh()
+    first.save_kept()
+    assert kept_rows(store) == len(files(store))
+    caplog.set_level(logging.INFO, logger="annotate.record.store.index")
+    again = Store(store)
+    again.keep_index()
+    assert again.summaries() == first.summaries()
+    n = len(files(store))
+    assert any(f": {n} of {n} files from" in r.getMessage() for r in caplog.records)
