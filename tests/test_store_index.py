@@ -481,3 +481,36 @@ def test_a_save_logged_just_after_a_reader_found_its_folder_unchanged_is_applied
     assert saved.is_set()
     assert "Saved between the stat of the folder" in page
     assert not listings, f"the reader listed the folder {len(listings)} times"
+
+
+def test_a_document_s_page_follows_every_change_to_its_claims(workdir: Path) -> None:
+    """The page's claims are kept between views until the index changes: a claim added by
+    another process, a verdict saved and a claim deleted each show on the next view."""
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    path = next(iter(sorted(store.glob("*.json"))))
+    source = json.loads(path.read_text("utf-8"))
+    doc = source["appearances"][0]["doc"]
+    page = f"/documents/{doc}"
+
+    def verdicts() -> dict[str, str]:
+        html = client.get(page).get_data(as_text=True)
+        return dict(re.findall(r'<mark [^>]*data-claim="([^"]+)" data-verdict="([^"]+)"', html))
+
+    before = verdicts()
+    assert before == verdicts() and source["id"] in before
+    (store / "added-beside.json").write_text(
+        json.dumps({**source, "id": "added-beside"}), encoding="utf-8"
+    )
+    assert verdicts() == {**before, "added-beside": before[source["id"]]}
+    assert before[source["id"]] != "confirmed"
+    claim = client.get("/api/claims/added-beside")
+    saved = client.put(
+        "/api/claims/added-beside/verdict",
+        json=verdict_body(claim.get_json(), "Confirmed by its own appearance."),
+        headers={"If-Match": claim.headers["ETag"]},
+    )
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert verdicts() == {**before, "added-beside": "confirmed"}
+    (store / "added-beside.json").unlink()
+    assert verdicts() == before

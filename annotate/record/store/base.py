@@ -36,6 +36,7 @@ class StoreState:
     _lock_fds: dict[int, int]
     _generation: int
     _derived: dict[str, tuple[int, Any]]
+    _doc_summaries: dict[str, tuple[int, list[Summary]]]
     _counts: tuple[int, Counts] | None
     _valid_cache: tuple[int, dict[str, Summary], KeysView[str], list[StoreProblem]] | None
     _claimants: Counter[str]

@@ -88,6 +88,9 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     _generation: int = 0
     _derived: dict[str, tuple[int, Any]] = field(default_factory=dict)
     """What `Index.derived` made from the summaries, by name, with the generation it is of."""
+    _doc_summaries: dict[str, tuple[int, list[Summary]]] = field(default_factory=dict)
+    """The valid summaries of the documents asked for lately, with the generation they are
+    of (see `Index.summaries`)."""
     _counts: tuple[int, Counts] | None = None
     _valid_cache: tuple[int, dict[str, Summary], KeysView[str], list[StoreProblem]] | None = None
     _claimants: Counter[str] = field(default_factory=Counter)
