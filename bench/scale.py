@@ -22,6 +22,10 @@ table as it does alone, and a summary against the targets at the end:
 5. `bench.ceiling`: the bare server (an app that only does the atomic write) on the same
    server, 16 clients.
 
+Before parts 1 to 4 it reads every file of the corpora once and prints how long that took:
+some machines give the page cache of files left alone back to their host, and a part would
+then measure the disk (seconds here are normal; minutes mean the cache was cold).
+
 `--quick`: 2-second phases, no cold start, the json export and check only; it took 25 minutes
 at 100,000 claims on the 2 shared cores of its first run (load average 10 to 14), most of it
 the exports (the full run adds the cold start and three exports of each size).
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,8 +52,44 @@ CEILING_OF = {
 """The bare server `bench.ceiling` runs for each `annotate serve --server`."""
 
 
-def _part(title: str) -> None:
+def _part(title: str, *corpora: Path) -> None:
     print(f"\n==== {title} (load average {os.getloadavg()[0]:.2f})", flush=True)
+    for corpus in corpora:
+        _read_into_cache(corpus)
+
+
+def _read_into_cache(corpus: Path) -> None:
+    """Read every file of `corpus` once, so that the part measures the app and not the disk,
+    and say how long it took. Some machines give the page cache of files left alone for a
+    while back to their host (this one does: an export of 100,000 claims then ran at 12% of
+    a core, waiting on the disk, and took minutes instead of 20 s); read this way (8 at a
+    time) they take seconds, and a long time here says the cache was cold. In a process of
+    its own: part 1's peak RSS of a command counts the process it was forked from."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _READ, str(corpus)], capture_output=True, text=True, check=True
+    )
+    files, size = (int(n) for n in done.stdout.split())
+    print(
+        f"page cache: read {files:,} files of {corpus} ({size / 2**20:.0f} MB) in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+
+_READ = """
+import os, sys
+from concurrent.futures import ThreadPoolExecutor
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return sum(len(chunk) for chunk in iter(lambda: f.read(1 << 16), b""))
+    except OSError:
+        return 0  # gone meanwhile (a temp file, a lock)
+paths = [os.path.join(d, f) for d, _, names in os.walk(sys.argv[1]) for f in names]
+with ThreadPoolExecutor(8) as pool:
+    print(len(paths), sum(pool.map(read, paths, chunksize=256)))
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,14 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 
     # First, while this process is small: a command's peak RSS (ru_maxrss) counts what it
     # was forked from.
-    _part("1. check and export, 10,000 and 100,000 claims")
+    _part("1. check and export, 10,000 and 100,000 claims", small, args.dir)
     only = ("export json", "check --format json") if args.quick else ()
     growth = memory.cli_run([small, args.dir], Path(os.environ.get("TMPDIR", "/tmp")), only)
 
-    _part("2. the list sequence: the server's RSS after each request")
+    _part("2. the list sequence: the server's RSS after each request", args.dir)
     worst_rss = memory.server_run(args.dir)
 
-    _part("3. start-up to the first busiest page")
+    _part("3. start-up to the first busiest page", args.dir)
     files = sum(1 for _ in (args.dir / "store").glob("*.json"))
     starts = {}
     for cold in (False,) if args.quick else (True, False):
@@ -85,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         starts["cold" if cold else "warm"] = one
         print(f"{'cold' if cold else 'warm'}: {startup.row(one)}", flush=True)
 
-    _part("4. saves and pages through the server")
+    _part("4. saves and pages through the server", args.dir)
     ns = argparse.Namespace(
         claims=manifest["claims"],
         docs=manifest["docs"],

@@ -514,3 +514,35 @@ def test_a_document_s_page_follows_every_change_to_its_claims(workdir: Path) -> 
     assert verdicts() == {**before, "added-beside": "confirmed"}
     (store / "added-beside.json").unlink()
     assert verdicts() == before
+
+
+def test_a_claim_rewritten_onto_another_document_leaves_one_page_for_the_other(
+    workdir: Path,
+) -> None:
+    """A change of a claim's documents makes both pages anew (a save keeps the pages of the
+    documents it does not touch): rewritten by another process to appear on another
+    document, the claim leaves the first page and shows on the second."""
+    client = make_app(workdir).test_client()
+    store = workdir / "fixtures"
+    path = next(iter(sorted(store.glob("*.json"))))
+    source = json.loads(path.read_text("utf-8"))
+    here = source["appearances"][0]["doc"]
+    there = next(p.stem for p in sorted((workdir / "seeds").glob("*.txt")) if p.stem != here)
+
+    def marked(doc: str) -> set[str]:
+        html = client.get(f"/documents/{doc}").get_data(as_text=True)
+        return set(re.findall(r'<mark [^>]*data-claim="([^"]+)"', html))
+
+    cid = source["id"]
+    assert cid in marked(here) and cid not in marked(there)
+    text = (workdir / "seeds" / f"{there}.txt").read_text("utf-8")
+    moved = {**source, "version": source["version"] + 1}
+    moved["appearances"] = [{**source["appearances"][0], "doc": there, "start": 0,
+                             "end": 20, "exact": text[:20], "prefix": "",
+                             "suffix": text[20:52]}]  # fmt: skip
+    replacement = store / ".moved.tmp"
+    replacement.write_text(json.dumps(moved), encoding="utf-8")
+    os.replace(replacement, path)
+    assert cid not in marked(here) and cid in marked(there)
+    os.replace(store / path.name, store / ".gone.tmp")  # moved out: gone from both
+    assert cid not in marked(here) | marked(there)
