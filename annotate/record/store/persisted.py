@@ -212,18 +212,19 @@ class IndexFile:
 
         Each batch is encoded just before it is written: all of a first build's 100,000
         encoded at once took 410 MB, held for the whole write, and kept by the process."""
-        drop = [(n,) for n, e in changed.items() if e is None or e.summary is None or e.problems]
-        put = [n for n, e in changed.items() if not (e is None or e.summary is None or e.problems)]
+        put: list[tuple[str, int, Summary]] = []
+        drop: list[tuple[str]] = []
+        for name, e in changed.items():
+            if e is None or e.summary is None or e.problems:
+                drop.append((name,))
+            else:
+                put.append((name, e.signature, e.summary))
         try:
             db = self._connect()
             with _writing(db):
                 db.executemany("DELETE FROM summaries WHERE name = ?", drop)
             for at in range(0, len(put), BATCH):
-                rows = []
-                for name in put[at : at + BATCH]:
-                    e = changed[name]
-                    assert e is not None and e.summary is not None
-                    rows.append((name, str(e.signature), encode(e.summary)))
+                rows = [(n, str(sig), encode(s)) for n, sig, s in put[at : at + BATCH]]
                 with _writing(db):
                     db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)
         except (sqlite3.Error, OSError) as exc:
