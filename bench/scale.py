@@ -77,19 +77,11 @@ def _read_into_cache(corpus: Path) -> None:
     )
 
 
-_READ = """
-import os, sys
-from concurrent.futures import ThreadPoolExecutor
-def read(path):
-    try:
-        with open(path, "rb") as f:
-            return sum(len(chunk) for chunk in iter(lambda: f.read(1 << 16), b""))
-    except OSError:
-        return 0  # gone meanwhile (a temp file, a lock)
-paths = [os.path.join(d, f) for d, _, names in os.walk(sys.argv[1]) for f in names]
-with ThreadPoolExecutor(8) as pool:
-    print(len(paths), sum(pool.map(read, paths, chunksize=256)))
-"""
+_READ = (
+    "import sys; from bench.check_export import read_every_file;"
+    " print(*read_every_file(sys.argv[1], 8))"
+)
+"""`bench.check_export.read_every_file`, 8 files at a time, in a process of its own."""
 
 
 def main(argv: list[str] | None = None) -> int:
