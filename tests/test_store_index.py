@@ -483,6 +483,12 @@ def test_a_save_logged_just_after_a_reader_found_its_folder_unchanged_is_applied
     assert not listings, f"the reader listed the folder {len(listings)} times"
 
 
+def marks_on(client: Any, doc: str) -> dict[str, str]:
+    """The claims marked on a document's page, with the verdict each mark shows."""
+    html = client.get(f"/documents/{doc}").get_data(as_text=True)
+    return dict(re.findall(r'<mark [^>]*data-claim="([^"]+)" data-verdict="([^"]+)"', html))
+
+
 def test_a_document_s_page_follows_every_change_to_its_claims(workdir: Path) -> None:
     """The page's claims are kept between views until the index changes: a claim added by
     another process, a verdict saved and a claim deleted each show on the next view."""
@@ -491,11 +497,9 @@ def test_a_document_s_page_follows_every_change_to_its_claims(workdir: Path) -> 
     path = next(iter(sorted(store.glob("*.json"))))
     source = json.loads(path.read_text("utf-8"))
     doc = source["appearances"][0]["doc"]
-    page = f"/documents/{doc}"
 
     def verdicts() -> dict[str, str]:
-        html = client.get(page).get_data(as_text=True)
-        return dict(re.findall(r'<mark [^>]*data-claim="([^"]+)" data-verdict="([^"]+)"', html))
+        return marks_on(client, doc)
 
     before = verdicts()
     assert before == verdicts() and source["id"] in before
@@ -530,8 +534,7 @@ def test_a_claim_rewritten_onto_another_document_leaves_one_page_for_the_other(
     there = next(p.stem for p in sorted((workdir / "seeds").glob("*.txt")) if p.stem != here)
 
     def marked(doc: str) -> set[str]:
-        html = client.get(f"/documents/{doc}").get_data(as_text=True)
-        return set(re.findall(r'<mark [^>]*data-claim="([^"]+)"', html))
+        return set(marks_on(client, doc))
 
     cid = source["id"]
     assert cid in marked(here) and cid not in marked(there)
