@@ -211,6 +211,7 @@ fixtures/.*.tmp
 # port = 5000
 # reviewer = "desk editor"
 # threads = 8
+# running = 2
 # workers = 1
 # server = "granian"      # or "waitress", "gunicorn"
 # sync_every = 300

@@ -675,6 +675,7 @@ def test_flags_and_environment_win_over_the_settings_file(
         ("[publish]\nbase_ur = 'https://x.example.org'\n", "publish.base_ur"),
         ("[serve]\nport = 70000\n", "serve.port"),
         ('[serve]\nhttps = "yes"\n', "serve.https"),
+        ("[serve]\nrunning = 0\n", "serve.running"),
     ],
 )
 def test_a_bad_publish_or_serve_setting_is_named_with_its_file(

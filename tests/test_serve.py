@@ -227,6 +227,57 @@ def test_granian_workers_end_when_their_main_process_is_killed(workdir: Path) ->
     ]
 
 
+@pytest.mark.parametrize("name", ["granian", "waitress"])
+def test_one_request_running_at_a_time_serves_many_clients_at_once(
+    workdir: Path, name: str
+) -> None:
+    """`--running 1`: the threads take their turns (web/gate.py); 8 clients saving and
+    reading at once all get their answers, and every save is in its file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench import serving
+    from bench.writers import read_claims, verdict_body
+
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    before, _ = read_claims(store)
+    ids = sorted(before)[:8]
+    server = serving.start(
+        seeds, store, extra=["--server", name, "--threads", "4", "--running", "1"]
+    )
+
+    def client(cid: str) -> tuple[int, str]:
+        version = int(before[cid]["version"])
+        with server.client() as c:
+            for i in range(6):
+                body = verdict_body(before[cid], f"turn {i} of {cid}")
+                status, claim = c.json(
+                    "PUT", f"/api/claims/{cid}/verdict", body, {"If-Match": f'"{version}"'}
+                )
+                assert status == 200, claim
+                version = claim["version"]
+                assert c.request("GET", "/api/claims?limit=5")[0] == 200
+        return version, f"turn 5 of {cid}"
+
+    try:
+        with ThreadPoolExecutor(len(ids)) as pool:
+            done = dict(zip(ids, pool.map(client, ids), strict=True))
+    finally:
+        server.stop()
+    for cid, (version, rationale) in done.items():
+        on_disk = json.loads((store / f"{cid}.json").read_text())
+        assert (on_disk["version"], on_disk["rationale"]) == (version, rationale)
+
+
+@pytest.mark.parametrize("option", [["--running", "0"], ["--threads", "0"]])
+def test_serve_refuses_no_room_for_a_request(workdir: Path, option: list[str]) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--seeds", str(workdir / "seeds"), "--store", str(workdir / "fixtures"), *option],
+    )
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option[0]}'" in result.output
+
+
 def test_waitress_is_refused_more_than_one_process(workdir: Path) -> None:
     result = CliRunner().invoke(
         cli,

@@ -76,6 +76,7 @@ SETTING_OF: dict[str, tuple[str, str]] = {
     "port": ("serve", "port"),
     "reviewer": ("serve", "reviewer"),
     "threads": ("serve", "threads"),
+    "running": ("serve", "running"),
     "workers": ("serve", "workers"),
     "server_name": ("serve", "server"),
     "sync_every": ("serve", "sync_every"),

@@ -19,7 +19,7 @@ from ..errors import AnnotateError
 from ..record.gitrepo import GitProblem, git, repository
 from ..record.service import Workspace
 from ..record.settings import DeskSettings
-from ..web import allocator
+from ..web import allocator, gate
 from ..web.common import is_loopback
 from .options import CONTEXT, workspace_options
 from .users import load_users, users_option
@@ -173,19 +173,24 @@ def start_sync(ws: Workspace, every: int, remote: str) -> None:
     threading.Thread(target=loop, name="annotate-sync", daemon=True).start()
 
 
-def warm(app: Any) -> Any:
+def warm(app: Any, running: int = gate.RUNNING) -> Any:
     """Build the store's index and load the corpus before listening: the first request is
-    then as fast as the others."""
+    then as fast as the others. `running` requests run the app at once (see `web.gate`)."""
     ws: Workspace = app.extensions["annotate"]
     # Fewer of glibc's arenas, and what big answers freed given back (see `allocator`).
     allocator.limit_arenas()
     app.wsgi_app = allocator.TrimAfter(app.wsgi_app)
+    # A few requests in the interpreter at once, the others waiting their turn in order; a
+    # search waiting for its database gives its turn up meanwhile.
+    turns = gate.Gate(running)
+    app.wsgi_app = gate.Gated(app.wsgi_app, turns)
     # The index is kept between runs: start from it, reading only the files changed since.
     ws.keep_index()
     ws.counts()
     ws.corpus.documents()
     # The search index is checked against the files (built when missing) meanwhile.
     assert ws.search is not None
+    ws.search.waiting = turns.outside
     ws.search.warm()
     # From now on a thread keeps the index current, so that requests do not wait for it.
     ws.follow()
@@ -225,7 +230,16 @@ def warm(app: Any) -> Any:
     default=8,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker threads of the WSGI server.",
+    help="Worker threads of the WSGI server: requests under way at once in each process.",
+)
+@click.option(
+    "--running",
+    default=gate.RUNNING,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Of those, requests that run Python at once; the others wait their turn, first "
+    "come first served (more threads than cores cost CPU in handing over: "
+    "docs/performance.md).",
 )
 @click.option(
     "--workers",
@@ -286,6 +300,7 @@ def serve(
     port: int,
     reviewer: str | None,
     threads: int,
+    running: int,
     workers: int,
     server_name: str,
     required_reviews: int | None,
@@ -301,7 +316,7 @@ def serve(
     in, and it may listen on other addresses; without, it refuses any but loopback.
 
     Every option but --seeds, --store and --settings can be set in the settings file's
-    [serve] section (its name with `_` for `-`: host, port, reviewer, threads, workers,
+    [serve] section (its name with `_` for `-`: host, port, reviewer, threads, running, workers,
     server, sync_every, sync_remote, users, allowed_hosts, https, trusted_proxies); the public URL
     and the organisation come from [publish]. A flag or environment variable wins.
     """
@@ -364,7 +379,7 @@ def serve(
     def serving() -> Any:
         """The app of the process that serves, warmed, and syncing when asked to: the
         syncing thread reloads the workspace that answers the requests."""
-        served = warm(create_app(config) if server_name != "waitress" else app)
+        served = warm(create_app(config) if server_name != "waitress" else app, running)
         if sync_every is not None:
             start_sync(served.extensions["annotate"], sync_every, sync_remote)
         return served

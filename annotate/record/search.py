@@ -41,7 +41,8 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
@@ -245,10 +246,25 @@ class SearchIndex:
     """The newest row id of each claim id in `_rows` (what a claim's highlights are read from)."""
     _held: tuple[tuple[int, int], int] = ((-1, -1), 0)
     """How many claim files the database holds, and when it was counted (`_files_held`)."""
+    waiting: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
+    """What a search does while it waits for another thread's use of the database (a build
+    takes a minute at 100,000 claims): `annotate serve` gives its request slot up meanwhile
+    (`web.gate`), so that the other requests go on."""
 
     def __post_init__(self) -> None:
         if self.path is None:
             self.path = self.store.root / TEMP / "search.sqlite"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The database's lock, waited for (when another thread has it) inside `waiting`."""
+        if not self._lock.acquire(blocking=False):
+            with self.waiting():
+                self._lock.acquire()
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     # -- the database ----------------------------------------------------------------
 
@@ -349,7 +365,7 @@ class SearchIndex:
 
     def close(self) -> None:
         """Close the database (it is opened again when next needed)."""
-        with self._lock:
+        with self._locked():
             if self._db is not None:
                 self._db.close()
                 self._db = None
@@ -371,7 +387,7 @@ class SearchIndex:
 
     def rebuild(self) -> tuple[int, int]:
         """Build the database afresh from the files; how many claims and documents."""
-        with self._lock:
+        with self._locked():
             self.close()
             self._remove_files()
             db = self.current()
@@ -383,7 +399,7 @@ class SearchIndex:
 
     def current(self) -> sqlite3.Connection:
         """The database, brought up to date with the claim files and the corpus."""
-        with self._lock:
+        with self._locked():
             db = self._connect()
             self._sync_claims(db)
             self._sync_docs(db)
@@ -518,7 +534,7 @@ class SearchIndex:
         None when the database holds a claim file the store does not serve (one not named
         by its id, say), or is not in step with it: then every hit must be looked at to
         count them (`claims`)."""
-        with self._lock:
+        with self._locked():
             db = self.current()
             held = self._files_held(db)
             total, every = 0, True
@@ -538,7 +554,7 @@ class SearchIndex:
     def claim_names(self, query: str, every: bool, start: int, stop: int) -> list[str]:
         """The files of the claims a query finds from `start` to `stop` in the order of
         `claims` (`every`: all the words, else any), SQLite sorting the best `stop` alone."""
-        with self._lock:
+        with self._locked():
             db = self.current()
             sql, params = self._ranked(query, every, True)
             rows = db.execute(f"{sql} LIMIT ? OFFSET ?", (*params, stop - start, start)).fetchall()
@@ -549,7 +565,7 @@ class SearchIndex:
         """The claims matching a query (see the module), best first: by how well their
         statement or quotes hold the words (`_tiers`), then bm25, then by row. Without
         `rationale`, the rationales are not searched (what blind review hides)."""
-        with self._lock:
+        with self._locked():
             db = self.current()
             for every in (True, False):
                 if fts_query(query, every) is None:
@@ -622,7 +638,7 @@ class SearchIndex:
         if expr is None or not ids:
             return {}
         marks = f"'{START}', '{STOP}'"
-        with self._lock:
+        with self._locked():
             db = self.current()
             by_row = self._row_names(db)
             wanted = [r for i in ids if (r := self._by_claim.get(i)) is not None]
@@ -665,7 +681,7 @@ class SearchIndex:
             if not quoted:
                 return 0, Found([])
             expr = (" AND " if every else " OR ").join(quoted)
-            with self._lock:
+            with self._locked():
                 db = self.current()
                 total = db.execute(
                     "SELECT count(*) FROM doc_text WHERE doc_text MATCH ?", (expr,)
@@ -699,7 +715,7 @@ class SearchIndex:
         expr = (" AND " if every else " OR ").join(_quoted(t) for t in terms(query))
         if not expr or not ids:
             return {}
-        with self._lock:
+        with self._locked():
             rows = (
                 self.current()
                 .execute(

@@ -18,6 +18,7 @@ host = "127.0.0.1"
 port = 5000
 reviewer = "desk editor"
 threads = 8
+running = 2
 workers = 1
 server = "granian"
 sync_every = 300
@@ -96,6 +97,7 @@ class ServeSettings(BaseModel):
     port: int | None = Field(default=None, ge=0, le=65535)
     reviewer: Name | None = None
     threads: int | None = Field(default=None, ge=1, le=64)
+    running: int | None = Field(default=None, ge=1, le=64)
     workers: int | None = Field(default=None, ge=1, le=64)
     server: Literal["granian", "waitress", "gunicorn"] | None = None
     sync_every: int | None = Field(default=None, ge=5, le=86400)
