@@ -33,7 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from . import loop, serving
-from .server import Fleet, Result, _timed, build, closed_loop, conditions, load_store
+from .server import (
+    Fleet,
+    Result,
+    _timed,
+    build,
+    closed_loop,
+    conditions,
+    load_store,
+    running_flag,
+)
 from .writers import Ack, Ledger, verdict_body, verify
 
 
@@ -126,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=int, default=0, help="documents (default claims / 10)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     p.add_argument("--threads", type=int, default=16, help="server worker threads")
+    p.add_argument(
+        "--running",
+        type=int,
+        default=None,
+        help="`annotate serve --running N`: requests that run at once [the server's default]",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--checkout", type=Path, help="serve the code of this checkout instead")
     args = p.parse_args(argv)
@@ -140,7 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     on_page = [c for c, v in claims.items() if any(a["doc"] == busiest for a in v["appearances"])]
     # (by their first appearance: `load_store` keeps no other)
     print(f"store: {len(claims)} claims; busiest document {busiest}, {marks} claims")
-    server = Fleet([serving.start(seeds, store, threads=args.threads, wait=False)])
+    print(f"server: `annotate serve --threads {args.threads}{running_flag(args)}`")
+    server = Fleet(
+        [
+            serving.start(
+                seeds, store, threads=args.threads, extra=running_flag(args).split(), wait=False
+            )
+        ]
+    )
     page = f"/documents/{busiest}"
     ledger = Ledger()
     rows: list[Result] = []
