@@ -1,6 +1,7 @@
 """Requests in the interpreter at once (web/gate.py): `annotate serve` lets `--running` of its
-threads run the app at once, the others in the order they came; a request that waits for
-something slow gives its turn up meanwhile; the body of an answer is sent without a turn."""
+threads run the app at once, the others in the order they came; a request that has run long
+no longer counts; a request that waits for something slow gives its turn up meanwhile; the
+body of an answer is sent without a turn."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def test_no_more_than_the_slots_run_at_once_and_the_others_in_the_order_they_came() -> None:
-    gate = Gate(2)
+    gate = Gate(2, patience=None)
     inside: list[int] = []
     most = 0
     order: list[int] = []
@@ -64,7 +65,8 @@ def test_no_more_than_the_slots_run_at_once_and_the_others_in_the_order_they_cam
         go[i].set()
         threads[i].join(10)
         # The slot went to the next in line: let it say so before letting the next out.
-        _until(lambda n=min(7, 3 + step): len(order) == n)
+        expected = min(7, 3 + step)
+        _until(lambda n=expected: len(order) == n)
     assert order == [0, 1, 2, 3, 4, 5, 6]
     assert most == 2
     assert gate.waiting() == 0
@@ -74,7 +76,7 @@ def test_a_slot_given_back_goes_to_the_one_waiting_not_to_whoever_asks_first() -
     """No barging: a thread that gives its slot back and asks again at once (as a server's
     thread does, on to its next request) waits behind the one already waiting
     (`threading.Semaphore` lets it straight back in)."""
-    gate = Gate(1)
+    gate = Gate(1, patience=None)
     order: list[str] = []
     gate.enter()
 
@@ -95,7 +97,7 @@ def test_a_slot_given_back_goes_to_the_one_waiting_not_to_whoever_asks_first() -
 
 
 def test_a_request_that_waits_outside_lets_the_next_in_and_takes_its_turn_again() -> None:
-    gate = Gate(1)
+    gate = Gate(1, patience=None)
     events: list[str] = []
     outside = threading.Event()
     done_waiting = threading.Event()
@@ -133,6 +135,47 @@ def test_a_request_that_waits_outside_lets_the_next_in_and_takes_its_turn_again(
     assert not gate.holding()  # a thread without a turn steps out of nothing
     with gate.outside():
         pass
+
+
+def test_a_request_that_runs_long_no_longer_keeps_the_others_out() -> None:
+    """Past `patience`, a holder does not count: the one waiting goes in beside it (after
+    that wait, not before), and the slots count again for those after."""
+    gate = Gate(1, patience=0.1)
+    release_long, release_second = threading.Event(), threading.Event()
+    entered: dict[str, float] = {}
+
+    def hold(name: str, until: threading.Event) -> None:
+        gate.enter()
+        entered[name] = time.monotonic()
+        until.wait(10)
+        gate.leave()
+
+    long = threading.Thread(target=hold, args=("long", release_long))
+    long.start()
+    _until(lambda: "long" in entered)
+    asked = time.monotonic()
+    second = threading.Thread(target=hold, args=("second", release_second))
+    second.start()
+    _until(lambda: "second" in entered)
+    assert "long" in entered and long.is_alive()  # in beside the long one, still running
+    assert entered["second"] - asked >= 0.09  # after the patience, not at once
+    third_in = threading.Event()
+
+    def third() -> None:
+        gate.enter()
+        third_in.set()
+        gate.leave()
+
+    t = threading.Thread(target=third)
+    t.start()
+    # The second is recent: the one slot is taken until it leaves or runs long too.
+    assert not third_in.wait(0.05) or time.monotonic() - entered["second"] >= 0.09
+    release_second.set()
+    assert third_in.wait(10)
+    release_long.set()
+    for thread in (long, second, t):
+        thread.join(10)
+    assert gate.waiting() == 0 and not gate.holding()
 
 
 def test_a_gate_needs_a_slot() -> None:

@@ -1,28 +1,31 @@
 """A few requests at a time in the interpreter, the others waiting their turn in order.
 
 One Python process runs Python on one core at a time (the GIL). With many threads serving
-at once, each hands the interpreter over to the others every few system calls (a save makes
-some 30, a page waits for the index's lock), and the handing over itself costs the CPU:
-on 2 cores at 100,000 claims, 16 threads saving did 410 saves a second at 2.8 ms of CPU
-each, 2 threads 510 at 2.0 ms, with p99 68 against 42 ms (docs/performance.md, "Requests
-in the interpreter at once"). Fewer threads alone would let a few long requests (a search
-waiting for its database to be built) hold the server for everyone.
+at once, each hands the interpreter over to the others at every system call (a save makes
+some 30) and every lock it waits on, and the handing over itself costs CPU: at 100,000
+claims on 2 cores, 16 clients saving got 306 saves a second at 4.05 ms of CPU each with every
+thread in the app at once, 423 at 2.66 ms with two (docs/performance.md, "Requests that
+run at once"). Fewer threads alone would let a few long requests hold the server for
+everyone.
 
-So `annotate serve` keeps its threads (`--threads`: requests that may be under way) and
-lets `slots` of them run the app at once (`--running`); the others wait, each on a lock of
-its own, and are let in first come, first served (`threading.Semaphore` wakes its waiters
-in no order, which put the slowest requests' wait at the back of a crowd: its p99 was
-worse). A thread waiting here does not ask for the interpreter.
+So `annotate serve` keeps its threads (`--threads`: requests under way) and lets `slots` of
+them run the app at once (`--running`); the others wait, each on a lock of its own, and are
+let in first come, first served. A thread waiting here does not ask for the interpreter.
+(`threading.Semaphore` lets a thread that has just given its slot back take it again before
+one already waiting: some requests went to the back of the line again and again.)
 
-What a request does after the app has answered, streaming the body of an export or a large
-list as it is made, is not counted: it may take long, and holds no slot. A request that is
-about to wait for something slow (`Gate.outside`) gives its slot up meanwhile and takes its
-turn again after.
+A request that has run for `patience` seconds no longer counts against the slots: two long
+requests (a big ingest, a first page of a very large list) do not stop the short ones, which
+go on beside them after that wait. What a request does after the app has answered,
+streaming the body of an export as it is made, holds no slot. A request that is about to
+wait for something slow (`Gate.outside`: a search while its database is being built) gives
+its slot up meanwhile and takes its turn again after.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -32,44 +35,73 @@ RUNNING = 2
 """Requests that run the app at once by default: one in the interpreter while another waits
 for the disk (a save's fsync). Measured best on 2 cores (docs/performance.md)."""
 
+PATIENCE = 0.25
+"""Seconds after which a request in the app no longer counts against the slots (a page
+takes a few milliseconds, a save less)."""
+
 
 class Gate:
-    """At most `slots` holders at once; the others are let in in the order they came."""
+    """At most `slots` holders that have held for less than `patience` seconds (None: any
+    time) at once; the others are let in in the order they came."""
 
-    def __init__(self, slots: int = RUNNING) -> None:
+    def __init__(self, slots: int = RUNNING, patience: float | None = PATIENCE) -> None:
         if slots < 1:
             raise ValueError("a gate needs at least one slot")
         self.slots = slots
-        self._free = slots
+        self.patience = patience
         self._lock = threading.Lock()
-        self._queue: deque[threading.Lock] = deque()
-        self._held = threading.local()
+        self._queue: deque[tuple[threading.Lock, int]] = deque()
+        """Those waiting, first first: the lock each waits on, and its thread's id."""
+        self._since: dict[int, float] = {}
+        """When each holder (by thread id) came in."""
+
+    def _room(self) -> bool:
+        """Whether one more may come in now (under `_lock`)."""
+        if len(self._since) < self.slots:
+            return True
+        if self.patience is None:
+            return False
+        recent = time.monotonic() - self.patience
+        return sum(1 for at in self._since.values() if at > recent) < self.slots
+
+    def _admit(self) -> None:
+        """Let in those first in line while there is room (under `_lock`)."""
+        while self._queue and self._room():
+            turn, ident = self._queue.popleft()
+            self._since[ident] = time.monotonic()  # a holder from now on (counted at once)
+            turn.release()
 
     def enter(self) -> None:
         """Take a slot, waiting for one in turn."""
+        me = threading.get_ident()
         with self._lock:
-            if self._free and not self._queue:
-                self._free -= 1
-                self._held.value = True
+            if not self._queue and self._room():
+                self._since[me] = time.monotonic()
                 return
             turn = threading.Lock()
             turn.acquire()
-            self._queue.append(turn)
-        turn.acquire()  # released by `leave`, which hands its slot to this thread
-        self._held.value = True
+            self._queue.append((turn, me))
+        while not turn.acquire(timeout=self.patience or -1):
+            # The holders may have become long since: the first in line looks again.
+            with self._lock:
+                if turn.acquire(blocking=False):
+                    return  # let in meanwhile
+                if self._queue[0][0] is turn and self._room():
+                    self._queue.popleft()
+                    self._since[me] = time.monotonic()
+                    return
+        # let in by a holder leaving (`_admit`)
 
     def leave(self) -> None:
-        """Give the slot back (to the first waiting, if any)."""
-        self._held.value = False
+        """Give the slot back (to the first waiting, if there is room)."""
         with self._lock:
-            if self._queue:
-                self._queue.popleft().release()
-            else:
-                self._free += 1
+            self._since.pop(threading.get_ident(), None)
+            self._admit()
 
     def holding(self) -> bool:
         """Whether this thread holds a slot."""
-        return bool(getattr(self._held, "value", False))
+        with self._lock:
+            return threading.get_ident() in self._since
 
     @contextmanager
     def outside(self) -> Iterator[None]:
