@@ -170,7 +170,7 @@ def test_serve_runs_on_the_server_named_and_stops_on_sigterm_with_every_save_kep
     workdir: Path, name: str
 ) -> None:
     from bench import serving
-    from bench.writers import read_claims, verdict_body
+    from bench.writers import read_claims
 
     seeds, store = workdir / "seeds", workdir / "fixtures"
     before, _ = read_claims(store)
@@ -189,13 +189,8 @@ def test_serve_runs_on_the_server_named_and_stops_on_sigterm_with_every_save_kep
         saved = []
         with server.client() as c:
             for i in range(5):
-                body = verdict_body(before[cid], f"said on {name}, save {i}")
-                status, claim = c.json(
-                    "PUT", f"/api/claims/{cid}/verdict", body, {"If-Match": f'"{version}"'}
-                )
-                assert status == 200, claim
-                version = claim["version"]
-                saved.append(claim["rationale"])
+                saved.append(f"said on {name}, save {i}")
+                version = _save_verdict(c, cid, before[cid], version, saved[-1])
     finally:
         server.stop()
     # A SIGTERM is a clean stop (waitress has no handler: the signal ends it), and every
@@ -205,6 +200,18 @@ def test_serve_runs_on_the_server_named_and_stops_on_sigterm_with_every_save_kep
         assert "stopped" in "".join(server.output)
     after = json.loads((store / f"{cid}.json").read_text())
     assert after["version"] == version and after["rationale"] == saved[-1]
+
+
+def _save_verdict(c: Any, cid: str, claim: dict[str, Any], version: int, rationale: str) -> int:
+    """Save a verdict with `rationale` on the claim at `version` (through a `serving`
+    client); the version it is at after."""
+    from bench.writers import verdict_body
+
+    body = verdict_body(claim, rationale)
+    status, saved = c.json("PUT", f"/api/claims/{cid}/verdict", body, {"If-Match": f'"{version}"'})
+    assert status == 200, saved
+    assert saved["rationale"] == rationale
+    return int(saved["version"])
 
 
 def test_granian_workers_end_when_their_main_process_is_killed(workdir: Path) -> None:
@@ -236,7 +243,7 @@ def test_one_request_running_at_a_time_serves_many_clients_at_once(
     from concurrent.futures import ThreadPoolExecutor
 
     from bench import serving
-    from bench.writers import read_claims, verdict_body
+    from bench.writers import read_claims
 
     seeds, store = workdir / "seeds", workdir / "fixtures"
     before, _ = read_claims(store)
@@ -249,12 +256,7 @@ def test_one_request_running_at_a_time_serves_many_clients_at_once(
         version = int(before[cid]["version"])
         with server.client() as c:
             for i in range(6):
-                body = verdict_body(before[cid], f"turn {i} of {cid}")
-                status, claim = c.json(
-                    "PUT", f"/api/claims/{cid}/verdict", body, {"If-Match": f'"{version}"'}
-                )
-                assert status == 200, claim
-                version = claim["version"]
+                version = _save_verdict(c, cid, before[cid], version, f"turn {i} of {cid}")
                 assert c.request("GET", "/api/claims?limit=5")[0] == 200
         return version, f"turn 5 of {cid}"
 
