@@ -178,6 +178,45 @@ def test_a_request_that_runs_long_no_longer_keeps_the_others_out() -> None:
     assert gate.waiting() == 0 and not gate.holding()
 
 
+def test_a_wait_cut_short_leaves_the_line_as_it_was() -> None:
+    """A thread interrupted while it waits (here by a signal's exception) is out of the line
+    and holds nothing: the slot goes to the next one, not to nobody."""
+    import signal
+
+    gate = Gate(1, patience=None)
+    release = threading.Event()
+
+    def hold() -> None:
+        gate.enter()
+        release.wait(10)
+        gate.leave()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    _until(lambda: not gate.waiting() and holder.is_alive() and len(gate._since) == 1)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        with pytest.raises(Interrupted):
+            gate.enter()  # waits behind the holder until the signal
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert gate.waiting() == 0 and not gate.holding()
+    release.set()
+    holder.join(10)
+    got_in = threading.Event()
+    threading.Thread(target=lambda: (gate.enter(), got_in.set(), gate.leave())).start()
+    assert got_in.wait(5), "the slot went to the interrupted thread, which never gives it back"
+
+
 def test_a_gate_needs_a_slot() -> None:
     with pytest.raises(ValueError, match="at least one slot"):
         Gate(0)

@@ -81,16 +81,26 @@ class Gate:
             turn = threading.Lock()
             turn.acquire()
             self._queue.append((turn, me))
-        while not turn.acquire(timeout=self.patience or -1):
-            # The holders may have become long since: the first in line looks again.
+        try:
+            while not turn.acquire(timeout=self.patience or -1):
+                # The holders may have become long since: the first in line looks again.
+                with self._lock:
+                    if turn.acquire(blocking=False):
+                        return  # let in meanwhile
+                    if self._queue[0][0] is turn and self._room():
+                        self._queue.popleft()
+                        self._since[me] = time.monotonic()
+                        return
+            # let in by a holder leaving (`_admit`)
+        except BaseException:
+            # Interrupted while waiting: out of the line, or, let in meanwhile, out again.
             with self._lock:
-                if turn.acquire(blocking=False):
-                    return  # let in meanwhile
-                if self._queue[0][0] is turn and self._room():
-                    self._queue.popleft()
-                    self._since[me] = time.monotonic()
-                    return
-        # let in by a holder leaving (`_admit`)
+                if (turn, me) in self._queue:
+                    self._queue.remove((turn, me))
+                else:
+                    self._since.pop(me, None)
+                    self._admit()
+            raise
 
     def leave(self) -> None:
         """Give the slot back (to the first waiting, if there is room)."""
