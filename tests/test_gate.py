@@ -184,16 +184,17 @@ def test_a_wait_cut_short_leaves_the_line_as_it_was() -> None:
     import signal
 
     gate = Gate(1, patience=None)
-    release = threading.Event()
+    inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         gate.enter()
+        inside.set()
         release.wait(10)
         gate.leave()
 
     holder = threading.Thread(target=hold)
     holder.start()
-    _until(lambda: not gate.waiting() and holder.is_alive() and len(gate._since) == 1)
+    assert inside.wait(10)
 
     class Interrupted(Exception):
         pass
