@@ -33,7 +33,8 @@ from typing import Any
 
 RUNNING = 2
 """Requests that run the app at once by default: one in the interpreter while another waits
-for the disk (a save's fsync). Measured best on 2 cores (docs/performance.md)."""
+for the disk (a save's fsync). Whatever the cores, one process runs Python on one of them at
+a time (`--workers` uses more); measured on 2 (docs/performance.md)."""
 
 PATIENCE = 0.25
 """Seconds after which a request in the app no longer counts against the slots (a page
