@@ -52,6 +52,28 @@ def created(client: Any, ws: Workspace) -> dict[str, Any]:
     return data
 
 
+def test_answers_are_compact_json_with_sorted_keys_in_utf_8(client: Any, workdir: Path) -> None:
+    """The API's JSON (orjson, `web/app.py`): what Flask's own encoder gives, but with the
+    characters beyond ASCII as UTF-8; dates and numbers orjson does not take as Flask
+    gives them."""
+    from datetime import date
+
+    body = client.get("/api/claims/aliyev-called-putin-about-marking").get_data()
+    data = json.loads(body)
+    assert any(ord(ch) > 127 for ch in json.dumps(data, ensure_ascii=False))
+    expected = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert body == (expected + "\n").encode()
+    listed = client.get("/api/claims?limit=5").get_data()
+    assert listed.decode() == (
+        json.dumps(json.loads(listed), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        + "\n"
+    )
+    app = make_app(workdir)
+    with app.app_context():
+        odd = app.json.response({"day": date(2021, 2, 26), "big": 2**70, "b": 1}).get_data()
+    assert json.loads(odd) == {"b": 1, "big": 2**70, "day": "Fri, 26 Feb 2021 00:00:00 GMT"}
+
+
 @pytest.mark.parametrize(
     ("statement", "stem"),
     [
