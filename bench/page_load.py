@@ -37,11 +37,12 @@ from .server import (
     Fleet,
     Result,
     _timed,
+    add_running,
     build,
     closed_loop,
     conditions,
     load_store,
-    running_flag,
+    running_args,
 )
 from .writers import Ack, Ledger, verdict_body, verify
 
@@ -135,12 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=int, default=0, help="documents (default claims / 10)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     p.add_argument("--threads", type=int, default=16, help="server worker threads")
-    p.add_argument(
-        "--running",
-        type=int,
-        default=None,
-        help="`annotate serve --running N`: requests that run at once [the server's default]",
-    )
+    add_running(p)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--checkout", type=Path, help="serve the code of this checkout instead")
     args = p.parse_args(argv)
@@ -155,13 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     on_page = [c for c, v in claims.items() if any(a["doc"] == busiest for a in v["appearances"])]
     # (by their first appearance: `load_store` keeps no other)
     print(f"store: {len(claims)} claims; busiest document {busiest}, {marks} claims")
-    print(f"server: `annotate serve --threads {args.threads}{running_flag(args)}`")
+    serve = ["--threads", str(args.threads), *running_args(args)]
+    print(f"server: `annotate serve {' '.join(serve)}`")
     server = Fleet(
-        [
-            serving.start(
-                seeds, store, threads=args.threads, extra=running_flag(args).split(), wait=False
-            )
-        ]
+        [serving.start(seeds, store, threads=args.threads, extra=running_args(args), wait=False)]
     )
     page = f"/documents/{busiest}"
     ledger = Ledger()

@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=1,
         workers=1,
         servers=1,
+        running=None,
     )
     outcome = server.run(ns, args.dir, args.server)
 

@@ -378,12 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=int, default=0, help="documents (default claims / 10)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase")
     p.add_argument("--threads", type=int, default=16, help="server worker threads")
-    p.add_argument(
-        "--running",
-        type=int,
-        default=None,
-        help="`annotate serve --running N`: requests that run at once [the server's default]",
-    )
+    add_running(p)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--workdir", type=Path, help="build (or reuse) the store here; kept")
     p.add_argument("--workers", type=int, default=1, help="`annotate serve --workers N`")
@@ -461,18 +456,25 @@ def side_by_side(outcomes: list[Outcome]) -> None:
         )
 
 
-def running_flag(args: argparse.Namespace) -> str:
-    """` --running N` when the benchmark was given one (else the server's default)."""
-    running = getattr(args, "running", None)
-    return f" --running {running}" if running else ""
+def add_running(p: argparse.ArgumentParser) -> None:
+    """The benchmark's `--running`, passed on to `annotate serve` (see `running_args`)."""
+    p.add_argument(
+        "--running",
+        type=int,
+        default=None,
+        help="`annotate serve --running N`: requests that run at once [the server's default]",
+    )
+
+
+def running_args(args: argparse.Namespace) -> list[str]:
+    """`annotate serve`'s arguments for the benchmark's `--running` (none: its default)."""
+    return ["--running", str(args.running)] if args.running else []
 
 
 def run(args: argparse.Namespace, root: Path, server_name: str = "granian") -> Outcome:
     print("conditions:", conditions())
-    print(
-        f"server: {args.servers} x `annotate serve --server {server_name} --threads "
-        f"{args.threads}{running_flag(args)} --workers {args.workers}`"
-    )
+    serve = ["--server", server_name, "--threads", str(args.threads), *running_args(args)]
+    print(f"server: {args.servers} x `annotate serve {' '.join(serve)} --workers {args.workers}`")
     seeds, store = build(root, args.docs or max(1, args.claims // 10), args.claims, args.seed)
     claims, busiest, marks = load_store(store)
     sizes = sorted(p.stat().st_size for p in list(store.glob("*.json"))[:2000])
@@ -484,7 +486,7 @@ def run(args: argparse.Namespace, root: Path, server_name: str = "granian") -> O
     disk = disk_before = disk_baseline(store, size, 16, args.seconds)
 
     extra = ["--workers", str(args.workers), "--server", server_name]
-    extra += running_flag(args).split()
+    extra += running_args(args)
     first = serving.start(seeds, store, threads=args.threads, extra=extra, wait=False)
     server = Fleet([first])
     ledger = Ledger()
