@@ -356,6 +356,42 @@ def test_a_kept_alive_connection_outlives_an_answer_given_before_the_body_was_re
 
 
 @pytest.mark.parametrize("name", ["granian", "waitress", "gunicorn"])
+def test_a_second_server_on_a_port_in_use_is_refused_and_the_first_serves_on(
+    workdir: Path, name: str
+) -> None:
+    """Two servers on one port would share its connections (granian's own socket allows it),
+    each answering some: forms one signed rejected by the other. The second is refused at once,
+    naming the port, before it copies anything (its --demo folder is never made)."""
+    with serving(workdir, "--server", name) as (_, url):
+        port = url.rsplit(":", 1)[1]
+        demo = workdir / "demo-copy"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        second = subprocess.run(
+            [sys.executable, "-m", "annotate", "serve", "--server", name, "--port", port]
+            + ["--demo", str(demo)],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert f"port {port} on 127.0.0.1 is in use" in second.stderr
+        assert "Open http" not in second.stdout
+        assert not demo.exists()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=10) as resp:
+                    assert resp.status == 200
+                break
+            except OSError:  # the first one's workers are still warming up
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
+@pytest.mark.parametrize("name", ["granian", "waitress", "gunicorn"])
 def test_port_0_serves_links_that_name_the_port_bound(workdir: Path, name: str) -> None:
     """With --port 0 the OS picks the port: the IRIs the server makes (its W3C container's)
     name that port, as the banner's URL does, not port 0."""

@@ -2,11 +2,12 @@
 one or more worker processes) and gunicorn's pre-fork server (`--server gunicorn`).
 
 A save is CPU-bound in one Python process (its GIL), well below what the disk allows; more
-processes use more cores. granian's main process binds the socket and forks N worker
-processes that inherit it (each with its own app, run on `threads` Python threads, while
-granian's Rust runtime reads and writes the connections outside the GIL); gunicorn's
-pre-fork master binds the socket, starts N worker processes (each with its own app and
-`threads` threads: the gthread worker) and restarts one that dies. The store's
+processes use more cores. `annotate serve` binds the listening socket (see
+`serve.listening`); granian's main process forks N worker processes that inherit it (each
+with its own app, run on `threads` Python threads, while granian's Rust runtime reads and
+writes the connections outside the GIL); gunicorn's pre-fork master starts N worker
+processes on it (each with its own app and `threads` threads: the gthread worker) and
+restarts one that dies. The store's
 compare-and-set locks hold across processes (each opens its own lock files), and every
 process sees the others' writes (reads check the files), so the workers share one store
 safely.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -44,25 +46,24 @@ class _Prefork(BaseApplication):  # type: ignore[misc]
 
 def run_gunicorn(
     factory: Callable[[], Any],
-    host: str,
-    port: int,
+    sock: socket.socket,
     workers: int,
     threads: int,
-    ready: Callable[[int], None],
+    ready: Callable[[], None],
 ) -> None:
-    """Serve the app `factory` makes (called once in each worker) until stopped.
-
-    `ready` gets the bound port (useful with port 0) once the master listens.
-    """
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    """Serve the app `factory` makes (called once in each worker) on the listening socket
+    `sock` until stopped; `ready` is called once the master listens."""
 
     def when_ready(server: Any) -> None:
-        ready(server.LISTENERS[0].sock.getsockname()[1])
+        ready()
 
     _Prefork(
         factory,
         {
-            "bind": [bind],
+            # The socket bound already (by `annotate serve`, refusing a port in use at once
+            # rather than after gunicorn's five tries a second apart), its descriptor handed
+            # over: gunicorn closes it when it stops.
+            "bind": [f"fd://{sock.detach()}"],
             "workers": workers,
             "worker_class": "gthread",
             "threads": threads,
@@ -86,49 +87,44 @@ class _Quiet:
 
 def run_granian(
     factory: Callable[[], Any],
-    host: str,
-    port: int,
+    sock: socket.socket,
     workers: int,
     threads: int,
-    ready: Callable[[int], None],
+    ready: Callable[[], None],
 ) -> None:
     """Serve the app `factory` makes (called once in each worker process) on granian, a Rust
-    HTTP server, through its WSGI interface, until SIGINT or SIGTERM: granian's main
-    process binds the address, forks `workers` processes, each running the app on `threads`
-    Python threads while granian's own runtime reads and writes the connections; on a
-    signal it stops them and waits for the requests under way.
+    HTTP server, through its WSGI interface, on the listening socket `sock`, until SIGINT or
+    SIGTERM: granian's main process forks `workers` processes, which inherit the socket, each
+    running the app on `threads` Python threads while granian's own runtime reads and writes
+    the connections; on a signal it stops them and waits for the requests under way.
 
-    `ready` gets the bound port (useful with port 0) once the address is bound, before the
-    workers start.
+    `ready` is called once granian starts, before the workers do.
     """
     import logging
-    import socket
 
     from granian.constants import Interfaces
     from granian.log import LogLevels
-    from granian.net import SocketSpec  # type: ignore[attr-defined]
+    from granian.net import SocketHolder  # type: ignore[attr-defined]
     from granian.server import Server
 
     class Bound(Server):  # type: ignore[misc,valid-type]
-        """granian binding the one listening socket in its main process, which the workers
-        inherit (as it does where SO_REUSEPORT is missing): the address takes connections
-        from the banner on (they wait while the workers warm up, rather than being refused),
-        port 0 is one free port, and no other process can take the port meanwhile."""
+        """granian on the one listening socket given, which the workers inherit (as granian
+        does where SO_REUSEPORT is missing) rather than each binding its own with
+        SO_REUSEPORT: the address takes connections from the banner on (they wait while the
+        workers warm up, rather than being refused), port 0 is one free port, and no other
+        process can listen on the port meanwhile."""
 
         def _init_shared_socket(self) -> None:
             self._ssp = None
-            self._shd = SocketSpec(self.bind_addr, self.bind_port, self.backlog).build()
-            self._sfd = self._shd.get_fd()
-            self._sso = socket.socket(fileno=self._sfd)
-            self._sso.set_inheritable(True)
-            # Bound but not yet listening: the workers listen once warm; listening now
-            # queues the connections meanwhile.
-            self._sso.listen(self.backlog)
+            # (fd, is it a Unix socket, backlog): the constructor granian's stub leaves out.
+            self._shd = SocketHolder(sock.fileno(), False, self.backlog)  # type: ignore[call-arg]
+            self._sfd = sock.fileno()
+            self._sso = sock
 
     server = Bound(
         "annotate",
-        address=host,
-        port=port,
+        address=sock.getsockname()[0],
+        port=sock.getsockname()[1],
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
@@ -136,9 +132,6 @@ def run_granian(
         log_level=LogLevels.warning,
     )
     logging.getLogger("_granian").addFilter(_Quiet())
-
-    def bound() -> None:
-        ready(int(server._sso.getsockname()[1]))
 
     def load() -> Any:
         # In the forked worker, until granian sets its own handlers once the app is made:
@@ -154,7 +147,7 @@ def run_granian(
         return factory()
 
     main = os.getpid()
-    server.on_startup(bound)
+    server.on_startup(ready)
     server.serve(target_loader=load, wrap_loader=False)
 
 

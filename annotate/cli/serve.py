@@ -3,9 +3,11 @@ gunicorn's pre-fork server on request), its team options, and the tuning before 
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -173,6 +175,37 @@ def start_sync(ws: Workspace, every: int, remote: str) -> None:
     threading.Thread(target=loop, name="annotate-sync", daemon=True).start()
 
 
+BACKLOG = 1024
+"""Connections the listening socket queues before any is accepted (granian's and waitress's
+default)."""
+
+
+def listening(host: str, port: int, shown: str) -> socket.socket:
+    """The server's listening socket, bound and listening, for every server: granian's and
+    gunicorn's worker processes inherit it, waitress takes it.
+
+    Not shared with another process: bound without SO_REUSEPORT (which granian's own socket
+    has), so a second `annotate serve` on a port in use fails here rather than listening beside
+    the first, the kernel then giving each server some of the connections (forms signed by
+    one rejected by the other, saves in two stores). SO_REUSEADDR is set, as every server does:
+    a port whose connections are closing can be bound again at once.
+
+    :raise click.ClickException: the port is in use, or the address is not this machine's.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {shown} is in use: another program listens there (another "
+                "annotate serve?); stop it, or choose another port with --port"
+            ) from None
+        raise click.ClickException(f"cannot listen on {shown}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def warm(app: Any, running: int = gate.RUNNING) -> Any:
     """Build the store's index and load the corpus before listening: the first request is
     then as fast as the others. `running` requests run the app at once (see `web.gate`)."""
@@ -323,96 +356,95 @@ def serve(
     import secrets
 
     from .. import create_app, default_reviewer
-    from ..web.app import set_base_url
 
     if server_name == "waitress" and workers > 1:
         raise click.UsageError(
             "--server waitress runs one process: use --workers 1, or granian or gunicorn"
         )
-    original = None
-    if demo is not None:
-        if sync_every is not None:
-            raise click.UsageError("--demo serves a copy: it has nothing to sync (no --sync-every)")
-        original = (ws.corpus.root.resolve(), ws.store.root.resolve())
-        ws = demo_copy(ws, demo)
-    published = os.environ.get("ANNOTATE_BASE_URL") or desk.publish.base_url
+    if demo is not None and sync_every is not None:
+        raise click.UsageError("--demo serves a copy: it has nothing to sync (no --sync-every)")
+    if sync_every is not None and workers > 1:
+        raise click.UsageError("--sync-every runs in one process: use --workers 1")
+    accounts = team_config(host, **team)
     shown = f"[{host}]" if ":" in host else host
-    config = {
-        "SEEDS": str(ws.corpus.root),
-        "STORE": str(ws.store.root),
-        "REVIEWER": reviewer or default_reviewer(),
-        # With --port 0 the port is known once bound: `ready` sets it then.
-        "BASE_URL": published or f"http://{shown}:{port}",
-        "ORG_NAME": os.environ.get("ANNOTATE_ORG_NAME") or desk.publish.org_name,
-        "ORG_URL": os.environ.get("ANNOTATE_ORG_URL") or desk.publish.org_url,
-        "ORG_LOGO": os.environ.get("ANNOTATE_ORG_LOGO") or desk.publish.org_logo,
-        # The settings file was read already: the app takes its values as given here.
-        "SETTINGS_FILE": None,
-        "REQUIRED_REVIEWS": required_reviews or desk.reviews.required,
-        "BLIND": blind if blind is not None else desk.reviews.blind,
-        **team_config(host, **team),
-    }
-    if not config["USERS_FILE"]:
-        # One key for every worker process: a session signed by one is valid in the others.
-        # (Team mode has its key in a file beside the users file, shared already.)
-        config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
-    app = create_app(config)
-    swept = ws.sweep()
-    if swept:
-        click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
-    who = (
-        f"in team mode (users from {app.config['USERS_FILE']})"
-        if app.config["USERS_FILE"]
-        else f"as reviewer '{app.config['REVIEWER']}'"
-    )
-    rules = app.extensions["annotate"].rules
-    who += (
-        f"; {rules.required} agreeing review{'s settle' if rules.required > 1 else ' settles'}"
-        " a claim" + (", blind" if rules.blind else "")
-    )
-    changes = where_changes_go(ws, original)
-    if sync_every is not None:
-        if workers > 1:
-            raise click.UsageError("--sync-every runs in one process: use --workers 1")
-        sync_check(ws)
-
-    def serving() -> Any:
-        """The app of the process that serves, warmed, and syncing when asked to: the
-        syncing thread reloads the workspace that answers the requests."""
-        served = warm(create_app(config) if server_name != "waitress" else app, running)
-        if sync_every is not None:
-            start_sync(served.extensions["annotate"], sync_every, sync_remote)
-        return served
-
-    def ready(bound: int) -> None:
-        if not published and bound != port:
-            # Before any app serves: granian's and gunicorn's workers make theirs from
-            # `config` once forked, after this; waitress's was made already.
-            config["BASE_URL"] = f"http://{shown}:{bound}"
-            set_base_url(app, config["BASE_URL"])
-        processes = f" with {workers} processes" if workers > 1 else ""
-        click.echo(
-            f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}"
-            f"{processes} ({server_name})"
+    # Bound once the address is allowed, before anything is copied, swept or read: a port in
+    # use ends it here. It takes connections from now on; they wait while the app warms up.
+    sock = listening(host, port, shown)
+    with sock:  # closed however this ends: a refusal below, a stop
+        port = sock.getsockname()[1]  # with --port 0, the one picked
+        original = None
+        if demo is not None:
+            original = (ws.corpus.root.resolve(), ws.store.root.resolve())
+            ws = demo_copy(ws, demo)
+        published = os.environ.get("ANNOTATE_BASE_URL") or desk.publish.base_url
+        config = {
+            "SEEDS": str(ws.corpus.root),
+            "STORE": str(ws.store.root),
+            "REVIEWER": reviewer or default_reviewer(),
+            "BASE_URL": published or f"http://{shown}:{port}",
+            "ORG_NAME": os.environ.get("ANNOTATE_ORG_NAME") or desk.publish.org_name,
+            "ORG_URL": os.environ.get("ANNOTATE_ORG_URL") or desk.publish.org_url,
+            "ORG_LOGO": os.environ.get("ANNOTATE_ORG_LOGO") or desk.publish.org_logo,
+            # The settings file was read already: the app takes its values as given here.
+            "SETTINGS_FILE": None,
+            "REQUIRED_REVIEWS": required_reviews or desk.reviews.required,
+            "BLIND": blind if blind is not None else desk.reviews.blind,
+            **accounts,
+        }
+        if not config["USERS_FILE"]:
+            # One key for every worker process: a session signed by one is valid in the others.
+            # (Team mode has its key in a file beside the users file, shared already.)
+            config["SECRET_KEY"] = os.environ.get("ANNOTATE_SECRET_KEY") or secrets.token_hex(32)
+        app = create_app(config)
+        swept = ws.sweep()
+        if swept:
+            click.echo(f"removed {len(swept)} temp file(s) left by writes a crash interrupted")
+        who = (
+            f"in team mode (users from {app.config['USERS_FILE']})"
+            if app.config["USERS_FILE"]
+            else f"as reviewer '{app.config['REVIEWER']}'"
         )
-        click.echo(changes)
-        click.echo(f"Open http://{shown}:{bound}/  (Ctrl+C to stop)")
+        rules = app.extensions["annotate"].rules
+        who += (
+            f"; {rules.required} agreeing review{'s settle' if rules.required > 1 else ' settles'}"
+            " a claim" + (", blind" if rules.blind else "")
+        )
+        changes = where_changes_go(ws, original)
+        if sync_every is not None:
+            sync_check(ws)
 
-    if server_name != "waitress":
-        from . import prefork
+        def serving() -> Any:
+            """The app of the process that serves, warmed, and syncing when asked to: the
+            syncing thread reloads the workspace that answers the requests."""
+            served = warm(create_app(config) if server_name != "waitress" else app, running)
+            if sync_every is not None:
+                start_sync(served.extensions["annotate"], sync_every, sync_remote)
+            return served
 
-        # Each worker process makes and warms its own app (its index, the search index,
-        # the thread following other processes' saves) once it is forked; this process
-        # only binds the address and watches them.
-        run = prefork.run_granian if server_name == "granian" else prefork.run_gunicorn
-        run(serving, host, port, workers, threads, ready)
-        click.echo("stopped")
-        return
-    from waitress.server import create_server
+        def ready() -> None:
+            processes = f" with {workers} processes" if workers > 1 else ""
+            click.echo(
+                f"annotate {__version__}: serving {ws.corpus.root} and {ws.store.root} {who}"
+                f"{processes} ({server_name})"
+            )
+            click.echo(changes)
+            click.echo(f"Open http://{shown}:{port}/  (Ctrl+C to stop)")
 
-    server = create_server(serving(), host=host, port=port, threads=threads, ident="annotate")
-    ready(server.effective_port)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        click.echo("stopped")
+        if server_name != "waitress":
+            from . import prefork
+
+            # Each worker process makes and warms its own app (its index, the search index,
+            # the thread following other processes' saves) once it is forked; this process
+            # only watches them.
+            run = prefork.run_granian if server_name == "granian" else prefork.run_gunicorn
+            run(serving, sock, workers, threads, ready)
+            click.echo("stopped")
+            return
+        from waitress.server import create_server
+
+        server = create_server(serving(), sockets=[sock], threads=threads, ident="annotate")
+        ready()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            click.echo("stopped")
