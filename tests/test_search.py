@@ -554,8 +554,8 @@ def test_the_search_benchmark_times_a_baseline_and_checks_it_shows_the_same(
     )
     assert "Kraków (before)" in done.stdout and "DIFFERENT" not in done.stdout
     # A version that ranks the other way round is told apart.
-    other.write_text(code.replace(', rowid",', ', rowid DESC",'), "utf-8")
-    assert ", rowid DESC" in other.read_text("utf-8")
+    other.write_text(code.replace(', claim_text.rowid",', ', claim_text.rowid DESC",'), "utf-8")
+    assert ", claim_text.rowid DESC" in other.read_text("utf-8")
     done = subprocess.run(
         [
             sys.executable,

@@ -72,7 +72,12 @@ DOC_WEIGHTS = (5.0, 1.0)
 _DOC_BM25 = ", ".join(map(str, DOC_WEIGHTS))
 
 IN_ROWS = 10_000
-"""The most rows one statement asks highlights for (a bigger page takes several)."""
+"""The most claims one statement asks highlights for (a bigger page takes several); a search
+that found more rows than this reads the claim files' table whole for their names."""
+
+IN_CHUNK = 900
+"""The most rows one statement looks up by row id (under SQLite's oldest limit of 999
+parameters, and the connection's own)."""
 
 START, STOP = "\x02", "\x03"
 """What `highlight` puts around a matched word (the web layer makes them `<mark>`)."""
@@ -238,12 +243,6 @@ class SearchIndex:
     _db: sqlite3.Connection | None = None
     _pid: int = 0
     _docs_seen: int = -1
-    _rows: dict[int, tuple[str, str]] = field(default_factory=dict)
-    """Each claim row's claim id and file name, by row id (read once, then only the rows
-    added since: row ids are never reused, and a replaced row is never matched again)."""
-    _last_row: int = 0
-    _by_claim: dict[str, int] = field(default_factory=dict)
-    """The newest row id of each claim id in `_rows` (what a claim's highlights are read from)."""
     _held: tuple[tuple[int, int], int] = ((-1, -1), 0)
     """How many claim files the database holds, and when it was counted (`_files_held`)."""
     waiting: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
@@ -295,7 +294,6 @@ class SearchIndex:
         self._ino = os.stat(self.path).st_ino
         self.store.forget_changed()  # a new file: compare every claim file with it
         self._docs_seen = -1
-        self._rows, self._last_row, self._by_claim = {}, 0, {}
         self._held = ((-1, -1), 0)
         return db
 
@@ -505,20 +503,30 @@ class SearchIndex:
 
     # -- searching -------------------------------------------------------------------
 
-    def _row_names(self, db: sqlite3.Connection) -> dict[int, tuple[str, str]]:
-        """`_rows`, with the rows added since the last look (by any process)."""
-        new = db.execute(
-            "SELECT id, claim_id, name FROM claim_files WHERE id > ?", (self._last_row,)
-        ).fetchall()
-        if new:
-            if len(self._rows) + len(new) > 2 * (len(self._rows) or len(new)) + 1000:
-                # Mostly replaced rows: read the live ones afresh.
-                new = db.execute("SELECT id, claim_id, name FROM claim_files").fetchall()
-                self._rows, self._by_claim = {}, {}
-            self._rows.update((i, (c, n)) for i, c, n in new)
-            self._by_claim.update((c, i) for i, c, _ in new)  # by row id: the newest wins
-            self._last_row = max(self._last_row, *(i for i, _, _ in new))
-        return self._rows
+    def _row_files(self, db: sqlite3.Connection, rows: list[int]) -> dict[int, tuple[str, str]]:
+        """The claim id and file name of each row of `rows`, by row id (a row removed since
+        it was found is left out), read for the rows a search found: nothing is kept between
+        searches (a map of every row held 35 MB at 100,000 claims, for good)."""
+        files: dict[int, tuple[str, str]] = {}
+        if len(rows) > IN_ROWS:
+            # Most of the table: read it whole (one pass) and keep the rows wanted.
+            wanted = set(rows)
+            for i, c, n in db.execute("SELECT id, claim_id, name FROM claim_files"):
+                if i in wanted:
+                    files[i] = (c, n)
+            return files
+        most = min(IN_CHUNK, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+        for at in range(0, len(rows), most):
+            chunk = rows[at : at + most]
+            files.update(
+                (i, (c, n))
+                for i, c, n in db.execute(
+                    "SELECT id, claim_id, name FROM claim_files"
+                    f" WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return files
 
     def _files_held(self, db: sqlite3.Connection) -> int:
         """How many claim files the database holds (counted again only after a write, this
@@ -557,9 +565,11 @@ class SearchIndex:
         with self._locked():
             db = self.current()
             sql, params = self._ranked(query, every, True)
-            rows = db.execute(f"{sql} LIMIT ? OFFSET ?", (*params, stop - start, start)).fetchall()
-            names = self._row_names(db)
-        return [f[1] for (r,) in rows if (f := names.get(r)) is not None]
+            rows = [
+                r for (r,) in db.execute(f"{sql} LIMIT ? OFFSET ?", (*params, stop - start, start))
+            ]
+            files = self._row_files(db, rows)
+        return [f[1] for r in rows if (f := files.get(r)) is not None]
 
     def claims(self, query: str, rationale: bool = True) -> ClaimHits:
         """The claims matching a query (see the module), best first: by how well their
@@ -570,17 +580,19 @@ class SearchIndex:
             for every in (True, False):
                 if fts_query(query, every) is None:
                     return ClaimHits([])
-                rows = db.execute(*self._ranked(query, every, rationale)).fetchall()
+                rows = db.execute(*self._ranked(query, every, rationale, files=True)).fetchall()
                 if rows or len(terms(query)) < 2:
                     break
             else:
                 return ClaimHits([], every=False)
-            names = self._row_names(db)
-        return ClaimHits([r for (r,) in rows], names, every)
+        return ClaimHits([r for r, _, _ in rows], {r: (c, n) for r, c, n in rows}, every)
 
-    def _ranked(self, query: str, every: bool, rationale: bool) -> tuple[str, tuple[str, ...]]:
+    def _ranked(
+        self, query: str, every: bool, rationale: bool, files: bool = False
+    ) -> tuple[str, tuple[str, ...]]:
         """The statement giving the row ids of the claims a query finds, best first (see
-        `claims`), and its parameters."""
+        `claims`), and its parameters; with `files`, each row's claim id and file name too
+        (looked up by SQLite as it goes: one lookup by row id a hit)."""
         expr = fts_query(query, every)
         assert expr is not None
         # The whole order is SQLite's, in one statement: each tier's rows are an
@@ -595,17 +607,24 @@ class SearchIndex:
             tiers = []
         else:
             ranked = "".join(
-                f" WHEN rowid IN (SELECT rowid FROM claim_text WHERE claim_text MATCH ?) THEN {n}"
+                " WHEN claim_text.rowid IN"
+                f" (SELECT rowid FROM claim_text WHERE claim_text MATCH ?) THEN {n}"
                 for n, _ in tiers
             )
             tier = f" CASE{ranked} ELSE 9 END," if tiers else ""
         # Every column: no column filter (the same rows and scores, less work).
         cols = " ".join(c for c in CLAIM_COLUMNS if c != "rationale")
         within = expr if rationale else f"{{{cols}}} : ({expr})"
+        found = (
+            "claim_text.rowid, f.claim_id, f.name FROM claim_text"
+            " JOIN claim_files AS f ON f.id = claim_text.rowid"
+            if files
+            else "claim_text.rowid FROM claim_text"
+        )
         return (
-            "SELECT rowid FROM claim_text WHERE claim_text MATCH ? ORDER BY"
+            f"SELECT {found} WHERE claim_text MATCH ? ORDER BY"
             + tier
-            + f" bm25(claim_text, {_CLAIM_BM25}), rowid",
+            + f" bm25(claim_text, {_CLAIM_BM25}), claim_text.rowid",
             (within, *(t for _, t in tiers)),
         )
 
@@ -640,30 +659,39 @@ class SearchIndex:
         marks = f"'{START}', '{STOP}'"
         with self._locked():
             db = self.current()
-            by_row = self._row_names(db)
-            wanted = [r for i in ids if (r := self._by_claim.get(i)) is not None]
-            if not wanted:
-                return {}
-            # The rows asked for, by row id: the query's hits are walked (cheap: the
-            # functions run for the rows kept), not looked up one by one (`+rowid`: each
-            # lookup would start the query again, dear for a query of many words). As many
-            # rows a statement as SQLite takes parameters (`GET /api/claims?q=` asks for
-            # every claim found: at 100,000 claims, more than its 32,766).
+            # The rows of the claims asked for, by their files' names (`<id>.json`: the
+            # store serves no other; `name` is indexed), then the query's hits walked for
+            # those rows (cheap: the functions run for the rows kept), not looked up one by
+            # one (`+rowid`: each lookup would start the query again, dear for a query of
+            # many words). As many rows a statement as SQLite takes parameters (`GET
+            # /api/claims?q=` asks for every claim found: at 100,000 claims, more than its
+            # 32,766).
             most = min(IN_ROWS, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1)
-            found = []
-            for at in range(0, len(wanted), most):
-                chunk = wanted[at : at + most]
-                rows = db.execute(
-                    f"SELECT rowid, highlight(claim_text, 1, {marks}),"
-                    f" highlight(claim_text, 2, {marks}),"
-                    f" snippet(claim_text, 3, {marks}, '…', 24),"
-                    f" snippet(claim_text, 4, {marks}, '…', 24),"
-                    f" snippet(claim_text, 5, {marks}, '…', 24)"
-                    " FROM claim_text WHERE claim_text MATCH ?"
-                    f" AND +rowid IN ({', '.join('?' * len(chunk))})",
-                    (expr, *chunk),
-                ).fetchall()
-                found += [(by_row[rowid][0], texts) for rowid, *texts in rows]
+            found: list[tuple[str, list[str]]] = []
+            for at in range(0, len(ids), most):
+                chunk = ids[at : at + most]
+                rows = dict(
+                    db.execute(
+                        "SELECT id, claim_id FROM claim_files"
+                        f" WHERE name IN ({', '.join('?' * len(chunk))})",
+                        [f"{i}.json" for i in chunk],
+                    )
+                )
+                if not rows:
+                    continue
+                found += [
+                    (rows[rowid], texts)
+                    for rowid, *texts in db.execute(
+                        f"SELECT rowid, highlight(claim_text, 1, {marks}),"
+                        f" highlight(claim_text, 2, {marks}),"
+                        f" snippet(claim_text, 3, {marks}, '…', 24),"
+                        f" snippet(claim_text, 4, {marks}, '…', 24),"
+                        f" snippet(claim_text, 5, {marks}, '…', 24)"
+                        " FROM claim_text WHERE claim_text MATCH ?"
+                        f" AND +rowid IN ({', '.join('?' * len(rows))})",
+                        (expr, *rows),
+                    )
+                ]
         names = ("statement", "claimant", "rationale", "quotes", "notes")
         out: dict[str, dict[str, str]] = {}
         for cid, texts in found:
