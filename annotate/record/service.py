@@ -240,16 +240,18 @@ class Workspace:
         id (with `q`, best match first)."""
         return self.read(self.find(doc, verdict, q, claimant, tag))
 
-    def read(self, summaries: list[Summary]) -> list[Claim]:
+    def read(self, summaries: Iterable[Summary]) -> list[Claim]:
         """The claims of these summaries as their files hold them now, in that order (one
         gone or broken since it was indexed is left out)."""
-        out = []
+        return list(self.each_read(summaries))
+
+    def each_read(self, summaries: Iterable[Summary]) -> Iterator[Claim]:
+        """`read`, one claim at a time (each read when the one before is done with)."""
         for summary in summaries:
             try:
-                out.append(self.store.get(summary.id))
+                yield self.store.get(summary.id)
             except (NotFound, BrokenRecord):  # gone or broken since it was indexed
                 continue
-        return out
 
     def claims_named(self, ids: Iterable[str]) -> dict[str, Claim]:
         """The claims of `ids` as whoever asked may see them, by id, each read as its file is

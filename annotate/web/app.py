@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,7 @@ class FastJSON(DefaultJSONProvider):
         | orjson.OPT_PASSTHROUGH_DATACLASS
         | orjson.OPT_APPEND_NEWLINE
     )
+    ITEM = OPTIONS & ~orjson.OPT_APPEND_NEWLINE
 
     def response(self, *args: Any, **kwargs: Any) -> Any:
         if self._app.debug:
@@ -61,6 +63,22 @@ class FastJSON(DefaultJSONProvider):
             return super().response(*args, **kwargs)
         answer: Any = self._app.response_class  # (typed as the sans-IO class: no body)
         return answer(data, mimetype=self.mimetype)
+
+    def array(self, items: Iterable[Any]) -> Any:
+        """A JSON answer of a list made one item at a time: each item is encoded as soon as
+        it is made and let go, so a page of 1,000 claims holds 1,000 encoded claims rather
+        than 1,000 claims and their dicts at once (which left the server 20 MB larger after
+        it). The same bytes as `response(list(items))`."""
+        if self._app.debug:
+            return self.response(list(items))
+        parts = []
+        for item in items:
+            try:
+                parts.append(orjson.dumps(item, default=self.default, option=self.ITEM))
+            except orjson.JSONEncodeError:  # as `response` does, the standard library's
+                parts.append(super().dumps(item, separators=(",", ":")).encode())
+        answer: Any = self._app.response_class
+        return answer(b"[" + b",".join(parts) + b"]\n", mimetype=self.mimetype)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Any:
