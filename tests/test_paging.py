@@ -259,13 +259,11 @@ def test_an_export_is_made_a_claim_at_a_time(
     monkeypatch.setattr("annotate.formats.spreadsheet.CHUNK_CHARS", 1000)
     pieces = export_stream(ws, fmt)
     first = next(pieces)
-    # csv reads the claims twice: a first pass keeps only their links, for the question
-    # column (which needs every claim's); the rows are then made a claim at a time.
-    passes = 2 if fmt == "csv" else 1
-    before = SHIPPED * (passes - 1)
-    assert before < len(parsed) < before + SHIPPED / 2  # out before most rows are read
+    # One pass for every format: csv's question column (which needs every claim's links)
+    # comes from the index, not from a first pass reading every claim file.
+    assert 0 < len(parsed) < SHIPPED / 2  # out before most rows are read
     assert first + "".join(pieces) == whole
-    assert len(parsed) == SHIPPED * passes
+    assert len(parsed) == SHIPPED
 
 
 def test_the_web_export_is_a_streamed_response_with_the_clis_bytes(

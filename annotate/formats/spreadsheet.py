@@ -18,10 +18,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from ..record.models import QuestionName, Relation
-from ..record.questions import Question, question_of, questions
+from ..record.questions import Question, question_of
 from ..record.service import Workspace
 from .common import CHUNK_CHARS, ExportSettings
 
@@ -72,15 +70,6 @@ def _answered(claim_id: str, found: list[Question]) -> str:
     return f"{name} ({question.answers[claim_id]})"
 
 
-@dataclass(frozen=True)
-class _Links:
-    """What `questions` reads of a claim: a few fields, not the claim."""
-
-    id: str
-    relations: list[Relation]
-    question: QuestionName | None
-
-
 def export_csv(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
     """One row per claim, for spreadsheets; no cell can start a formula. Made a claim at a
     time, given out in pieces of about `CHUNK_CHARS`."""
@@ -89,8 +78,10 @@ def export_csv(ws: Workspace, settings: ExportSettings) -> Iterator[str]:
         out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    # The question column needs every claim's links: a first pass keeps only those.
-    found = questions([_Links(c.id, c.relations, c.question) for c in ws.each_claim()])
+    # The question column needs every claim's links: the questions the index's summaries
+    # make (they hold each claim's links), not a first pass reading every claim file (at
+    # 100,000 claims it took a third of the export's time and kept 100,000 links at once).
+    found = ws.questions()
     for c in ws.each_claim():
         if out.tell() >= CHUNK_CHARS:
             yield out.getvalue()
