@@ -181,7 +181,7 @@ class Index(StoreState):
                 except (ValueError, TypeError):
                     continue  # a row this version cannot read: the file is read
                 entries[name] = Entry(sig, summary, NO_PROBLEMS)
-                for doc in {m.doc for m in summary.appearances}:
+                for doc in summary.appearances.docs:
                     by_doc.setdefault(doc, []).append(name)
         taken = len(entries)
         if taken:
@@ -270,7 +270,7 @@ class Index(StoreState):
         old = self._entries.pop(name, None)
         self._carry_over(name, old, entry)
         if old is not None and old.summary is not None:
-            for doc in {m.doc for m in old.summary.appearances}:
+            for doc in old.summary.appearances.docs:
                 names = self._by_doc.get(doc)
                 if names is not None and name in names:
                     names.remove(name)
@@ -283,7 +283,7 @@ class Index(StoreState):
         if entry.summary is not None:
             # Lists, not sets: a few names per document, and a set's table would double the
             # memory this map takes.
-            for doc in {m.doc for m in entry.summary.appearances}:
+            for doc in entry.summary.appearances.docs:
                 self._by_doc.setdefault(doc, []).append(name)
 
     def _carry_over(self, name: str, old: Entry | None, new: Entry | None) -> None:
@@ -313,7 +313,7 @@ class Index(StoreState):
         # save's own JSON): readers only look documents up in it, and each value is replaced,
         # never changed, so a reader sees a document's counts before or after, never half.
         per_doc = counts.per_doc
-        docs_a, docs_b = {m.doc for m in a.appearances}, {m.doc for m in b.appearances}
+        docs_a, docs_b = a.appearances.docs, b.appearances.docs
         for doc in docs_a | docs_b:
             mine = Counter(per_doc.get(doc, ()))
             mine[a.status] -= doc in docs_a

@@ -32,7 +32,7 @@ from pathlib import Path
 import orjson
 
 from .claimfile import TEMP
-from .summary import Entry, Link, Mark, Named, Summary
+from .summary import Entry, Link, Marks, Named, Summary
 
 SCHEMA = 5
 """Bumped when the rows' layout changes: a database of another schema is rebuilt."""
@@ -101,7 +101,7 @@ def decode(data: bytes) -> Summary:
             intern(verdict) if verdict else None,
             rationale.encode() if wide & 2 else rationale,
             _moment(at),
-            tuple([_new(Mark, (intern(d), a, b, h, o)) for d, a, b, h, o in marks]),
+            Marks.of(marks),
             tuple([(intern(n), intern(v)) for n, v in reviews]) if reviews else (),
             settled,
             reopened,
