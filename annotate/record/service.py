@@ -59,6 +59,7 @@ from .search import START, STOP, Found, SearchIndex
 from .similarity import ClaimCandidate, Suggestions, polar_passages, related_claims
 from .slugs import ascii_words
 from .store import Counts, Store, StoreProblem
+from .store import Marks as Marks  # a summary's appearances (the claims page sorts by them)
 from .store import Summary as Summary  # what the page views list
 from .store.persisted import IndexFile
 
@@ -218,7 +219,7 @@ class Workspace:
             lensed = (self.summary_lens(s) for s in found)
             found = [s for s in lensed if s.id in without or s.rationale is not None]
         if doc:
-            found = [s for s in found if any(m.doc == doc for m in s.appearances)]
+            found = [s for s in found if doc in s.appearances.docs]
         return ClaimSearch(self, q, _narrowed(found, verdict, claimant, tag), result.every)
 
     def search_documents(self, q: str, offset: int = 0, limit: int = 50) -> DocumentSearch:
@@ -291,7 +292,7 @@ class Workspace:
         per_doc: dict[str, Counter[str]] = {}
         for s in self.find():
             total[s.status] += 1
-            for doc in {m.doc for m in s.appearances}:
+            for doc in s.appearances.docs:
                 per_doc.setdefault(doc, Counter())[s.status] += 1
         return Counts(total, per_doc, counts.problems, counts.claimants)
 

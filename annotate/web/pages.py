@@ -29,7 +29,7 @@ from ..formats.export import FORMATS
 from ..record.models import REVIEW_STATUSES, VERDICTS, AnchorInput, Change, Claim
 from ..record.questions import question_of
 from ..record.reviews import chosen, differing, final_choices, joined_rationale, review_choices
-from ..record.service import Summary
+from ..record.service import Marks, Summary
 from .common import (
     actor,
     blind_to,
@@ -422,10 +422,10 @@ def claims() -> str:
     found = result.claims if result else ws.find(doc, verdict, None, claimant, tag)
     sort = args.get("sort") or ("relevance" if q else DEFAULT_SORT)
     rank = {d: i for i, d in enumerate(_doc_titles())}
+    ranks = Marks.ranked(rank, len(rank))
 
     def place(c: Summary) -> tuple[int, int, str]:
-        first = min(c.appearances, key=lambda a: (rank.get(a.doc, len(rank)), a.start))
-        return (rank.get(first.doc, len(rank)), first.start, c.id)
+        return (*c.appearances.first(ranks, len(rank)), c.id)
 
     keys: dict[str, Callable[[Summary], Any]] = {
         "place": place,

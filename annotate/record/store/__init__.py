@@ -13,6 +13,16 @@ from __future__ import annotations
 
 from .claimfile import TRASH, StoreProblem, dumps, to_json
 from .claims import Store
-from .summary import Counts, Mark, Summary
+from .summary import Counts, Mark, Marks, Summary
 
-__all__ = ["TRASH", "Counts", "Mark", "Store", "StoreProblem", "Summary", "dumps", "to_json"]
+__all__ = [
+    "TRASH",
+    "Counts",
+    "Mark",
+    "Marks",
+    "Store",
+    "StoreProblem",
+    "Summary",
+    "dumps",
+    "to_json",
+]
