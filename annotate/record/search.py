@@ -72,8 +72,7 @@ DOC_WEIGHTS = (5.0, 1.0)
 _DOC_BM25 = ", ".join(map(str, DOC_WEIGHTS))
 
 IN_ROWS = 10_000
-"""The most claims one statement asks highlights for (a bigger page takes several); a search
-that found more rows than this reads the claim files' table whole for their names."""
+"""The most claims one statement asks highlights for (a bigger page takes several)."""
 
 IN_CHUNK = 900
 """The most rows one statement looks up by row id (under SQLite's oldest limit of 999
@@ -504,17 +503,10 @@ class SearchIndex:
     # -- searching -------------------------------------------------------------------
 
     def _row_files(self, db: sqlite3.Connection, rows: list[int]) -> dict[int, tuple[str, str]]:
-        """The claim id and file name of each row of `rows`, by row id (a row removed since
-        it was found is left out), read for the rows a search found: nothing is kept between
+        """The claim id and file name of each row of `rows` (a slice of a search's hits), by
+        row id (a row removed since it was found is left out): nothing is kept between
         searches (a map of every row held 35 MB at 100,000 claims, for good)."""
         files: dict[int, tuple[str, str]] = {}
-        if len(rows) > IN_ROWS:
-            # Most of the table: read it whole (one pass) and keep the rows wanted.
-            wanted = set(rows)
-            for i, c, n in db.execute("SELECT id, claim_id, name FROM claim_files"):
-                if i in wanted:
-                    files[i] = (c, n)
-            return files
         most = min(IN_CHUNK, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
         for at in range(0, len(rows), most):
             chunk = rows[at : at + most]
