@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -153,8 +154,11 @@ def test_demo_without_a_folder_copies_into_a_temporary_one(checkout: Path) -> No
 
 
 def test_demo_refuses_a_folder_that_is_not_empty(workdir: Path, monkeypatch: Any) -> None:
+    """Before anything listens: the folder is named, even on a port that is in use."""
     monkeypatch.chdir(workdir)
-    result = CliRunner().invoke(cli, ["serve", "--demo", "seeds"])
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(cli, ["serve", "--demo", "seeds", "--port", port])
     assert result.exit_code == 2
     assert "--demo: 'seeds' is not an empty folder" in result.output
 

@@ -71,19 +71,27 @@ def tracked_by(folder: Path) -> Path | None:
     return root if listed.strip() else None
 
 
-def demo_copy(ws: Workspace, where: str) -> Workspace:
-    """A copy of the corpus and the store to serve instead of them: in folder `where`
-    (which must be new or empty), or in a new temporary folder when `where` is "".
+def demo_folder(where: str) -> Path | None:
+    """Where `--demo` copies the record: folder `where`, which must be new or empty (checked
+    before anything listens or is copied), or None for a new temporary folder ("").
 
     :raise click.UsageError: the folder is not empty, or is a file.
     """
-    if where:
-        dest = Path(where)
-        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-            raise click.UsageError(
-                f"--demo: '{dest}' is not an empty folder: name a new one, or none for a "
-                "temporary folder"
-            )
+    if not where:
+        return None
+    dest = Path(where)
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise click.UsageError(
+            f"--demo: '{dest}' is not an empty folder: name a new one, or none for a "
+            "temporary folder"
+        )
+    return dest
+
+
+def demo_copy(ws: Workspace, dest: Path | None) -> Workspace:
+    """A copy of the corpus and the store to serve instead of them, in `dest` (from
+    `demo_folder`) or in a new temporary folder."""
+    if dest is not None:
         dest.mkdir(parents=True, exist_ok=True)
     else:
         dest = Path(tempfile.mkdtemp(prefix="annotate-demo-"))
@@ -366,16 +374,18 @@ def serve(
     if sync_every is not None and workers > 1:
         raise click.UsageError("--sync-every runs in one process: use --workers 1")
     accounts = team_config(host, **team)
+    demo_dest = demo_folder(demo) if demo is not None else None
     shown = f"[{host}]" if ":" in host else host
-    # Bound once the address is allowed, before anything is copied, swept or read: a port in
-    # use ends it here. It takes connections from now on; they wait while the app warms up.
+    # Bound once the address and the demo folder are allowed, before anything is copied,
+    # swept or read: a port in use ends it here. It takes connections from now on; they wait
+    # while the app warms up.
     sock = listening(host, port, shown)
     with sock:  # closed however this ends: a refusal below, a stop
         port = sock.getsockname()[1]  # with --port 0, the one picked
         original = None
         if demo is not None:
             original = (ws.corpus.root.resolve(), ws.store.root.resolve())
-            ws = demo_copy(ws, demo)
+            ws = demo_copy(ws, demo_dest)
         published = os.environ.get("ANNOTATE_BASE_URL") or desk.publish.base_url
         config = {
             "SEEDS": str(ws.corpus.root),
