@@ -143,9 +143,11 @@ def test_two_reviewers_disagree_blind_and_an_adjudicator_settles_it(
     adam.get_by_role("status").filter(has_text="Final verdict saved").wait_for()
     assert adam.locator("[data-review-status]").get_attribute("data-review-status") == "decided"
     assert adam.locator("[data-final]").get_attribute("data-final") == "disputed"
-    mark = adam.locator(f"mark[data-claim='{claim_id}']").first
-    mark.wait_for()
-    assert mark.get_attribute("data-verdict") == "disputed"
+    # The text is fetched again once the panel says it is saved (`claims-changed`): wait for
+    # its marks, not the ones it replaces.
+    adam.locator(f"mark[data-claim='{claim_id}'][data-verdict='disputed']").first.wait_for()
+    marks = adam.locator(f"mark[data-claim='{claim_id}']")
+    assert set(marks.evaluate_all("els => els.map(e => e.dataset.verdict)")) == {"disputed"}
     assert serious_violations(adam) == []
 
     # The agreement page shows the pair's confusion; a phone-sized queue still reads.
