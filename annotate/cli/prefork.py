@@ -78,11 +78,14 @@ def run_gunicorn(
 
 
 class _Quiet:
-    """Drops granian's warning that more Python threads than twice the cores were asked for:
-    `--threads` is what the user chose (threads that mostly wait on the disk's fsync)."""
+    """Drops two of granian's warnings: that more Python threads than twice the cores were
+    asked for (`--threads` is what the user chose: threads that mostly wait on the disk's
+    fsync), and that its in-process server's free-threaded support is experimental (it runs
+    here on the GIL, see `run_granian`)."""
 
     def filter(self, record: Any) -> bool:
-        return "Python threads" not in record.getMessage()
+        message = record.getMessage()
+        return "Python threads" not in message and "free-threaded" not in message
 
 
 def run_granian(
@@ -92,22 +95,29 @@ def run_granian(
     threads: int,
     ready: Callable[[], None],
 ) -> None:
-    """Serve the app `factory` makes (called once in each worker process) on granian, a Rust
-    HTTP server, through its WSGI interface, on the listening socket `sock`, until SIGINT or
-    SIGTERM: granian's main process forks `workers` processes, which inherit the socket, each
-    running the app on `threads` Python threads while granian's own runtime reads and writes
-    the connections; on a signal it stops them and waits for the requests under way.
+    """Serve the app `factory` makes on granian, a Rust HTTP server, through its WSGI
+    interface, on the listening socket `sock`, until SIGINT or SIGTERM, running the app on
+    `threads` Python threads while granian's own runtime reads and writes the connections; on
+    a signal it stops and waits for the requests under way.
 
-    `ready` is called once granian starts, before the workers do.
+    One worker (the default) runs in this process, on a thread of granian's (its server for
+    free-threaded Python, `MTServer`, which runs on this build too): one process holds the
+    app, rather than a main process that only watches a forked worker, having imported and
+    read everything the worker has (63 MB of the two processes' 300 at 100,000 claims,
+    docs/performance.md). `ready` is called once the app is made and warmed.
+
+    `workers` > 1: granian's main process forks `workers` processes, which inherit the
+    socket, each making its own app; `ready` is called once granian starts, before the
+    workers do.
     """
     import logging
 
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.net import SocketHolder  # type: ignore[attr-defined]
-    from granian.server import Server
+    from granian.server import MPServer, MTServer
 
-    class Bound(Server):  # type: ignore[misc,valid-type]
+    class Bound(MPServer if workers > 1 else MTServer):  # type: ignore[misc,valid-type]
         """granian on the one listening socket given, which the workers inherit (as granian
         does where SO_REUSEPORT is missing) rather than each binding its own with
         SO_REUSEPORT: the address takes connections from the banner on (they wait while the
@@ -116,10 +126,18 @@ def run_granian(
 
         def _init_shared_socket(self) -> None:
             self._ssp = None
-            # (fd, is it a Unix socket, backlog): the constructor granian's stub leaves out.
-            self._shd = SocketHolder(sock.fileno(), False, self.backlog)  # type: ignore[call-arg]
-            self._sfd = sock.fileno()
+            # A descriptor of its own, which granian closes when it stops (`sock` is closed
+            # by `annotate serve`). (fd, is it a Unix socket, backlog): the constructor
+            # granian's stub leaves out.
+            fd = os.dup(sock.fileno())
+            self._shd = SocketHolder(fd, False, self.backlog)  # type: ignore[call-arg]
+            self._sfd = fd
             self._sso = sock
+
+        def _check_gil(self) -> None:
+            """Run on this interpreter, GIL or not (`MTServer` refuses one with the GIL, which
+            it was written without: the app here runs on granian's blocking threads, under the
+            GIL as in a forked worker, and `--threads`/`--running` bound them as there)."""
 
     server = Bound(
         "annotate",
@@ -132,6 +150,15 @@ def run_granian(
         log_level=LogLevels.warning,
     )
     logging.getLogger("_granian").addFilter(_Quiet())
+    if workers == 1:
+        server.on_startup(ready)
+        try:
+            # The app is made (and warmed) first, in this thread; then granian listens on a
+            # thread of its own and this one waits for a signal.
+            server.serve(target_loader=factory, wrap_loader=False)
+        except KeyboardInterrupt:  # Ctrl+C while the app was being made: nothing served yet
+            pass
+        return
 
     def load() -> Any:
         # In the forked worker, until granian sets its own handlers once the app is made:

@@ -423,10 +423,14 @@ def serve(
         if sync_every is not None:
             sync_check(ws)
 
+        # waitress and granian with one worker serve from this process, the app made here;
+        # forked workers (granian's, gunicorn's) each make their own.
+        here = server_name == "waitress" or (server_name == "granian" and workers == 1)
+
         def serving() -> Any:
             """The app of the process that serves, warmed, and syncing when asked to: the
             syncing thread reloads the workspace that answers the requests."""
-            served = warm(create_app(config) if server_name != "waitress" else app, running)
+            served = warm(app if here else create_app(config), running)
             if sync_every is not None:
                 start_sync(served.extensions["annotate"], sync_every, sync_remote)
             return served
@@ -443,9 +447,10 @@ def serve(
         if server_name != "waitress":
             from . import prefork
 
-            # Each worker process makes and warms its own app (its index, the search index,
-            # the thread following other processes' saves) once it is forked; this process
-            # only watches them.
+            # One granian worker serves from this process. More, and gunicorn's: each worker
+            # process makes and warms its own app (its index, the search index, the thread
+            # following other processes' saves) once it is forked; this process only watches
+            # them.
             run = prefork.run_granian if server_name == "granian" else prefork.run_gunicorn
             run(serving, sock, workers, threads, ready)
             click.echo("stopped")
