@@ -12,9 +12,10 @@ not there, by copying the shipped documents and claims under numbered ids), then
    before and again after the server runs; the ratio uses both together);
 2. `annotate serve` is spawned: start-up time to the first `/healthz` 200 and to the first
    page of the busiest document;
-3. with 8 and 16 concurrent keep-alive clients: `/healthz`, then `PUT /api/claims/<id>/verdict`
-   (each client its own claims, so no 412s), p50/p99 latency and rate; the server's CPU use
-   per phase (100% = one core busy: a Python process is bound by its GIL there);
+3. with 1 (a reviewer alone: each answer's latency is all the server's), 8 and 16 concurrent
+   keep-alive clients: `/healthz`, then `PUT /api/claims/<id>/verdict` (each client its own
+   claims, so no 412s), p50/p99 latency and rate; the server's CPU use per phase (100% = one
+   core busy: a Python process is bound by its GIL there);
    `--servers 2` spreads the clients over two processes serving the same store;
 4. the busiest document page with 1 client (its latency is the server time) and 8 clients;
 5. the server's memory (VmRSS, VmHWM from /proc) after all that;
@@ -499,7 +500,7 @@ def run(args: argparse.Namespace, root: Path, server_name: str = "granian") -> O
         pool = list(claims)
         random.Random(args.seed).shuffle(pool)
         by_clients: dict[int, tuple[Result, Result]] = {}
-        for n in (8, 16):
+        for n in (1, 8, 16):
             h = closed_loop(server, f"/healthz ({n})", n, args.seconds, "/healthz")
             s = saves(server, n, args.seconds, pool, claims, ledger, args.seed)
             rows += [h, s]

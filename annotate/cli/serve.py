@@ -196,7 +196,10 @@ def listening(host: str, port: int, shown: str) -> socket.socket:
     has), so a second `annotate serve` on a port in use fails here rather than listening beside
     the first, the kernel then giving each server some of the connections (forms signed by
     one rejected by the other, saves in two stores). SO_REUSEADDR is set, as every server does:
-    a port whose connections are closing can be bound again at once.
+    a port whose connections are closing can be bound again at once. So is TCP_NODELAY, which
+    the connections accepted on it inherit, as on granian's own socket: without it, an answer
+    whose headers and body granian writes apart (every Flask answer) waited for the client's
+    delayed acknowledgement of the headers, about 40 ms, one request in two.
 
     :raise click.ClickException: the port is in use, or the address is not this machine's.
     """
@@ -210,6 +213,7 @@ def listening(host: str, port: int, shown: str) -> socket.socket:
                 "annotate serve?); stop it, or choose another port with --port"
             ) from None
         raise click.ClickException(f"cannot listen on {shown}:{port}: {exc.strerror}") from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     return sock
 
