@@ -218,6 +218,20 @@ def _save_verdict(c: Any, cid: str, claim: dict[str, Any], version: int, rationa
     return int(saved["version"])
 
 
+def test_granian_with_one_worker_serves_from_the_process_started(workdir: Path) -> None:
+    """The default (granian, one worker) is one process: the one started binds, holds the app
+    and answers, with no main process beside it holding a second copy of what it imported
+    and read (docs/performance.md, "One process")."""
+    from bench import serving
+
+    with serving.start(workdir / "seeds", workdir / "fixtures") as server:
+        assert server.pids() == [server.pid]
+        status, headers = _headers_of(server, "/healthz")
+        assert status == 200 and "granian" in headers.get("server", "")
+        title = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert title.startswith(b"granian wsgi 127.0.0.1:"), title  # named as docs/commands.md says
+
+
 def test_granian_workers_end_when_their_main_process_is_killed(workdir: Path) -> None:
     """A SIGKILL (or the OOM killer) ending granian's main process takes its workers with
     it: none goes on answering saves with nothing left to stop it."""

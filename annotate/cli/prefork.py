@@ -1,16 +1,16 @@
-"""The servers `annotate serve` runs the app on with its own processes: granian (the default,
-one or more worker processes) and gunicorn's pre-fork server (`--server gunicorn`).
+"""The servers `annotate serve` runs the app on with its own processes: granian (the default)
+and gunicorn's pre-fork server (`--server gunicorn`).
 
 A save is CPU-bound in one Python process (its GIL), well below what the disk allows; more
 processes use more cores. `annotate serve` binds the listening socket (see
-`serve.listening`); granian's main process forks N worker processes that inherit it (each
-with its own app, run on `threads` Python threads, while granian's Rust runtime reads and
-writes the connections outside the GIL); gunicorn's pre-fork master starts N worker
+`serve.listening`). granian with one worker (the default) serves it from this process, the
+app on `threads` Python threads while granian's Rust runtime reads and writes the
+connections outside the GIL; with `--workers N` (N > 1) granian's main process forks N worker
+processes that inherit it, each with its own app. gunicorn's pre-fork master starts N worker
 processes on it (each with its own app and `threads` threads: the gthread worker) and
-restarts one that dies. The store's
-compare-and-set locks hold across processes (each opens its own lock files), and every
-process sees the others' writes (reads check the files), so the workers share one store
-safely.
+restarts one that dies. The store's compare-and-set locks hold across processes (each opens
+its own lock files), and every process sees the others' writes (reads check the files), so
+the workers share one store safely.
 
 Each worker builds and holds its own index: making the app once in the master before the
 fork (`preload_app`) was tried and measured worse. CPython writes reference counts into the
@@ -103,8 +103,9 @@ def run_granian(
     One worker (the default) runs in this process, on a thread of granian's (its server for
     free-threaded Python, `MTServer`, which runs on this build too): one process holds the
     app, rather than a main process that only watches a forked worker, having imported and
-    read everything the worker has (63 MB of the two processes' 300 at 100,000 claims,
-    docs/performance.md). `ready` is called once the app is made and warmed.
+    read much of what the worker has (at 100,000 claims `bench.memory`'s largest figure went
+    from 311 to 253 MB: docs/performance.md). `ready` is called once the app is made and
+    warmed.
 
     `workers` > 1: granian's main process forks `workers` processes, which inherit the
     socket, each making its own app; `ready` is called once granian starts, before the
@@ -117,7 +118,7 @@ def run_granian(
     from granian.net import SocketHolder  # type: ignore[attr-defined]
     from granian.server import MPServer, MTServer
 
-    class Bound(MPServer if workers > 1 else MTServer):  # type: ignore[misc,valid-type]
+    class Bound(MPServer if workers > 1 else MTServer):  # type: ignore[misc]
         """granian on the one listening socket given, which the workers inherit (as granian
         does where SO_REUSEPORT is missing) rather than each binding its own with
         SO_REUSEPORT: the address takes connections from the banner on (they wait while the
