@@ -13,8 +13,8 @@ growth of the commands; without it only `DIR` is measured.
    `next` links of `GET /api/claims?limit=1000` to the last page), every export format, the
    W3C annotation container and its pages, and every page of the app. After each request it
    prints the status, the bytes of the answer (read in pieces, never held), the time and the
-   server's VmRSS from /proc (summed over its processes: granian runs the app in a worker
-   beside its main process); then the largest VmRSS and the peak (VmHWM). Target: under
+   server's VmRSS from /proc (summed over its processes, where `--workers N` forks some);
+   then the largest VmRSS and the peak (VmHWM). Target: under
    300 MB at 100,000 claims.
 2. `annotate export --format json|w3c|csv|claimreview --output FILE` and
    `annotate check --format json` run as fresh processes on each corpus: wall time and their
@@ -45,8 +45,8 @@ LIMIT_MB = 300
 
 
 def rss_kb(server: serving.Server, key: str = "VmRSS") -> int:
-    """One figure of /proc/<pid>/status, in kB, summed over the server's processes (granian
-    runs the app in a worker process beside the one that was started)."""
+    """One figure of /proc/<pid>/status, in kB, summed over the server's processes (one by
+    default; with `--workers N`, the one started and its workers)."""
     return server.memory()[key]
 
 

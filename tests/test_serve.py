@@ -432,10 +432,8 @@ def test_port_0_serves_links_that_name_the_port_bound(workdir: Path, name: str) 
 
 def test_the_listening_socket_hands_its_connections_tcp_nodelay() -> None:
     """Every server takes its socket from `listening`, and the connections granian accepts
-    inherit its options. Without TCP_NODELAY an answer written in two parts (headers, then
-    body: every Flask answer on granian) waited for the client's delayed acknowledgement,
-    about 40 ms, one request in two: one client asking `/healthz` again and again got 230
-    answers in 3 s (p90 44 ms), and 4,004 with it (p90 1.1 ms)."""
+    inherit its options: without TCP_NODELAY every other answer on granian waited some 40 ms
+    (docs/performance.md, "Every other answer 40 ms late on granian")."""
     from annotate.cli.serve import listening
 
     with listening("127.0.0.1", 0, "127.0.0.1") as server:

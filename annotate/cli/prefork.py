@@ -119,10 +119,10 @@ def run_granian(
     from granian.server import MPServer, MTServer
 
     class Bound(MPServer if workers > 1 else MTServer):  # type: ignore[misc]
-        """granian on the one listening socket given, which the workers inherit (as granian
-        does where SO_REUSEPORT is missing) rather than each binding its own with
-        SO_REUSEPORT: the address takes connections from the banner on (they wait while the
-        workers warm up, rather than being refused), port 0 is one free port, and no other
+        """granian on the one listening socket given (which forked workers inherit, as granian
+        does where SO_REUSEPORT is missing) rather than one it binds with SO_REUSEPORT (in
+        each worker): the address takes connections from the bind on (they wait while the
+        app warms up, rather than being refused), port 0 is one free port, and no other
         process can listen on the port meanwhile."""
 
         def _init_shared_socket(self) -> None:
