@@ -21,6 +21,7 @@ claims, and the master keeps a third copy (PSS of 2 workers at 100,000 claims: 5
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import signal
 import socket
@@ -140,15 +141,22 @@ def run_granian(
             it was written without: the app here runs on granian's blocking threads, under the
             GIL as in a forked worker, and `--threads`/`--running` bound them as there)."""
 
+    host, port = sock.getsockname()[:2]
+    # granian renames its processes where setproctitle is installed (not a dependency of
+    # ours; the development tools bring it), to `granian wsgi …` by default: named
+    # `annotate serve …` there, the server is found by the same name as where it is not,
+    # which is the command line it was started with.
+    name = f"annotate serve {host}:{port}" if importlib.util.find_spec("setproctitle") else None
     server = Bound(
         "annotate",
-        address=sock.getsockname()[0],
-        port=sock.getsockname()[1],
+        address=host,
+        port=port,
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
         websockets=False,
         log_level=LogLevels.warning,
+        process_name=name,
     )
     logging.getLogger("_granian").addFilter(_Quiet())
     if workers == 1:
