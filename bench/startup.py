@@ -13,9 +13,10 @@ page (the most claims marked):
 
 With `--parts`, one more warm start is made in a fresh process step by step, as `annotate
 serve` makes it (`cli.serve.warm`), and the CPU time of its main thread is printed for each
-step: imports, taking the index from the kept database (its rows and a stat of every file),
-the first counts, the corpus, the rest (the search database's check is started), the first
-`/` and the first busiest page; then the process's resident memory.
+step: imports, taking the index from the kept database (its rows, and the check of every
+file: `statcheck`, in a process of its own at 100,000 claims, whose CPU is not counted), the
+first counts, the corpus, the rest (the search database's check is started), the first `/`
+and the first busiest page; then the process's resident memory.
 
 After a cold run the server is left running until it has written its kept index (and its
 search database is built, so that the next run does not pay for it). Each figure is the

@@ -1,15 +1,21 @@
-"""A start from the kept index (record/store/index.py `_take_kept`, persisted.py): rows
-made stale by another process's saves are never served, the folder is listed and stat-ed
-once, and what is served is what a store built from the files alone serves."""
+"""A start from the kept index (record/store/index.py `_take_kept`, persisted.py,
+statcheck.py): rows made stale by another process's saves are never served, the folder is
+listed and stat-ed once (for a big store, by a process of its own, or by the server's when
+that one fails), and what is served is what a store built from the files alone serves."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from annotate.record.store import statcheck
 
 from .webutil import make_app
 
@@ -76,7 +82,7 @@ def test_a_start_from_the_kept_index_lists_the_folder_once(
     real = os.scandir
 
     def counting(path: Any = ".") -> Any:
-        if Path(path) == store:
+        if Path(os.fsdecode(path)) == store:
             listed.append(str(path))
         return real(path)
 
@@ -103,3 +109,78 @@ def test_a_blind_reviewer_sees_kept_summaries_hidden_as_built_ones(workdir: Path
     b = built.test_client().get("/api/claims?limit=1000").get_json()
     assert a == b
     assert _page(again.test_client(), "/claims") == _page(built.test_client(), "/claims")
+
+
+@pytest.fixture
+def checked_apart(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The kept index checked in a process of its own however small the store, as a big
+    store's is (`statcheck.ELSEWHERE_FROM`); the processes started, to look at."""
+    started: list[Any] = []
+    real = statcheck.subprocess.Popen
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        proc = real(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(statcheck, "ELSEWHERE_FROM", 0)
+    monkeypatch.setattr(statcheck.subprocess, "Popen", spy)
+    return started
+
+
+def _changed_while_stopped(workdir: Path) -> tuple[str, str]:
+    """Keep the index, then change the folder as a hand or a tool would while no server
+    runs: a claim edited in place (same inode), one deleted, one added. The edited id and
+    the deleted one."""
+    first = _kept_app(workdir)
+    first.test_client().get("/claims")
+    first.extensions["annotate"].store.save_kept()
+    store = workdir / "fixtures"
+    edited, deleted, source = sorted(store.glob("*.json"))[:3]
+    data = json.loads(edited.read_text("utf-8"))
+    data["statement"] = "Edited in place while no server ran."
+    inode = edited.stat().st_ino
+    edited.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    assert edited.stat().st_ino == inode
+    deleted.unlink()
+    added = json.loads(source.read_text("utf-8"))
+    added["id"] = "added-while-stopped"
+    (store / "added-while-stopped.json").write_text(json.dumps(added), encoding="utf-8")
+    # Long ago, as a start after a stop finds them (a folder changed within a second is
+    # listed again at the next look, which would hide what the start missed).
+    past = time.time_ns() - 60 * 10**9
+    os.utime(store, ns=(past, past))
+    return edited.stem, deleted.stem
+
+
+def test_a_big_store_s_files_are_checked_in_a_process_of_its_own_at_start(
+    workdir: Path, checked_apart: list[Any]
+) -> None:
+    edited, deleted = _changed_while_stopped(workdir)
+    app = _kept_app(workdir)
+    listed = {c["id"]: c for c in app.test_client().get("/api/claims?limit=1000").get_json()}
+    assert [p.returncode for p in checked_apart] == [0]
+    assert listed[edited]["statement"] == "Edited in place while no server ran."
+    assert deleted not in listed
+    assert "added-while-stopped" in listed
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+def test_a_check_whose_process_fails_is_made_in_the_server_s_own_and_says_so(
+    workdir: Path,
+    tmp_path: Path,
+    checked_apart: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    edited, deleted = _changed_while_stopped(workdir)
+    monkeypatch.setattr(statcheck, "__file__", str(tmp_path / "no-such-check.py"))
+    caplog.set_level(logging.WARNING, logger="annotate.record.store.statcheck")
+    app = _kept_app(workdir)
+    listed = {c["id"]: c for c in app.test_client().get("/api/claims?limit=1000").get_json()}
+    assert [p.returncode for p in checked_apart] == [2]  # python: can't open file
+    warned = [r.getMessage() for r in caplog.records]
+    assert any("failed" in m and "no-such-check.py" in m and "made here" in m for m in warned)
+    assert listed[edited]["statement"] == "Edited in place while no server ran."
+    assert deleted not in listed
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())

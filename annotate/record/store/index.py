@@ -8,6 +8,7 @@ import gc
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -21,6 +22,7 @@ from ..models import Claim
 from .base import StoreState
 from .claimfile import NO_PROBLEMS, StoreProblem, parse_claim_file
 from .persisted import SAVE_EVERY, IndexFile, decode
+from .statcheck import Checking
 from .summary import Counts, Entry, Summary, signature
 
 FULL_CHECK_SECONDS = 60.0
@@ -150,32 +152,21 @@ class Index(StoreState):
             kept = self._kept
         kept.save(changed)  # when it cannot be written, the next start reads those files
 
-    def _take_kept(self) -> dict[str, int | None]:
+    def _take_kept(self) -> dict[str, int | None] | None:
         """The first look at the folder with a kept index (under the lock): one listing and
-        a stat of every file; each whose signature the database holds is indexed from it,
-        the rows of files gone are dropped. The others are left to `refresh`, which reads
-        them (the files just stat-ed count as its full check). Returns the signature of
-        each file listed (None: gone before its stat)."""
+        a stat of every file (`statcheck`: in a process of its own for a big store, made
+        while this one decodes the rows); each whose signature the database holds is
+        indexed from it, the rows of files gone are dropped. The others are left to
+        `refresh`, which reads them (the files just stat-ed count as its full check).
+        Returns the signature of each file listed (None: gone before its stat), or None when
+        the check could not be made (nothing is taken: `refresh` lists the folder)."""
         assert self._kept is not None
-        found: dict[str, int | None] = {}
-        with os.scandir(self.root) as it:
-            for entry in it:
-                name = entry.name
-                if not name.startswith(".") and name.endswith(".json"):
-                    try:
-                        found[name] = signature(entry.stat())
-                    except FileNotFoundError:
-                        found[name] = None
+        checking = Checking(str(self.root), str(self._kept.path))
         # Indexed here directly rather than by `_index` (the index is empty: no entry is
         # replaced, no count carried over): a third of the time it took.
         entries, by_doc = self._entries, self._by_doc
         with bulk(lasting=True):
             for name, sig, data in self._kept.rows():
-                if name not in found:
-                    self._unsaved[name] = None
-                    continue
-                if found[name] != sig:
-                    continue  # changed since, or gone: `refresh` reads it
                 try:
                     summary = decode(data)
                 except (ValueError, TypeError):
@@ -183,16 +174,55 @@ class Index(StoreState):
                 entries[name] = Entry(sig, summary, NO_PROBLEMS)
                 for doc in summary.appearances.docs:
                     by_doc.setdefault(doc, []).append(name)
-        taken = len(entries)
-        if taken:
+            try:
+                found = checking.found()
+            except (OSError, sqlite3.Error) as exc:
+                # The database cannot be read (or the folder listed): nothing is taken, the
+                # folder is listed as without a kept index (which says what is wrong).
+                logging.getLogger(__name__).warning(
+                    "the kept index %s was not checked (%s): reading the files",
+                    self._kept.path,
+                    exc,
+                )
+                entries.clear()
+                by_doc.clear()
+                return None
+            # The rows of files changed since, or gone, are taken out again (made meanwhile,
+            # the by-document map waited for nothing: the check took longer). Each document's
+            # list is filtered once: a checkout of another branch may take out most of them.
+            gone = entries.keys() - found.listed
+            out = gone | (found.stale & entries.keys())
+            docs: set[str] = set()
+            for name in out:
+                e = entries.pop(name)
+                if e.summary is not None:
+                    docs.update(e.summary.appearances.docs)
+            for doc in docs:
+                names = [n for n in by_doc[doc] if n not in out]
+                if names:
+                    by_doc[doc] = names
+                else:
+                    del by_doc[doc]
+        self._unsaved.update(dict.fromkeys(gone))
+        taken: dict[str, int | None] = {n: e.signature for n, e in entries.items()}
+        for name in found.listed - taken.keys():
+            try:
+                taken[name] = signature(os.stat(os.path.join(self.root, name)))
+            except FileNotFoundError:
+                taken[name] = None
+        if entries:
             self._generation += 1
             if self._dirty is not None:
                 self._dirty.update(entries)
         logging.getLogger(__name__).info(
-            "index of %s: %d of %d files from %s", self.root, taken, len(found), self._kept.path
+            "index of %s: %d of %d files from %s",
+            self.root,
+            len(entries),
+            len(found.listed),
+            self._kept.path,
         )
         self._last_full = time.monotonic()
-        return found
+        return taken
 
     def follow(self, every: float = 0.5) -> threading.Thread:
         """Keep the index current from a background thread, as a server does: every `every`

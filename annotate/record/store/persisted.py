@@ -4,7 +4,8 @@ by stat-ing the files instead of reading all of them (and, in a table of its own
 corpus knows of each document: `Corpus.keep_index`).
 
 It is a cache, never the record. A server's first look at the folder (`Store.keep_index`)
-loads it, lists the folder once and stats every file: a file whose signature (inode, size,
+loads it, lists the folder once and stats every file (`statcheck`: in a process of its own
+for a big store, while this one decodes the rows): a file whose signature (inode, size,
 mtime: `summary.signature`) is the one kept is taken from the database, any other (added,
 edited by hand or by `git pull`) is read, and the rows of files no longer there are dropped.
 A database that is missing, unreadable, of another schema or Python, or made for another

@@ -4,7 +4,6 @@ per appearance), the file's signature, and the `Counts` made from them."""
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import NamedTuple, overload
 
 from ..models import Claim, ReviewStatus, review_status
 from .claimfile import StoreProblem
+from .statcheck import signature as signature  # made there: the check's process runs it too
 
 
 class Mark(NamedTuple):
@@ -283,9 +283,3 @@ class Entry:
     signature: int
     summary: Summary | None
     problems: list[StoreProblem]
-
-
-def signature(st: os.stat_result) -> int:
-    """A file's identity and state in one int: its inode above, a hash of mtime and size below
-    (one small object per file in the index, instead of a tuple of three)."""
-    return (st.st_ino << 64) | (hash((st.st_mtime_ns, st.st_size)) & 0xFFFF_FFFF_FFFF_FFFF)
