@@ -66,14 +66,17 @@ def taken_back(claim_id: str, writable: frozenset[str], review: bool = False) ->
     data = body()
     if not isinstance(data, dict):
         return data
+    read_only = frozenset({"reviewed_at"}) if review else REPRESENTATION - writable
+    if not any(key in read_only and key not in writable for key in data):
+        # Nothing to compare: the claim is not read again nor made JSON for it (a verdict
+        # sent with only the fields it may change, as `bench.server` sends one).
+        return dict(data)
     claim = workspace().claim(claim_id)
     if review:
         mine = claim.reviews.get(actor())
         current = mine.model_dump(mode="json", exclude_none=True) if mine else {}
-        read_only = frozenset({"reviewed_at"})
     else:
         current = seen_json(claim)
-        read_only = REPRESENTATION - writable
     out: dict[str, Any] = {}
     details = []
     for key, value in data.items():
