@@ -380,7 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase")
     p.add_argument("--threads", type=int, default=16, help="server worker threads")
     add_running(p)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="of the store generated")
+    p.add_argument(
+        "--picks",
+        type=int,
+        help="seed of the claims the saves pick [a new one each run, printed: with one, runs "
+        "on one --workdir save the same claims again, each run their files a version longer]",
+    )
     p.add_argument("--workdir", type=Path, help="build (or reuse) the store here; kept")
     p.add_argument("--workers", type=int, default=1, help="`annotate serve --workers N`")
     p.add_argument(
@@ -498,17 +504,21 @@ def run(args: argparse.Namespace, root: Path, server_name: str = "granian") -> O
         for _ in range(args.servers - 1):
             server.servers.append(serving.start(seeds, store, threads=args.threads, extra=extra))
         pool = list(claims)
-        random.Random(args.seed).shuffle(pool)
+        picks = getattr(args, "picks", None)
+        if picks is None:
+            picks = random.SystemRandom().randrange(1, 2**31)
+        print(f"claims picked by the saves: --picks {picks}", flush=True)
+        random.Random(picks).shuffle(pool)
         by_clients: dict[int, tuple[Result, Result]] = {}
         for n in (1, 8, 16):
             h = closed_loop(server, f"/healthz ({n})", n, args.seconds, "/healthz")
-            s = saves(server, n, args.seconds, pool, claims, ledger, args.seed)
+            s = saves(server, n, args.seconds, pool, claims, ledger, picks)
             rows += [h, s]
             by_clients[n] = (h, s)
         # A reviewer reading the busiest page while 8 others save: each save changes the
         # index the page is made from.
         mixed = saves(
-            server, 8, args.seconds, pool, claims, ledger, args.seed + 1, f"/documents/{busiest}"
+            server, 8, args.seconds, pool, claims, ledger, picks + 1, f"/documents/{busiest}"
         )
         assert mixed.beside is not None
         rows += [mixed, mixed.beside]

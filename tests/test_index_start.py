@@ -184,3 +184,23 @@ def test_a_check_whose_process_fails_is_made_in_the_server_s_own_and_says_so(
     assert listed[edited]["statement"] == "Edited in place while no server ran."
     assert deleted not in listed
     assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+def test_a_damaged_kept_index_checked_in_a_process_of_its_own_is_built_again(
+    workdir: Path, checked_apart: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The check's process meets the damaged database before the server has replaced it:
+    it fails, and the server checks the files against the new, empty one (reads them all)."""
+    first = _kept_app(workdir)
+    first.test_client().get("/claims")
+    first.extensions["annotate"].store.save_kept()
+    kept = workdir / "fixtures" / ".annotate-tmp" / "index.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{kept}{suffix}").unlink(missing_ok=True)
+    kept.write_bytes(b"not a database, whatever the name says" * 100)
+    caplog.set_level(logging.WARNING)
+    app = _kept_app(workdir)
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+    assert len(checked_apart) == 1
+    warned = " | ".join(r.getMessage() for r in caplog.records)
+    assert "unreadable" in warned, warned
