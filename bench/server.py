@@ -149,9 +149,11 @@ class Result:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
+    """User + system CPU time of a process so far, with that of the children it has waited
+    for (the check a start makes in a process of its own: `record/store/statcheck.py`; a
+    worker still running is a process of `Server.pids` of its own)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return sum(int(f) for f in fields[11:15]) / TICK
 
 
 @dataclass
