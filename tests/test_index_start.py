@@ -204,3 +204,18 @@ def test_a_damaged_kept_index_checked_in_a_process_of_its_own_is_built_again(
     assert len(checked_apart) == 1
     warned = " | ".join(r.getMessage() for r in caplog.records)
     assert "unreadable" in warned, warned
+
+
+def test_without_an_executable_to_start_the_check_is_made_in_the_server_s_own_process(
+    workdir: Path, checked_apart: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An embedded interpreter may have no `sys.executable` (None): the check is made in
+    the server's own process, with the same result."""
+    edited, deleted = _changed_while_stopped(workdir)
+    monkeypatch.setattr(statcheck.sys, "executable", None)
+    app = _kept_app(workdir)
+    listed = {c["id"]: c for c in app.test_client().get("/api/claims?limit=1000").get_json()}
+    assert checked_apart == []
+    assert listed[edited]["statement"] == "Edited in place while no server ran."
+    assert deleted not in listed
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())

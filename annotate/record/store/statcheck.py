@@ -111,7 +111,8 @@ class Checking:
             big = os.path.getsize(database) >= ELSEWHERE_FROM
         except OSError:
             big = False
-        if big and (os.cpu_count() or 1) > 1:
+        # (An embedded interpreter may have no executable to start: the check is made here.)
+        if big and sys.executable and (os.cpu_count() or 1) > 1:
             try:
                 self._proc = subprocess.Popen(
                     [sys.executable, "-S", "-P", __file__, root, database],
