@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 ELSEWHERE_FROM = 4 * 1024 * 1024
 """Bytes of kept index from which its check is made in a process of its own (about 9,000
-claims: below it, the check in the server's process takes less than starting a process)."""
+claims: below it, the check in the server's process takes about as long as starting one)."""
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _stale(root: bytes, database: str) -> tuple[list[bytes], list[bytes]]:
 
 def _decoded(names: bytes) -> set[str]:
     """The names of `main`'s output (joined by NUL bytes) as `os.fsdecode` decodes each, in
-    one call (a call a name took a tenth of the wait at 100,000 claims)."""
+    one call rather than one a name."""
     text = names.decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
     return set(text.split("\0")) if text else set()
 
