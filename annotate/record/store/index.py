@@ -165,12 +165,14 @@ class Index(StoreState):
         # Indexed here directly rather than by `_index` (the index is empty: no entry is
         # replaced, no count carried over): a third of the time it took.
         entries, by_doc = self._entries, self._by_doc
+        unread: dict[str, int] = {}
         with bulk(lasting=True):
             for name, sig, data in self._kept.rows():
                 try:
                     summary = decode(data)
                 except (ValueError, TypeError):
-                    continue  # a row this version cannot read: the file is read
+                    unread[name] = sig  # a row this version cannot read: the file is read
+                    continue
                 entries[name] = Entry(sig, summary, NO_PROBLEMS)
                 for doc in summary.appearances.docs:
                     by_doc.setdefault(doc, []).append(name)
@@ -191,7 +193,7 @@ class Index(StoreState):
             # the by-document map waited for nothing: the check took longer). Each document's
             # list is filtered once: a checkout of another branch may take out most of them.
             gone = entries.keys() - found.listed
-            out = gone | (found.stale & entries.keys())
+            out = gone | (found.stale.keys() & entries.keys())
             docs: set[str] = set()
             for name in out:
                 e = entries.pop(name)
@@ -204,12 +206,17 @@ class Index(StoreState):
                 else:
                     del by_doc[doc]
         self._unsaved.update(dict.fromkeys(gone))
+        # The files to read, with the signature the check saw (or their unreadable row's,
+        # which the check found current), to read them by, as a listing gives it.
         taken: dict[str, int | None] = {n: e.signature for n, e in entries.items()}
         for name in found.listed - taken.keys():
-            try:
-                taken[name] = signature(os.stat(os.path.join(self.root, name)))
-            except FileNotFoundError:
-                taken[name] = None
+            now = found.stale.get(name, unread.get(name))
+            if now is None:  # a row the check saw current and this read did not find
+                try:
+                    now = signature(os.stat(os.path.join(self.root, name)))
+                except FileNotFoundError:
+                    pass
+            taken[name] = now
         if entries:
             self._generation += 1
             if self._dirty is not None:

@@ -12,8 +12,9 @@ same function (`check`).
 This module imports only the standard library, so that the check's process starts in a few
 milliseconds: it runs as a script, `python -S -P statcheck.py STORE DATABASE`, and writes
 to its standard output the names of the claim files it listed, then those of them whose
-kept row is missing or holds another signature (`Found.stale`): each list's names joined
-by a NUL byte and followed by two (no name is empty or holds one).
+kept row is missing or holds another signature (`Found.stale`), then those files'
+signatures in decimal: each list joined by a NUL byte and followed by two (no name is
+empty or holds one).
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def signature(st: os.stat_result) -> int:
 class Found:
     """What the check found: the claim files listed, and those among them whose kept row
     cannot be taken as it is (none, or of another signature: changed since, by an edit in
-    place, a `git pull` or another process)."""
+    place, a `git pull` or another process), with the signature each has now (the files are
+    read with it, not stat-ed again)."""
 
     listed: set[str] = field(default_factory=set)
-    stale: set[str] = field(default_factory=set)
+    stale: dict[str, int] = field(default_factory=dict)
 
 
 def _names(root: bytes) -> Iterator[tuple[bytes, int]]:
@@ -75,29 +77,41 @@ def _kept(database: str) -> dict[bytes, int]:
         db.close()
 
 
-def _stale(root: bytes, database: str) -> tuple[list[bytes], list[bytes]]:
+def _answer(root: str, database: str) -> bytes:
+    """The check's answer as `main` writes it (see the module). :raise OSError,
+    sqlite3.Error: the folder or the database cannot be read."""
     kept = _kept(database)
     listed: list[bytes] = []
     stale: list[bytes] = []
-    for name, sig in _names(root):
+    sigs: list[bytes] = []
+    for name, sig in _names(os.fsencode(root)):
         listed.append(name)
         if kept.get(name) != sig:
             stale.append(name)
-    return listed, stale
+            sigs.append(b"%d" % sig)
+    return b"".join(b"\0".join(part) + b"\0\0" for part in (listed, stale, sigs))
 
 
-def _decoded(names: bytes) -> set[str]:
-    """The names of `main`'s output (joined by NUL bytes) as `os.fsdecode` decodes each, in
-    one call rather than one a name."""
-    text = names.decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
-    return set(text.split("\0")) if text else set()
+def _found(answer: bytes) -> Found | None:
+    """What an answer says; None when it is not a whole one. The names are decoded as
+    `os.fsdecode` decodes each, in one call rather than one a name."""
+    parts = answer.split(b"\0\0")
+    if len(parts) != 4 or parts[3]:
+        return None
+    how = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+    listed, stale = (part.decode(*how).split("\0") if part else [] for part in parts[:2])
+    sigs = [int(s) for s in parts[2].split(b"\0")] if parts[2] else []
+    if len(sigs) != len(stale):
+        return None
+    return Found(set(listed), dict(zip(stale, sigs, strict=True)))
 
 
 def check(root: str, database: str) -> Found:
     """The check, made in this process. :raise OSError, sqlite3.Error: it could not be made
     (the folder or the database cannot be read)."""
-    listed, stale = _stale(os.fsencode(root), database)
-    return Found({os.fsdecode(n) for n in listed}, {os.fsdecode(n) for n in stale})
+    found = _found(_answer(root, database))
+    assert found is not None  # made whole here
+    return found
 
 
 class Checking:
@@ -129,9 +143,9 @@ class Checking:
         if self._proc is not None:
             out, err = self._proc.communicate()
             code, self._proc = self._proc.returncode, None
-            listed, sep, stale = out.partition(b"\0\0")
-            if code == 0 and sep and stale.endswith(b"\0\0"):
-                return Found(_decoded(listed), _decoded(stale[:-2]))
+            found = _found(out) if code == 0 else None
+            if found is not None:
+                return found
             why = err.decode(errors="replace").strip().splitlines()
             log.warning(
                 "the check of the kept index in a process of its own failed (%s): made here",
@@ -142,10 +156,8 @@ class Checking:
 
 def main(argv: list[str]) -> int:
     root, database = argv
-    listed, stale = _stale(os.fsencode(root), database)
-    out = sys.stdout.buffer
-    out.write(b"\0".join(listed) + b"\0\0" + b"\0".join(stale) + b"\0\0")
-    out.flush()
+    sys.stdout.buffer.write(_answer(root, database))
+    sys.stdout.buffer.flush()
     return 0
 
 
