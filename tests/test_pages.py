@@ -139,6 +139,26 @@ def test_the_index_reports_a_broken_claim_file_and_serves_the_rest(
     assert root.one("progress").get("max") == "73"
 
 
+def test_a_claim_file_whose_name_is_not_utf8_is_named_and_the_pages_still_serve(
+    client: Any, store: Path, run: Any
+) -> None:
+    """A file copied from a system with another encoding: its name is shown with the bytes
+    it cannot decode escaped (a page holding them as they are could not be sent: 500)."""
+    with open(os.path.join(os.fsencode(store), b"caf\xe9-copied.json"), "wb") as f:
+        f.write(b'{"id": "caf')
+    for path in ("/", "/claims"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        alert = page(resp).one("section", role="alert")
+        assert "caf\\xe9-copied.json" in alert.text(), path
+    assert page(client.get("/")).one("progress").get("max") == "73"
+    # The report of `annotate check --format json` is UTF-8 JSON naming the file the same way.
+    result = run("check", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout_bytes.decode("utf-8"))
+    assert [p["file"].endswith("caf\\xe9-copied.json") for p in report["problems"]] == [True]
+
+
 # -- document page -------------------------------------------------------------------------
 
 

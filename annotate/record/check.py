@@ -19,6 +19,7 @@ from .anchoring import (
     shown_score,
 )
 from .editorial import EDITORIAL, claim_findings, similar_names
+from .files import shown
 from .models import Anchor, Claim, QuestionName, Relation
 from .questions import questions
 from .service import Workspace
@@ -75,9 +76,9 @@ def _gh(value: str, prop: bool = False) -> str:
 
 def _rel(path: Path | str) -> str:
     try:
-        return os.path.relpath(path)
+        return shown(os.path.relpath(path))
     except ValueError:
-        return str(path)
+        return shown(path)
 
 
 PARALLEL_FROM = 4000
@@ -295,7 +296,7 @@ def _examine_chunk(chunk: _Chunk) -> list[_Checked]:
     out: list[_Checked] = []
     for name in chunk.names:
         claim, store_problems = store.parse_file(os.path.join(chunk.store, name))
-        file = os.path.join(folder, name)
+        file = os.path.join(folder, shown(name))
         file_problems = [
             Problem(sp.kind, file, sp.claim, sp.field, sp.message) for sp in store_problems
         ]

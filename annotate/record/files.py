@@ -44,3 +44,10 @@ def folder_state(root: Path, what: str) -> tuple[int, int]:
     if not stat.S_ISDIR(st.st_mode):
         raise NotFound(f"{what} folder {root} does not exist")
     return (st.st_mtime_ns, st.st_ino)
+
+
+def shown(name: str | Path) -> str:
+    """A file name (or path) as text to show or write as UTF-8: bytes the file system's
+    encoding could not decode, which Python holds as lone surrogates, as `\\xNN` escapes (a
+    page or a JSON report holding the surrogate itself cannot be encoded)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")

@@ -39,6 +39,7 @@ from ..errors import (
     disk_problem,
 )
 from ..record.accounts import Role, User, Users
+from ..record.files import shown
 from ..record.models import Claim, month_words
 from ..record.reviews import hidden
 from ..record.service import Workspace
@@ -443,6 +444,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["marks"] = marks_html
     app.jinja_env.globals["claim_items"] = claim_items
     app.jinja_env.filters["month"] = month_words
+    app.jinja_env.filters["file_name"] = shown
     app.jinja_env.globals["store_problems"] = lambda: workspace().problems()
 
     @app.errorhandler(AnnotateError)
