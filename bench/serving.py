@@ -32,6 +32,8 @@ class Server:
     port: int
     started: float
     output: list[str] = field(default_factory=list)
+    drain: threading.Thread | None = None
+    """The thread reading the rest of its output (see `start`)."""
 
     @property
     def pid(self) -> int:
@@ -76,6 +78,8 @@ class Server:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.drain is not None:
+            self.drain.join(timeout=15)  # `output` whole, to its last line
         self._close()
 
     def _close(self) -> None:
@@ -147,7 +151,8 @@ def start(
         raise RuntimeError("annotate serve did not start:\n" + "".join(output))
     server = Server(proc, url[0], url[1], started, output)
     # Drain the rest of its output so that the pipe never fills and blocks the server.
-    threading.Thread(target=_drain, args=(proc, output), daemon=True).start()
+    server.drain = threading.Thread(target=_drain, args=(proc, output), daemon=True)
+    server.drain.start()
     if wait:
         wait_ok(server, "/healthz", timeout)
     return server

@@ -206,6 +206,35 @@ def test_serve_runs_on_the_server_named_and_stops_on_sigterm_with_every_save_kep
     assert after["version"] == version and after["rationale"] == saved[-1]
 
 
+@pytest.mark.parametrize("name", ["granian", "waitress"])
+def test_a_server_stopped_at_once_keeps_its_whole_index_for_the_next_start(
+    workdir: Path, name: str
+) -> None:
+    """A first start reads every claim file, and its index's thread keeps what it read a
+    little later: a stop before then (here at once) writes it, so that the next start takes
+    it instead of reading every file again. (Before, such a stop kept nothing: at 100,000
+    claims every start after it took 12-15 s instead of 3.)"""
+    import sqlite3
+
+    from bench import serving
+
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    files = len(list(store.glob("*.json")))
+    server = serving.start(seeds, store, extra=["--server", name])
+    if name == "waitress":
+        server.proc.send_signal(2)  # Ctrl+C (waitress has no SIGTERM handler)
+        server.proc.wait(timeout=30)
+    server.stop()
+    output = "".join(server.output)
+    assert server.proc.returncode == 0, output
+    assert f"keeping the index of {files} files for the next start" in output, output
+    assert output.rstrip().endswith("stopped"), output
+    database = store / ".annotate-tmp" / "index.sqlite"
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        kept = {name for (name,) in db.execute("SELECT name FROM summaries")}
+    assert kept == {p.name for p in store.glob("*.json")}
+
+
 def _save_verdict(c: Any, cid: str, claim: dict[str, Any], version: int, rationale: str) -> int:
     """Save a verdict with `rationale` on the claim at `version` (through a `serving`
     client); the version it is at after."""

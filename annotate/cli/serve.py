@@ -431,13 +431,27 @@ def serve(
         # forked workers (granian's, gunicorn's) each make their own.
         here = server_name == "waitress" or (server_name == "granian" and workers == 1)
 
+        warmed: list[Any] = []
+
         def serving() -> Any:
             """The app of the process that serves, warmed, and syncing when asked to: the
             syncing thread reloads the workspace that answers the requests."""
             served = warm(app if here else create_app(config), running)
             if sync_every is not None:
                 start_sync(served.extensions["annotate"], sync_every, sync_remote)
+            warmed.append(served)
             return served
+
+        def keep_index() -> None:
+            """Once the server has stopped, what the index's thread had not kept yet is
+            written, so that the next start takes it rather than reading those files again
+            (a first start on a big store reads them all, and writes them over the next few
+            seconds). Only the app served in this process: a forked worker's is kept by its
+            thread while it runs."""
+            if warmed:
+                warmed[0].extensions["annotate"].save_index(
+                    lambda n: click.echo(f"keeping the index of {n} files for the next start")
+                )
 
         def ready() -> None:
             processes = f" with {workers} processes" if workers > 1 else ""
@@ -457,13 +471,13 @@ def serve(
             # them.
             run = prefork.run_granian if server_name == "granian" else prefork.run_gunicorn
             run(serving, sock, workers, threads, ready)
+            keep_index()
             click.echo("stopped")
             return
         from waitress.server import create_server
 
         server = create_server(serving(), sockets=[sock], threads=threads, ident="annotate")
         ready()
-        try:
-            server.run()
-        except KeyboardInterrupt:
-            click.echo("stopped")
+        server.run()  # until Ctrl+C, which it takes (its requests finished first)
+        keep_index()
+        click.echo("stopped")

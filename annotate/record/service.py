@@ -1107,6 +1107,13 @@ class Workspace:
         """Keep the store's index current from a background thread, as a server does."""
         self.store.follow()
 
+    def save_index(self, before: Callable[[int], object] | None = None) -> int:
+        """Write to the kept index what its following thread has not written yet (as a
+        server does when it stops: the next start takes it instead of reading those files
+        again); how many files' rows were written. `before` is told how many there are,
+        before they are written."""
+        return self.store.save_kept(before)
+
     def add_imported(self, claim: Claim, actor: str, note: str) -> Claim:
         """Write a claim read by an import as it is, its history ending with an `imported`
         entry. :raise AlreadyExists: a claim file with its id is there already."""

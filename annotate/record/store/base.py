@@ -48,6 +48,7 @@ class StoreState:
     _kept: IndexFile | None
     _unsaved: dict[str, Entry | None]
     _saved_at: float
+    _saving: threading.Lock
 
     if TYPE_CHECKING:
 

@@ -106,6 +106,9 @@ class Store(Index, ChangeLog, Locks, AtomicFiles):
     _unsaved: dict[str, Entry | None] = field(default_factory=dict)
     """The entries indexed anew that `_kept` does not hold yet (only while it is kept)."""
     _saved_at: float = 0.0
+    _saving: threading.Lock = field(default_factory=threading.Lock)
+    """Held by whoever writes `_kept` (`save_kept`): a stop waits for the thread's write
+    under way, then writes the rest."""
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)

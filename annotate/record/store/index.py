@@ -142,15 +142,22 @@ class Index(StoreState):
                 self._kept = IndexFile(self.root)
                 self._unsaved.update(self._entries)  # built already: keep all of it
 
-    def save_kept(self) -> None:
+    def save_kept(self, before: Callable[[int], object] | None = None) -> int:
         """Write what was indexed anew since the last call to the kept index (see
-        `keep_index`; `follow`'s thread calls it every `SAVE_EVERY` seconds)."""
-        with self._cache_lock:
-            if self._kept is None or not self._unsaved:
-                return
-            changed, self._unsaved = self._unsaved, {}
-            kept = self._kept
-        kept.save(changed)  # when it cannot be written, the next start reads those files
+        `keep_index`; `follow`'s thread calls it every `SAVE_EVERY` seconds, and a server
+        once more as it stops); how many files' rows it wrote or dropped. A write under way
+        in another thread is waited for. `before` is told how many there are, before they
+        are written."""
+        with self._saving:
+            with self._cache_lock:
+                if self._kept is None or not self._unsaved:
+                    return 0
+                changed, self._unsaved = self._unsaved, {}
+                kept = self._kept
+            if before is not None:
+                before(len(changed))
+            # When it cannot be written, the next start reads those files.
+            return len(changed) if kept.save(changed) else 0
 
     def _take_kept(self) -> dict[str, int | None] | None:
         """The first look at the folder with a kept index (under the lock): one listing and
