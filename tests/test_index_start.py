@@ -9,6 +9,9 @@ import json
 import logging
 import os
 import re
+import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ import pytest
 
 from annotate.record.store import statcheck
 
+from .conftest import ROOT
 from .webutil import make_app
 
 
@@ -219,3 +223,142 @@ def test_without_an_executable_to_start_the_check_is_made_in_the_server_s_own_pr
     assert listed[edited]["statement"] == "Edited in place while no server ran."
     assert deleted not in listed
     assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+def test_a_check_begun_before_the_imports_is_taken_and_what_was_saved_since_is_served(
+    workdir: Path, checked_apart: list[Any]
+) -> None:
+    """`annotate serve` begins the check as it starts (`cli.early`); a save another process
+    makes after that check and before the start takes it is served too: the index starts
+    where the folder stood when the check began, and applies what was logged since."""
+    from annotate.cli import early
+
+    edited, deleted = _changed_while_stopped(workdir)
+    store = workdir / "fixtures"
+    early.begin(["serve", "--seeds", str(workdir / "seeds"), "--store", str(store)])
+    assert len(checked_apart) == 1
+    checked_apart[0].wait(timeout=30)  # the check made before the save below
+    target = sorted(store.glob("*.json"))[5].stem
+    other = make_app(workdir).test_client()
+    version = other.get(f"/api/claims/{target}").get_json()["version"]
+    resp = other.patch(
+        f"/api/claims/{target}",
+        json={"statement": "Saved by another process after the check began."},
+        headers={"If-Match": f'"{version}"'},
+    )
+    assert resp.status_code == 200, resp.get_json()
+
+    app = _kept_app(workdir)
+    listed = {c["id"]: c for c in app.test_client().get("/api/claims?limit=1000").get_json()}
+    assert len(checked_apart) == 1  # the one begun, taken: none started at the start
+    assert listed[target]["statement"] == "Saved by another process after the check began."
+    assert listed[edited]["statement"] == "Edited in place while no server ran."
+    assert deleted not in listed
+    assert "added-while-stopped" in listed
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+def test_a_check_begun_for_another_folder_is_ended_and_one_made_for_this_one(
+    workdir: Path, tmp_path: Path, checked_apart: list[Any]
+) -> None:
+    """A command line read otherwise than `serve` reads it costs one check nobody takes."""
+    from annotate.cli import early
+
+    first = _kept_app(workdir)
+    first.test_client().get("/claims")
+    first.extensions["annotate"].store.save_kept()
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(workdir / "fixtures", elsewhere)
+    early.begin(["serve", "--store", str(elsewhere)])
+    app = _kept_app(workdir)
+    app.test_client().get("/")
+    assert len(checked_apart) == 2
+    assert checked_apart[0].returncode is not None  # ended (killed, or done first)
+    assert checked_apart[1].returncode == 0
+    assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "store"),
+    [
+        (["serve", "--store", "desk/claims"], {}, "desk/claims"),
+        (["serve", "--port", "0", "--store=desk/claims"], {}, "desk/claims"),
+        (["serve"], {"ANNOTATE_STORE": "from/env"}, "from/env"),
+        (["serve", "--store", "flag"], {"ANNOTATE_STORE": "from/env"}, "flag"),
+        (["serve", "--seeds", "seeds"], {}, "fixtures"),
+        (["serve", "--demo", "copy", "--store", "desk/claims"], {}, None),
+        (["serve", "--demo=copy"], {}, None),
+        (["serve", "--help"], {}, None),
+        (["check", "--store", "desk/claims"], {}, None),
+        ([], {}, None),
+    ],
+)
+def test_the_store_folder_serve_will_serve_is_read_off_its_command_line(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], environ: dict[str, str], store: str | None
+) -> None:
+    from annotate.cli import early
+
+    monkeypatch.delenv("ANNOTATE_STORE", raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    assert early.store_of(argv) == store
+
+
+def test_annotate_serve_begins_the_check_before_it_imports_the_app(
+    workdir: Path, tmp_path: Path
+) -> None:
+    """Through the command as a user starts it: the check's process is started before
+    Flask is imported, once, and the start takes it (a small store, made to count as big)."""
+    first = _kept_app(workdir)
+    first.test_client().get("/claims")
+    first.extensions["annotate"].store.save_kept()
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    record = tmp_path / "started.txt"
+    (hook / "sitecustomize.py").write_text(
+        "import os, subprocess, sys\n"
+        "from annotate.record.store import statcheck\n"
+        "statcheck.ELSEWHERE_FROM = 0\n"
+        "real = subprocess.Popen\n"
+        "def spy(*a, **k):\n"
+        "    if a[0][3:4] == [statcheck.__file__]:\n"
+        "        with open(os.environ['STARTED'], 'a') as f:\n"
+        "            f.write(f\"{'flask' in sys.modules} {a[0][-3]}\\n\")\n"
+        "    return real(*a, **k)\n"
+        "statcheck.subprocess.Popen = spy\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}", "STARTED": str(record)}
+    env.pop("ANNOTATE_STORE", None)
+    store = workdir / "fixtures"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "annotate",
+            "serve",
+            "--port",
+            "0",
+            "--store",
+            str(store),
+            "--seeds",
+            str(workdir / "seeds"),
+        ],  # fmt: skip
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "Open http" in line:
+                break
+        assert any("Open http" in line for line in lines), "".join(lines)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert record.read_text("utf-8").splitlines() == [f"False {store}"]

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from .main import cli
+import sys
+
+from . import early
+
+# Before the imports of the commands (and with them the app's): see `early`.
+early.begin(sys.argv[1:])
+
+from .main import cli  # noqa: E402
 
 __all__ = ["cli"]

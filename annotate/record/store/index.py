@@ -22,7 +22,7 @@ from ..models import Claim
 from .base import StoreState
 from .claimfile import NO_PROBLEMS, StoreProblem, parse_claim_file
 from .persisted import SAVE_EVERY, IndexFile, decode
-from .statcheck import Checking
+from .statcheck import Checking, Since
 from .summary import Counts, Entry, Summary, signature
 
 FULL_CHECK_SECONDS = 60.0
@@ -69,9 +69,9 @@ class Index(StoreState):
             folder = folder_state(self.root, "store")
             taken: dict[str, int | None] | None = None
             if self._folder is None and self._kept is not None and not self._entries:
-                sampled = time.time_ns()
-                self._log = self._log_position()
-                taken = self._take_kept()
+                took = self._take_kept()
+                if took is not None:
+                    taken, since = took
             # A store that a background thread follows (`follow`) has its files checked by
             # that thread, a few at a time: no request waits for a full pass.
             due = not self._following and time.monotonic() - self._last_full > FULL_CHECK_SECONDS
@@ -88,7 +88,11 @@ class Index(StoreState):
             seen: set[str] = set()
             if taken is not None and not full:
                 # The listing and the stats `_take_kept` just made: those files it could not
-                # take from the kept index are read, not listed and stat-ed again.
+                # take from the kept index are read, not listed and stat-ed again. The index
+                # stands where the folder stood when that check began (maybe before this
+                # process imported the app: `statcheck.begin`): what was logged since is
+                # applied by the next look, as any save is.
+                folder, sampled, self._log = since
                 seen.update(taken)
                 with bulk(lasting=True):
                     for name, sig in taken.items():
@@ -159,16 +163,17 @@ class Index(StoreState):
             # When it cannot be written, the next start reads those files.
             return len(changed) if kept.save(changed) else 0
 
-    def _take_kept(self) -> dict[str, int | None] | None:
+    def _take_kept(self) -> tuple[dict[str, int | None], Since] | None:
         """The first look at the folder with a kept index (under the lock): one listing and
         a stat of every file (`statcheck`: in a process of its own for a big store, made
         while this one decodes the rows); each whose signature the database holds is
         indexed from it, the rows of files gone are dropped. The others are left to
         `refresh`, which reads them (the files just stat-ed count as its full check).
-        Returns the signature of each file listed (None: gone before its stat), or None when
-        the check could not be made (nothing is taken: `refresh` lists the folder)."""
+        Returns the signature of each file listed (None: gone before its stat) and where the
+        folder stood when the check began, or None when the check could not be made (nothing
+        is taken: `refresh` lists the folder)."""
         assert self._kept is not None
-        checking = Checking(str(self.root), str(self._kept.path))
+        checking = Checking(str(self.root), str(self._kept.path), str(self._changes_path()))
         # Indexed here directly rather than by `_index` (the index is empty: no entry is
         # replaced, no count carried over): a third of the time it took.
         entries, by_doc = self._entries, self._by_doc
@@ -236,7 +241,7 @@ class Index(StoreState):
             self._kept.path,
         )
         self._last_full = time.monotonic()
-        return taken
+        return taken, found.since
 
     def follow(self, every: float = 0.5) -> threading.Thread:
         """Keep the index current from a background thread, as a server does: every `every`

@@ -10,20 +10,30 @@ process that cannot be started has it made in the server's own process instead, 
 same function (`check`).
 
 This module imports only the standard library, so that the check's process starts in a few
-milliseconds: it runs as a script, `python -S -P statcheck.py STORE DATABASE`, and writes
-to its standard output the names of the claim files it listed, then those of them whose
-kept row is missing or holds another signature (`Found.stale`), then those files'
-signatures in decimal: each list joined by a NUL byte and followed by two (no name is
+milliseconds: it runs as a script, `python -S -P statcheck.py STORE DATABASE LOG`, and
+writes to its standard output where the folder stood before it listed it (`Found.since`:
+its mtime and inode, the time, and the change log's inode and size, in decimal, separated
+by spaces), the names of the claim files it listed, then those of them whose kept row is
+missing or holds another signature (`Found.stale`), then those files' signatures in
+decimal: each part's items joined by a NUL byte and the part followed by two (no name is
 empty or holds one).
+
+`annotate serve` begins it (`begin`) as soon as it starts, before the app's imports (half a
+second at 100,000 claims, as long as the check), and the start takes its answer then
+(`Checking`). Its answer is of the folder as it was when the check began: the index starts
+from there (`since`), and applies what the change log holds after it, as for any save made
+while a server runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -31,7 +41,7 @@ ELSEWHERE_FROM = 4 * 1024 * 1024
 """Bytes of kept index from which its check is made in a process of its own (about 9,000
 claims: below it, the check in the server's process takes about as long as starting one)."""
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def signature(st: os.stat_result) -> int:
@@ -41,13 +51,19 @@ def signature(st: os.stat_result) -> int:
     return (st.st_ino << 64) | (hash((st.st_mtime_ns, st.st_size)) & 0xFFFF_FFFF_FFFF_FFFF)
 
 
+Since = tuple[tuple[int, int], int, tuple[int, int]]
+"""Where a look at the folder began: the folder's mtime (ns) and inode, the time (ns), and
+the change log's inode and size ((0, 0): none), each taken before the next."""
+
+
 @dataclass
 class Found:
-    """What the check found: the claim files listed, and those among them whose kept row
-    cannot be taken as it is (none, or of another signature: changed since, by an edit in
-    place, a `git pull` or another process), with the signature each has now (the files are
-    read with it, not stat-ed again)."""
+    """What the check found: where the folder stood before it was listed, the claim files
+    listed, and those among them whose kept row cannot be taken as it is (none, or of
+    another signature: changed since, by an edit in place, a `git pull` or another process),
+    with the signature each has now (the files are read with it, not stat-ed again)."""
 
+    since: Since
     listed: set[str] = field(default_factory=set)
     stale: dict[str, int] = field(default_factory=dict)
 
@@ -77,9 +93,23 @@ def _kept(database: str) -> dict[bytes, int]:
         db.close()
 
 
-def _answer(root: str, database: str) -> bytes:
+def _since(root: str, log: str) -> bytes:
+    """Where the folder stands now (`Since`), as the answer's first part. :raise OSError:
+    the folder cannot be stat-ed."""
+    folder = os.stat(root)
+    now = time.time_ns()
+    try:
+        st = os.stat(log)
+        position = (st.st_ino, st.st_size)
+    except FileNotFoundError:
+        position = (0, 0)
+    return b"%d %d %d %d %d" % (folder.st_mtime_ns, folder.st_ino, now, *position)
+
+
+def _answer(root: str, database: str, log: str) -> bytes:
     """The check's answer as `main` writes it (see the module). :raise OSError,
     sqlite3.Error: the folder or the database cannot be read."""
+    since = _since(root, log)
     kept = _kept(database)
     listed: list[bytes] = []
     stale: list[bytes] = []
@@ -89,53 +119,89 @@ def _answer(root: str, database: str) -> bytes:
         if kept.get(name) != sig:
             stale.append(name)
             sigs.append(b"%d" % sig)
-    return b"".join(b"\0".join(part) + b"\0\0" for part in (listed, stale, sigs))
+    return b"".join(b"\0".join(part) + b"\0\0" for part in ([since], listed, stale, sigs))
 
 
 def _found(answer: bytes) -> Found | None:
     """What an answer says; None when it is not a whole one. The names are decoded as
     `os.fsdecode` decodes each, in one call rather than one a name."""
     parts = answer.split(b"\0\0")
-    if len(parts) != 4 or parts[3]:
+    if len(parts) != 5 or parts[4]:
+        return None
+    try:
+        m, ino, now, log_ino, log_size = (int(n) for n in parts[0].split(b" "))
+    except ValueError:
         return None
     how = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
-    listed, stale = (part.decode(*how).split("\0") if part else [] for part in parts[:2])
-    sigs = [int(s) for s in parts[2].split(b"\0")] if parts[2] else []
+    listed, stale = (part.decode(*how).split("\0") if part else [] for part in parts[1:3])
+    sigs = [int(s) for s in parts[3].split(b"\0")] if parts[3] else []
     if len(sigs) != len(stale):
         return None
-    return Found(set(listed), dict(zip(stale, sigs, strict=True)))
+    since = ((m, ino), now, (log_ino, log_size))
+    return Found(since, set(listed), dict(zip(stale, sigs, strict=True)))
 
 
-def check(root: str, database: str) -> Found:
+def check(root: str, database: str, log: str) -> Found:
     """The check, made in this process. :raise OSError, sqlite3.Error: it could not be made
     (the folder or the database cannot be read)."""
-    found = _found(_answer(root, database))
+    found = _found(_answer(root, database, log))
     assert found is not None  # made whole here
     return found
+
+
+_begun: dict[tuple[str, str, str], subprocess.Popen[bytes]] = {}
+"""The checks `begin` started, by what they check (absolute paths), until a start takes one."""
+
+
+def _key(root: str, database: str, log: str) -> tuple[str, str, str]:
+    return (os.path.abspath(root), os.path.abspath(database), os.path.abspath(log))
+
+
+def _spawn(root: str, database: str, log: str) -> subprocess.Popen[bytes] | None:
+    """The check's process, when the kept index is big enough and there is a core for it
+    (see the module); None: the check is to be made here."""
+    try:
+        big = os.path.getsize(database) >= ELSEWHERE_FROM
+    except OSError:
+        big = False
+    # (An embedded interpreter may have no executable to start: the check is made here.)
+    if not (big and sys.executable and (os.cpu_count() or 1) > 1):
+        return None
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-S", "-P", __file__, root, database, log],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except OSError as exc:
+        logger.info("checking the kept index in this process (%s)", exc)
+        return None
+
+
+def begin(root: str, database: str, log: str) -> None:
+    """Begin the check of the store folder `root` against the kept index `database` (its
+    change log `log`) in a process of its own, for the start that follows to take
+    (`Checking`): `annotate serve` does so before the app's imports. Nothing when the check
+    would be made in the server's process anyway (a small store, one core)."""
+    key = _key(root, database, log)
+    if key not in _begun and (proc := _spawn(*key)) is not None:
+        _begun[key] = proc
 
 
 class Checking:
     """The check under way: in a process of its own when the kept index is big (see the
     module), else made when `found` is asked for. Start it before decoding the rows."""
 
-    def __init__(self, root: str, database: str) -> None:
-        self.root, self.database = root, database
-        self._proc: subprocess.Popen[bytes] | None = None
-        try:
-            big = os.path.getsize(database) >= ELSEWHERE_FROM
-        except OSError:
-            big = False
-        # (An embedded interpreter may have no executable to start: the check is made here.)
-        if big and sys.executable and (os.cpu_count() or 1) > 1:
-            try:
-                self._proc = subprocess.Popen(
-                    [sys.executable, "-S", "-P", __file__, root, database],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                )
-            except OSError as exc:
-                log.info("checking the kept index in this process (%s)", exc)
+    def __init__(self, root: str, database: str, log: str) -> None:
+        self.root, self.database, self.log = root, database, log
+        # The check `begin` started for this folder, if any (the others begun are of no
+        # use now: ended); else one started now.
+        key = _key(root, database, log)
+        begun = _begun.pop(key, None)
+        for other in list(_begun):
+            _end(_begun.pop(other))
+        self._proc = begun if begun is not None else _spawn(root, database, log)
 
     def found(self) -> Found:
         """What the check found (waiting for its process). :raise OSError, sqlite3.Error: as
@@ -147,16 +213,22 @@ class Checking:
             if found is not None:
                 return found
             why = err.decode(errors="replace").strip().splitlines()
-            log.warning(
+            logger.warning(
                 "the check of the kept index in a process of its own failed (%s): made here",
                 why[-1] if why else "no answer",
             )
-        return check(self.root, self.database)
+        return check(self.root, self.database, self.log)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        proc.kill()
+    proc.communicate()
 
 
 def main(argv: list[str]) -> int:
-    root, database = argv
-    sys.stdout.buffer.write(_answer(root, database))
+    root, database, log = argv
+    sys.stdout.buffer.write(_answer(root, database, log))
     sys.stdout.buffer.flush()
     return 0
 
