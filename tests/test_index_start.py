@@ -304,11 +304,14 @@ def test_the_store_folder_serve_will_serve_is_read_off_its_command_line(
     assert early.store_of(argv) == store
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_annotate_serve_begins_the_check_before_it_imports_the_app(
-    workdir: Path, tmp_path: Path
+    workdir: Path, tmp_path: Path, workers: int
 ) -> None:
     """Through the command as a user starts it: the check's process is started before
-    Flask is imported, once, and the start takes it (a small store, made to count as big)."""
+    Flask is imported, once, and the start takes it (a small store, made to count as big).
+    With workers forked, each makes its own check, and the one begun is ended: none is left
+    waiting for a reader while the server runs."""
     first = _kept_app(workdir)
     first.test_client().get("/claims")
     first.extensions["annotate"].store.save_kept()
@@ -325,7 +328,13 @@ def test_annotate_serve_begins_the_check_before_it_imports_the_app(
         "        with open(os.environ['STARTED'], 'a') as f:\n"
         "            f.write(f\"{'flask' in sys.modules} {a[0][-3]}\\n\")\n"
         "    return real(*a, **k)\n"
-        "statcheck.subprocess.Popen = spy\n",
+        "statcheck.subprocess.Popen = spy\n"
+        "end = statcheck._end\n"
+        "def ended(proc):\n"
+        "    with open(os.environ['STARTED'], 'a') as f:\n"
+        "        f.write('ended\\n')\n"
+        "    end(proc)\n"
+        "statcheck._end = ended\n",
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}", "STARTED": str(record)}
@@ -343,7 +352,9 @@ def test_annotate_serve_begins_the_check_before_it_imports_the_app(
             str(store),
             "--seeds",
             str(workdir / "seeds"),
-        ],  # fmt: skip
+            "--workers",
+            str(workers),
+        ],
         cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
@@ -358,7 +369,29 @@ def test_annotate_serve_begins_the_check_before_it_imports_the_app(
             if "Open http" in line:
                 break
         assert any("Open http" in line for line in lines), "".join(lines)
+        deadline = time.monotonic() + 10
+        while len(record.read_text("utf-8").splitlines()) < workers + 2 * (workers > 1):
+            assert time.monotonic() < deadline, record.read_text("utf-8")
+            time.sleep(0.1)
+        time.sleep(0.5)
+        checking = [
+            p
+            for p in Path("/proc").glob("[0-9]*")
+            if b"statcheck.py" in _cmdline(p) and str(store).encode() in _cmdline(p)
+        ]
+        assert checking == []
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
-    assert record.read_text("utf-8").splitlines() == [f"False {store}"]
+    started = record.read_text("utf-8").splitlines()
+    if workers == 1:
+        assert started == [f"False {store}"]
+    else:  # the one begun ended before the workers were forked; each made its own
+        assert started == [f"False {store}", "ended"] + [f"True {store}"] * workers
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -22,6 +23,9 @@ import pytest
 from bench import serving
 from bench.startup import kept_rows
 from bench.writers import verdict_body
+
+from .conftest import ROOT
+from .webutil import make_app
 
 KEPT = Path(".annotate-tmp") / "index.sqlite"
 
@@ -282,3 +286,87 @@ def test_the_kept_index_is_written_in_batches_and_read_back_whole(
     assert again.summaries() == first.summaries()
     n = len(files(store))
     assert any(f": {n} of {n} files from" in r.getMessage() for r in caplog.records)
+
+
+def _page(client: Any, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    return re.sub(r'"csrf_token" value="[^"]*"|"X-CSRF-Token": "[^"]*"', "", html)
+
+
+def _by_document(get: Any) -> dict[str, list[str]]:
+    """Each seed document's claims, as the API filters them by document (from the index's
+    marks: a mark kept under another document's number would move its claim)."""
+    docs = sorted(p.stem for p in (ROOT / "seeds").glob("*.txt"))
+    return {doc: sorted(c["id"] for c in get(f"/api/claims?doc={doc}&limit=1000")) for doc in docs}
+
+
+def _numbered_otherwise(database: Path) -> None:
+    """Number the kept marks' documents the other way round, as another process that met
+    them in the other order would have: the `marked` table and every row's marks."""
+    import struct
+
+    mark = struct.Struct("<IIIQ?")
+    with sqlite3.connect(database) as db:
+        docs = [d for _, d in db.execute("SELECT number, doc FROM marked ORDER BY number")]
+        other = {n: len(docs) - 1 - n for n in range(len(docs))}
+        db.execute("DELETE FROM marked")
+        db.executemany(
+            "INSERT INTO marked VALUES (?, ?)", [(other[n], d) for n, d in enumerate(docs)]
+        )
+        rows = db.execute("SELECT name, marks FROM summaries").fetchall()
+        for name, marks in rows:
+            packed = b"".join(mark.pack(other[n], *rest) for n, *rest in mark.iter_unpack(marks))
+            db.execute("UPDATE summaries SET marks = ? WHERE name = ?", (packed, name))
+
+
+def test_marks_kept_by_one_process_are_in_the_same_documents_in_another(workdir: Path) -> None:
+    """The kept marks name their documents by the database's numbers, and each process
+    numbers documents its own way. Kept by a server, numbered otherwise (as another process
+    would have), then taken and written by this process (which renumbers them both ways),
+    and taken by a fresh server (which takes them as they are): every claim is served under
+    the documents a build from the files serves it under."""
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    built = make_app(workdir).test_client()
+    expected = _by_document(lambda path: built.get(path).get_json())
+    assert sum(map(len, expected.values())) > 0
+
+    serving.start(seeds, store).stop()  # builds the kept index, and writes it as it stops
+    _numbered_otherwise(workdir / "fixtures" / KEPT)
+    here = make_app(workdir)
+    here.extensions["annotate"].keep_index()
+    client = here.test_client()
+    assert _by_document(lambda path: client.get(path).get_json()) == expected
+    assert _page(client, "/") == _page(built, "/")
+    # Every claim saved here (each row written again, its marks numbered as the database
+    # numbers them), then a fresh server starts from those rows.
+    for claim in client.get("/api/claims?limit=1000").get_json():
+        resp = client.put(
+            f"/api/claims/{claim['id']}/verdict",
+            json=verdict_body(claim, "Saved again by a process that numbers otherwise."),
+            headers={"If-Match": f'"{claim["version"]}"'},
+        )
+        assert resp.status_code == 200, resp.get_json()
+    assert here.extensions["annotate"].save_index() == len(files(store))
+    with serving.start(seeds, store) as server, server.client() as c:
+        assert _by_document(lambda path: c.json("GET", path)[1]) == expected
+
+
+def test_a_kept_index_whose_documents_are_numbered_otherwise_than_written_is_built_again(
+    workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A `marked` table with a number missing (not as the server writes it): the start
+    reads the files, and what it serves is what a build from the files serves."""
+    seeds, store = workdir / "seeds", workdir / "fixtures"
+    built = make_app(workdir).test_client()
+    expected = _by_document(lambda path: built.get(path).get_json())
+    serving.start(seeds, store).stop()
+    with sqlite3.connect(store / KEPT) as db:
+        db.execute("DELETE FROM marked WHERE number = 0")
+    caplog.set_level(logging.WARNING)
+    here = make_app(workdir)
+    here.extensions["annotate"].keep_index()
+    client = here.test_client()
+    assert _by_document(lambda path: client.get(path).get_json()) == expected
+    assert _page(client, "/") == _page(built, "/")
+    warned = " | ".join(r.getMessage() for r in caplog.records)
+    assert "not numbered 0, 1, 2" in warned, warned

@@ -21,6 +21,7 @@ from ..errors import AnnotateError
 from ..record.gitrepo import GitProblem, git, repository
 from ..record.service import Workspace
 from ..record.settings import DeskSettings
+from ..record.store import statcheck
 from ..web import allocator, gate
 from ..web.common import is_loopback
 from .options import CONTEXT, workspace_options
@@ -470,6 +471,8 @@ def serve(
             # following other processes' saves) once it is forked; this process only watches
             # them.
             run = prefork.run_granian if server_name == "granian" else prefork.run_gunicorn
+            if not here:
+                statcheck.end_begun()  # begun for this process, which serves nothing
             run(serving, sock, workers, threads, ready)
             keep_index()
             click.echo("stopped")

@@ -21,7 +21,7 @@ from ..files import folder_state
 from ..models import Claim
 from .base import StoreState
 from .claimfile import NO_PROBLEMS, StoreProblem, parse_claim_file
-from .persisted import SAVE_EVERY, IndexFile, decode
+from .persisted import SAVE_EVERY, IndexFile
 from .statcheck import Checking, Since
 from .summary import Counts, Entry, Summary, signature
 
@@ -179,14 +179,17 @@ class Index(StoreState):
         entries, by_doc = self._entries, self._by_doc
         unread: dict[str, int] = {}
         with bulk(lasting=True):
-            for name, sig, data in self._kept.rows():
-                try:
-                    summary = decode(data)
-                except (ValueError, TypeError):
+            for name, sig, summary in self._kept.summaries():
+                if summary is None:
                     unread[name] = sig  # a row this version cannot read: the file is read
                     continue
+                try:
+                    marked_in = summary.appearances.docs
+                except IndexError:  # a mark in a document the database never numbered
+                    unread[name] = sig
+                    continue
                 entries[name] = Entry(sig, summary, NO_PROBLEMS)
-                for doc in summary.appearances.docs:
+                for doc in marked_in:
                     by_doc.setdefault(doc, []).append(name)
             try:
                 found = checking.found()

@@ -26,16 +26,16 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 import orjson
 
 from .claimfile import TEMP
-from .summary import Entry, Link, Marks, Named, Summary
+from .summary import MARK_SIZE, Entry, Link, Marks, Named, Summary
 
-SCHEMA = 5
+SCHEMA = 6
 """Bumped when the rows' layout changes: a database of another schema is rebuilt."""
 
 SAVE_EVERY = 2.0
@@ -55,8 +55,10 @@ def _python() -> str:
     return f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def encode(s: Summary) -> bytes:
-    """A summary as the database keeps it (a JSON array)."""
+def encode(s: Summary, to_kept: Sequence[int]) -> tuple[bytes, bytes]:
+    """A summary as the database keeps it: a JSON array, and its marks packed as `Marks`
+    packs them, with the database's numbers of their documents (`to_kept`: by this
+    process's number, see `IndexFile.save`)."""
     return orjson.dumps(
         [
             s.id,
@@ -70,7 +72,6 @@ def encode(s: Summary) -> bytes:
             s.verdict,
             s.rationale,
             s.updated_at.isoformat(),
-            [[m.doc, m.start, m.end, m.digest, m.orphaned] for m in s.appearances],
             s.reviews,
             s.settled,
             s.reopened,
@@ -79,18 +80,24 @@ def encode(s: Summary) -> bytes:
             [[r.kind, r.claim] for r in s.relations],
             [s.question.name, s.question.answer] if s.question else None,
         ]
-    )
+    ), s.appearances.renumbered(to_kept)
 
 
-def decode(data: bytes) -> Summary:
-    """The summary `encode` wrote (strings interned as `Summary.of` interns them).
+def decode(data: bytes, marks: bytes, table: Sequence[int] | None) -> Summary:
+    """The summary `encode` wrote (strings interned as `Summary.of` interns them), its
+    marks' documents renumbered by `table` (None: the database's numbers are this
+    process's, as in a server's start: the marks are taken as they are).
 
     Made with `tuple.__new__` and list comprehensions rather than the classes' constructors
     and generators: a warm start decodes every summary of the store (100,000: 1.3 s of CPU
-    before, 0.5 s so)."""
-    (i, version, statement, wide, claimant, day, verdict, rationale, at, marks, reviews,
+    before, 0.5 s so; the marks kept packed, rather than as JSON packed again, a fifth
+    less again)."""
+    (i, version, statement, wide, claimant, day, verdict, rationale, at, reviews,
      settled, reopened, tags, month, links, named) = orjson.loads(data)  # fmt: skip
     intern = sys.intern
+    if len(marks) % MARK_SIZE:
+        raise ValueError("marks cut short")
+    appearances = Marks(marks) if table is None else Marks(Marks(marks).renumbered(table))
     return _new(
         Summary,
         (
@@ -102,7 +109,7 @@ def decode(data: bytes) -> Summary:
             intern(verdict) if verdict else None,
             rationale.encode() if wide & 2 else rationale,
             _moment(at),
-            Marks.of(marks),
+            appearances,
             tuple([(intern(n), intern(v)) for n, v in reviews]) if reviews else (),
             settled,
             reopened,
@@ -177,10 +184,14 @@ class IndexFile:
                             self.path, why)  # fmt: skip
             db.execute("DROP TABLE IF EXISTS summaries")
             db.execute("DROP TABLE IF EXISTS documents")
+            db.execute("DROP TABLE IF EXISTS marked")
             db.execute(
                 "CREATE TABLE summaries (name TEXT PRIMARY KEY, signature TEXT NOT NULL,"
-                " summary BLOB NOT NULL) WITHOUT ROWID"
+                " summary BLOB NOT NULL, marks BLOB NOT NULL) WITHOUT ROWID"
             )
+            # The documents the kept marks are in, numbered 0, 1, 2... as they first come
+            # (a number is never given again, nor taken back).
+            db.execute("CREATE TABLE marked (number INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
             db.execute(
                 "CREATE TABLE documents (doc_id TEXT PRIMARY KEY, signature TEXT NOT NULL,"
                 " sha256 TEXT NOT NULL, length INTEGER NOT NULL, meta BLOB NOT NULL)"
@@ -189,15 +200,33 @@ class IndexFile:
             db.execute("DELETE FROM meta")
             db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
 
-    def rows(self) -> Iterator[tuple[str, int, bytes]]:
-        """Every kept file's name, signature and encoded summary, one at a time (none when
-        the database cannot be used: the files are read instead)."""
+    def summaries(self) -> Iterator[tuple[str, int, Summary | None]]:
+        """Every kept file's name, signature and summary, one at a time (None: a row this
+        version cannot read, whose file is to be read; nothing when the database cannot be
+        used: the files are read instead)."""
         try:
-            # Read in one transaction: rows written meanwhile by another process are for
-            # its next look.
+            # Read in one transaction: the documents' numbers are those of the rows read,
+            # and rows written meanwhile by another process are for its next look.
             db = self._connect()
-            for name, sig, data in db.execute("SELECT name, signature, summary FROM summaries"):
-                yield name, int(sig), data
+            db.execute("BEGIN")
+            try:
+                numbered = db.execute("SELECT number, doc FROM marked ORDER BY number")
+                docs = [doc for _, doc in numbered.fetchall()]
+                if db.execute("SELECT max(number) FROM marked").fetchone()[0] != len(docs) - 1:
+                    # Not as `save` numbers them: the database is built again.
+                    raise sqlite3.DatabaseError("the marked documents are not numbered 0, 1, 2…")
+                table: list[int] | None = Marks.numbered(docs)
+                if table == list(range(len(docs))):
+                    table = None  # this process numbers them as the database does
+                rows = db.execute("SELECT name, signature, summary, marks FROM summaries")
+                for name, sig, data, marks in rows:
+                    try:
+                        summary: Summary | None = decode(data, marks, table)
+                    except (ValueError, TypeError, IndexError):
+                        summary = None
+                    yield name, int(sig), summary
+            finally:
+                db.rollback()  # only read
         except (sqlite3.Error, OSError, ValueError) as exc:
             log.warning("the index database %s cannot be read (%s): reading the files",
                         self.path, exc)  # fmt: skip
@@ -212,7 +241,10 @@ class IndexFile:
         whether it was written (when not, the next start reads those files again).
 
         Each batch is encoded just before it is written: all of a first build's 100,000
-        encoded at once took 410 MB, held for the whole write, and kept by the process."""
+        encoded at once took 410 MB, held for the whole write, and kept by the process.
+        Its marks' documents are numbered as the database numbers them, in the batch's own
+        transaction (a database built again by another process meanwhile numbers them
+        afresh)."""
         put: list[tuple[str, int, Summary]] = []
         drop: list[tuple[str]] = []
         for name, e in changed.items():
@@ -225,9 +257,11 @@ class IndexFile:
             with _writing(db):
                 db.executemany("DELETE FROM summaries WHERE name = ?", drop)
             for at in range(0, len(put), BATCH):
-                rows = [(n, str(sig), encode(s)) for n, sig, s in put[at : at + BATCH]]
                 with _writing(db):
-                    db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?)", rows)
+                    to_kept = _kept_numbers(db)
+                    batch = put[at : at + BATCH]
+                    rows = [(n, str(sig), *encode(s, to_kept)) for n, sig, s in batch]
+                    db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?)", rows)
         except (sqlite3.Error, OSError) as exc:
             log.warning("the index database %s was not written (%s)", self.path, exc)
             self.close()
@@ -285,6 +319,21 @@ class IndexFile:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+
+
+def _kept_numbers(db: sqlite3.Connection) -> list[int]:
+    """The database's number of each document this process has numbered, by this process's
+    number (those the database did not have numbered now, after the others). In a write
+    transaction."""
+    held = dict(db.execute("SELECT doc, number FROM marked"))
+    docs = Marks.numbering()
+    new = [d for d in docs if d not in held]
+    if new:
+        first = max(held.values(), default=-1) + 1
+        rows = [(first + i, d) for i, d in enumerate(new)]
+        db.executemany("INSERT INTO marked VALUES (?, ?)", rows)
+        held.update((d, n) for n, d in rows)
+    return [held[d] for d in docs]
 
 
 @contextlib.contextmanager

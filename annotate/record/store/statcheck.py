@@ -150,7 +150,9 @@ def check(root: str, database: str, log: str) -> Found:
 
 
 _begun: dict[tuple[str, str, str], subprocess.Popen[bytes]] = {}
-"""The checks `begin` started, by what they check (absolute paths), until a start takes one."""
+"""The checks `begin` started, by what they check (absolute paths), until a start takes one
+(in this process: `_begun_by`; a process forked since, a server's worker, takes none)."""
+_begun_by = 0
 
 
 def _key(root: str, database: str, log: str) -> tuple[str, str, str]:
@@ -184,9 +186,18 @@ def begin(root: str, database: str, log: str) -> None:
     change log `log`) in a process of its own, for the start that follows to take
     (`Checking`): `annotate serve` does so before the app's imports. Nothing when the check
     would be made in the server's process anyway (a small store, one core)."""
+    global _begun_by
     key = _key(root, database, log)
     if key not in _begun and (proc := _spawn(*key)) is not None:
         _begun[key] = proc
+        _begun_by = os.getpid()
+
+
+def end_begun() -> None:
+    """End the checks `begin` started that no start will take (`annotate serve` forking
+    its workers, each of which makes its own)."""
+    for key in list(_begun):
+        _end(_begun.pop(key))
 
 
 class Checking:
@@ -197,10 +208,10 @@ class Checking:
         self.root, self.database, self.log = root, database, log
         # The check `begin` started for this folder, if any (the others begun are of no
         # use now: ended); else one started now.
-        key = _key(root, database, log)
-        begun = _begun.pop(key, None)
-        for other in list(_begun):
-            _end(_begun.pop(other))
+        begun = None
+        if _begun_by == os.getpid():
+            begun = _begun.pop(_key(root, database, log), None)
+            end_begun()
         self._proc = begun if begun is not None else _spawn(root, database, log)
 
     def found(self) -> Found:

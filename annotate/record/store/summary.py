@@ -41,6 +41,7 @@ class Mark(NamedTuple):
 
 _MARK = struct.Struct("<IIIQ?")
 """A `Mark` packed: its document's number (`_DOCS`), start, end, digest and orphaned."""
+MARK_SIZE = _MARK.size
 
 _DOCS: list[str] = []
 """The documents marks name, by number: only ever added to (a process's few thousand)."""
@@ -87,6 +88,34 @@ class Marks(Sequence[Mark]):
                 ]
             )
         )
+
+    @property
+    def packed(self) -> bytes:
+        """The marks packed, their documents numbered as this process numbers them (see
+        `renumbered`)."""
+        return self._data
+
+    def renumbered(self, table: Sequence[int]) -> bytes:
+        """The marks packed with each document's number `n` made `table[n]` (from this
+        process's numbering to another's, as the kept index keeps them, or back)."""
+        pack = _MARK.pack
+        return b"".join(
+            [pack(table[n], a, b, h, o) for n, a, b, h, o in _MARK.iter_unpack(self._data)]
+        )
+
+    @staticmethod
+    def numbered(docs: Sequence[str]) -> list[int]:
+        """This process's number of each of `docs` (numbered now if new): a table from a
+        numbering in which `docs[i]` is `i` to this process's. In a process that numbers
+        `docs` first (a server's start from the kept index), the table is `0, 1, 2...`: the
+        kept marks are then this process's as they are."""
+        known = _DOC_NUMBERS
+        return [known[d] if d in known else _doc_number(d) for d in docs]
+
+    @staticmethod
+    def numbering() -> list[str]:
+        """The documents this process has numbered, by number."""
+        return list(_DOCS)
 
     def __iter__(self) -> Iterator[Mark]:
         # `tuple.__new__` rather than `Mark(...)`: a named tuple's constructor is a Python
