@@ -212,7 +212,8 @@ class IndexFile:
             try:
                 numbered = db.execute("SELECT number, doc FROM marked ORDER BY number")
                 docs = [doc for _, doc in numbered.fetchall()]
-                if db.execute("SELECT max(number) FROM marked").fetchone()[0] != len(docs) - 1:
+                last = db.execute("SELECT coalesce(max(number), -1) FROM marked").fetchone()[0]
+                if last != len(docs) - 1:
                     # Not as `save` numbers them: the database is built again.
                     raise sqlite3.DatabaseError("the marked documents are not numbered 0, 1, 2…")
                 table: list[int] | None = Marks.numbered(docs)
