@@ -451,7 +451,9 @@ def serve(
             thread while it runs."""
             if warmed:
                 warmed[0].extensions["annotate"].save_index(
-                    lambda n: click.echo(f"keeping the index of {n} files for the next start")
+                    lambda n: click.echo(
+                        f"keeping the index of {n} file{'s' if n != 1 else ''} for the next start"
+                    )
                 )
 
         def ready() -> None:
