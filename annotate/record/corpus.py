@@ -98,10 +98,17 @@ class CorpusDocument:
     id: str
     meta: DocumentMeta
     sha256: str
-    path: Path
+    file: str
+    """Its text file's path (`path` as a `Path`: made when asked for, as a start from the
+    kept index makes 10,000 documents and asks for none)."""
     length: int
     signature: tuple[int, int, int, int] = (0, 0, 0, 0)
     inodes: tuple[int, int] = (0, 0)
+
+    @property
+    def path(self) -> Path:
+        """Its text file."""
+        return Path(self.file)
 
     @property
     def text(self) -> str:
@@ -110,7 +117,7 @@ class CorpusDocument:
         :raise NotFound: the file is gone.
         """
         try:
-            raw = read_bytes(self.path)
+            raw = read_bytes(self.file)
         except FileNotFoundError:
             raise NotFound(f"document '{self.id}' is gone from the corpus") from None
         return raw.decode("utf-8", errors="replace")
@@ -231,9 +238,8 @@ class Corpus:
         if old is not None and old.signature == sig and old.inodes == (st.st_ino, mino):
             return True
         inodes = (st.st_ino, mino)
-        path = Path(text_name)
-        if not self._from_kept(doc_id, path, sig, inodes):
-            self._load(doc_id, path, self.root / f"{doc_id}.json", sig)
+        if not self._from_kept(doc_id, text_name, sig, inodes):
+            self._load(doc_id, Path(text_name), self.root / f"{doc_id}.json", sig)
             self._docs[doc_id].inodes = inodes
             if self._kept is not None:
                 doc = self._docs[doc_id]
@@ -251,7 +257,7 @@ class Corpus:
         return True
 
     def _from_kept(
-        self, doc_id: str, path: Path, sig: tuple[int, int, int, int], inodes: tuple[int, int]
+        self, doc_id: str, path: str, sig: tuple[int, int, int, int], inodes: tuple[int, int]
     ) -> bool:
         """Take a document from the kept rows (see `keep_index`) when its files are the ones
         kept there; whether it was."""
@@ -294,7 +300,7 @@ class Corpus:
             id=doc_id,
             meta=meta,
             sha256=hashlib.sha256(raw).hexdigest(),
-            path=path,
+            file=str(path),
             length=len(text),
             signature=sig,
         )
