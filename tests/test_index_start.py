@@ -279,6 +279,24 @@ def test_a_check_begun_for_another_folder_is_ended_and_one_made_for_this_one(
 
 
 @pytest.mark.parametrize(
+    ("program", "ours"),
+    [
+        ("/venv/bin/annotate", True),
+        ("annotate", True),
+        ("/venv/lib/python3.11/site-packages/annotate/__main__.py", True),
+        ("/usr/bin/pytest", False),
+        ("/home/me/serve_it.py", False),
+        ("/elsewhere/__main__.py", False),
+    ],
+)
+def test_only_annotate_itself_begins_the_check(program: str, ours: bool) -> None:
+    """Another program that imports the CLI, whatever its arguments, begins nothing."""
+    from annotate.cli import early
+
+    assert early.ours(program) is ours
+
+
+@pytest.mark.parametrize(
     ("argv", "environ", "store"),
     [
         (["serve", "--store", "desk/claims"], {}, "desk/claims"),

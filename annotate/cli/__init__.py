@@ -7,7 +7,8 @@ import sys
 from . import early
 
 # Before the imports of the commands (and with them the app's): see `early`.
-early.begin(sys.argv[1:])
+if early.ours(sys.argv[0]):
+    early.begin(sys.argv[1:])
 
 from .main import cli  # noqa: E402
 

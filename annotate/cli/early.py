@@ -12,6 +12,7 @@ otherwise here costs one check nobody takes, ended at the start.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ..record.store import statcheck
 
@@ -39,6 +40,15 @@ def store_of(argv: list[str]) -> str | None:
     if store is None:
         store = os.environ.get("ANNOTATE_STORE") or "fixtures"
     return store or None
+
+
+def ours(program: str) -> bool:
+    """Whether `program` (a process's `sys.argv[0]`) is `annotate`: the console script, or
+    `python -m annotate` (another program that imports the CLI begins nothing)."""
+    path = Path(program)
+    if path.name == "__main__.py":
+        return path.parent.name == "annotate"
+    return path.stem == "annotate"
 
 
 def begin(argv: list[str]) -> None:
