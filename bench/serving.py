@@ -106,9 +106,15 @@ def start(
 ) -> Server:
     """Spawn `python -m annotate serve --port 0` and wait until it prints its URL.
 
-    With `wait`, also until `/healthz` answers 200. `env`: more environment variables.
+    With `wait`, also until `/healthz` answers 200. `env`: more environment variables (its
+    `PYTHONPATH` goes before this checkout's).
     """
-    env = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}
+    first = (env or {}).get("PYTHONPATH")  # folders `env` puts before this checkout's code
+    env = {
+        **os.environ,
+        **(env or {}),
+        "PYTHONPATH": os.pathsep.join(filter(None, (first, str(ROOT)))),
+    }
     env.pop("ANNOTATE_STORE", None)
     env.pop("ANNOTATE_SEEDS", None)
     cmd = [

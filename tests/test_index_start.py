@@ -10,8 +10,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ import pytest
 
 from annotate.record.store import statcheck
 
-from .conftest import ROOT
 from .webutil import make_app
 
 
@@ -344,7 +341,7 @@ def test_annotate_serve_begins_the_check_before_it_imports_the_app(
         "def spy(*a, **k):\n"
         "    if a[0][3:4] == [statcheck.__file__]:\n"
         "        with open(os.environ['STARTED'], 'a') as f:\n"
-        "            f.write(f\"{'flask' in sys.modules} {a[0][-3]}\\n\")\n"
+        "            f.write(f\"{'flask' in sys.modules} {a[0][-1]}\\n\")\n"
         "    return real(*a, **k)\n"
         "statcheck.subprocess.Popen = spy\n"
         "end = statcheck._end\n"
@@ -355,38 +352,12 @@ def test_annotate_serve_begins_the_check_before_it_imports_the_app(
         "statcheck._end = ended\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{ROOT}", "STARTED": str(record)}
-    env.pop("ANNOTATE_STORE", None)
+    from bench import serving
+
     store = workdir / "fixtures"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "annotate",
-            "serve",
-            "--port",
-            "0",
-            "--store",
-            str(store),
-            "--seeds",
-            str(workdir / "seeds"),
-            "--workers",
-            str(workers),
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if "Open http" in line:
-                break
-        assert any("Open http" in line for line in lines), "".join(lines)
+    env = {"PYTHONPATH": str(hook), "STARTED": str(record)}
+    extra = ["--workers", str(workers)]
+    with serving.start(workdir / "seeds", store, extra=extra, env=env):
         deadline = time.monotonic() + 10
         while len(record.read_text("utf-8").splitlines()) < workers + 2 * (workers > 1):
             assert time.monotonic() < deadline, record.read_text("utf-8")
@@ -398,9 +369,6 @@ def test_annotate_serve_begins_the_check_before_it_imports_the_app(
             if b"statcheck.py" in _cmdline(p) and str(store).encode() in _cmdline(p)
         ]
         assert checking == []
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
     started = record.read_text("utf-8").splitlines()
     if workers == 1:
         assert started == [f"False {store}"]

@@ -6,7 +6,8 @@ first, it is made meanwhile, and the start takes its answer instead of waiting f
 reads the store folder off the command line as `serve` will (`--store`, else
 `ANNOTATE_STORE`, else `fixtures`); the start takes the check only when it is of the folder
 and kept index it opens (with `--demo`, a copy: none is begun), so a command line read
-otherwise here costs one check nobody takes, ended at the start.
+otherwise here costs one check nobody takes, ended at the start. (The folder alone names the
+check: `statcheck` knows where in it the kept index and the change log are.)
 """
 
 from __future__ import annotations
@@ -15,10 +16,6 @@ import os
 from pathlib import Path
 
 from ..record.store import statcheck
-
-TEMP = ".annotate-tmp"
-"""The store's scratch folder, where the kept index and the change log are (as
-`record.store` names them: the start takes the check only when the paths are the same)."""
 
 
 def store_of(argv: list[str]) -> str | None:
@@ -54,9 +51,5 @@ def ours(program: str) -> bool:
 def begin(argv: list[str]) -> None:
     """Begin the check for the store `annotate <argv>` will serve, if any (see the module)."""
     store = store_of(argv)
-    if store is None:
-        return
-    temp = os.path.join(store, TEMP)
-    statcheck.begin(
-        store, os.path.join(temp, "index.sqlite"), os.path.join(temp, "locks", "changes.log")
-    )
+    if store is not None:
+        statcheck.begin(store)

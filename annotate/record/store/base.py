@@ -64,9 +64,6 @@ class StoreState:
         def _log_position(self) -> tuple[int, int]:
             raise NotImplementedError
 
-        def _changes_path(self) -> Path:
-            raise NotImplementedError
-
         def _folder_change(self, name: str) -> contextlib.AbstractContextManager[None]:
             raise NotImplementedError
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .base import StoreState
+from .statcheck import CHANGES, log_position
 from .summary import signature
 
 CHANGES_LOG_LIMIT = 4 * 1024 * 1024
@@ -22,15 +23,11 @@ class ChangeLog(StoreState):
     """Writing and following the change log (part of `Store`)."""
 
     def _changes_path(self) -> Path:
-        return self._lock_dir() / "changes.log"
+        return self._lock_dir() / CHANGES
 
     def _log_position(self) -> tuple[int, int]:
         """The change log's inode and size now (where a reader that listed the folder goes on)."""
-        try:
-            st = os.stat(self._changes_path())
-        except FileNotFoundError:
-            return (0, 0)
-        return (st.st_ino, st.st_size)
+        return log_position(str(self._changes_path()))
 
     def _catch_up(self, folder: tuple[int, int], limit: int | None = None) -> bool:
         """Apply the logged changes since the last look, if they account for the folder's
@@ -162,7 +159,7 @@ class ChangeLog(StoreState):
                 before = os.stat(self.root).st_mtime_ns
                 yield
                 after = os.stat(self.root).st_mtime_ns
-                log = self._open_lock_file("changes.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+                log = self._open_lock_file(CHANGES, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
                 try:
                     os.write(log, f"{before} {after} {name}\n".encode())
                     self._logged += 1

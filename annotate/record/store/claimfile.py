@@ -14,15 +14,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..files import read_bytes
 from ..models import EMPTY_UNSAID, Change, Claim, error_details
+from . import statcheck
 
 TRASH = ".trash"
 
 _HISTORY_LIST = TypeAdapter(list[Change])
 
 
-TEMP = ".annotate-tmp"
-"""Where a write prepares its file before the rename: a folder of its own, so that only the
-rename itself changes the store folder (and is logged)."""
+# Where a write prepares its file before the rename (a folder of its own, so that only the
+# rename itself changes the store folder, and is logged): the store's scratch folder.
+TEMP = statcheck.TEMP
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class Index(StoreState):
         folder stood when the check began, or None when the check could not be made (nothing
         is taken: `refresh` lists the folder)."""
         assert self._kept is not None
-        checking = Checking(str(self.root), str(self._kept.path), str(self._changes_path()))
+        checking = Checking(str(self.root))
         # Indexed here directly rather than by `_index` (the index is empty: no entry is
         # replaced, no count carried over): a third of the time it took.
         entries, by_doc = self._entries, self._by_doc

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import statcheck
 from .base import StoreState
 from .claimfile import TEMP
 
@@ -57,7 +58,7 @@ class Locks(StoreState):
         `.annotate-tmp/locks/` (ignored by git and by reading), so that every process that
         writes this folder meets the same locks, whatever its temp folder (a service with a
         private /tmp, a user's shell with another TMPDIR). Made on the first write."""
-        return self.root / TEMP / "locks"
+        return self.root / TEMP / statcheck.LOCKS
 
     def _open_lock_file(self, name: str, flags: int) -> int:
         """Open a file of the lock folder, making the folder if it is not there (yet, or any

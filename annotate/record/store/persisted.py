@@ -32,6 +32,7 @@ from pathlib import Path
 
 import orjson
 
+from . import statcheck
 from .claimfile import TEMP
 from .summary import MARK_SIZE, Entry, Link, Marks, Named, Summary
 
@@ -44,7 +45,7 @@ SAVE_EVERY = 2.0
 BATCH = 5000
 """Rows written in one transaction."""
 
-FILE = "index.sqlite"
+FILE = statcheck.INDEX_FILE
 
 log = logging.getLogger(__name__)
 
@@ -210,12 +211,11 @@ class IndexFile:
             db = self._connect()
             db.execute("BEGIN")
             try:
-                numbered = db.execute("SELECT number, doc FROM marked ORDER BY number")
-                docs = [doc for _, doc in numbered.fetchall()]
-                last = db.execute("SELECT coalesce(max(number), -1) FROM marked").fetchone()[0]
-                if last != len(docs) - 1:
+                numbered = db.execute("SELECT number, doc FROM marked ORDER BY number").fetchall()
+                if [n for n, _ in numbered] != list(range(len(numbered))):
                     # Not as `save` numbers them: the database is built again.
                     raise sqlite3.DatabaseError("the marked documents are not numbered 0, 1, 2…")
+                docs = [doc for _, doc in numbered]
                 table: list[int] | None = Marks.numbered(docs)
                 if table == list(range(len(docs))):
                     table = None  # this process numbers them as the database does

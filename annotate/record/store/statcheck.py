@@ -10,10 +10,10 @@ process that cannot be started has it made in the server's own process instead, 
 same function (`check`).
 
 This module imports only the standard library, so that the check's process starts in a few
-milliseconds: it runs as a script, `python -S -P statcheck.py STORE DATABASE LOG`, and
-writes to its standard output where the folder stood before it listed it (`Found.since`:
-its mtime and inode, the time, and the change log's inode and size, in decimal, separated
-by spaces), the names of the claim files it listed, then those of them whose kept row is
+milliseconds: it runs as a script, `python -S -P statcheck.py STORE`, and writes to its
+standard output where the folder stood before it listed it (`Found.since`: its mtime and
+inode, the time, and the change log's inode and size, in decimal, separated by spaces), the
+names of the claim files it listed, then those of them whose kept row is
 missing or holds another signature (`Found.stale`), then those files' signatures in
 decimal: each part's items joined by a NUL byte and the part followed by two (no name is
 empty or holds one).
@@ -36,6 +36,32 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+TEMP = ".annotate-tmp"
+"""The store's scratch folder (ignored by git and by reading): the kept index, the locks and
+the change log, and where a write prepares its file (see `claimfile`)."""
+INDEX_FILE = "index.sqlite"
+"""The kept index, in `TEMP` (see `persisted`)."""
+LOCKS = "locks"
+"""The lock files and the change log, in `TEMP` (see `locks`, `changelog`)."""
+CHANGES = "changes.log"
+"""The change log, in `LOCKS` (see `changelog`)."""
+
+
+def kept_paths(root: str) -> tuple[str, str]:
+    """The kept index and the change log of the store folder `root`."""
+    temp = os.path.join(root, TEMP)
+    return os.path.join(temp, INDEX_FILE), os.path.join(temp, LOCKS, CHANGES)
+
+
+def log_position(log: str) -> tuple[int, int]:
+    """The change log's inode and size now ((0, 0): there is none)."""
+    try:
+        st = os.stat(log)
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_ino, st.st_size)
+
 
 ELSEWHERE_FROM = 4 * 1024 * 1024
 """Bytes of kept index from which its check is made in a process of its own (about 9,000
@@ -98,17 +124,13 @@ def _since(root: str, log: str) -> bytes:
     the folder cannot be stat-ed."""
     folder = os.stat(root)
     now = time.time_ns()
-    try:
-        st = os.stat(log)
-        position = (st.st_ino, st.st_size)
-    except FileNotFoundError:
-        position = (0, 0)
-    return b"%d %d %d %d %d" % (folder.st_mtime_ns, folder.st_ino, now, *position)
+    return b"%d %d %d %d %d" % (folder.st_mtime_ns, folder.st_ino, now, *log_position(log))
 
 
-def _answer(root: str, database: str, log: str) -> bytes:
+def _answer(root: str) -> bytes:
     """The check's answer as `main` writes it (see the module). :raise OSError,
     sqlite3.Error: the folder or the database cannot be read."""
+    database, log = kept_paths(root)
     since = _since(root, log)
     kept = _kept(database)
     listed: list[bytes] = []
@@ -141,29 +163,26 @@ def _found(answer: bytes) -> Found | None:
     return Found(since, set(listed), dict(zip(stale, sigs, strict=True)))
 
 
-def check(root: str, database: str, log: str) -> Found:
+def check(root: str) -> Found:
     """The check, made in this process. :raise OSError, sqlite3.Error: it could not be made
     (the folder or the database cannot be read)."""
-    found = _found(_answer(root, database, log))
+    found = _found(_answer(root))
     assert found is not None  # made whole here
     return found
 
 
-_begun: dict[tuple[str, str, str], subprocess.Popen[bytes]] = {}
-"""The checks `begin` started, by what they check (absolute paths), until a start takes one
-(in this process: `_begun_by`; a process forked since, a server's worker, takes none)."""
+_begun: dict[str, subprocess.Popen[bytes]] = {}
+"""The checks `begin` started, by the store folder they check (its absolute path), until a
+start takes one (in this process: `_begun_by`; a process forked since, a server's worker,
+takes none)."""
 _begun_by = 0
 
 
-def _key(root: str, database: str, log: str) -> tuple[str, str, str]:
-    return (os.path.abspath(root), os.path.abspath(database), os.path.abspath(log))
-
-
-def _spawn(root: str, database: str, log: str) -> subprocess.Popen[bytes] | None:
+def _spawn(root: str) -> subprocess.Popen[bytes] | None:
     """The check's process, when the kept index is big enough and there is a core for it
     (see the module); None: the check is to be made here."""
     try:
-        big = os.path.getsize(database) >= ELSEWHERE_FROM
+        big = os.path.getsize(kept_paths(root)[0]) >= ELSEWHERE_FROM
     except OSError:
         big = False
     # (An embedded interpreter may have no executable to start: the check is made here.)
@@ -171,7 +190,7 @@ def _spawn(root: str, database: str, log: str) -> subprocess.Popen[bytes] | None
         return None
     try:
         return subprocess.Popen(
-            [sys.executable, "-S", "-P", __file__, root, database, log],
+            [sys.executable, "-S", "-P", __file__, root],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -181,14 +200,14 @@ def _spawn(root: str, database: str, log: str) -> subprocess.Popen[bytes] | None
         return None
 
 
-def begin(root: str, database: str, log: str) -> None:
-    """Begin the check of the store folder `root` against the kept index `database` (its
-    change log `log`) in a process of its own, for the start that follows to take
-    (`Checking`): `annotate serve` does so before the app's imports. Nothing when the check
-    would be made in the server's process anyway (a small store, one core)."""
+def begin(root: str) -> None:
+    """Begin the check of the store folder `root` against its kept index in a process of
+    its own, for the start that follows to take (`Checking`): `annotate serve` does so
+    before the app's imports. Nothing when the check would be made in the server's process
+    anyway (a small store, one core)."""
     global _begun_by
-    key = _key(root, database, log)
-    if key not in _begun and (proc := _spawn(*key)) is not None:
+    key = os.path.abspath(root)
+    if key not in _begun and (proc := _spawn(key)) is not None:
         _begun[key] = proc
         _begun_by = os.getpid()
 
@@ -204,15 +223,15 @@ class Checking:
     """The check under way: in a process of its own when the kept index is big (see the
     module), else made when `found` is asked for. Start it before decoding the rows."""
 
-    def __init__(self, root: str, database: str, log: str) -> None:
-        self.root, self.database, self.log = root, database, log
+    def __init__(self, root: str) -> None:
+        self.root = root
         # The check `begin` started for this folder, if any (the others begun are of no
         # use now: ended); else one started now.
         begun = None
         if _begun_by == os.getpid():
-            begun = _begun.pop(_key(root, database, log), None)
+            begun = _begun.pop(os.path.abspath(root), None)
             end_begun()
-        self._proc = begun if begun is not None else _spawn(root, database, log)
+        self._proc = begun if begun is not None else _spawn(root)
 
     def found(self) -> Found:
         """What the check found (waiting for its process). :raise OSError, sqlite3.Error: as
@@ -228,7 +247,7 @@ class Checking:
                 "the check of the kept index in a process of its own failed (%s): made here",
                 why[-1] if why else "no answer",
             )
-        return check(self.root, self.database, self.log)
+        return check(self.root)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -238,8 +257,8 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    root, database, log = argv
-    sys.stdout.buffer.write(_answer(root, database, log))
+    (root,) = argv
+    sys.stdout.buffer.write(_answer(root))
     sys.stdout.buffer.flush()
     return 0
 
