@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
+import pytest
 from click.testing import Result
 
 from annotate.cli import cli
@@ -96,3 +97,25 @@ def test_short_form_shows_sets_and_clears_a_claims_published_text(
     bad = run("short-form", cid, "a\u202eb")
     assert bad.exit_code == 1 and "invisible character" in bad.output
     assert run("short-form", "no-such-claim", "x").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--store", ""],
+        ["check", "--seeds="],
+        ["export", "--store", " ", "--format", "json"],
+        ["serve", "--store=", "--port", "0"],
+    ],
+)
+def test_an_empty_folder_name_is_refused_not_taken_for_the_current_folder(
+    run: Callable[..., Result], workdir: Path, args: list[str]
+) -> None:
+    """`Path("")` is the folder the command runs in: an empty `--store=` served (or checked)
+    the checkout itself as the store. It is a usage error, and nothing is written."""
+    before = sorted(p.relative_to(workdir) for p in workdir.rglob("*"))
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    flag = "--store" if "store" in "".join(args) else "--seeds"
+    assert f"Invalid value for '{flag}': an empty name: name a folder" in result.output
+    assert sorted(p.relative_to(workdir) for p in workdir.rglob("*")) == before

@@ -20,13 +20,26 @@ from ..record.settings import SETTINGS_FILE, DeskSettings, load_settings
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+class Folder(click.Path):
+    """A folder's path; an empty one is refused (`Path("")` is the current folder: an empty
+    `--store=` served the folder the command was started in as the store)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty name: name a folder", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+FOLDER = Folder(file_okay=False, path_type=Path)
+
+
 def workspace_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`--seeds`, `--store` and `--settings`, shared by every command; the workspace has the
     desk's review rules (a command that takes `desk` gets the settings themselves)."""
 
     @click.option(
         "--seeds",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=FOLDER,
         envvar="ANNOTATE_SEEDS",
         default="seeds",
         show_default=True,
@@ -34,7 +47,7 @@ def workspace_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option(
         "--store",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=FOLDER,
         envvar="ANNOTATE_STORE",
         default="fixtures",
         show_default=True,
