@@ -65,11 +65,40 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     return bool(_LIBC.mallopt(M_ARENA_MAX, arenas))
 
 
+_statm: int | None = None
+"""This process's `/proc/self/statm`, kept open (`resident` runs after every response: one
+read of an open file costs a system call, opening it as a Python file five and 4 µs more)."""
+_statm_lock = threading.Lock()
+
+
+def _statm_fd() -> int:
+    global _statm
+    if _statm is None:
+        with _statm_lock:
+            if _statm is None:
+                _statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+    return _statm
+
+
+def _forget_statm() -> None:
+    """In a forked child: the kept file is the parent's (`/proc/self` was the parent then)."""
+    global _statm
+    if _statm is not None:
+        try:
+            os.close(_statm)
+        except OSError:
+            pass
+        _statm = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_statm)
+
+
 def resident() -> int:
     """The process's resident memory in bytes (0 when unknown)."""
     try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * _PAGE
+        return int(os.pread(_statm_fd(), 128, 0).split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
 
