@@ -5,11 +5,13 @@ that one fails), and what is served is what a store built from the files alone s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,44 @@ def test_a_start_from_the_kept_index_lists_the_folder_once(
     assert "added-after-the-rows" in ids
     assert len(listed) == 1
     assert _everything(app.test_client()) == _everything(make_app(workdir).test_client())
+
+
+def test_kept_marks_name_their_documents_after_another_process_builds_the_index_again(
+    workdir: Path,
+) -> None:
+    """A server keeps the database's document numbers between its writes; when another
+    process builds the database again meanwhile (numbering the documents in another order),
+    the next write numbers the marks as the database now does, and a start from the rows
+    shows each claim in its own documents."""
+    first = _kept_app(workdir)
+    client = first.test_client()
+    claims = client.get("/api/claims?limit=1000").get_json()
+    first.extensions["annotate"].store.save_kept()  # every row, the numbers read
+    db_path = workdir / "fixtures" / ".annotate-tmp" / statcheck.INDEX_FILE
+    with contextlib.closing(sqlite3.connect(db_path)) as db, db:
+        docs = [d for (d,) in db.execute("SELECT doc FROM marked ORDER BY number")]
+        assert len(docs) > 1
+        # Built again by another process: its rows are gone, its numbering another.
+        db.execute("DELETE FROM summaries")
+        db.execute("DROP TABLE marked")
+        db.execute("CREATE TABLE marked (number INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
+        db.executemany("INSERT INTO marked VALUES (?, ?)", enumerate(reversed(docs)))
+    for claim in claims:  # saved here after it: written with the numbers of now
+        resp = client.patch(
+            f"/api/claims/{claim['id']}",
+            json={"statement": claim["statement"] + " (saved again)"},
+            headers={"If-Match": f'"{claim["version"]}"'},
+        )
+        assert resp.status_code == 200, resp.get_json()
+    assert first.extensions["annotate"].store.save_kept() == len(claims)
+
+    restarted = _kept_app(workdir).test_client()
+    built = make_app(workdir).test_client()
+    assert _everything(restarted) == _everything(built)
+    for doc in client.get("/api/documents?limit=1000").get_json():
+        assert _page(restarted, f"/documents/{doc['id']}") == _page(
+            built, f"/documents/{doc['id']}"
+        )
 
 
 def test_a_blind_reviewer_sees_kept_summaries_hidden_as_built_ones(workdir: Path) -> None:

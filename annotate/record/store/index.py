@@ -46,6 +46,11 @@ T = TypeVar("T")
 FOLLOW_BATCH = 32
 """How many logged changes the following thread applies at a time (see `Store.follow`)."""
 
+SAVE_PACE = 0.002
+"""Seconds the following thread waits between two statements of its write of the kept index
+(see `IndexFile.save`), so that the requests under way meanwhile are not all held up at
+once (docs/performance.md, "The kept index's writes and the slowest saves")."""
+
 
 class Index(StoreState):
     """Reading through the index (part of `Store`)."""
@@ -146,12 +151,12 @@ class Index(StoreState):
                 self._kept = IndexFile(self.root)
                 self._unsaved.update(self._entries)  # built already: keep all of it
 
-    def save_kept(self, before: Callable[[int], object] | None = None) -> int:
+    def save_kept(self, before: Callable[[int], object] | None = None, pace: float = 0.0) -> int:
         """Write what was indexed anew since the last call to the kept index (see
         `keep_index`; `follow`'s thread calls it every `SAVE_EVERY` seconds, and a server
         once more as it stops); how many files' rows it wrote or dropped. A write under way
         in another thread is waited for. `before` is told how many there are, before they
-        are written."""
+        are written; `pace`: see `IndexFile.save`."""
         with self._saving:
             with self._cache_lock:
                 if self._kept is None or not self._unsaved:
@@ -161,7 +166,7 @@ class Index(StoreState):
             if before is not None:
                 before(len(changed))
             # When it cannot be written, the next start reads those files.
-            return len(changed) if kept.save(changed) else 0
+            return len(changed) if kept.save(changed, pace) else 0
 
     def _take_kept(self) -> tuple[dict[str, int | None], Since] | None:
         """The first look at the folder with a kept index (under the lock): one listing and
@@ -270,7 +275,7 @@ class Index(StoreState):
                 self._check_some(every / FULL_CHECK_SECONDS)
                 if self._kept is not None and time.monotonic() - self._saved_at > SAVE_EVERY:
                     self._saved_at = time.monotonic()
-                    self.save_kept()
+                    self.save_kept(pace=SAVE_PACE)
             except NotFound:
                 pass  # the folder is gone: every request says so
             except Exception:  # noqa: BLE001 - a background thread must go on; say what broke

@@ -26,9 +26,11 @@ import logging
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -44,6 +46,10 @@ SAVE_EVERY = 2.0
 
 BATCH = 5000
 """Rows written in one transaction."""
+
+ROWS_PER_STATEMENT = 200
+"""Summaries written by one INSERT statement (4 parameters each: under the 999 parameters
+SQLite allows before 3.32)."""
 
 FILE = statcheck.INDEX_FILE
 
@@ -137,12 +143,15 @@ class IndexFile:
         self.path = root / TEMP / FILE
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        self._numbers: _Numbers | None = None
+        """The database's document numbers as the last write read them (see `_kept_numbers`)."""
 
     def _connect(self) -> sqlite3.Connection:
         """The open database, made (or made again) as the module says."""
         if self._db is not None and self._pid == os.getpid():
             return self._db
         self._db = None
+        self._numbers = None  # another connection, perhaps another file
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for attempt in (1, 2):
             try:
@@ -237,7 +246,7 @@ class IndexFile:
             ):
                 self._remove()  # damaged: built again by the next write
 
-    def save(self, changed: dict[str, Entry | None]) -> bool:
+    def save(self, changed: dict[str, Entry | None], pace: float = 0.0) -> bool:
         """Keep these entries (None, or a file that is not a valid claim: drop the row);
         whether it was written (when not, the next start reads those files again).
 
@@ -245,29 +254,79 @@ class IndexFile:
         encoded at once took 410 MB, held for the whole write, and kept by the process.
         Its marks' documents are numbered as the database numbers them, in the batch's own
         transaction (a database built again by another process meanwhile numbers them
-        afresh)."""
+        afresh).
+
+        With `pace`, a thread writing beside requests (`Index.follow`'s) waits that many
+        seconds after each `ROWS_PER_STATEMENT` rows: encoding them holds the interpreter,
+        and 1,000 rows at once made every request under way then wait for all of them."""
         put: list[tuple[str, int, Summary]] = []
-        drop: list[tuple[str]] = []
+        drop: list[str] = []
         for name, e in changed.items():
             if e is None or e.summary is None or e.problems:
-                drop.append((name,))
+                drop.append(name)
             else:
                 put.append((name, e.signature, e.summary))
         try:
             db = self._connect()
             with _writing(db):
-                db.executemany("DELETE FROM summaries WHERE name = ?", drop)
+                for at in range(0, len(drop), ROWS_PER_STATEMENT):
+                    names = drop[at : at + ROWS_PER_STATEMENT]
+                    db.execute(
+                        f"DELETE FROM summaries WHERE name IN ({', '.join('?' * len(names))})",
+                        names,
+                    )
             for at in range(0, len(put), BATCH):
                 with _writing(db):
-                    to_kept = _kept_numbers(db)
+                    to_kept, numbers = self._kept_numbers(db)
                     batch = put[at : at + BATCH]
-                    rows = [(n, str(sig), *encode(s, to_kept)) for n, sig, s in batch]
-                    db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?, ?, ?)", rows)
+                    for first in range(0, len(batch), ROWS_PER_STATEMENT):
+                        rows = [
+                            (n, str(sig), *encode(s, to_kept))
+                            for n, sig, s in batch[first : first + ROWS_PER_STATEMENT]
+                        ]
+                        _insert(db, rows)
+                        if pace:
+                            time.sleep(pace)
+                self._numbers = numbers  # written: they are the database's
         except (sqlite3.Error, OSError) as exc:
             log.warning("the index database %s was not written (%s)", self.path, exc)
             self.close()
             return False
         return True
+
+    def _kept_numbers(self, db: sqlite3.Connection) -> tuple[list[int], _Numbers]:
+        """The database's number of each document this process has numbered, by this
+        process's number (those the database did not have numbered now, after the others),
+        and what to keep of them once the transaction is written. In a write transaction.
+
+        Read whole once (10,000 documents: 10 to 30 ms of a save under load, every 2
+        seconds); after that only the rows other processes added, while the database's
+        schema is the one read then: numbers are only ever added, 0, 1, 2..., and building
+        the database again (`_create`) drops and makes the table, which changes SQLite's
+        `schema_version`."""
+        (version,) = db.execute("PRAGMA schema_version").fetchone()
+        cached = self._numbers
+        if cached is not None and cached.schema == version:
+            held, to_kept = cached.held, cached.to_kept
+            # Rows another process added since are committed rows: kept whatever becomes
+            # of this transaction.
+            held.update(
+                db.execute("SELECT doc, number FROM marked WHERE number >= ?", (len(held),))
+            )
+        else:
+            held, to_kept = dict(db.execute("SELECT doc, number FROM marked")), []
+        docs = Marks.numbering()
+        if len(to_kept) < len(docs):
+            more = docs[len(to_kept) :]
+            new = [d for d in more if d not in held]
+            if new:
+                held = dict(held)  # the cache's stays as it was until this is written
+                first = max(held.values(), default=-1) + 1
+                rows = [(first + i, d) for i, d in enumerate(new)]
+                db.executemany("INSERT INTO marked VALUES (?, ?)", rows)
+                held.update((d, n) for n, d in rows)
+            to_kept = [*to_kept, *(held[d] for d in more)]
+        return to_kept, _Numbers(version, held, to_kept)
 
     # -- the corpus's documents ---------------------------------------------------------
 
@@ -320,21 +379,31 @@ class IndexFile:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+        self._numbers = None
 
 
-def _kept_numbers(db: sqlite3.Connection) -> list[int]:
-    """The database's number of each document this process has numbered, by this process's
-    number (those the database did not have numbered now, after the others). In a write
-    transaction."""
-    held = dict(db.execute("SELECT doc, number FROM marked"))
-    docs = Marks.numbering()
-    new = [d for d in docs if d not in held]
-    if new:
-        first = max(held.values(), default=-1) + 1
-        rows = [(first + i, d) for i, d in enumerate(new)]
-        db.executemany("INSERT INTO marked VALUES (?, ?)", rows)
-        held.update((d, n) for n, d in rows)
-    return [held[d] for d in docs]
+def _insert(db: sqlite3.Connection, rows: list[tuple[str, str, bytes, bytes]]) -> None:
+    """Insert (or replace) these summaries' rows in one statement.
+
+    Python's sqlite3 lets the interpreter go at every step of a statement, and `executemany`
+    makes a step of each row: under load each waits for the interpreter to come back, and
+    every hand-over costs the threads serving requests too (docs/performance.md, "The kept
+    index's writes and the slowest saves")."""
+    db.execute(
+        "INSERT OR REPLACE INTO summaries VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(rows)),
+        [value for row in rows for value in row],
+    )
+
+
+class _Numbers(NamedTuple):
+    """What a write read of the database's document numbers (see `IndexFile._kept_numbers`)."""
+
+    schema: int
+    """SQLite's `schema_version` then."""
+    held: dict[str, int]
+    """The database's number of each document it numbers."""
+    to_kept: list[int]
+    """The database's number of each of this process's documents, by this process's number."""
 
 
 @contextlib.contextmanager
