@@ -99,7 +99,7 @@ def resident() -> int:
     """The process's resident memory in bytes (0 when unknown)."""
     try:
         return int(os.pread(_statm_fd(), 128, 0).split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
+    except (OSError, ValueError, IndexError, AttributeError):  # no /proc, no `os.pread`
         return 0
 
 
